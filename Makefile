@@ -1,0 +1,41 @@
+# The two commands of the Quick start: `make demo` and `make test`.
+# Both create .venv and install what they need themselves.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test check lint typecheck contracts pytest install mitm clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+## The whole stack on the embedded default (SQLite, localhost). Ctrl-C stops it all.
+demo: $(STAMP)
+	$(VENV)/bin/strangler up
+
+## Every check, then the whole pytest suite.
+test: check pytest
+
+check: lint typecheck contracts
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+contracts: $(STAMP)
+	$(VENV)/bin/lint-imports
+
+pytest: $(STAMP)
+	$(PY) -m pytest
+
+clean:
+	rm -rf $(VENV) $(VENV)-* var .mypy_cache .ruff_cache
