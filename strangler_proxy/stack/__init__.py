@@ -1,0 +1,1 @@
+"""Starting and stopping the stack's real processes (monolith, proxy, services)."""

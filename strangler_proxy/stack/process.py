@@ -1,0 +1,151 @@
+"""A real child process that is up once its health URL answers.
+
+>>> proc = ManagedProcess("monolith", ["gunicorn", "..."], health_url="http://127.0.0.1:8000/health/")
+>>> with proc:            # starts it and waits until /health/ answers 200
+...     ...               # use it
+>>> # leaving the block sends SIGTERM to its process group, then SIGKILL after a grace period
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+
+class ProcessFailed(RuntimeError):
+    """A managed process exited or never became healthy."""
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port that is free on ``host`` right now (the OS picks it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return int(sock.getsockname()[1])
+
+
+class ManagedProcess:
+    """One child process in its own process group, with its output in a log file."""
+
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        *,
+        health_url: str | None,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+        log_path: Path | None = None,
+        start_timeout: float = 30.0,
+        stop_timeout: float = 10.0,
+    ) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.health_url = health_url
+        self.env = {**os.environ, **(env or {})}
+        self.cwd = cwd
+        self.log_path = log_path
+        self.start_timeout = start_timeout
+        self.stop_timeout = stop_timeout
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._log: object = None
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc else None
+
+    def start(self) -> ManagedProcess:
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            out = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            self._log = out
+        else:
+            out = subprocess.DEVNULL  # type: ignore[assignment]
+        self._proc = subprocess.Popen(
+            self.argv,
+            env=self.env,
+            cwd=self.cwd,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self.wait_healthy()
+        return self
+
+    def wait_healthy(self) -> None:
+        if self.health_url is None:
+            return
+        deadline = time.monotonic() + self.start_timeout
+        last_error = "no answer yet"
+        with httpx.Client(timeout=2.0, trust_env=False) as client:
+            while time.monotonic() < deadline:
+                if self._proc is not None and self._proc.poll() is not None:
+                    self._closing_log()
+                    raise ProcessFailed(
+                        f"{self.name} exited with code {self._proc.returncode} before it "
+                        f"answered {self.health_url}{self._tail()}"
+                    )
+                try:
+                    response = client.get(self.health_url)
+                    if response.status_code == 200:
+                        return
+                    last_error = f"HTTP {response.status_code}"
+                except httpx.HTTPError as exc:
+                    last_error = f"{type(exc).__name__}: {exc}"
+                time.sleep(0.1)
+        self.stop()
+        raise ProcessFailed(
+            f"{self.name} did not answer {self.health_url} within {self.start_timeout:.0f} s "
+            f"({last_error}){self._tail()}"
+        )
+
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def stop(self) -> int | None:
+        """SIGTERM the process group, wait ``stop_timeout``, then SIGKILL. Returns the exit code."""
+        proc = self._proc
+        if proc is None:
+            return None
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(self.stop_timeout)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        self._closing_log()
+        return proc.returncode
+
+    def _closing_log(self) -> None:
+        log = self._log
+        if log is not None:
+            log.close()  # type: ignore[attr-defined]
+            self._log = None
+
+    def _tail(self, lines: int = 20) -> str:
+        if self.log_path is None or not self.log_path.exists():
+            return ""
+        text = self.log_path.read_text(errors="replace").splitlines()[-lines:]
+        return "\n--- last lines of " + str(self.log_path) + " ---\n" + "\n".join(text)
+
+    def __enter__(self) -> ManagedProcess:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
