@@ -4,6 +4,10 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# mitmproxy 11.0.x pins h11<=0.14 (CVE-2025-43859), which conflicts with the main env's
+# httpcore (h11>=0.16): the mitmproxy engine gets its own env, with this project --no-deps.
+MITM_VENV  := $(VENV)-mitm
+MITM_STAMP := $(MITM_VENV)/.installed
 
 .PHONY: demo test check lint typecheck contracts pytest install mitm clean
 
@@ -15,6 +19,16 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+$(MITM_STAMP): pyproject.toml
+	test -x $(MITM_VENV)/bin/python || $(PYTHON) -m venv $(MITM_VENV)
+	$(MITM_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(MITM_VENV)/bin/python -m pip install --quiet mitmproxy==11.0.2
+	$(MITM_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	@touch $(MITM_STAMP)
+
+## The mitmproxy engine's own environment (.venv-mitm); quick when it is up to date.
+mitm: $(MITM_STAMP)
 
 ## The whole stack on the embedded default (SQLite, localhost). Ctrl-C stops it all.
 demo: $(STAMP)
@@ -34,7 +48,7 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(MITM_STAMP)
 	$(PY) -m pytest
 
 clean:
