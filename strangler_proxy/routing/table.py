@@ -1,0 +1,256 @@
+"""Routes, decisions and the immutable route table (pure: no I/O, no asyncio).
+
+>>> table = RouteTable.build([
+...     Route("product", frozenset({"GET"}), "/api/products/{pk:int}/", "catalog", Mode.SERVICE),
+... ], version=3)
+>>> table.decide(RequestFacts("GET", "/api/products/7/", "addr:127.0.0.1")).primary
+'catalog'
+>>> table.decide(RequestFacts("GET", "/api/orders/", "addr:127.0.0.1")).primary
+'monolith'
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+
+from strangler_proxy.routing.canary import in_canary
+from strangler_proxy.routing.errors import InvalidFlag
+from strangler_proxy.routing.template import compile_template
+
+MONOLITH = "monolith"
+_METHOD = re.compile(r"[A-Z]+\Z")
+_SERVICE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
+
+
+class Mode(StrEnum):
+    MONOLITH = "monolith"  # the monolith answers
+    SHADOW = "shadow"  # the monolith answers, the service gets a copy
+    CANARY = "canary"  # ``percent`` % of clients (sticky) go to the service
+    SERVICE = "service"  # the service answers (the monolith is the fallback)
+
+
+def parse_mode(value: object) -> Mode:
+    try:
+        return Mode(value) if isinstance(value, str) else Mode(str(value))
+    except ValueError:
+        known = ", ".join(m.value for m in Mode)
+        raise InvalidFlag("mode", f"unknown mode {value!r} (known: {known})") from None
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint's flag. Validated on construction: a bad value raises ``InvalidFlag``."""
+
+    id: str
+    methods: frozenset[str]  # empty = any method; GET implies HEAD
+    template: str
+    service: str | None
+    mode: Mode
+    percent: int = 0
+    priority: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not self.id.strip() or self.id != self.id.strip():
+            raise InvalidFlag("id", f"must be a non-empty string without outer spaces: {self.id!r}")
+        if isinstance(self.methods, str):
+            raise InvalidFlag("methods", f"must be a set of method names, got {self.methods!r}")
+        methods = frozenset(str(m).upper() for m in self.methods)
+        for method in methods:
+            if not _METHOD.match(method):
+                raise InvalidFlag("methods", f"bad HTTP method {method!r}")
+        object.__setattr__(self, "methods", methods)
+        compile_template(self.template)
+        object.__setattr__(self, "mode", parse_mode(self.mode))
+        if self.service is not None and (
+            not isinstance(self.service, str) or not _SERVICE.match(self.service)
+        ):
+            raise InvalidFlag(
+                "service", f"bad service name {self.service!r} (lower-case letters, digits, _.-)"
+            )
+        if self.service == MONOLITH:
+            raise InvalidFlag("service", "'monolith' is not a service name")
+        if self.mode is not Mode.MONOLITH and self.service is None:
+            raise InvalidFlag("service", f"mode {self.mode.value} needs a service")
+        if isinstance(self.percent, bool) or not isinstance(self.percent, int):
+            raise InvalidFlag("percent", f"must be an integer, got {self.percent!r}")
+        if not 0 <= self.percent <= 100:
+            raise InvalidFlag("percent", f"must be between 0 and 100, got {self.percent}")
+        if isinstance(self.priority, bool) or not isinstance(self.priority, int):
+            raise InvalidFlag("priority", f"must be an integer, got {self.priority!r}")
+
+    def with_flag(self, *, mode: Mode | str, percent: int = 0, service: str | None) -> Route:
+        """The same route with a new flag (validated)."""
+        return replace(self, mode=parse_mode(mode), percent=percent, service=service)
+
+    def allows(self, method: str) -> bool:
+        return not self.methods or method in self.methods or (
+            method == "HEAD" and "GET" in self.methods
+        )
+
+    def precedence_key(self) -> tuple[int, tuple[int, ...], int, bool, str]:
+        """Explicit priority first (higher wins), then specificity, then the id."""
+        spec = compile_template(self.template).specificity
+        return (-self.priority, spec, -len(spec), not self.methods, self.id)
+
+
+@dataclass(frozen=True)
+class RequestFacts:
+    method: str
+    path: str  # the path only, no query string, as received
+    client_key: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    route_id: str | None  # None: no route matched, the monolith answers
+    primary: str  # "monolith" or a service name: who answers
+    shadow: str | None  # service that gets a copy (mode shadow), else None
+    fallback: bool  # primary is a service and the monolith may answer if it fails
+
+    @property
+    def to_service(self) -> bool:
+        return self.primary != MONOLITH
+
+
+UNMATCHED = Decision(None, MONOLITH, None, False)
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """A route with its decisions computed once at build time."""
+
+    route: Route
+    monolith: Decision
+    service: Decision
+
+
+class RouteTable:
+    """Immutable: built once from routes, swapped whole when a flag changes."""
+
+    __slots__ = ("_any_matcher", "_by_id", "_entries", "_matchers", "version")
+
+    version: int
+    _entries: tuple[_Entry, ...]
+    _by_id: dict[str, Route]
+    _matchers: dict[str, _Matcher]
+    _any_matcher: _Matcher
+
+    def __init__(self) -> None:
+        raise TypeError("use RouteTable.build(routes, version)")
+
+    @classmethod
+    def build(cls, routes: Iterable[Route], version: int = 0) -> RouteTable:
+        ordered = sorted(routes, key=Route.precedence_key)
+        by_id: dict[str, Route] = {}
+        for route in ordered:
+            if route.id in by_id:
+                raise InvalidFlag("id", f"duplicate route id {route.id!r}")
+            by_id[route.id] = route
+        self = object.__new__(cls)
+        self.version = version
+        self._by_id = by_id
+        self._entries = tuple(_entry(r) for r in ordered)
+        methods = {m for r in ordered for m in r.methods}
+        if "GET" in methods:
+            methods.add("HEAD")
+        self._matchers = {m: _Matcher.build(self._entries, m) for m in sorted(methods)}
+        self._any_matcher = _Matcher.build(self._entries, None)
+        return self
+
+    def __setattr__(self, name: str, value: object) -> None:
+        if hasattr(self, name):
+            raise AttributeError("RouteTable is immutable")
+        object.__setattr__(self, name, value)
+
+    def routes(self) -> tuple[Route, ...]:
+        """All routes in precedence order (the first that matches wins)."""
+        return tuple(e.route for e in self._entries)
+
+    def get(self, route_id: str) -> Route | None:
+        return self._by_id.get(route_id)
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def match(self, method: str, path: str) -> Route | None:
+        entry = self._match(method, path)
+        return entry.route if entry else None
+
+    def decide(self, facts: RequestFacts) -> Decision:
+        entry = self._match(facts.method, facts.path)
+        if entry is None:
+            return UNMATCHED
+        route = entry.route
+        if route.mode is Mode.CANARY and not in_canary(facts.client_key, route.id, route.percent):
+            return entry.monolith
+        return entry.service
+
+    def _match(self, method: str, path: str) -> _Entry | None:
+        matcher = self._matchers.get(method) or self._any_matcher
+        return matcher.find(path)
+
+    def __repr__(self) -> str:
+        return f"<RouteTable version={self.version} routes={len(self._entries)}>"
+
+
+def decision_for(route: Route | None, client_key: str) -> Decision:
+    """What ``decide`` returns for a request that matched ``route``.
+
+    For engines that ``match`` first and compute the client key only for canary routes.
+    """
+    if route is None:
+        return UNMATCHED
+    entry = _entry(route)
+    if route.mode is Mode.CANARY and not in_canary(client_key, route.id, route.percent):
+        return entry.monolith
+    return entry.service
+
+
+def _entry(route: Route) -> _Entry:
+    on_monolith = Decision(route.id, MONOLITH, None, False)
+    service = route.service
+    if route.mode is Mode.SHADOW:
+        chosen = Decision(route.id, MONOLITH, service, False)
+    elif route.mode in (Mode.CANARY, Mode.SERVICE) and service is not None:
+        chosen = Decision(route.id, service, None, True)
+    else:
+        chosen = on_monolith
+    return _Entry(route, on_monolith, chosen)
+
+
+@dataclass(frozen=True)
+class _Matcher:
+    """All routes allowing one method, as one regex of alternatives in precedence order.
+
+    ``re`` tries alternatives left to right, so the first route that matches the whole
+    path wins; ``lastgroup`` names it. One regex search instead of one per route.
+    """
+
+    regex: re.Pattern[str] | None
+    entries: dict[str, _Entry] = field(default_factory=dict)
+
+    @classmethod
+    def build(cls, entries: tuple[_Entry, ...], method: str | None) -> _Matcher:
+        if method is None:
+            chosen = [e for e in entries if not e.route.methods]
+        else:
+            chosen = [e for e in entries if e.route.allows(method)]
+        if not chosen:
+            return cls(None)
+        groups = {f"r{i}": e for i, e in enumerate(chosen)}
+        source = "|".join(
+            f"(?P<{name}>{compile_template(e.route.template).pattern})"
+            for name, e in groups.items()
+        )
+        return cls(re.compile(source), groups)
+
+    def find(self, path: str) -> _Entry | None:
+        if self.regex is None:
+            return None
+        m = self.regex.fullmatch(path)
+        if m is None or m.lastgroup is None:
+            return None
+        return self.entries[m.lastgroup]
