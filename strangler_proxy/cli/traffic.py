@@ -1,0 +1,103 @@
+"""``strangler traffic``: play realistic shop users against a base URL."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.live import Live
+
+from strangler_proxy.traffic.runner import Recorder, TargetUnreachable, run_traffic
+from strangler_proxy.traffic.spec import SpecError, TrafficSpec
+from strangler_proxy.traffic.stats import Summary
+from strangler_proxy.traffic.view import LiveView, headline, steps_table
+
+
+@click.command()
+@click.option("--target", required=True, help="Base URL, e.g. http://127.0.0.1:8000 or the proxy.")
+@click.option("--duration", type=float, default=30.0, show_default=True, help="Seconds to run.")
+@click.option("--rate", type=float, default=10.0, show_default=True, help="Requests per second.")
+@click.option("--seed", type=int, default=1, show_default=True, help="Same seed, same requests.")
+@click.option(
+    "--users",
+    type=int,
+    default=10,
+    show_default=True,
+    help="Virtual users (demo accounts customer0001...).",
+)
+@click.option(
+    "--concurrency", type=int, default=32, show_default=True, help="Most requests in flight."
+)
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds per request.")
+@click.option(
+    "--json",
+    "json_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the summary as JSON to this file.",
+)
+@click.option(
+    "--fail-on-error", is_flag=True, help="Exit 1 when any request failed or answered unexpectedly."
+)
+def traffic(
+    target: str,
+    duration: float,
+    rate: float,
+    seed: int,
+    users: int,
+    concurrency: int,
+    timeout: float,
+    json_path: Path | None,
+    fail_on_error: bool,
+) -> None:
+    """Play seeded shop users (browse, search, review, cart, checkout, cancel) at a fixed rate.
+
+    Requests leave on the clock (open loop): never more than DURATION x RATE of them, none
+    after the deadline. Errors are answers with an unexpected status (any 5xx) and requests
+    that got no answer.
+    """
+    try:
+        spec = TrafficSpec.parse(
+            target=target,
+            duration=duration,
+            rate=rate,
+            seed=seed,
+            users=users,
+            concurrency=concurrency,
+            timeout=timeout,
+        )
+    except SpecError as exc:
+        raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc
+    console = Console()
+    record = Recorder(spec.base_url)
+    view = LiveView(spec)
+    try:
+        with Live(
+            console=console,
+            get_renderable=lambda: view.render(record.summary()),
+            refresh_per_second=4,
+            transient=True,
+        ):
+            summary = asyncio.run(run_traffic(spec, record))
+    except TargetUnreachable as exc:
+        _report(console, exc.summary, spec, json_path)
+        raise click.ClickException(str(exc)) from exc
+    _report(console, summary, spec, json_path)
+    if fail_on_error and summary.errors:
+        raise click.ClickException(f"{summary.errors} of {summary.issued} requests were errors")
+
+
+def _report(console: Console, summary: Summary, spec: TrafficSpec, json_path: Path | None) -> None:
+    console.print(steps_table(summary, title=f"traffic -> {spec.base_url}, seed {spec.seed}"))
+    console.print(headline(summary, spec))
+    if json_path is not None:
+        payload = {
+            "seed": spec.seed,
+            "rate": spec.rate,
+            "duration": spec.duration,
+            **summary.to_json(),
+        }
+        json_path.write_text(json.dumps(payload, indent=2) + "\n")
+        console.print(f"summary written to {json_path}")
