@@ -86,8 +86,10 @@ class Route:
         return replace(self, mode=parse_mode(mode), percent=percent, service=service)
 
     def allows(self, method: str) -> bool:
-        return not self.methods or method in self.methods or (
-            method == "HEAD" and "GET" in self.methods
+        return (
+            not self.methods
+            or method in self.methods
+            or (method == "HEAD" and "GET" in self.methods)
         )
 
     def precedence_key(self) -> tuple[int, tuple[int, ...], int, bool, str]:

@@ -177,7 +177,10 @@ def test_with_flag_validates_and_keeps_the_rest() -> None:
     r = route("r", "/r/{pk:int}/", priority=3)
     flipped = r.with_flag(mode="canary", percent=10, service="orders")
     assert (flipped.mode, flipped.percent, flipped.service, flipped.priority) == (
-        Mode.CANARY, 10, "orders", 3
+        Mode.CANARY,
+        10,
+        "orders",
+        3,
     )
     with pytest.raises(InvalidFlag) as err:
         r.with_flag(mode="service", service=None)

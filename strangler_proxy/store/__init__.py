@@ -1,0 +1,63 @@
+"""The flag store: the durable, audited route table and service registry.
+
+>>> store = open_store("sqlite:///var/flags.sqlite3")          # doctest: +SKIP
+>>> store.set_route("catalog-product-detail", mode="canary", percent=5,
+...                 service="catalog", actor="alice", reason="first 5%")  # doctest: +SKIP
+
+``open_store`` accepts ``sqlite:///relative/path``, ``sqlite:////absolute/path`` (the
+SQLAlchemy spelling) and a bare filesystem path. PostgreSQL (``postgresql://``) is a
+planned follow-up behind the same ``FlagStore`` protocol.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from strangler_proxy.routing import InvalidFlag
+from strangler_proxy.store.base import (
+    AuditRecord,
+    FlagStore,
+    Snapshot,
+    StoreError,
+    UnknownRoute,
+    UnknownService,
+    UpsertResult,
+    route_to_json,
+)
+from strangler_proxy.store.sqlite import SqliteFlagStore
+from strangler_proxy.store.watcher import TableWatcher
+
+DEFAULT_STORE_URL = "sqlite:///var/flags.sqlite3"
+
+
+def open_store(url: str = DEFAULT_STORE_URL) -> FlagStore:
+    """Open (creating if needed) the flag store at ``url``."""
+    if url.startswith("sqlite:///"):
+        path = url.removeprefix("sqlite:///")
+        if not path:
+            raise ValueError(f"store URL {url!r} has no file path")
+        return SqliteFlagStore(Path(path))
+    if url.startswith(("postgresql://", "postgres://")):
+        raise ValueError(
+            "the PostgreSQL flag store is not implemented yet; use sqlite:///path for now"
+        )
+    if "://" in url:
+        raise ValueError(f"unsupported store URL {url!r}: expected sqlite:///path")
+    return SqliteFlagStore(Path(url))
+
+
+__all__ = [
+    "DEFAULT_STORE_URL",
+    "AuditRecord",
+    "FlagStore",
+    "InvalidFlag",
+    "Snapshot",
+    "SqliteFlagStore",
+    "StoreError",
+    "TableWatcher",
+    "UnknownRoute",
+    "UnknownService",
+    "UpsertResult",
+    "open_store",
+    "route_to_json",
+]
