@@ -1,0 +1,97 @@
+"""One file in, its facts out: the single entry point of the collectors."""
+
+from __future__ import annotations
+
+import ast
+import warnings
+
+from analysis.collect.classes import collect_class
+from analysis.collect.functions import FunctionCollector
+from analysis.collect.imports import collect_imports
+from analysis.collect.scope import LABEL_PREFIX, Scope, attr_chain, literal_str
+from analysis.collect.urls import UrlCollector
+from analysis.facts import BrokenFile, ModuleFacts
+
+SETTINGS = ("ROOT_URLCONF", "AUTH_USER_MODEL")
+
+
+def parse(source: bytes, path: str) -> ast.Module | BrokenFile:
+    """Parse Python 3 source; anything unreadable becomes a BrokenFile with the reason."""
+    if b"\x00" in source:
+        return BrokenFile(path, "contains null bytes (binary or corrupted file)")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escape sequences and the like
+            return ast.parse(source, filename=path)
+    except SyntaxError as error:
+        message = error.msg or "invalid syntax"
+        if "unicode error" in message or "codec can't decode" in message:
+            return BrokenFile(path, f"cannot decode the file: {message}")
+        if "Missing parentheses in call to 'print'" in message or "exec" in message:
+            return BrokenFile(path, f"Python 2 syntax at line {error.lineno}: {message}")
+        return BrokenFile(path, f"syntax error at line {error.lineno}: {message}")
+    except (ValueError, UnicodeDecodeError) as error:  # bad coding cookie, decode errors
+        return BrokenFile(path, f"cannot decode the file: {error}")
+    except (RecursionError, MemoryError):
+        return BrokenFile(path, "too deeply nested for the Python parser")
+
+
+def collect_module(
+    source: bytes, module: str, path: str, is_package: bool = False
+) -> ModuleFacts | BrokenFile:
+    """All facts of one module, from its source text alone (never imports or runs it)."""
+    tree = parse(source, path)
+    if isinstance(tree, BrokenFile):
+        return tree
+    imports, aliases = collect_imports(tree, module, is_package)
+    settings: dict[str, str] = {}
+    signals: list[str] = []
+    for stmt in tree.body:
+        if isinstance(stmt, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            aliases[stmt.name] = f"{module}.{stmt.name}"
+    scope = Scope(module, aliases)
+    for stmt in tree.body:
+        if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
+            continue
+        target = stmt.targets[0]
+        if not isinstance(target, ast.Name):
+            continue
+        text = literal_str(stmt.value)
+        if target.id in SETTINGS and text is not None:
+            settings[target.id] = text
+        elif isinstance(stmt.value, ast.Call):
+            parts = attr_chain(stmt.value.func)
+            label = scope.dynamic_model(stmt.value)
+            if label:
+                aliases[target.id] = LABEL_PREFIX + label
+            elif parts and parts[-1] == "Signal":
+                signals.append(f"{module}.{target.id}")
+                aliases[target.id] = f"{module}.{target.id}"
+        elif (dotted := scope.dotted(stmt.value)) is not None:
+            aliases.setdefault(target.id, dotted)  # re-export: Model = other.Model
+    classes = [collect_class(s, scope, module) for s in tree.body if isinstance(s, ast.ClassDef)]
+    functions = FunctionCollector(scope)
+    functions.module(tree)
+    urls = UrlCollector(scope)
+    urls.module(tree)
+    app_label = None
+    for cls in classes:
+        if any(b.endswith("AppConfig") for b in cls.bases):
+            app_label = dict(cls.attrs).get("label", app_label)
+    return ModuleFacts(
+        module=module,
+        path=path,
+        is_package=is_package,
+        lines=source.count(b"\n") + (0 if source.endswith(b"\n") or not source else 1),
+        imports=tuple(imports),
+        aliases=aliases,
+        classes=tuple(classes),
+        functions=tuple(functions.functions),
+        urlpatterns=urls.urlpatterns,
+        registrations=tuple(urls.registrations),
+        signals=tuple(signals),
+        receivers=tuple(functions.receivers),
+        sends=tuple(functions.sends),
+        settings=settings,
+        app_label=app_label,
+    )

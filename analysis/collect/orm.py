@@ -1,0 +1,227 @@
+"""ORM usage: which expressions read or write which models.
+
+A call chain such as ``Product.objects.filter(...).update(...)`` is reduced to its root
+name and the attribute names along it (``Product``, [objects, filter, update]); the
+chain writes if any step writes, otherwise it reads.
+"""
+
+from __future__ import annotations
+
+import ast
+
+from analysis.collect.classes import MANAGERS
+from analysis.collect.scope import Scope, argument
+from analysis.facts import Access, Ref
+
+READS = frozenset(
+    [
+        "all",
+        "filter",
+        "exclude",
+        "get",
+        "first",
+        "last",
+        "count",
+        "exists",
+        "values",
+        "values_list",
+        "select_related",
+        "prefetch_related",
+        "annotate",
+        "aggregate",
+        "order_by",
+        "distinct",
+        "in_bulk",
+        "iterator",
+        "only",
+        "defer",
+        "latest",
+        "earliest",
+        "none",
+        "raw",
+        "using",
+        "alias",
+        "dates",
+        "datetimes",
+        "union",
+        "intersection",
+        "difference",
+        "aget",
+        "afirst",
+        "alast",
+        "acount",
+        "aexists",
+        "aaggregate",
+        "ain_bulk",
+        "aiterator",
+        "contains",
+    ]
+)
+WRITES = frozenset(
+    [
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "update",
+        "delete",
+        "acreate",
+        "aget_or_create",
+        "aupdate_or_create",
+        "abulk_create",
+        "abulk_update",
+        "aupdate",
+        "adelete",
+        "add",
+        "remove",
+        "clear",
+        "set",
+        "aadd",
+        "aremove",
+        "aclear",
+        "aset",
+    ]
+)
+INSTANCE_WRITES = frozenset({"save", "delete", "asave", "adelete"})
+INSTANCE_READS = frozenset({"refresh_from_db", "arefresh_from_db"})
+RETURNS_INSTANCE = frozenset(
+    [
+        "get",
+        "first",
+        "last",
+        "latest",
+        "earliest",
+        "create",
+        "get_or_create",
+        "update_or_create",
+        "aget",
+        "afirst",
+        "alast",
+        "acreate",
+        "aget_or_create",
+        "aupdate_or_create",
+    ]
+)
+SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object_or_404"})
+
+
+def chain(node: ast.expr) -> tuple[ast.expr, list[str]]:
+    """Unwrap calls, attributes and subscripts: the root and the names along the chain."""
+    names: list[str] = []
+    while True:
+        if isinstance(node, ast.Call):
+            node = node.func
+        elif isinstance(node, ast.Attribute):
+            names.append(node.attr)
+            node = node.value
+        elif isinstance(node, ast.Subscript):
+            node = node.value
+        else:
+            break
+    names.reverse()
+    return node, names
+
+
+def _access(names: list[str]) -> Access | None:
+    if any(n in WRITES for n in names):
+        return "write"
+    if any(n in READS for n in names):
+        return "read"
+    return None
+
+
+class Types:
+    """What the local names of one function hold: model classes or model instances."""
+
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+        self.instances: dict[str, Ref] = {}
+        self.classes: dict[str, Ref] = {}
+
+    def class_ref(self, node: ast.expr) -> Ref | None:
+        if isinstance(node, ast.Name) and node.id in self.classes:
+            return self.classes[node.id]
+        ref = self.scope.model_ref(node) if isinstance(node, ast.Name | ast.Attribute) else None
+        return ref
+
+    def assign(self, target: ast.expr, value: ast.expr) -> None:
+        if isinstance(target, ast.Tuple | ast.List) and target.elts:
+            target = target.elts[0]  # obj, created = X.objects.get_or_create(...)
+        if not isinstance(target, ast.Name):
+            return
+        if isinstance(value, ast.Call):
+            label = self.scope.dynamic_model(value)
+            if label:
+                self.classes[target.id] = Ref("label", label)
+                return
+        ref = self.instance_of(value)
+        if ref is not None:
+            self.instances[target.id] = ref
+
+    def annotate(self, name: str, annotation: ast.expr | None) -> None:
+        if annotation is None:
+            return
+        if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            try:
+                annotation = ast.parse(annotation.value, mode="eval").body
+            except SyntaxError:
+                return
+        ref = self.class_ref(annotation)
+        if ref is not None:
+            self.instances[name] = ref
+
+    def instance_of(self, value: ast.expr) -> Ref | None:
+        """``X(...)``, ``X.objects.get(...)``, ``get_object_or_404(X, ...)`` -> X."""
+        if not isinstance(value, ast.Call):
+            return None
+        root, names = chain(value)
+        if not names:
+            ref = self.class_ref(value.func)
+            if ref is not None and ref.kind == "class" and ref.target.split(".")[-1] in SHORTCUTS:
+                model = argument(value, 0, "klass")
+                return self.class_ref(model) if model is not None else None
+            return ref
+        if len(names) >= 2 and names[-1] in RETURNS_INSTANCE:
+            return self.class_ref(root)
+        if len(names) == 1 and isinstance(root, ast.Name) and root.id not in self.instances:
+            return self.class_ref(value.func)  # module.Model(...)
+        return None
+
+    def iterate(self, target: ast.expr, iterable: ast.expr) -> None:
+        """``for line in Line.objects.filter(...)`` -> line is a Line."""
+        root, names = chain(iterable)
+        if isinstance(target, ast.Name) and names and _access(names) == "read":
+            ref = self.class_ref(root)
+            if ref is not None:
+                self.instances[target.id] = ref
+
+    def use(self, call: ast.Call) -> tuple[Ref, Access] | None:
+        """The model a call reads or writes, if it is an ORM call."""
+        root, names = chain(call)
+        if not names:
+            return self._shortcut(call)
+        if isinstance(root, ast.Name) and root.id in self.instances:
+            owner = self.instances[root.id]
+            if names[0] in INSTANCE_WRITES:
+                return owner, "write"
+            if names[0] in INSTANCE_READS:
+                return owner, "read"
+            access = _access(names[1:])
+            if access and len(names) >= 2 and owner.kind == "class":
+                return Ref("related", owner.target, names[0]), access
+            return None
+        if names[0] in MANAGERS or (len(names) >= 2 and _access(names[1:2])):
+            access = _access(names[1:]) or "read"
+            ref = self.class_ref(root)
+            if ref is not None:
+                return ref, access
+        return None
+
+    def _shortcut(self, call: ast.Call) -> tuple[Ref, Access] | None:
+        ref = self.class_ref(call.func)
+        if ref is None or ref.kind != "class" or ref.target.split(".")[-1] not in SHORTCUTS:
+            return None
+        model = argument(call, 0, "klass")
+        target = self.class_ref(model) if model is not None else None
+        return (target, "read") if target else None

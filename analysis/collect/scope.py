@@ -1,0 +1,99 @@
+"""Name resolution inside one module: local names -> dotted references."""
+
+from __future__ import annotations
+
+import ast
+
+from analysis.facts import Ref
+
+USER_MODEL = "settings.AUTH_USER_MODEL"  # label placeholder the builder resolves
+LABEL_PREFIX = "label:"  # an alias bound to a model label (User = get_user_model())
+
+
+def attr_chain(node: ast.expr) -> list[str] | None:
+    """``a.b.c`` -> ["a", "b", "c"]; None for anything that is not a plain name chain."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    parts.reverse()
+    return parts
+
+
+def literal_str(node: ast.expr | None) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    return None
+
+
+def keyword(call: ast.Call, name: str) -> ast.expr | None:
+    for kw in call.keywords:
+        if kw.arg == name:
+            return kw.value
+    return None
+
+
+def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
+    """The positional argument ``index`` or else the keyword ``name``."""
+    if len(call.args) > index and not isinstance(call.args[index], ast.Starred):
+        return call.args[index]
+    return keyword(call, name)
+
+
+class Scope:
+    """The module's names: imports, module-level classes/functions, model aliases."""
+
+    def __init__(self, module: str, aliases: dict[str, str]) -> None:
+        self.module = module
+        self.aliases = aliases
+
+    def dotted(self, node: ast.expr) -> str | None:
+        """The dotted reference an expression names, or None if it is not a known name."""
+        parts = attr_chain(node)
+        if parts is None:
+            return None
+        head = self.aliases.get(parts[0])
+        if head is None:
+            return None
+        return ".".join([head, *parts[1:]])
+
+    def model_ref(self, node: ast.expr) -> Ref | None:
+        """A model reference: a class name, a label string, or get_user_model()."""
+        text = literal_str(node)
+        if text is not None:
+            return Ref("label", text)
+        if isinstance(node, ast.Call):
+            label = self.dynamic_model(node)
+            return Ref("label", label) if label else None
+        dotted = self.dotted(node)
+        if dotted is None:
+            return None
+        if dotted.startswith(LABEL_PREFIX):
+            return Ref("label", dotted[len(LABEL_PREFIX) :])
+        if dotted.endswith("AUTH_USER_MODEL"):
+            return Ref("label", USER_MODEL)
+        return Ref("class", dotted)
+
+    def dynamic_model(self, call: ast.Call) -> str | None:
+        """``apps.get_model("app", "Model")`` / ``get_model("app.Model")`` /
+        ``get_user_model()`` with literal arguments -> a label."""
+        parts = attr_chain(call.func)
+        if not parts:
+            return None
+        if parts[-1] == "get_user_model":
+            return USER_MODEL
+        if parts[-1] != "get_model":
+            return None
+        first, second = literal_str(argument(call, 0, "app_label")), None
+        if len(call.args) > 1:
+            second = literal_str(call.args[1])
+        else:
+            second = literal_str(keyword(call, "model_name"))
+        if first and second:
+            return f"{first}.{second}"
+        if first and "." in first:
+            return first
+        return None
