@@ -1,0 +1,100 @@
+"""Typed read access to the analyzer's graph (the contract between the builder and the proposal).
+
+Node ids are ``module:<dotted>``, ``model:<app_label.Model>`` and ``endpoint:<pattern>``;
+edges carry ``kind``, ``weight`` and ``sites``. Everything here is a pure function of the graph.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import networkx as nx
+
+MODULE = "module:"
+MODEL = "model:"
+ENDPOINT = "endpoint:"
+
+
+def module_id(name: str) -> str:
+    return MODULE + name
+
+
+def model_id(label: str) -> str:
+    return MODEL + label
+
+
+def name_of(node: str) -> str:
+    """``module:a.b`` -> ``a.b``; ``model:app.M`` -> ``app.M``; ``endpoint:/x/`` -> ``/x/``."""
+    return node.split(":", 1)[1]
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str  # node id
+    target: str  # node id
+    kind: str
+    weight: float
+    sites: tuple[str, ...]
+    attrs: dict[str, Any]
+
+    @property
+    def multiplicity(self) -> float:
+        """A gentle boost for edges seen at many sites: 1 + log2(sites)."""
+        return 1.0 + math.log2(max(1, len(self.sites)))
+
+
+def kind_of(graph: nx.MultiDiGraph, node: str) -> str:
+    return str(graph.nodes[node].get("kind", node.split(":", 1)[0]))
+
+
+def modules(graph: nx.MultiDiGraph) -> list[str]:
+    """Dotted names of every module, sorted."""
+    return sorted(name_of(n) for n in graph if kind_of(graph, n) == "module")
+
+
+def concrete_models(graph: nx.MultiDiGraph) -> list[str]:
+    """Labels of models that own a table and are defined in the analyzed code, sorted."""
+    labels = []
+    for node, data in graph.nodes(data=True):
+        if kind_of(graph, node) != "model" or data.get("abstract"):
+            continue
+        if data.get("module") and graph.has_node(module_id(str(data["module"]))):
+            labels.append(name_of(node))
+    return sorted(labels)
+
+
+def endpoints(graph: nx.MultiDiGraph) -> list[str]:
+    return sorted(name_of(n) for n in graph if kind_of(graph, n) == "endpoint")
+
+
+def edges(graph: nx.MultiDiGraph, *kinds: str) -> Iterator[Edge]:
+    """Every edge of the given kinds (all kinds if none given), in a deterministic order."""
+    wanted = set(kinds)
+    rows = []
+    for source, target, key, data in graph.edges(keys=True, data=True):
+        kind = str(data.get("kind", key))
+        if wanted and kind not in wanted:
+            continue
+        rows.append(
+            Edge(
+                source=source,
+                target=target,
+                kind=kind,
+                weight=float(data.get("weight", 1.0)),
+                sites=tuple(str(s) for s in data.get("sites", ()) or ()),
+                attrs=dict(data),
+            )
+        )
+    rows.sort(key=lambda e: (e.source, e.target, e.kind))
+    return iter(rows)
+
+
+def defining_module(graph: nx.MultiDiGraph, label: str) -> str | None:
+    node = model_id(label)
+    if not graph.has_node(node):
+        return None
+    module = graph.nodes[node].get("module")
+    return str(module) if module else None
