@@ -1,0 +1,47 @@
+"""A stand-in service for the proxy tests: answers any request with who it is, and
+remembers what it received (``GET /__received__``).
+
+    python stand_in.py NAME PORT
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+NAME = sys.argv[1] if len(sys.argv) > 1 else "service"
+RECEIVED: list[dict[str, str]] = []
+LOCK = threading.Lock()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def _answer(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length).decode(errors="replace") if length else ""
+        if self.path == "/__received__":
+            with LOCK:
+                payload = json.dumps(RECEIVED).encode()
+        else:
+            if self.path != "/health/":
+                with LOCK:
+                    RECEIVED.append({"method": self.command, "path": self.path, "body": body})
+            payload = json.dumps({"served_by": NAME, "path": self.path}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+if __name__ == "__main__":
+    port = int(sys.argv[2])
+    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
