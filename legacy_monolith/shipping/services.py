@@ -26,7 +26,7 @@ def quote(address, weight_kg: float, subtotal: Decimal | None = None) -> list[di
         rates.append({
             "carrier": carrier.code,
             "name": carrier.name,
-            "cost": str(Decimal(0) if free else money(cost)),
+            "cost": str(money(0) if free else money(cost)),
             "eta_days": ETA_DAYS.get(address.country, 6),
         })
     return sorted(rates, key=lambda r: (Decimal(r["cost"]), r["carrier"]))

@@ -1,0 +1,79 @@
+"""``manage.py seed_shop --size {tiny,small,default,large} --seed 42 [--flush]``."""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from legacy_monolith.catalog.models import Product
+from legacy_monolith.common.seed_sizes import SIZES
+from legacy_monolith.common.seeding import CUSTOMER_PASSWORD, STAFF_PASSWORD, Seeder
+from legacy_monolith.orders.models import Order
+
+
+class Command(BaseCommand):
+    help = "Fill an empty shop database with deterministic demo data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--size", choices=sorted(SIZES), default="default")
+        parser.add_argument("--seed", type=int, default=42)
+        parser.add_argument(
+            "--flush", action="store_true", help="wipe every table first (all data is lost)"
+        )
+
+    def handle(self, *args, size, seed, flush, verbosity, **options):
+        console = Console(file=self.stdout, highlight=False)
+        if flush:
+            call_command("flush", interactive=False, verbosity=0)
+        else:
+            self._refuse_if_not_empty()
+        spec = SIZES[size]
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("[bold]seeding[/] {task.description:<16}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            disable=verbosity < 1 or size in ("tiny", "small"),
+            transient=True,
+        ) as bar:
+            task = bar.add_task("", total=None)
+
+            def report(stage: str, done: int, total: int) -> None:
+                bar.update(task, description=stage, completed=done, total=total)
+
+            with transaction.atomic():
+                counts = Seeder(spec, seed, report).run()
+        elapsed = time.perf_counter() - started
+        if verbosity >= 1:
+            table = Table(title=f"seed_shop --size {size} --seed {seed} ({elapsed:.1f} s)")
+            table.add_column("model")
+            table.add_column("rows", justify="right")
+            for label, n in counts.items():
+                table.add_row(label, f"{n:,}")
+            console.print(table)
+            console.print(
+                f"Log in as customer0001..customer{spec.customers:04d} / {CUSTOMER_PASSWORD}, "
+                f"or staff / {STAFF_PASSWORD}."
+            )
+
+    def _refuse_if_not_empty(self) -> None:
+        found = {
+            "users": get_user_model().objects.count(),
+            "products": Product.objects.count(),
+            "orders": Order.objects.count(),
+        }
+        if any(found.values()):
+            held = ", ".join(f"{n} {what}" for what, n in found.items() if n)
+            raise CommandError(
+                f"The database is not empty ({held}). seed_shop only fills an empty database; "
+                "run it with --flush to wipe everything first."
+            )
