@@ -1,0 +1,25 @@
+"""The admin API (ASGI, its own loopback port, bearer tokens) and its HTTP client.
+
+The data plane mounts it next to the proxy::
+
+    app = AdminApp(store, AdminTokens.from_env(), metrics_text=metrics.render,
+                   health_snapshot=balancer.health_snapshot)
+    # serve ``app`` with uvicorn on 127.0.0.1:<admin port>
+
+Standalone: ``python -m strangler_proxy.admin --store sqlite:///var/flags.sqlite3 --port 8081``.
+"""
+
+from strangler_proxy.admin.app import AdminApp
+from strangler_proxy.admin.auth import TOKEN_ENV, TOKENS_ENV, AdminTokens, TokenError
+from strangler_proxy.admin.client import DEFAULT_ADMIN_URL, AdminClient, AdminError
+
+__all__ = [
+    "DEFAULT_ADMIN_URL",
+    "TOKENS_ENV",
+    "TOKEN_ENV",
+    "AdminApp",
+    "AdminClient",
+    "AdminError",
+    "AdminTokens",
+    "TokenError",
+]

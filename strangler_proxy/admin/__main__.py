@@ -1,0 +1,52 @@
+"""Run the admin API on its own: ``python -m strangler_proxy.admin --store URL --port N``.
+
+The token comes from ``STRANGLER_ADMIN_TOKEN`` (or ``STRANGLER_ADMIN_TOKENS``). The proxy
+normally serves this app itself; this entry point is for a control plane without a proxy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import sys
+
+import uvicorn
+
+from strangler_proxy.admin.app import AdminApp
+from strangler_proxy.admin.auth import AdminTokens, TokenError
+from strangler_proxy.store import DEFAULT_STORE_URL, StoreError, open_store
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m strangler_proxy.admin")
+    parser.add_argument("--store", default=DEFAULT_STORE_URL)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument(
+        "--allow-remote", action="store_true", help="allow a non-loopback --host (not advised)"
+    )
+    args = parser.parse_args(argv)
+    if not is_loopback(args.host) and not args.allow_remote:
+        parser.error(f"--host {args.host} is not loopback; add --allow-remote if you mean it")
+    try:
+        tokens = AdminTokens.from_env()
+        store = open_store(args.store)
+    except (TokenError, StoreError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app = AdminApp(store, tokens)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

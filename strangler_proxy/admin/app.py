@@ -1,0 +1,262 @@
+"""The admin API: a small plain-ASGI application on its own (loopback) port.
+
+Plain ASGI rather than a framework: eleven endpoints, and route ids may contain ``/``, so
+paths are split on the *raw* (still percent-encoded) path, which frameworks decode
+before routing. Store calls run in a worker thread so a busy SQLite never stalls the loop.
+
+    GET   /health                      no token needed
+    GET   /routes                      {"version", "routes": [...]} in precedence order
+    GET   /routes/{id}                 one route
+    PATCH /routes/{id}                 {"mode", "percent", "service", "reason"}
+    GET   /routes/{id}/history         audit records, newest first (?limit=N)
+    GET   /history                     all audit records
+    GET   /services                    registry (+ health when the data plane provides it)
+    POST  /services                    {"name", "urls", "reason"}
+    GET   /services/{name}/health      one service's instances and their health
+    GET   /metrics                     Prometheus text from the data plane
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, unquote
+
+from strangler_proxy.admin.auth import AdminTokens
+from strangler_proxy.admin.payloads import parse_limit, parse_route_patch, parse_service_body
+from strangler_proxy.registry import ServiceSpec
+from strangler_proxy.routing import InvalidFlag, Route
+from strangler_proxy.store import FlagStore, StoreError, UnknownRoute, UnknownService
+from strangler_proxy.store.base import route_to_json
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+ACTOR_HEADER = "x-strangler-actor"
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+@dataclass(frozen=True)
+class Response:
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+    headers: tuple[tuple[bytes, bytes], ...] = field(default=())
+
+
+def json_response(status: int, data: object, *headers: tuple[bytes, bytes]) -> Response:
+    return Response(status, json.dumps(data).encode(), "application/json", headers)
+
+
+def error(status: int, message: str, field_name: str | None = None) -> Response:
+    payload: dict[str, object] = {"error": message}
+    if field_name is not None:
+        payload["field"] = field_name
+    return json_response(status, payload)
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    segments: tuple[str, ...]  # percent-decoded path segments
+    query: dict[str, list[str]]
+    headers: Mapping[str, str]  # lower-case names
+    body: bytes
+    actor: str = ""
+
+
+class AdminApp:
+    """``AdminApp(store, tokens, metrics_text=..., health_snapshot=...)`` is an ASGI app."""
+
+    def __init__(
+        self,
+        store: FlagStore,
+        tokens: AdminTokens,
+        *,
+        metrics_text: Callable[[], str] | None = None,
+        health_snapshot: Callable[[], Mapping[str, Any]] | None = None,
+    ) -> None:
+        self.store = store
+        self.tokens = tokens
+        self.metrics_text = metrics_text
+        self.health_snapshot = health_snapshot
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        response = await self._respond(scope, receive)
+        headers = [
+            (b"content-type", response.content_type.encode()),
+            (b"content-length", str(len(response.body)).encode()),
+            (b"cache-control", b"no-store"),
+            *response.headers,
+        ]
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def _respond(self, scope: Scope, receive: Receive) -> Response:
+        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
+        segments = tuple(
+            unquote(s) for s in raw_path.decode("latin-1").split("?")[0].strip("/").split("/")
+        )
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        method = scope["method"]
+        if segments == ("health",):
+            return json_response(200, {"status": "ok"})
+        who = self.tokens.who(headers.get("authorization"))
+        if who is None:
+            return Response(
+                401,
+                b'{"error": "missing or wrong admin token"}',
+                headers=((b"www-authenticate", b'Bearer realm="strangler-admin"'),),
+            )
+        try:
+            body = await _read_body(receive) if method in ("POST", "PATCH", "PUT") else b""
+        except _TooLarge:
+            return error(413, f"request body over {MAX_BODY} bytes", "body")
+        actor = f"{headers[ACTOR_HEADER]} (token {who})" if headers.get(ACTOR_HEADER) else who
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        request = Request(method, segments, query, headers, body, actor)
+        try:
+            return await self._dispatch(request)
+        except UnknownRoute as exc:
+            return error(404, str(exc), exc.field)
+        except InvalidFlag as exc:
+            return error(400, str(exc), exc.field)
+        except StoreError as exc:
+            return error(503, f"flag store unavailable: {exc}")
+        except Exception:
+            log.exception("admin API error on %s %s", method, "/".join(segments))
+            return error(500, "internal error (see the proxy log)")
+
+    async def _dispatch(self, request: Request) -> Response:
+        method, seg = request.method, request.segments
+        match seg:
+            case ("routes",):
+                allowed = {"GET": self._list_routes}
+            case ("routes", _):
+                allowed = {"GET": self._get_route, "PATCH": self._patch_route}
+            case ("routes", _, "history"):
+                allowed = {"GET": self._history}
+            case ("history",):
+                allowed = {"GET": self._history}
+            case ("services",):
+                allowed = {"GET": self._list_services, "POST": self._register_service}
+            case ("services", _, "health"):
+                allowed = {"GET": self._service_health}
+            case ("metrics",):
+                allowed = {"GET": self._metrics}
+            case _:
+                return error(404, "no such admin endpoint: /" + "/".join(seg))
+        handler = allowed.get(method)
+        if handler is None:
+            return Response(
+                405,
+                json.dumps({"error": f"method {method} not allowed"}).encode(),
+                headers=((b"allow", ", ".join(sorted(allowed)).encode()),),
+            )
+        return await handler(request)
+
+    async def _list_routes(self, request: Request) -> Response:
+        table = await asyncio.to_thread(self.store.load)
+        routes = [route_to_json(r) for r in table.routes()]
+        return json_response(200, {"version": table.version, "routes": routes})
+
+    async def _get_route(self, request: Request) -> Response:
+        route = await asyncio.to_thread(self.store.get_route, request.segments[1])
+        return json_response(200, route_to_json(route))
+
+    async def _patch_route(self, request: Request) -> Response:
+        patch = parse_route_patch(request.body)
+
+        def apply() -> Route:
+            return self.store.set_route(
+                request.segments[1],
+                mode=patch.mode,
+                percent=patch.percent,
+                service=patch.service,
+                actor=request.actor,
+                reason=patch.reason,
+            )
+
+        route = await asyncio.to_thread(apply)
+        return json_response(200, route_to_json(route))
+
+    async def _history(self, request: Request) -> Response:
+        route_id = request.segments[1] if len(request.segments) == 3 else None
+        limit = parse_limit(request.query)
+        records = await asyncio.to_thread(self.store.history, route_id, limit)
+        return json_response(200, {"history": [r.to_json() for r in records]})
+
+    async def _list_services(self, request: Request) -> Response:
+        specs = await asyncio.to_thread(self.store.services)
+        health = self._health()
+        return json_response(
+            200, {"services": [{**s.to_json(), "health": health.get(s.name)} for s in specs]}
+        )
+
+    async def _register_service(self, request: Request) -> Response:
+        body = parse_service_body(request.body)
+
+        def register() -> ServiceSpec:
+            return self.store.register_service(
+                body.name, body.urls, actor=request.actor, reason=body.reason
+            )
+
+        spec = await asyncio.to_thread(register)
+        return json_response(201, spec.to_json())
+
+    async def _service_health(self, request: Request) -> Response:
+        name = request.segments[1]
+        specs = {s.name: s for s in await asyncio.to_thread(self.store.services)}
+        if name not in specs:
+            exc = UnknownService(name, "name")
+            return error(404, str(exc), exc.field)
+        return json_response(200, {**specs[name].to_json(), "health": self._health().get(name)})
+
+    async def _metrics(self, request: Request) -> Response:
+        text = self.metrics_text() if self.metrics_text else "# no metrics provider attached\n"
+        return Response(200, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
+
+    def _health(self) -> Mapping[str, Any]:
+        return self.health_snapshot() if self.health_snapshot else {}
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise _TooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

@@ -1,0 +1,240 @@
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from strangler_proxy.admin import AdminApp, AdminTokens
+from strangler_proxy.routing import Mode, Route
+from strangler_proxy.store import SqliteFlagStore
+from tests.strangler_proxy.admin.serving import TOKEN, serve
+
+ODD_ID = "GET,PUT /api/catalog/products/{pk:int}/"  # ids may hold "/", "," and spaces
+
+
+@dataclass
+class Admin:
+    url: str
+    store: SqliteFlagStore
+    http: httpx.Client
+
+
+@pytest.fixture
+def admin(tmp_path: Path) -> Iterator[Admin]:
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    store.register_service("catalog", ["http://127.0.0.1:8101"], actor="setup")
+    store.upsert_routes(
+        [
+            Route(
+                "catalog-products",
+                frozenset({"GET"}),
+                "/api/catalog/products/",
+                "catalog",
+                Mode.MONOLITH,
+            ),
+            Route(
+                ODD_ID,
+                frozenset({"GET", "PUT"}),
+                "/api/catalog/products/{pk:int}/",
+                None,
+                Mode.MONOLITH,
+            ),
+            Route("any-api", frozenset(), "/api/{rest:path}", None, Mode.MONOLITH),
+        ],
+        actor="setup",
+        reason="seed",
+    )
+    app = AdminApp(
+        store,
+        AdminTokens.parse(f"ci:{TOKEN},ops:another-token-abcdefgh"),
+        metrics_text=lambda: 'strangler_requests_total{route="catalog-products"} 7\n',
+        health_snapshot=lambda: {"catalog": {"http://127.0.0.1:8101": "up"}},
+    )
+    with (
+        serve(app) as url,
+        httpx.Client(
+            base_url=url, headers={"authorization": f"Bearer {TOKEN}"}, trust_env=False
+        ) as http,
+    ):
+        yield Admin(url, store, http)
+
+
+def flip(admin: Admin, route_id: str, body: object, **kwargs: object) -> httpx.Response:
+    return admin.http.patch(f"/routes/{quote(route_id)}", json=body, **kwargs)  # type: ignore[arg-type]
+
+
+def quote(value: str) -> str:
+    from urllib.parse import quote as q
+
+    return q(value, safe="")
+
+
+def test_health_needs_no_token(admin: Admin) -> None:
+    assert httpx.get(admin.url + "/health", trust_env=False).json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [None, "Bearer wrong-token-0123456789", "Basic " + TOKEN, f"Bearer {TOKEN[:-1]}", "Bearer"],
+)
+def test_no_token_no_flip(admin: Admin, authorization: str | None) -> None:
+    version = admin.store.version()
+    headers = {} if authorization is None else {"authorization": authorization}
+    with httpx.Client(base_url=admin.url, trust_env=False) as anonymous:
+        for response in (
+            anonymous.patch(
+                "/routes/catalog-products",
+                json={"mode": "service", "reason": "sneaky"},
+                headers=headers,
+            ),
+            anonymous.get("/routes", headers=headers),
+            anonymous.get("/metrics", headers=headers),
+            anonymous.get("/no-such-thing", headers=headers),
+        ):
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"].startswith("Bearer")
+    assert admin.store.version() == version
+    assert admin.store.get_route("catalog-products").mode is Mode.MONOLITH
+
+
+def test_routes_are_listed_in_precedence_order(admin: Admin) -> None:
+    listing = admin.http.get("/routes").json()
+    assert listing["version"] == admin.store.version()
+    assert [r["id"] for r in listing["routes"]] == ["catalog-products", ODD_ID, "any-api"]
+    assert listing["routes"][1] == {
+        "id": ODD_ID,
+        "methods": ["GET", "PUT"],
+        "template": "/api/catalog/products/{pk:int}/",
+        "service": None,
+        "mode": "monolith",
+        "percent": 0,
+        "priority": 0,
+    }
+    assert admin.http.get(f"/routes/{quote(ODD_ID)}").json()["id"] == ODD_ID
+
+
+def test_a_flip_is_applied_and_audited_with_the_actor(admin: Admin) -> None:
+    response = flip(
+        admin,
+        ODD_ID,
+        {"mode": "canary", "percent": 10, "service": "catalog", "reason": "first 10%"},
+        headers={"x-strangler-actor": "alice"},
+    )
+    assert response.status_code == 200, response.text
+    assert (response.json()["mode"], response.json()["percent"]) == ("canary", 10)
+    assert admin.store.load().get(ODD_ID).mode is Mode.CANARY  # type: ignore[union-attr]
+
+    [record, *_] = admin.http.get(f"/routes/{quote(ODD_ID)}/history").json()["history"]
+    assert record["actor"] == "alice (token ci)"
+    assert record["reason"] == "first 10%"
+    assert (record["before"]["mode"], record["after"]["mode"]) == ("monolith", "canary")
+    everything = admin.http.get("/history", params={"limit": 2}).json()["history"]
+    assert len(everything) == 2 and everything[0]["route"] == ODD_ID
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        (b"{not json", "body", "malformed JSON"),
+        (b"[1, 2]", "body", "JSON object"),
+        ({"mode": "sideways", "reason": "r"}, "mode", "unknown mode 'sideways'"),
+        ({"mode": 3, "reason": "r"}, "mode", "must be a string"),
+        (
+            {"mode": "canary", "percent": "10", "service": "catalog", "reason": "r"},
+            "percent",
+            "integer",
+        ),
+        (
+            {"mode": "canary", "percent": 150, "service": "catalog", "reason": "r"},
+            "percent",
+            "0 and 100",
+        ),
+        (
+            {"mode": "canary", "percent": True, "service": "catalog", "reason": "r"},
+            "percent",
+            "integer",
+        ),
+        ({"mode": "service", "service": "nowhere", "reason": "r"}, "service", "unknown service"),
+        ({"mode": "service", "service": "catalog"}, "reason", "non-empty"),
+        ({"mode": "service", "service": "catalog", "reason": "  "}, "reason", "non-empty"),
+        ({"reason": "r"}, "mode", "nothing to change"),
+        ({"mode": "service", "reason": "r", "colour": "red"}, "colour", "unknown field"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_nothing_changes(
+    admin: Admin, body: object, field: str, message: str
+) -> None:
+    version = admin.store.version()
+    if isinstance(body, bytes):
+        response = admin.http.patch(
+            "/routes/catalog-products", content=body, headers={"content-type": "application/json"}
+        )
+    else:
+        response = flip(admin, "catalog-products", body)
+    assert response.status_code == 400, response.text
+    assert response.json()["field"] == field
+    assert message in response.json()["error"]
+    assert admin.store.version() == version
+
+
+def test_unknown_route_is_404(admin: Admin) -> None:
+    for response in (
+        admin.http.get("/routes/nope"),
+        flip(admin, "nope", {"mode": "monolith", "reason": "r"}),
+        admin.http.get("/routes/nope/history"),
+    ):
+        assert response.status_code == 404
+        assert response.json() == {"error": "route: unknown route 'nope'", "field": "route"}
+
+
+def test_wrong_method_wrong_path_and_oversized_body(admin: Admin) -> None:
+    response = admin.http.delete("/routes/catalog-products")
+    assert response.status_code == 405 and response.headers["allow"] == "GET, PATCH"
+    assert admin.http.get("/nothing/here").status_code == 404
+    huge = {"mode": "service", "reason": "x" * 70_000}
+    response = flip(admin, "catalog-products", huge)
+    assert (response.status_code, response.json()["field"]) == (413, "body")
+    response = admin.http.get("/history", params={"limit": "lots"})
+    assert (response.status_code, response.json()["field"]) == (400, "limit")
+
+
+def test_services_register_list_and_health(admin: Admin) -> None:
+    response = admin.http.post(
+        "/services",
+        json={"name": "orders", "urls": ["http://127.0.0.1:8102/"], "reason": "new service"},
+    )
+    assert response.status_code == 201, response.text
+    assert response.json() == {"name": "orders", "instances": ["http://127.0.0.1:8102"]}
+    services = admin.http.get("/services").json()["services"]
+    assert [(s["name"], s["health"]) for s in services] == [
+        ("catalog", {"http://127.0.0.1:8101": "up"}),
+        ("orders", None),
+    ]
+    health = admin.http.get("/services/catalog/health").json()
+    assert health["health"] == {"http://127.0.0.1:8101": "up"}
+    assert admin.http.get("/services/nope/health").status_code == 404
+    assert admin.store.history()[0].actor == "ci"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "Orders", "urls": ["http://127.0.0.1:1"]}, "name"),
+        ({"name": "orders", "urls": "http://127.0.0.1:1"}, "urls"),
+        ({"name": "orders", "urls": []}, "urls"),
+        ({"name": "orders", "urls": ["mailto:x@y"]}, "urls"),
+        ({"urls": ["http://127.0.0.1:1"]}, "name"),
+        ({"name": "orders", "urls": ["http://127.0.0.1:1"], "weight": 3}, "weight"),
+    ],
+)
+def test_bad_service_is_400_naming_the_field(admin: Admin, body: object, field: str) -> None:
+    response = admin.http.post("/services", json=body)
+    assert (response.status_code, response.json()["field"]) == (400, field)
+    assert [s.name for s in admin.store.services()] == ["catalog"]
+
+
+def test_metrics_come_from_the_data_plane(admin: Admin) -> None:
+    response = admin.http.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
+    assert 'strangler_requests_total{route="catalog-products"} 7' in response.text
