@@ -42,20 +42,19 @@ class StranglerAddon:
     def load(self, loader: Any) -> None:
         loader.add_option("strangler_store", str, DEFAULT_STORE, "Flag store URL (sqlite:///path).")
         loader.add_option(
-            "strangler_poll", float, 0.5, "Seconds between checks of the store's version."
+            "strangler_poll_ms", int, 500, "Milliseconds between checks of the store's version."
         )
 
     def configure(self, updated: set[str]) -> None:
-        if not {"strangler_store", "strangler_poll"} & updated:
+        if not {"strangler_store", "strangler_poll_ms"} & updated:
             return
         url = ctx.options.strangler_store
         try:
             store = open_store(url)
-            self.router = Router(store, poll_interval=ctx.options.strangler_poll)
+            self.router = Router(store, poll_interval=ctx.options.strangler_poll_ms / 1000)
         except Exception as exc:  # any failure to open or read the store, named and kept
-            self.router = None
+            self.router = None  # requests get a 503 naming the problem; at startup mitmdump exits
             self.problem = f"strangler_store={url!r}: {exc}"
-            logger.error("strangler: cannot route: %s", self.problem)
             raise exceptions.OptionsError(self.problem) from exc
         logger.info("strangler: %s routes from %s", len(self.router.table), url)
 

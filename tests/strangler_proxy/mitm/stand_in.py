@@ -12,7 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 NAME = sys.argv[1] if len(sys.argv) > 1 else "service"
-RECEIVED: list[dict[str, str]] = []
+RECEIVED: list[dict[str, object]] = []
 LOCK = threading.Lock()
 
 
@@ -28,7 +28,14 @@ class Handler(BaseHTTPRequestHandler):
         else:
             if self.path != "/health/":
                 with LOCK:
-                    RECEIVED.append({"method": self.command, "path": self.path, "body": body})
+                    RECEIVED.append(
+                        {
+                            "method": self.command,
+                            "path": self.path,
+                            "body": body,
+                            "headers": [name.lower() for name in self.headers],
+                        }
+                    )
             payload = json.dumps({"served_by": NAME, "path": self.path}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -1,0 +1,105 @@
+"""Real mitmdump (from .venv-mitm) in reverse mode in front of the real monolith, with a
+stand-in ``catalog`` service and a SQLite flag store in a tmp dir."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from strangler_proxy.routing import Mode, Route
+from strangler_proxy.stack.process import ManagedProcess, free_port
+from strangler_proxy.store import FlagStore, open_store
+from tests.conftest import ROOT, RunningServer
+
+MITM_BIN = ROOT / ".venv-mitm" / "bin"
+ADDON = ROOT / "strangler_proxy" / "mitm" / "addon.py"
+STAND_IN = Path(__file__).with_name("stand_in.py")
+DETAIL = "catalog-product-detail"
+
+
+@pytest.fixture(scope="session")
+def mitm_env() -> Path:
+    """``make mitm`` (idempotent: quick once .venv-mitm is up to date)."""
+    done = subprocess.run(["make", "mitm"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, f"make mitm failed:\n{done.stdout}\n{done.stderr}"
+    assert (MITM_BIN / "mitmdump").exists()
+    return MITM_BIN
+
+
+def mitmdump(
+    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str
+) -> ManagedProcess:
+    """A mitmdump with the strangler addon on a free port (``.port``); not started yet."""
+    port = free_port()
+    argv = [
+        str(bin_dir / "mitmdump"),
+        "-s", str(ADDON),
+        "--mode", f"reverse:{monolith}",
+        "--listen-host", "127.0.0.1", "--listen-port", str(port),
+        "--set", f"strangler_store={store_url}",
+        "--set", "strangler_poll_ms=100",
+        "--set", f"confdir={tmp / 'mitm-conf'}",
+        *extra,
+    ]  # fmt: skip
+    proc = ManagedProcess(
+        "mitmdump",
+        argv,
+        health_url=f"http://127.0.0.1:{port}/health/",
+        cwd=tmp,
+        log_path=tmp / f"mitmdump-{port}.log",
+    )
+    proc.port = port  # type: ignore[attr-defined]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The ``catalog`` stand-in service; yields its base URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("stand-in") / "catalog.log"
+    argv = [sys.executable, str(STAND_IN), "catalog", str(port)]
+    url = f"http://127.0.0.1:{port}"
+    with ManagedProcess("catalog", argv, health_url=f"{url}/health/", log_path=log):
+        yield url
+
+
+@pytest.fixture(scope="module")
+def store_url(tmp_path_factory: pytest.TempPathFactory, stand_in: str) -> Iterator[str]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('flags') / 'flags.sqlite3'}"
+    store = open_store(url)
+    store.register_service("catalog", [stand_in], actor="test")
+    get = frozenset({"GET"})
+    store.upsert_routes(
+        [
+            Route(DETAIL, get, "/api/catalog/products/{pk:int}/", None, Mode.MONOLITH),
+            Route("catalog-products", get, "/api/catalog/products/", None, Mode.MONOLITH),
+        ],
+        actor="test",
+        reason="fixture",
+    )
+    store.close()
+    yield url
+
+
+@pytest.fixture
+def store(store_url: str) -> Iterator[FlagStore]:
+    store = open_store(store_url)
+    yield store
+    store.close()
+
+
+@pytest.fixture(scope="module")
+def proxy(
+    mitm_env: Path,
+    monolith_server: RunningServer,
+    store_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[str]:
+    """mitmdump in front of the monolith; yields its base URL."""
+    tmp = tmp_path_factory.mktemp("mitm")
+    with mitmdump(mitm_env, tmp, monolith_server.base_url, store_url) as proc:
+        yield f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]

@@ -1,0 +1,161 @@
+"""The mitmproxy engine end to end: real mitmdump, real monolith, a stand-in service, a real
+flag store; flags are flipped in the store while mitmdump runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import time
+from collections import Counter
+from pathlib import Path
+
+import httpx
+import pytest
+
+from strangler_proxy.store import FlagStore
+from tests.conftest import RunningServer
+from tests.strangler_proxy.mitm.conftest import DETAIL, mitmdump
+
+PRODUCT = "/api/catalog/products/1/"
+
+
+def flip(store: FlagStore, mode: str, percent: int = 0) -> None:
+    store.set_route(
+        DETAIL, mode=mode, percent=percent, service="catalog", actor="test", reason=f"to {mode}"
+    )
+
+
+def served_by(response: httpx.Response) -> str:
+    return response.headers["x-strangler-served-by"]
+
+
+def wait_for(proxy: str, path: str, who: str, deadline_s: float = 5.0) -> httpx.Response:
+    """The first answer served by ``who`` (the addon polls the store every 0.1 s here)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        response = httpx.get(proxy + path, trust_env=False)
+        if served_by(response) == who or time.monotonic() > deadline:
+            return response
+        time.sleep(0.05)
+
+
+def received(stand_in: str) -> list[dict[str, object]]:
+    answer: list[dict[str, object]] = httpx.get(f"{stand_in}/__received__", trust_env=False).json()
+    return answer
+
+
+def test_monolith_mode_passes_the_monolith_answer_through(
+    proxy: str, store: FlagStore, monolith_server: RunningServer
+) -> None:
+    flip(store, "monolith")
+    response = wait_for(proxy, PRODUCT, "monolith")
+    direct = httpx.get(monolith_server.base_url + PRODUCT, trust_env=False)
+    assert response.status_code == direct.status_code
+    assert response.json() == direct.json()
+    assert response.headers["x-strangler-route"] == DETAIL
+    unmatched = httpx.get(proxy + "/health/", trust_env=False)
+    assert served_by(unmatched) == "monolith" and "x-strangler-route" not in unmatched.headers
+
+
+def test_service_mode_sends_the_request_to_the_service(
+    proxy: str, store: FlagStore, stand_in: str
+) -> None:
+    flip(store, "service")
+    response = wait_for(proxy, PRODUCT, "catalog")
+    assert served_by(response) == "catalog"
+    forged = httpx.get(
+        proxy + PRODUCT + "?forged=1", headers={"X-Strangler-Route": "evil"}, trust_env=False
+    )
+    assert forged.json() == {"served_by": "catalog", "path": PRODUCT + "?forged=1"}
+    last = received(stand_in)[-1]
+    assert last["path"] == PRODUCT + "?forged=1"
+    assert "x-strangler-route" not in last["headers"]  # type: ignore[operator]
+
+
+def test_shadow_mode_answers_from_the_monolith_and_copies_to_the_service(
+    proxy: str, store: FlagStore, stand_in: str, monolith_server: RunningServer
+) -> None:
+    flip(store, "shadow")
+    wait_for(proxy, PRODUCT + "?warmup=1", "monolith")
+    response = httpx.get(proxy + PRODUCT + "?probe=shadow", trust_env=False)
+    direct = httpx.get(monolith_server.base_url + PRODUCT, trust_env=False)
+    assert served_by(response) == "monolith"
+    assert response.json() == direct.json()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        copies = [r for r in received(stand_in) if r["path"] == PRODUCT + "?probe=shadow"]
+        if copies:
+            break
+        time.sleep(0.05)
+    assert [c["method"] for c in copies] == ["GET"]
+
+
+def test_canary_splits_clients_and_keeps_each_on_one_side(proxy: str, store: FlagStore) -> None:
+    flip(store, "canary", percent=50)
+    wait_for(proxy, PRODUCT, "catalog")  # some client lands in the canary once it is live
+    with httpx.Client(base_url=proxy, trust_env=False) as client:
+        sides = {}
+        for i in range(200):
+            client.cookies.set("strangler_client", f"client-{i}")
+            sides[i] = served_by(client.get(PRODUCT))
+        assert 60 < Counter(sides.values())["catalog"] < 140, Counter(sides.values())
+        for i in range(0, 200, 20):  # sticky: the same client, the same side
+            client.cookies.set("strangler_client", f"client-{i}")
+            assert {served_by(client.get(PRODUCT)) for _ in range(3)} == {sides[i]}
+
+
+def test_flows_are_written_to_a_readable_flow_file(
+    mitm_env: Path, monolith_server: RunningServer, store_url: str, store: FlagStore, tmp_path: Path
+) -> None:
+    flip(store, "shadow")
+    flows = tmp_path / "flows.mitm"
+    with mitmdump(
+        mitm_env, tmp_path, monolith_server.base_url, store_url, "-w", str(flows)
+    ) as proc:
+        base = f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]
+        assert served_by(httpx.get(base + PRODUCT + "?captured=1", trust_env=False)) == "monolith"
+        time.sleep(0.5)  # let the shadow copy come back before stopping
+    reader = (
+        "import json, sys\n"
+        "from mitmproxy import io\n"
+        "with open(sys.argv[1], 'rb') as f:\n"
+        "    print(json.dumps([{'path': fl.request.path, 'status': fl.response and "
+        "fl.response.status_code, 'id': fl.id, **fl.metadata['strangler']} "
+        "for fl in io.FlowReader(f).stream() if 'strangler' in fl.metadata]))\n"
+    )
+    done = subprocess.run(
+        [str(mitm_env / "python"), "-c", reader, str(flows)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    captured = [f for f in json.loads(done.stdout) if f["path"] == PRODUCT + "?captured=1"]
+    primary = next(f for f in captured if f["role"] == "primary")
+    shadow = next(f for f in captured if f["role"] == "shadow")
+    assert (primary["served_by"], primary["route"], primary["shadow"]) == (
+        "monolith",
+        DETAIL,
+        "catalog",
+    )
+    assert (shadow["served_by"], shadow["shadow_of"], shadow["status"]) == (
+        "catalog",
+        primary["id"],
+        200,
+    )
+
+
+def test_a_bad_store_url_stops_mitmdump_with_the_option_named(
+    mitm_env: Path, monolith_server: RunningServer, tmp_path: Path
+) -> None:
+    proc = mitmdump(mitm_env, tmp_path, monolith_server.base_url, "postgresql://nowhere/flags")
+    done = subprocess.run(proc.argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert done.returncode != 0
+    assert "strangler_store='postgresql://nowhere/flags'" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("module", ["strangler_proxy.mitm.router", "strangler_proxy.store"])
+def test_the_addon_imports_nothing_the_mitm_env_lacks(mitm_env: Path, module: str) -> None:
+    check = (
+        f"import {module}, sys; print(sorted(m for m in ('httpx', 'uvicorn') if m in sys.modules))"
+    )
+    done = subprocess.run([str(mitm_env / "python"), "-c", check], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
