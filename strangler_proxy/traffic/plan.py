@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from urllib.parse import urlencode
 
@@ -132,7 +132,7 @@ class _Visitor:
     signed_in: bool = False
     state: str = "start"
     steps: int = 0
-    journey: list[str] = field(default_factory=list)
+    after_login: str | None = None
 
 
 def _request(
@@ -188,32 +188,32 @@ def _browse(w: World, v: _Visitor) -> PlannedRequest:
         page = v.rng.randint(1, max(1, min(3, w.product_count // PAGE_SIZE)))
         if page > 1:
             query["page"] = page
-    return _request(v, "catalog.products.list", "/api/catalog/products/", query=query)
+    return _request(v, "products.list", "/api/catalog/products/", query=query)
 
 
 def _categories(w: World, v: _Visitor) -> PlannedRequest:
-    return _request(v, "catalog.categories.list", "/api/catalog/categories/")
+    return _request(v, "categories.list", "/api/catalog/categories/")
 
 
 def _category(w: World, v: _Visitor) -> PlannedRequest:
     if not w.category_ids:
         return _browse(w, v)
     query = {"category": v.rng.choice(w.category_ids), "ordering": v.rng.choice(ORDERINGS)}
-    return _request(v, "catalog.products.by_category", "/api/catalog/products/", query=query)
+    return _request(v, "products.category", "/api/catalog/products/", query=query)
 
 
 def _search(w: World, v: _Visitor) -> PlannedRequest:
     if not w.search_terms:
         return _browse(w, v)
     query = {"search": v.rng.choice(w.search_terms)}
-    return _request(v, "catalog.products.search", "/api/catalog/products/", query=query)
+    return _request(v, "products.search", "/api/catalog/products/", query=query)
 
 
 def _product(w: World, v: _Visitor) -> PlannedRequest:
     v.product = v.rng.choice(w.product_ids)
     return _request(
         v,
-        "catalog.product",
+        "products.detail",
         "/api/catalog/products/{id}/",
         path=f"/api/catalog/products/{v.product}/",
     )
@@ -291,7 +291,7 @@ def _cart(w: World, v: _Visitor) -> PlannedRequest:
 def _addresses(w: World, v: _Visitor) -> PlannedRequest:
     return _request(
         v,
-        "customers.addresses",
+        "addresses.list",
         "/api/customers/addresses/",
         needs=_AUTH,
         capture=Capture("address", ("results", 0, "id")),
@@ -352,15 +352,15 @@ BUILDERS: Mapping[str, Callable[[World, _Visitor], PlannedRequest]] = MappingPro
         "product": _product,
         "reviews": _reviews,
         "helpful": _helpful,
-        "availability": _product_sub("catalog.availability", "availability"),
-        "prices": _product_sub("catalog.prices", "prices"),
+        "availability": _product_sub("products.availability", "availability"),
+        "prices": _product_sub("products.prices", "prices"),
         "add_to_cart": _add_to_cart,
         "cart": _cart,
         "addresses": _addresses,
         # An empty cart (every add refused as out of stock) and sold-out stock are answers too.
         "checkout": _checkout("orders.checkout", "card", {201, 400, 409}),
         "checkout_declined": _checkout(
-            "orders.checkout_declined", "declined-card", {402, 400, 409}
+            "orders.checkout.declined", "declined-card", {402, 400, 409}
         ),
         "orders": _orders,
         "order": _order,
@@ -394,11 +394,15 @@ def _next_state(v: _Visitor) -> str:
 def _visitor_requests(world: World, v: _Visitor) -> Iterator[PlannedRequest]:
     """One user's endless stream of visits."""
     while True:
-        state = _next_state(v)
+        if v.after_login is not None:
+            state, v.after_login = v.after_login, None
+        else:
+            state = _next_state(v)
         if v.state == "start" and v.signed_in and v.rng.random() < RELOGIN_SHARE:
             state = "login"
         if state in _NEEDS_LOGIN and not v.signed_in:
-            state = "login"  # an anonymous visitor signs in before the first personal page
+            # an anonymous visitor signs in first, then goes where they wanted to go
+            state, v.after_login = "login", state
         if state == "end" or v.steps >= MAX_JOURNEY_STEPS:
             v.state, v.steps = "start", 0
             continue

@@ -36,10 +36,10 @@ def headline(summary: Summary, spec: TrafficSpec) -> Table:
 
 def steps_table(summary: Summary, title: str | None = None) -> Table:
     table = Table(title=title, title_justify="left")
-    table.add_column("step")
+    table.add_column("step", no_wrap=True)
     table.add_column("requests", justify="right")
     table.add_column("errors", justify="right")
-    table.add_column("statuses")
+    table.add_column("statuses", overflow="fold")
     for name in ("p50 ms", "p95 ms", "p99 ms"):
         table.add_column(name, justify="right")
     for step in summary.steps:

@@ -43,21 +43,21 @@ def test_the_mix_looks_like_a_shop() -> None:
     steps = Counter(r.step for r in requests)
     every_step = {
         "auth.token",
-        "catalog.products.list",
-        "catalog.categories.list",
-        "catalog.products.by_category",
-        "catalog.products.search",
-        "catalog.product",
-        "catalog.availability",
-        "catalog.prices",
+        "products.list",
+        "categories.list",
+        "products.category",
+        "products.search",
+        "products.detail",
+        "products.availability",
+        "products.prices",
         "reviews.list",
         "reviews.create",
         "reviews.helpful",
         "cart.add",
         "cart.show",
-        "customers.addresses",
+        "addresses.list",
         "orders.checkout",
-        "orders.checkout_declined",
+        "orders.checkout.declined",
         "orders.list",
         "orders.detail",
         "orders.cancel",
@@ -65,7 +65,7 @@ def test_the_mix_looks_like_a_shop() -> None:
     assert set(steps) == every_step
     reads = sum(1 for r in requests if not r.is_write)
     assert reads / len(requests) > 0.6, "browsing dominates"
-    declined, paid = steps["orders.checkout_declined"], steps["orders.checkout"]
+    declined, paid = steps["orders.checkout.declined"], steps["orders.checkout"]
     assert 0 < declined < paid * 0.25, "a small share of card payments is declined"
     assert steps["orders.cancel"] < paid
 
@@ -87,7 +87,7 @@ def test_checkout_pays_to_the_captured_address_and_cancel_needs_the_order() -> N
     cancel = next(r for r in requests if r.step == "orders.cancel")
     assert cancel.path == "/api/orders/{order}/cancel/"
     assert cancel.template == "/api/orders/{id}/cancel/"
-    declined = next(r for r in requests if r.step == "orders.checkout_declined")
+    declined = next(r for r in requests if r.step == "orders.checkout.declined")
     assert declined.body == {"address": Ref("address"), "payment_method": "declined-card"}
     assert 402 in declined.expected
 
@@ -95,10 +95,10 @@ def test_checkout_pays_to_the_captured_address_and_cancel_needs_the_order() -> N
 def test_paths_are_concrete_and_only_pick_known_products() -> None:
     for request in first(3000):
         assert request.path.startswith("/api/")
-        if request.step == "catalog.product":
+        if request.step == "products.detail":
             product_id = int(request.path.split("/")[-2])
             assert product_id in WORLD.product_ids
-        if request.step == "catalog.products.search":
+        if request.step == "products.search":
             assert request.path.split("search=")[1] in WORLD.search_terms
         if not request.needs - {"token"}:
             assert "{" not in request.path
@@ -115,9 +115,9 @@ def test_no_page_beyond_the_catalogue() -> None:
     )
     requests = list(itertools.islice(plan(small, seed=3, users=2), 500))
     assert not any("page=" in r.path for r in requests)
-    assert not any(
-        r.step in ("catalog.products.by_category", "catalog.products.search") for r in requests
-    ), "no categories or words: the user browses instead"
+    assert not any(r.step in ("products.category", "products.search") for r in requests), (
+        "no categories or words: the user browses instead"
+    )
 
 
 def test_every_state_has_a_builder_and_leads_somewhere_known() -> None:
