@@ -41,22 +41,27 @@ class FunctionCollector:
 
     def klass(self, node: ast.ClassDef) -> None:
         owner = f"{self.scope.module}.{node.name}"
+        serializer = _serializer_class(node, self.scope)
         body: list[ast.stmt] = []
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.function(stmt, f"{node.name}.{stmt.name}", owner)
+                self.function(stmt, f"{node.name}.{stmt.name}", owner, serializer)
             elif not isinstance(stmt, ast.ClassDef):
                 body.append(stmt)
         if body:
             end = node.end_lineno or node.lineno
             self.body(node.name, body, node.lineno, end, Types(self.scope), None)
 
-    def function(self, node: Def, qualname: str, owner: str | None) -> None:
-        types = Types(self.scope)
+    def function(
+        self, node: Def, qualname: str, owner: str | None, serializer: Ref | None = None
+    ) -> None:
+        types = Types(self.scope, serializer)
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
         for i, arg in enumerate(args):
             if i == 0 and owner and arg.arg in ("self", "cls"):
                 types.instances[arg.arg] = Ref("class", owner)
+            elif arg.arg == "serializer" and serializer is not None:
+                types.instances[arg.arg] = serializer  # perform_create(self, serializer)
             else:
                 types.annotate(arg.arg, arg.annotation)
         atomic: list[Atomic] = []
@@ -160,6 +165,17 @@ class FunctionCollector:
             dotted = self.scope.dotted(signal)
             if dotted:
                 self.receivers.append(Receiver(dotted, ref, function, line))
+
+
+def _serializer_class(node: ast.ClassDef, scope: Scope) -> Ref | None:
+    """``serializer_class = ProductSerializer`` in a DRF view's body."""
+    for stmt in node.body:
+        if isinstance(stmt, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "serializer_class" for t in stmt.targets
+        ):
+            dotted = scope.dotted(stmt.value)
+            return Ref("class", dotted) if dotted else None
+    return None
 
 
 def _is_atomic(items: Iterable[ast.withitem]) -> bool:

@@ -69,6 +69,7 @@ def collect_module(
                 aliases[target.id] = f"{module}.{target.id}"
         elif (dotted := scope.dotted(stmt.value)) is not None:
             aliases.setdefault(target.id, dotted)  # re-export: Model = other.Model
+        aliases.setdefault(target.id, f"{module}.{target.id}")  # router = DefaultRouter()
     classes = [collect_class(s, scope, module) for s in tree.body if isinstance(s, ast.ClassDef)]
     functions = FunctionCollector(scope)
     functions.module(tree)

@@ -134,8 +134,9 @@ def _access(names: list[str]) -> Access | None:
 class Types:
     """What the local names of one function hold: model classes or model instances."""
 
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, serializer: Ref | None = None) -> None:
         self.scope = scope
+        self.serializer = serializer  # the view's serializer_class, if any
         self.instances: dict[str, Ref] = {}
         self.classes: dict[str, Ref] = {}
 
@@ -184,6 +185,8 @@ class Types:
             return ref
         if len(names) >= 2 and names[-1] in RETURNS_INSTANCE:
             return self.class_ref(root)
+        if names == ["get_serializer"] and isinstance(root, ast.Name) and root.id == "self":
+            return self.serializer
         if len(names) == 1 and isinstance(root, ast.Name) and root.id not in self.instances:
             return self.class_ref(value.func)  # module.Model(...)
         return None

@@ -15,6 +15,7 @@ class UrlCollector:
         self.scope = scope
         self.lists: dict[str, list[Route]] = {}
         self.registrations: list[Registration] = []
+        self.views: dict[str, ast.Call] = {}  # cart_item = CartItemView.as_view({...})
         self.defined = False
 
     def module(self, tree: ast.Module) -> None:
@@ -35,6 +36,8 @@ class UrlCollector:
         return tuple(self.lists.get("urlpatterns", []))
 
     def _assign(self, name: str, value: ast.expr, extend: bool) -> None:
+        if isinstance(value, ast.Call) and not extend:
+            self.views[name] = value
         routes = self._routes(value)
         if routes is None:
             return
@@ -135,6 +138,12 @@ class UrlCollector:
             if view.args:  # login_required(view), csrf_exempt(View.as_view())
                 return self._target(view.args[0], pattern, regex, name, line)
             return None
+        if isinstance(view, ast.Name) and view.id in self.views:
+            call = self.views.pop(view.id)  # popped while in use: no endless recursion
+            try:
+                return self._target(call, pattern, regex, name, line)
+            finally:
+                self.views[view.id] = call
         target = self.scope.dotted(view)
         if target is None:
             return None

@@ -1,0 +1,77 @@
+"""build_graph: a source tree in, the typed and weighted graph of it out."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import networkx as nx
+
+from analysis.builder.discover import discover
+from analysis.builder.graph import WEIGHTS, GraphBuilder
+from analysis.builder.parse import Progress, read_all
+from analysis.builder.symbols import Symbols
+from analysis.cache import DEFAULT_DIR, open_cache
+from analysis.facts import BrokenFile, ModuleFacts
+
+__all__ = ["WEIGHTS", "Analysis", "BrokenFile", "Progress", "build_graph"]
+
+
+@dataclass(frozen=True)
+class Analysis:
+    graph: nx.MultiDiGraph
+    broken: list[BrokenFile]
+    timings: dict[str, float]
+    root: Path
+    stats: dict[str, int] = field(default_factory=dict)  # files, parsed, cached, broken
+
+
+def build_graph(
+    root: Path,
+    *,
+    jobs: int | None = None,
+    cache_dir: Path | None = None,
+    progress: Progress | None = None,
+    exclude_tests: bool = True,
+) -> Analysis:
+    """Analyze the Python tree at ``root`` statically (nothing is imported or run).
+
+    ``jobs``: worker processes for parsing (default: the CPU count); ``cache_dir``: where
+    facts are cached by content hash (default ``<root>/.strangler-cache``); ``progress``
+    is called as ``progress(phase, done, total)`` for the phases "discover", "parse" and
+    "build". Unparseable files are skipped and listed in ``Analysis.broken``.
+    """
+    root = Path(root)
+    if not root.is_dir():
+        raise NotADirectoryError(f"not a directory to analyze: {root}")
+    timings: dict[str, float] = {}
+    start = time.perf_counter()
+    files = discover(root, exclude_tests)
+    if progress:
+        progress("discover", len(files), len(files))
+    timings["discover"] = time.perf_counter() - start
+
+    mark = time.perf_counter()
+    cache = open_cache(cache_dir if cache_dir is not None else root / DEFAULT_DIR)
+    result = read_all(files, cache, jobs or os.cpu_count() or 1, progress)
+    facts = [f for f in result.facts if isinstance(f, ModuleFacts)]
+    broken = sorted((f for f in result.facts if isinstance(f, BrokenFile)), key=lambda b: b.path)
+    timings["parse"] = time.perf_counter() - mark
+
+    mark = time.perf_counter()
+    if progress:
+        progress("build", 0, 1)
+    graph = GraphBuilder(Symbols(facts)).build()
+    if progress:
+        progress("build", 1, 1)
+    timings["build"] = time.perf_counter() - mark
+    timings["total"] = time.perf_counter() - start
+    stats = {
+        "files": len(files),
+        "parsed": result.parsed,
+        "cached": result.cached,
+        "broken": len(broken),
+    }
+    return Analysis(graph, broken, timings, root, stats)

@@ -1,0 +1,100 @@
+"""Facts for many files: from the cache when the content is unchanged, else parsed in
+parallel worker processes (and cached for next time)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+from analysis.builder.discover import SourceFile
+from analysis.cache import FactCache, Facts, cache_key
+from analysis.collect import collect_module
+from analysis.facts import BrokenFile
+
+Progress = Callable[[str, int, int], None]
+PARALLEL_MIN = 32  # fewer changed files than this are parsed in this process
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    path: Path
+    rel: str
+    module: str
+    is_package: bool
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReadResult:
+    facts: list[Facts]
+    cached: int
+    parsed: int
+
+
+def read_all(
+    files: list[SourceFile], cache: FactCache, jobs: int, progress: Progress | None
+) -> ReadResult:
+    total = len(files)
+    results: list[Facts | None] = [None] * total
+    todo: list[tuple[int, Job]] = []
+    for i, source in enumerate(files):
+        try:
+            data = source.path.read_bytes()
+        except OSError as error:
+            results[i] = BrokenFile(source.rel, f"cannot read the file: {error.strerror}")
+            continue
+        key = cache_key(data, source.module, source.rel, source.is_package)
+        hit = cache.get(key)
+        if hit is not None:
+            results[i] = hit
+        else:
+            todo.append((i, Job(source.path, source.rel, source.module, source.is_package, key)))
+    cached = total - len(todo)
+    if progress:
+        progress("parse", cached, total)
+    done = cached
+    for i, facts in _parse(todo, cache, jobs):
+        results[i] = facts
+        done += 1
+        if progress and (done % 64 == 0 or done == total):
+            progress("parse", done, total)
+    return ReadResult([r for r in results if r is not None], cached, len(todo))
+
+
+def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tuple[int, Facts]]:
+    if jobs <= 1 or len(todo) < PARALLEL_MIN:
+        return [(i, collect_job(job, cache.directory)) for i, job in todo]
+    # Biggest files first, dealt round-robin, so the workers finish together.
+    ordered = sorted(todo, key=lambda item: -_size(item[1].path))
+    chunks = [ordered[n :: jobs * 4] for n in range(jobs * 4)]
+    out: list[tuple[int, Facts]] = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = [pool.submit(_collect_chunk, chunk, cache.directory) for chunk in chunks if chunk]
+        for future in as_completed(futures):
+            out.extend(future.result())
+    return out
+
+
+def _collect_chunk(chunk: list[tuple[int, Job]], directory: Path) -> list[tuple[int, Facts]]:
+    return [(i, collect_job(job, directory)) for i, job in chunk]
+
+
+def collect_job(job: Job, directory: Path) -> Facts:
+    """Read, collect and cache one file (runs in a worker process)."""
+    try:
+        data = job.path.read_bytes()
+    except OSError as error:
+        return BrokenFile(job.rel, f"cannot read the file: {error.strerror}")
+    facts = collect_module(data, job.module, job.rel, job.is_package)
+    FactCache(directory).put(job.key, facts)
+    return facts
+
+
+def _size(path: Path) -> int:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return 0

@@ -1,0 +1,202 @@
+"""The project's symbol table: dotted names across modules, apps and models.
+
+Collectors saw one file each; here every module's facts are put together to answer
+what a dotted reference really names (following re-exports), which classes are Django
+models, and what each model's ``app_label.Model`` label is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from analysis.collect.scope import LABEL_PREFIX, USER_MODEL
+from analysis.facts import ClassFact, Field, FunctionFact, ModuleFacts, Ref
+
+MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+EXTERNAL_MODELS = frozenset(
+    {"AbstractUser", "AbstractBaseUser", "PermissionsMixin", "User", "Group", "Permission"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Model:
+    label: str
+    cls: ClassFact | None  # None: a model outside the analyzed tree (auth.User)
+    module: str | None
+
+    def abstract(self) -> bool:
+        return self.cls is not None and self.cls.abstract
+
+
+class Symbols:
+    def __init__(self, all_facts: Iterable[ModuleFacts]) -> None:
+        self.modules: dict[str, ModuleFacts] = {f.module: f for f in all_facts}
+        self.classes: dict[str, ClassFact] = {}
+        self.functions: dict[str, FunctionFact] = {}
+        self.class_module: dict[str, str] = {}
+        for facts in self.modules.values():
+            for cls in facts.classes:
+                self.classes[cls.name] = cls
+                self.class_module[cls.name] = facts.module
+            for fn in facts.functions:
+                self.functions[f"{facts.module}.{fn.name}"] = fn
+        self.tops = {m.split(".")[0] for m in self.modules}
+        self.apps = self._apps()
+        self._resolved: dict[str, str] = {}
+        self._is_model: dict[str, bool] = {}
+        settings = sorted(
+            f.settings["AUTH_USER_MODEL"]
+            for f in self.modules.values()
+            if f.settings.get("AUTH_USER_MODEL")
+        )
+        self.user_model = settings[0] if settings else "auth.User"
+        self.models: dict[str, Model] = {}  # label -> model
+        self.model_of_class: dict[str, str] = {}  # dotted class -> label
+        for name, cls in self.classes.items():
+            if self.is_model(name):
+                label = self.class_label(cls)
+                self.models.setdefault(label, Model(label, cls, self.class_module[name]))
+                self.model_of_class[name] = label
+        self._lower = {label.lower(): label for label in self.models}
+
+    # -- names -------------------------------------------------------------------------
+    def module_of(self, dotted: str) -> str | None:
+        """The longest prefix of ``dotted`` that is a module of the project."""
+        name = dotted
+        while name:
+            if name in self.modules:
+                return name
+            if "." not in name:
+                return None
+            name = name.rsplit(".", 1)[0]
+        return None
+
+    def resolve(self, dotted: str) -> str:
+        """Follow re-exports: ``shop.catalog.Product`` -> ``shop.catalog.models.Product``."""
+        cached = self._resolved.get(dotted)
+        if cached is None:
+            cached = self._resolve(dotted, 0)
+            self._resolved[dotted] = cached
+        return cached
+
+    def _resolve(self, dotted: str, depth: int) -> str:
+        if dotted in self.classes or dotted in self.modules or dotted in self.functions:
+            return dotted
+        module = self.module_of(dotted)
+        if module is None or depth > 12:
+            return dotted
+        head, _, tail = dotted[len(module) + 1 :].partition(".")
+        alias = self.modules[module].aliases.get(head)
+        if alias is None or alias == f"{module}.{head}":
+            return dotted
+        if alias.startswith(LABEL_PREFIX):
+            return alias
+        return self._resolve(f"{alias}.{tail}" if tail else alias, depth + 1)
+
+    # -- apps and models ---------------------------------------------------------------
+    def _apps(self) -> dict[str, str]:
+        """App package -> app label (apps.py ``label = ...``, else its last component)."""
+        apps: dict[str, str] = {}
+        for name in self.modules:
+            package, _, last = name.rpartition(".")
+            if package and last in ("models", "apps"):
+                apps.setdefault(package, package.rsplit(".", 1)[-1])
+        for name, facts in self.modules.items():
+            package = name.rpartition(".")[0]
+            if facts.app_label and package in apps:
+                apps[package] = facts.app_label
+        return apps
+
+    def app_of(self, module: str) -> str | None:
+        """The label of the innermost app package enclosing ``module``."""
+        name = module
+        while name:
+            if name in self.apps:
+                return self.apps[name]
+            name = name.rpartition(".")[0]
+        return None
+
+    def is_model(self, dotted: str) -> bool:
+        name = self.resolve(dotted)
+        known = self._is_model.get(name)
+        if known is not None:
+            return known
+        self._is_model[name] = False  # cycle guard
+        cls = self.classes.get(name)
+        if cls is None:
+            result = _external_model(name) and name.split(".")[0] not in self.tops
+        else:
+            result = any(self.is_model(base) for base in cls.bases)
+        self._is_model[name] = result
+        return result
+
+    def class_label(self, cls: ClassFact) -> str:
+        module = self.class_module[cls.name]
+        app = cls.app_label or self.app_of(module)
+        if app is None:
+            parts = module.split(".")
+            app = parts[-2] if parts[-1] == "models" and len(parts) > 1 else parts[-1]
+        return f"{app}.{cls.name.rsplit('.', 1)[-1]}"
+
+    def label_of(self, ref: Ref, context: str | None = None) -> str | None:
+        """The model label a class or label reference names; ``context`` is the label
+        of the model the reference appears in (for "self" and same-app names)."""
+        if ref.kind == "class":
+            name = self.resolve(ref.target)
+            if name.startswith(LABEL_PREFIX):
+                return self.label_of(Ref("label", name[len(LABEL_PREFIX) :]), context)
+            label = self.model_of_class.get(name)
+            if label is not None:
+                return label
+            cls = self.classes.get(name)
+            if cls is not None and cls.queryset and cls.queryset != name:  # serializer, form
+                return self.model_of_class.get(self.resolve(cls.queryset))
+            if cls is None and name not in MODEL_ROOTS and self.is_model(name):
+                parts = name.split(".")
+                app = parts[-3] if len(parts) >= 3 and parts[-2] == "models" else parts[0]
+                return f"{app}.{parts[-1]}"
+            return None
+        text = ref.target
+        if text == USER_MODEL:
+            text = self.user_model
+        if text == "self":
+            return context
+        if "." not in text:
+            if context is None:
+                return None
+            text = f"{context.split('.')[0]}.{text}"
+        return self._lower.get(text.lower(), text)
+
+    def ancestors(self, name: str) -> list[ClassFact]:
+        """The project's classes a class derives from, nearest first (itself included)."""
+        seen: list[ClassFact] = []
+        queue = [self.resolve(name)]
+        while queue:
+            cls = self.classes.get(queue.pop(0))
+            if cls is None or cls in seen:
+                continue
+            seen.append(cls)
+            queue.extend(self.resolve(base) for base in cls.bases)
+        return seen
+
+    def fields(self, model: Model) -> list[Field]:
+        """The model's relation fields, its abstract parents' included."""
+        if model.cls is None:
+            return []
+        found: list[Field] = []
+        for cls in self.ancestors(model.cls.name):
+            if cls is model.cls or cls.abstract:
+                found.extend(cls.fields)
+        return found
+
+
+def _external_model(name: str) -> bool:
+    if name in MODEL_ROOTS:
+        return True
+    parts = name.split(".")
+    if len(parts) < 2:
+        return False
+    if parts[-1] in EXTERNAL_MODELS and "auth" in parts:
+        return True
+    return "models" in parts[:-1] and parts[-1].endswith("Model")
