@@ -1,0 +1,94 @@
+"""The proxy benchmark's parts (it is not a test itself): its parsers, its table, and its load
+generator against a real tiny server on a free port. No timing assertions."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from bench.proxy import servers
+from bench.proxy.measure import (
+    WRK_SAMPLE,
+    Latency,
+    MeasureError,
+    Throughput,
+    paced_latency,
+    parse_wrk,
+    peak_rss_mib,
+    percentile,
+    process_tree,
+)
+from bench.proxy.report import Row, render
+from strangler_proxy.stack.process import ManagedProcess, free_port
+
+
+@pytest.fixture(scope="module")
+def tiny_upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    argv = [sys.executable, str(Path(servers.__file__).with_name("upstream.py")), str(port)]
+    log = tmp_path_factory.mktemp("upstream") / "upstream.log"
+    url = f"http://127.0.0.1:{port}"
+    with ManagedProcess("upstream", argv, health_url=url + "/", log_path=log):
+        yield url
+
+
+def test_wrk_summary_is_read_with_its_errors() -> None:
+    result = parse_wrk(WRK_SAMPLE)
+    assert result == Throughput(requests_per_s=24691.2, requests=123456, errors=6)
+
+
+def test_wrk_output_without_a_summary_is_refused() -> None:
+    with pytest.raises(MeasureError, match="no 'Requests/sec' summary"):
+        parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def test_percentiles_are_nearest_rank() -> None:
+    samples = [float(i) for i in range(1, 101)]
+    assert (percentile(samples, 0.5), percentile(samples, 0.99)) == (50.0, 99.0)
+    with pytest.raises(MeasureError, match="no successful request"):
+        percentile([], 0.5)
+
+
+def test_the_table_shows_ratios_to_nginx_and_direct_and_why_a_row_is_empty() -> None:
+    def lat(p50: float, p99: float) -> Latency:
+        return Latency(p50, p99, 100, 0)
+
+    rows = [
+        Row("fast", "direct", Throughput(40000, 1, 0), lat(0.10, 0.30), 12, role="direct"),
+        Row("fast", "nginx", Throughput(30000, 1, 0), lat(0.20, 0.50), 13, role="reference"),
+        Row("fast", "engine 1w", Throughput(15000, 1, 2), lat(0.40, 1.30), 40),
+        Row("fast", "mitmproxy engine", note="the mitmproxy environment is missing (make mitm)"),
+    ]
+    console = Console(record=True, width=200)
+    console.print(render(rows, title="t", caption="c"))
+    text = console.export_text()
+    engine = next(line for line in text.splitlines() if "engine 1w" in line)
+    for cell in ("15,000", "50%", "38%", "+0.30", "+1.00", "40", " 2 "):
+        assert cell in engine, (cell, engine)
+    assert "make mitm" in text
+
+
+def test_paced_load_measures_a_real_server(tiny_upstream: str) -> None:
+    latency = paced_latency(tiny_upstream + "/x", rate=200, seconds=0.5, connections=4)
+    assert latency.errors == 0
+    assert latency.requests == 100
+    assert 0 < latency.p50_ms <= latency.p99_ms
+
+
+def test_peak_memory_covers_the_process_tree() -> None:
+    me = os.getpid()
+    assert me in process_tree(me)
+    assert peak_rss_mib(me) > 1
+
+
+def test_nginx_config_proxies_with_pooled_keepalive(tmp_path: Path) -> None:
+    conf = servers.nginx_conf(tmp_path, 8081, "127.0.0.1:9000")
+    assert "listen 127.0.0.1:8081;" in conf
+    assert "server 127.0.0.1:9000; keepalive 64;" in conf
+    assert 'proxy_set_header Connection "";' in conf
+    assert "return 200" in servers.nginx_conf(tmp_path, 8081, None)
