@@ -1,0 +1,62 @@
+"""What the ``routes`` and ``services`` commands share: admin API options and error display."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+import click
+
+from strangler_proxy.admin.auth import TOKEN_ENV
+from strangler_proxy.admin.client import ADMIN_URL_ENV, DEFAULT_ADMIN_URL, AdminClient, AdminError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+MODE_STYLES = {"monolith": "dim", "shadow": "cyan", "canary": "yellow", "service": "green"}
+
+
+def admin_options(command: F) -> F:
+    """``--admin URL`` and ``--token`` (or their environment variables)."""
+    command = click.option(
+        "--token",
+        envvar=TOKEN_ENV,
+        show_envvar=True,
+        help="Admin API token.",
+    )(command)
+    command = click.option(
+        "--admin",
+        "admin_url",
+        envvar=ADMIN_URL_ENV,
+        show_envvar=True,
+        default=DEFAULT_ADMIN_URL,
+        show_default=True,
+        help="Admin API base URL.",
+    )(command)
+    return command
+
+
+@contextmanager
+def admin_client(admin_url: str, token: str | None) -> Iterator[AdminClient]:
+    """An ``AdminClient``; any ``AdminError`` becomes one ``Error: ...`` line and exit code 1."""
+    if not token:
+        raise click.ClickException(f"no admin token: pass --token or set {TOKEN_ENV}")
+    try:
+        with AdminClient(admin_url, token) as client:
+            yield client
+    except AdminError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def describe_flag(flag: dict[str, Any] | None) -> str:
+    """``canary 10% -> catalog`` for a route (or audit before/after) dict."""
+    if not flag:
+        return "-"
+    if "instances" in flag:
+        return ", ".join(flag["instances"])
+    mode = flag.get("mode", "?")
+    if mode == "canary":
+        return f"canary {flag.get('percent', 0)}% -> {flag.get('service')}"
+    if mode in ("shadow", "service"):
+        return f"{mode} -> {flag.get('service')}"
+    return str(mode)

@@ -1,0 +1,221 @@
+"""``strangler routes``: list, set and audit route flags; import them from the monolith."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
+from rich.table import Table
+
+from strangler_proxy.cli._admin import MODE_STYLES, admin_client, admin_options, describe_flag
+from strangler_proxy.routing import Mode
+
+STORE_ENV = "STRANGLER_STORE"
+
+
+@click.group()
+def routes() -> None:
+    """Route flags: who answers each endpoint (monolith, shadow, canary N%, service)."""
+
+
+@routes.command("list")
+@admin_options
+@click.option("--json", "as_json", is_flag=True, help="Print the admin API's JSON.")
+def list_routes(admin_url: str, token: str | None, as_json: bool) -> None:
+    """Every route in precedence order (the first that matches a request wins)."""
+    with admin_client(admin_url, token) as client:
+        listing = client.routes()
+    if as_json:
+        click.echo(json.dumps(listing, indent=2))
+        return
+    table = Table(title=f"Routes (version {listing['version']}), first match wins")
+    for column in ("#", "route", "methods", "template", "mode", "target", "priority"):
+        table.add_column(column, justify="right" if column in ("#", "priority") else "left")
+    for position, route in enumerate(listing["routes"], start=1):
+        mode = route["mode"]
+        target = route["service"] or "-"
+        if mode == "canary":
+            target = f"{route['percent']}% -> {target}"
+        elif mode == "monolith" and route["service"]:
+            target = f"(suggested: {route['service']})"
+        table.add_row(
+            str(position),
+            route["id"],
+            ",".join(route["methods"]) or "any",
+            route["template"],
+            f"[{MODE_STYLES.get(mode, '')}]{mode}[/]",
+            target,
+            str(route["priority"]),
+        )
+    Console().print(table)
+
+
+@routes.command("set")
+@admin_options
+@click.argument("route_id", metavar="ROUTE")
+@click.argument("mode", type=click.Choice([m.value for m in Mode]))
+@click.option("--percent", type=click.IntRange(0, 100), help="Canary share of clients, 0..100.")
+@click.option("--service", help="Target service (default: the route's current one).")
+@click.option("--reason", required=True, help="Why: kept in the audit log.")
+def set_route(
+    admin_url: str,
+    token: str | None,
+    route_id: str,
+    mode: str,
+    percent: int | None,
+    service: str | None,
+    reason: str,
+) -> None:
+    """Flip ROUTE to MODE (monolith, shadow, canary, service)."""
+    with admin_client(admin_url, token) as client:
+        route = client.set_route(
+            route_id, mode=mode, percent=percent, service=service, reason=reason
+        )
+    click.echo(f"{route['id']}: {describe_flag(route)}")
+
+
+@routes.command("history")
+@admin_options
+@click.argument("route_id", metavar="[ROUTE]", required=False)
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
+def history(admin_url: str, token: str | None, route_id: str | None, limit: int) -> None:
+    """The audit log (newest first), of one ROUTE or of everything."""
+    with admin_client(admin_url, token) as client:
+        records = client.history(route_id, limit)
+    title = f"History of {route_id}" if route_id else "History"
+    table = Table(title=f"{title} (newest first)")
+    for column in ("version", "when (UTC)", "who", "what", "before", "after", "reason"):
+        table.add_column(column, justify="right" if column == "version" else "left")
+    for r in records:
+        table.add_row(
+            str(r["version"]),
+            r["at"].replace("T", " ")[:19],
+            r["actor"],
+            f"{r['action']} {r['route'] or r['service'] or ''}".strip(),
+            describe_flag(r["before"]),
+            describe_flag(r["after"]),
+            r["reason"],
+        )
+    Console().print(table)
+
+
+@routes.command("import")
+@click.option(
+    "--from",
+    "report",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The analyzer's report.json (its 'endpoints').",
+)
+@click.option(
+    "--source",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=Path("legacy_monolith"),
+    show_default=True,
+    help="Monolith source to analyze when --from is not given.",
+)
+@click.option(
+    "--store",
+    "store_url",
+    envvar=STORE_ENV,
+    show_envvar=True,
+    default="sqlite:///var/flags.sqlite3",
+    show_default=True,
+)
+@click.option("--reason", default="import from the monolith's URL patterns", show_default=True)
+@click.option("--dry-run", is_flag=True, help="Show what would change, write nothing.")
+def import_routes(
+    report: Path | None, source: Path, store_url: str, reason: str, dry_run: bool
+) -> None:
+    """Fill the route table from the monolith's URL patterns (one route each, on the monolith).
+
+    Re-importing keeps the flags of routes that still exist and removes routes that are gone,
+    unless they still send traffic to a service.
+    """
+    from strangler_proxy.routing.imports import routes_from_endpoints
+    from strangler_proxy.store import InvalidFlag, StoreError, open_store
+
+    console = Console(stderr=True)
+    origin = str(report) if report else f"static analysis of {source}"
+    endpoints = _endpoints_from_report(report) if report else _endpoints_from_source(source)
+    plan = routes_from_endpoints(endpoints)
+    if not plan.routes:
+        raise click.ClickException(f"no endpoints found in {origin}")
+    try:
+        store = open_store(store_url)
+        if dry_run:
+            current = {r.id for r in store.load().routes()}
+            new = {r.id for r in plan.routes}
+            counts = {"added": len(new - current), "kept": len(new & current)}
+            counts["removed (if on the monolith)"] = len(current - new)
+        else:
+            result = store.upsert_routes(
+                plan.routes,
+                actor="strangler routes import",
+                reason=reason,
+                keep_flags=True,
+                prune=True,
+            )
+            counts = {
+                "added": len(result.added),
+                "updated": len(result.updated),
+                "unchanged": len(result.unchanged),
+                "removed": len(result.removed),
+                "kept (gone but not on the monolith)": len(result.kept_orphans),
+            }
+        store.close()
+    except (StoreError, InvalidFlag, ValueError) as exc:
+        raise click.ClickException(f"cannot import into {store_url}: {exc}") from exc
+    counts["skipped patterns"] = len(plan.skipped)
+    Console().print(f"Routes from {origin} -> {store_url}")
+    table = Table(title="Import (dry run: nothing written)" if dry_run else "Import")
+    table.add_column("routes")
+    table.add_column("count", justify="right")
+    for label, count in counts.items():
+        table.add_row(label, str(count))
+    Console().print(table)
+    for pattern, why in plan.skipped:
+        console.print(f"[yellow]skipped[/] {pattern}: {why}")
+
+
+def _endpoints_from_report(report: Path) -> list[dict[str, Any]]:
+    try:
+        data = json.loads(report.read_text())
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read {report}: {exc}") from exc
+    endpoints = data.get("endpoints") if isinstance(data, dict) else None
+    if not isinstance(endpoints, list) or not all(isinstance(e, dict) for e in endpoints):
+        raise click.ClickException(
+            f"{report} has no 'endpoints' list (is it the analyzer's report.json?)"
+        )
+    return endpoints
+
+
+def _endpoints_from_source(source: Path) -> list[dict[str, Any]]:
+    """The analyzer's static URL collection: its graph's ``endpoint:*`` nodes."""
+    try:
+        from analysis import build_graph
+    except ImportError as exc:
+        raise click.ClickException(
+            "the analyzer's URL collection (analysis.build_graph) is not available; "
+            "use --from report.json"
+        ) from exc
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+    ) as bar:
+        tasks: dict[str, TaskID] = {}
+
+        def progress(phase: str, done: int, total: int) -> None:
+            if phase not in tasks:
+                tasks[phase] = bar.add_task(f"analyze: {phase}", total=total)
+            bar.update(tasks[phase], completed=done, total=total)
+
+        graph = build_graph(source, progress=progress).graph
+    found = []
+    for node, attrs in graph.nodes(data=True):
+        if isinstance(node, str) and node.startswith("endpoint:"):
+            found.append({"pattern": node.removeprefix("endpoint:"), **attrs})
+    return found

@@ -1,0 +1,54 @@
+"""``strangler services``: the service registry (instances of each extracted service)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from strangler_proxy.cli._admin import admin_client, admin_options
+
+
+@click.group()
+def services() -> None:
+    """Services the proxy can route to, and their instances."""
+
+
+@services.command("list")
+@admin_options
+@click.option("--json", "as_json", is_flag=True, help="Print the admin API's JSON.")
+def list_services(admin_url: str, token: str | None, as_json: bool) -> None:
+    """Registered services, their instances and (from the proxy) their health."""
+    with admin_client(admin_url, token) as client:
+        found = client.services()
+    if as_json:
+        click.echo(json.dumps(found, indent=2))
+        return
+    table = Table(title="Services")
+    table.add_column("service")
+    table.add_column("instances")
+    table.add_column("health")
+    for service in found:
+        health = service.get("health")
+        table.add_row(
+            service["name"],
+            "\n".join(service["instances"]),
+            "-" if health is None else json.dumps(health, sort_keys=True),
+        )
+    Console().print(table)
+
+
+@services.command("register")
+@admin_options
+@click.argument("name")
+@click.argument("urls", metavar="URL...", nargs=-1, required=True)
+@click.option("--reason", default="", help="Why: kept in the audit log.")
+def register(
+    admin_url: str, token: str | None, name: str, urls: tuple[str, ...], reason: str
+) -> None:
+    """Register service NAME with its instance URLs (replaces the previous list)."""
+    with admin_client(admin_url, token) as client:
+        spec = client.register_service(name, urls, reason)
+    click.echo(f"{spec['name']}: {', '.join(spec['instances'])}")

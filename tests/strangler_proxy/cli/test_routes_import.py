@@ -1,0 +1,106 @@
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from strangler_proxy.cli import main
+from strangler_proxy.routing import Mode
+from strangler_proxy.store import SqliteFlagStore
+
+ROOT = Path(__file__).resolve().parents[3]
+
+REPORT = {
+    "endpoints": [
+        {
+            "pattern": "/api/catalog/products/",
+            "methods": ["GET", "POST"],
+            "view": "v.list",
+            "name": "product-list",
+            "service": "catalog",
+        },
+        {
+            "pattern": "/api/catalog/products/{pk}/",
+            "methods": ["GET"],
+            "view": "v.detail",
+            "name": "product-detail",
+            "service": "catalog",
+        },
+        {
+            "pattern": r"^api/orders/(?P<pk>\d+)/$",
+            "methods": ["GET"],
+            "view": "o.detail",
+            "name": "order-detail",
+            "service": "orders",
+        },
+        {
+            "pattern": r"^api/(a|b)/$",
+            "methods": ["GET"],
+            "view": "x",
+            "name": "weird",
+            "service": None,
+        },
+    ]
+}
+
+
+def run(*args: str) -> Result:
+    return CliRunner().invoke(main, ["routes", "import", *args], env={"COLUMNS": "200"})
+
+
+@pytest.fixture
+def report(tmp_path: Path) -> Path:
+    path = tmp_path / "report.json"
+    path.write_text(json.dumps(REPORT))
+    return path
+
+
+def test_import_from_a_report_then_reimport_keeps_flags(tmp_path: Path, report: Path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    first = run("--from", str(report), "--store", store_url)
+    assert first.exit_code == 0, first.output
+    assert "skipped ^api/(a|b)/$" in first.output
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    table = store.load()
+    assert [r.id for r in table.routes()] == ["product-list", "product-detail", "order-detail"]
+    assert {r.mode for r in table.routes()} == {Mode.MONOLITH}
+    assert table.get("order-detail").template == "/api/orders/{pk:int}/"  # type: ignore[union-attr]
+
+    store.register_service("catalog", ["http://127.0.0.1:8101"], actor="t")
+    store.set_route("product-detail", mode="service", actor="t", reason="cut over")
+    without_order_detail = {
+        "endpoints": [e for e in REPORT["endpoints"] if e["name"] != "order-detail"]
+    }
+    report.write_text(json.dumps(without_order_detail))
+    dry = run("--from", str(report), "--store", store_url, "--dry-run")
+    assert dry.exit_code == 0 and "dry run" in dry.output
+    assert store.load().get("order-detail") is not None  # nothing written
+
+    again = run("--from", str(report), "--store", store_url)
+    assert again.exit_code == 0, again.output
+    table = store.load()
+    assert table.get("order-detail") is None  # gone from the source, was on the monolith
+    assert table.get("product-detail").mode is Mode.SERVICE  # type: ignore[union-attr]
+    assert store.history("product-detail")[0].reason == "cut over"
+
+
+def test_bad_report_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / "report.json"
+    path.write_text('{"modules": []}')
+    result = run("--from", str(path), "--store", f"sqlite:///{tmp_path / 'f.sqlite3'}")
+    assert result.exit_code == 1
+    assert "has no 'endpoints' list" in result.output
+    path.write_text("{oops")
+    result = run("--from", str(path), "--store", f"sqlite:///{tmp_path / 'f.sqlite3'}")
+    assert result.exit_code == 1 and "cannot read" in result.output
+
+
+def test_import_from_the_monolith_source_by_static_analysis(tmp_path: Path) -> None:
+    store_path = tmp_path / "flags.sqlite3"
+    result = run("--source", str(ROOT / "legacy_monolith"), "--store", f"sqlite:///{store_path}")
+    assert result.exit_code == 0, result.output
+    table = SqliteFlagStore(store_path).load()
+    assert len(table) >= 20
+    detail = table.match("GET", "/api/catalog/products/42/")
+    assert detail is not None and detail.mode is Mode.MONOLITH
+    assert table.match("POST", "/api/orders/checkout/") is not None
