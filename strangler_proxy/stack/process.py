@@ -62,6 +62,11 @@ class ManagedProcess:
     def pid(self) -> int | None:
         return self._proc.pid if self._proc else None
 
+    @property
+    def returncode(self) -> int | None:
+        """The exit code once the process has ended, else None."""
+        return self._proc.poll() if self._proc else None
+
     def start(self) -> ManagedProcess:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,160 @@
+"""`strangler up` as users run it: a real process tree, stopped by a real signal."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from strangler_proxy.stack.process import free_port
+
+STRANGLER = Path(sys.executable).parent / "strangler"
+
+
+def start_up(var_dir: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            str(STRANGLER),
+            "up",
+            "--monolith-port",
+            str(port),
+            "--seed-size",
+            "tiny",
+            "--var-dir",
+            str(var_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+    )
+
+
+def wait_for_health(up: subprocess.Popen[str], port: int, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    with httpx.Client(timeout=2.0, trust_env=False) as client:
+        while time.monotonic() < deadline:
+            assert up.poll() is None, f"strangler up exited early:\n{up.stdout.read()}"  # type: ignore[union-attr]
+            try:
+                if client.get(f"http://127.0.0.1:{port}/health/").status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+    raise AssertionError("the monolith never answered /health/")
+
+
+def group_is_gone(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+def wait_gone(pgid: int, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if group_is_gone(pgid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One state directory for the module: the first `up` seeds it, the next one finds data."""
+    return tmp_path_factory.mktemp("stack")
+
+
+@pytest.fixture
+def up_and_running(var_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int, int]]:
+    """`strangler up` on a free port, the monolith healthy: (process, port, gunicorn pid)."""
+    port = free_port()
+    up = start_up(var_dir, port)
+    try:
+        wait_for_health(up, port)
+        gunicorn = int((var_dir / "run" / "monolith.pid").read_text())
+        yield up, port, gunicorn
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_whole_stack_and_exits_zero(
+    up_and_running: tuple[subprocess.Popen[str], int, int], var_dir: Path
+) -> None:
+    up, port, gunicorn = up_and_running
+    token = httpx.post(
+        f"http://127.0.0.1:{port}/api/auth/token/",
+        json={"username": "customer0001", "password": "shop-demo-pass"},
+        trust_env=False,
+    )
+    assert token.status_code == 200, "the seeded demo account signs in"
+
+    up.send_signal(signal.SIGTERM)
+    output, _ = up.communicate(timeout=30)
+
+    assert up.returncode == 0, output
+    assert wait_gone(gunicorn), "gunicorn's master and workers are gone"
+    assert f"http://127.0.0.1:{port}" in output
+    assert str(var_dir / "logs" / "monolith.log") in output
+    assert "Authorization: Token " in output and "customer0001" in output
+    assert "monolith: stopped" in output
+
+
+@pytest.mark.slow
+def test_a_dying_service_is_named_and_the_rest_stopped(
+    up_and_running: tuple[subprocess.Popen[str], int, int],
+) -> None:
+    up, _, gunicorn = up_and_running
+    os.killpg(gunicorn, signal.SIGKILL)  # the monolith crashes, workers and all
+    output, _ = up.communicate(timeout=30)
+
+    assert up.returncode == 1, output
+    assert "monolith exited on its own (exit code -9); stopping the rest" in output
+    assert wait_gone(gunicorn)
+
+
+@pytest.mark.slow
+def test_only_an_empty_database_is_seeded(var_dir: Path) -> None:
+    for _ in range(2):  # the first run may seed (if no other test did); the second never does
+        port = free_port()
+        up = start_up(var_dir, port)
+        wait_for_health(up, port)
+        up.send_signal(signal.SIGINT)
+        output, _ = up.communicate(timeout=30)
+        assert up.returncode == 0, output
+    assert "seed: skipped, the database has data already" in output
+    assert "migrate: running" in output, "migrations still run: a new version may bring some"
+
+
+def test_a_busy_port_is_a_clear_error(var_dir: Path) -> None:
+    import socket
+
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        up = start_up(var_dir, port)
+        output, _ = up.communicate(timeout=120)
+    assert up.returncode == 1, output
+    assert f"monolith cannot start: 127.0.0.1:{port} is already in use" in output
+    assert "Traceback" not in output
+
+
+def test_a_bad_option_is_named() -> None:
+    result = subprocess.run(
+        [str(STRANGLER), "up", "--monolith-port", "0"], capture_output=True, text=True
+    )
+    assert result.returncode == 2
+    assert "--monolith-port" in result.stderr
