@@ -113,7 +113,7 @@ def cluster(
     model_service = {
         name_of(n): community_of[n] for n in projected if n.startswith(MODEL) and community_of[n]
     }
-    by_data = _assign_by_data(graph, model_service, weights)
+    by_data = _assign_by_data(graph, model_service, community_of, weights)
     module_service = _assign_the_rest(graph, by_data, community_of)
     return Clustering(module_service, model_service, resolution)
 
@@ -156,9 +156,16 @@ def _community_names(graph: nx.MultiDiGraph, communities: list[list[str]]) -> li
 
 
 def _assign_by_data(
-    graph: nx.MultiDiGraph, model_service: Mapping[str, str], weights: Weights
+    graph: nx.MultiDiGraph,
+    model_service: Mapping[str, str],
+    community_of: Mapping[str, str],
+    weights: Weights,
 ) -> dict[str, str]:
-    """Each module touching data -> the service whose models it defines/writes/reads most."""
+    """Each module touching data -> the service whose models it defines/writes/reads most.
+
+    Ties go to the module's own Louvain community. Code whose data use is spread over three
+    or more services with no majority (seeding scripts, god helpers) is the shared library's.
+    """
     scores: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
     for edge in edges(graph, *DATA_KINDS):
         service = model_service.get(name_of(edge.target))
@@ -166,21 +173,50 @@ def _assign_by_data(
             continue
         scores[name_of(edge.source)][service] += weights.of(edge.kind) * edge.multiplicity
     return {
-        module: min(counter, key=lambda s: (-counter[s], s)) for module, counter in scores.items()
+        module: _winner(votes, community_of.get(module_id(module)))
+        for module, votes in scores.items()
     }
+
+
+def _winner(votes: Mapping[str, float], preferred: str | None) -> str:
+    if _spread(votes):
+        return SHARED
+    return min(votes, key=lambda s: (-votes[s], s != preferred, s))
+
+
+def _neighbours(graph: nx.MultiDiGraph) -> dict[str, dict[str, float]]:
+    """Module -> modules it imports, is imported by or signals (1 each), its package family
+    (parent and siblings: 1 in all, so a lone ``apps.py`` finds its app) and, for a package,
+    each of its children (1 each)."""
+    found: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
+    for edge in edges(graph, *CODE_KINDS):
+        if edge.source.startswith(MODULE) and edge.target.startswith(MODULE):
+            a, b = name_of(edge.source), name_of(edge.target)
+            if a != b:
+                found[a][b] += 1.0
+                found[b][a] += 1.0
+    names = modules(graph)
+    children: dict[str, list[str]] = defaultdict(list)
+    for name in names:
+        children[name.rpartition(".")[0]].append(name)
+    present = set(names)
+    for name in names:
+        parent = name.rpartition(".")[0]
+        family = [m for m in children[parent] if m != name] + (
+            [parent] if parent in present else []
+        )
+        for other in family:
+            found[name][other] += 1.0 / len(family)
+        for child in children[name]:  # a package is what it holds
+            found[name][child] += 1.0
+    return found
 
 
 def _assign_the_rest(
     graph: nx.MultiDiGraph, by_data: Mapping[str, str], community_of: Mapping[str, str]
 ) -> dict[str, str]:
     """Data-less modules: shared if spread over many services, else follow their neighbours."""
-    neighbours: dict[str, Counter[str]] = defaultdict(Counter)
-    for edge in edges(graph, *CODE_KINDS):
-        if edge.source.startswith(MODULE) and edge.target.startswith(MODULE):
-            a, b = name_of(edge.source), name_of(edge.target)
-            if a != b:
-                neighbours[a][b] += 1
-                neighbours[b][a] += 1
+    neighbours = _neighbours(graph)
     assigned = dict(by_data)
     pending = [m for m in modules(graph) if m not in assigned]
     for module in pending:  # judged on the data-bearing modules first
@@ -193,9 +229,7 @@ def _assign_the_rest(
         for module in pending:
             votes = _votes(neighbours[module], assigned)
             if votes:
-                assigned[module] = (
-                    SHARED if _spread(votes) else min(votes, key=lambda s: (-votes[s], s))
-                )
+                assigned[module] = _winner(votes, community_of.get(module_id(module)))
                 changed = True
         pending = [m for m in pending if m not in assigned]
     for module in pending:  # isolated: its Louvain community's service, else the library
@@ -203,15 +237,15 @@ def _assign_the_rest(
     return assigned
 
 
-def _votes(neighbours: Counter[str], assigned: Mapping[str, str]) -> Counter[str]:
-    votes = Counter[str]()
+def _votes(neighbours: Mapping[str, float], assigned: Mapping[str, str]) -> dict[str, float]:
+    votes: dict[str, float] = defaultdict(float)
     for other, weight in neighbours.items():
         if other in assigned:
             votes[assigned[other]] += weight
     return votes
 
 
-def _spread(votes: Counter[str]) -> bool:
+def _spread(votes: Mapping[str, float]) -> bool:
     """Used from three or more services, none holding a majority: shared utility code."""
     services = {s: v for s, v in votes.items() if s != SHARED}
     total = sum(services.values())

@@ -44,17 +44,23 @@ def owner_of(
 
 
 def service_dependencies(
-    graph: nx.MultiDiGraph, module_service: Mapping[str, str], model_service: Mapping[str, str]
+    graph: nx.MultiDiGraph,
+    module_service: Mapping[str, str],
+    model_service: Mapping[str, str],
+    *,
+    include_shared: bool = False,
 ) -> dict[tuple[str, str], float]:
     """(service, service it depends on) -> number of crossing imports, data accesses, signals.
 
-    The shared library is left out: depending on it is expected.
+    The shared library is left out unless asked for: depending on it is expected.
     """
     counts: Counter[tuple[str, str]] = Counter()
     for edge in edges(graph, *CALL_KINDS):
         source = owner_of(edge.source, module_service, model_service)
         target = owner_of(edge.target, module_service, model_service)
-        if source and target and source != target and SHARED not in (source, target):
+        if not source or not target or source == target:
+            continue
+        if include_shared or SHARED not in (source, target):
             counts[(source, target)] += 1
     return dict(counts)
 

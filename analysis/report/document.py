@@ -1,0 +1,208 @@
+"""The report as one JSON-ready document (the schema is in SCHEMA.md beside this file).
+
+report.md and report.html are rendered from this document only, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+import networkx as nx
+
+from analysis.metrics import Metrics, evaluate
+from analysis.propose import SHARED, Proposal
+from analysis.propose.plan import service_dependencies
+from analysis.propose.smells import find_smells
+from analysis.propose.view import edges, kind_of, name_of
+
+SCHEMA_VERSION = 1
+Document = dict[str, Any]
+
+
+def build_report(
+    graph: nx.MultiDiGraph,
+    proposal: Proposal,
+    *,
+    root: str,
+    timings: Mapping[str, float] | None = None,
+    broken: Sequence[tuple[str, str]] = (),
+    truth: Mapping[str, str] | None = None,
+    requested_services: int | None = None,
+) -> Document:
+    """Everything the analysis found and proposes, as plain JSON-ready data."""
+    partition = {m: s for m, s in proposal.module_service.items() if s != SHARED}
+    metrics = evaluate(graph, partition, truth)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "root": root,
+        "parameters": {
+            "resolution": round(proposal.resolution, 4),
+            "seed": proposal.seed,
+            "services_requested": requested_services,
+            "truth": bool(truth),
+        },
+        "summary": _summary(graph, proposal, broken),
+        "modules": _modules(graph, proposal),
+        "models": _models(graph, proposal),
+        "endpoints": _endpoints(graph, proposal),
+        "services": _services(graph, proposal),
+        "service_edges": [
+            {"source": a, "target": b, "weight": w}
+            for (a, b), w in sorted(
+                service_dependencies(
+                    graph, proposal.module_service, proposal.model_service, include_shared=True
+                ).items()
+            )
+        ],
+        "ownership": [
+            {
+                "model": o.model,
+                "service": o.service,
+                "defined_in": o.defined_in,
+                "contested": o.contested,
+                "writers": [asdict(w) for w in o.writers],
+                "readers": [asdict(r) for r in o.readers],
+            }
+            for o in proposal.ownership
+        ],
+        "extraction_order": [
+            {
+                "rank": s.rank,
+                "service": s.service,
+                "cost": s.cost,
+                "inbound_coupling": s.inbound_coupling,
+                "foreign_writes": s.foreign_writes,
+                "crossing_fks": s.crossing_fks,
+                "endpoint_surface": s.endpoint_surface,
+                "cuts": {
+                    "foreign_keys": [asdict(c) for c in s.foreign_keys],
+                    "api_calls": [asdict(c) for c in s.api_calls],
+                    "sagas": [asdict(c) for c in s.sagas],
+                    "routes": [asdict(c) for c in s.routes],
+                },
+            }
+            for s in proposal.extraction_order
+        ],
+        "cycles": {
+            "groups": [list(g) for g in proposal.cycles.cycles],
+            "break_edges": [asdict(e) for e in proposal.cycles.break_edges],
+            "exact": proposal.cycles.exact,
+        },
+        "smells": [asdict(s) for s in find_smells(graph, proposal)],
+        "metrics": _metrics(metrics),
+        "timings": {k: round(v, 4) for k, v in sorted((timings or {}).items())},
+        "broken_files": [{"path": p, "reason": r} for p, r in broken],
+    }
+
+
+def _summary(
+    graph: nx.MultiDiGraph, proposal: Proposal, broken: Sequence[tuple[str, str]]
+) -> dict[str, int]:
+    kinds: defaultdict[str, int] = defaultdict(int)
+    lines = 0
+    for node, data in graph.nodes(data=True):
+        kinds[kind_of(graph, node)] += 1
+        lines += int(data.get("lines", 0) or 0)
+    return {
+        "modules": kinds["module"],
+        "models": kinds["model"],
+        "endpoints": kinds["endpoint"],
+        "lines": lines,
+        "services": len([s for s in proposal.services if not s.shared]),
+        "contested_models": len(proposal.contested),
+        "broken_files": len(broken),
+    }
+
+
+def _modules(graph: nx.MultiDiGraph, proposal: Proposal) -> list[dict[str, Any]]:
+    rows = []
+    for node, data in sorted(graph.nodes(data=True)):
+        if kind_of(graph, node) == "module":
+            name = name_of(node)
+            rows.append(
+                {
+                    "name": name,
+                    "path": data.get("path"),
+                    "app": data.get("app"),
+                    "lines": int(data.get("lines", 0) or 0),
+                    "service": proposal.module_service.get(name),
+                }
+            )
+    return rows
+
+
+def _models(graph: nx.MultiDiGraph, proposal: Proposal) -> list[dict[str, Any]]:
+    relations: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for edge in edges(graph, "relation"):
+        relations[name_of(edge.source)].append(
+            {
+                "field": edge.attrs.get("field"),
+                "target": name_of(edge.target),
+                "relation": edge.attrs.get("relation"),
+            }
+        )
+    rows = []
+    for node, data in sorted(graph.nodes(data=True)):
+        if kind_of(graph, node) == "model":
+            label = name_of(node)
+            rows.append(
+                {
+                    "label": label,
+                    "module": data.get("module"),
+                    "abstract": bool(data.get("abstract")),
+                    "proxy": bool(data.get("proxy")),
+                    "service": proposal.model_service.get(label),
+                    "relations": relations[label],
+                }
+            )
+    return rows
+
+
+def _endpoints(graph: nx.MultiDiGraph, proposal: Proposal) -> list[dict[str, Any]]:
+    module_of = {name_of(e.source): name_of(e.target) for e in edges(graph, "route")}
+    rows = []
+    for node, data in sorted(graph.nodes(data=True)):
+        if kind_of(graph, node) == "endpoint":
+            pattern = name_of(node)
+            rows.append(
+                {
+                    "pattern": data.get("pattern", pattern),
+                    "methods": list(data.get("methods", [])),
+                    "view": data.get("view"),
+                    "name": data.get("name"),
+                    "module": module_of.get(pattern),
+                    "service": proposal.endpoint_service.get(pattern),
+                }
+            )
+    return rows
+
+
+def _services(graph: nx.MultiDiGraph, proposal: Proposal) -> list[dict[str, Any]]:
+    lines = {
+        name_of(n): int(d.get("lines", 0) or 0)
+        for n, d in graph.nodes(data=True)
+        if kind_of(graph, n) == "module"
+    }
+    return [
+        {
+            "name": s.name,
+            "shared": s.shared,
+            "modules": list(s.modules),
+            "models": list(s.models),
+            "endpoints": list(s.endpoints),
+            "lines": sum(lines.get(m, 0) for m in s.modules),
+        }
+        for s in proposal.services
+    ]
+
+
+def _metrics(metrics: Metrics) -> dict[str, Any]:
+    data = asdict(metrics)
+    truth = data.pop("truth")
+    return {
+        "proposal": {k: round(v, 4) if isinstance(v, float) else v for k, v in data.items()},
+        "truth": None if truth is None else {k: round(v, 4) for k, v in truth.items()},
+    }
