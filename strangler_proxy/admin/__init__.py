@@ -2,14 +2,14 @@
 
 The data plane mounts it next to the proxy::
 
-    app = AdminApp(store, AdminTokens.from_env(), metrics_text=metrics.render,
-                   health_snapshot=balancer.health_snapshot)
+    app = create_admin_app(store_url="sqlite:///var/flags.sqlite3", token=token,
+                           metrics_text=metrics.render, health_snapshot=balancer.snapshot)
     # serve ``app`` with uvicorn on 127.0.0.1:<admin port>
 
 Standalone: ``python -m strangler_proxy.admin --store sqlite:///var/flags.sqlite3 --port 8081``.
 """
 
-from strangler_proxy.admin.app import AdminApp
+from strangler_proxy.admin.app import AdminApp, create_admin_app
 from strangler_proxy.admin.auth import TOKEN_ENV, TOKENS_ENV, AdminTokens, TokenError
 from strangler_proxy.admin.client import DEFAULT_ADMIN_URL, AdminClient, AdminError
 
@@ -22,4 +22,5 @@ __all__ = [
     "AdminError",
     "AdminTokens",
     "TokenError",
+    "create_admin_app",
 ]

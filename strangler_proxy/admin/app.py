@@ -201,7 +201,7 @@ class AdminApp:
         specs = await asyncio.to_thread(self.store.services)
         health = self._health()
         return json_response(
-            200, {"services": [{**s.to_json(), "health": health.get(s.name)} for s in specs]}
+            200, {"services": [{**s.to_json(), "health": health_of(health, s.name)} for s in specs]}
         )
 
     async def _register_service(self, request: Request) -> Response:
@@ -221,7 +221,8 @@ class AdminApp:
         if name not in specs:
             exc = UnknownService(name, "name")
             return error(404, str(exc), exc.field)
-        return json_response(200, {**specs[name].to_json(), "health": self._health().get(name)})
+        health = health_of(self._health(), name)
+        return json_response(200, {**specs[name].to_json(), "health": health})
 
     async def _metrics(self, request: Request) -> Response:
         text = self.metrics_text() if self.metrics_text else "# no metrics provider attached\n"
@@ -229,6 +230,46 @@ class AdminApp:
 
     def _health(self) -> Mapping[str, Any]:
         return self.health_snapshot() if self.health_snapshot else {}
+
+
+def health_of(snapshot: Mapping[str, Any], name: str) -> Any:
+    """One service's part of the data plane's health view.
+
+    Either ``{service: ...}`` or the engine's ``{"workers": [{"pid", "health": {service:
+    [instances]}}]}``, which becomes ``[{"pid", "instances"}]`` per worker that has it.
+    """
+    if name in snapshot:
+        return snapshot[name]
+    workers = snapshot.get("workers")
+    if not isinstance(workers, list):
+        return None
+    views = [
+        {"pid": w.get("pid"), "instances": w["health"][name]}
+        for w in workers
+        if isinstance(w, Mapping) and isinstance(w.get("health"), Mapping) and name in w["health"]
+    ]
+    return views or None
+
+
+def create_admin_app(
+    *,
+    store_url: str | None = None,
+    store: FlagStore | None = None,
+    token: str = "",
+    metrics_text: Callable[[], str] | None = None,
+    health_snapshot: Callable[[], Mapping[str, Any]] | None = None,
+) -> AdminApp:
+    """The admin app over ``store`` (or the store at ``store_url``).
+
+    ``token``: one token (named ``admin``) or ``name:token,name:token``; empty falls back
+    to ``STRANGLER_ADMIN_TOKEN(S)``. No token at all raises ``TokenError``: no token, no flip.
+    """
+    tokens = AdminTokens.parse(token) if token.strip() else AdminTokens.from_env()
+    if store is None:
+        from strangler_proxy.store import DEFAULT_STORE_URL, open_store
+
+        store = open_store(store_url or DEFAULT_STORE_URL)
+    return AdminApp(store, tokens, metrics_text=metrics_text, health_snapshot=health_snapshot)
 
 
 class _TooLarge(Exception):

@@ -66,7 +66,9 @@ class AdminTokens:
             return cls.parse(env[TOKENS_ENV])
         if env.get(TOKEN_ENV):
             return cls.single(env[TOKEN_ENV])
-        raise TokenError(f"set {TOKEN_ENV} (or {TOKENS_ENV}) to the admin API token")
+        raise TokenError(
+            f"the admin API needs a token (no token, no flip): set {TOKEN_ENV} or {TOKENS_ENV}"
+        )
 
     def who(self, authorization: str | None) -> str | None:
         """The token's name for an ``Authorization: Bearer ...`` value, else ``None``.

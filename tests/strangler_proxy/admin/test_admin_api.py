@@ -5,7 +5,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.admin import AdminApp, AdminTokens
+from strangler_proxy.admin import AdminApp, AdminTokens, TokenError, create_admin_app
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.store import SqliteFlagStore
 from tests.strangler_proxy.admin.serving import TOKEN, serve
@@ -232,6 +232,40 @@ def test_bad_service_is_400_naming_the_field(admin: Admin, body: object, field: 
     response = admin.http.post("/services", json=body)
     assert (response.status_code, response.json()["field"]) == (400, field)
     assert [s.name for s in admin.store.services()] == ["catalog"]
+
+
+def test_health_from_the_engine_workers_view(tmp_path: Path) -> None:
+    """The engine reports health per worker: {"workers": [{"pid", "health": {service: [...]}}]}."""
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    store.register_service("catalog", ["http://127.0.0.1:8101"], actor="setup")
+    instance = {"url": "http://127.0.0.1:8101", "healthy": False, "ejected": True}
+    snapshot = {
+        "workers": [{"pid": 11, "health": {"catalog": [instance]}}, {"pid": 12, "health": {}}]
+    }
+    app = create_admin_app(store=store, token=TOKEN, health_snapshot=lambda: snapshot)
+    with serve(app) as url:
+        response = httpx.get(
+            url + "/services/catalog/health",
+            headers={"authorization": f"Bearer {TOKEN}"},
+            trust_env=False,
+        )
+    assert response.json() == {
+        "name": "catalog",
+        "instances": ["http://127.0.0.1:8101"],
+        "health": [{"pid": 11, "instances": [instance]}],
+    }
+
+
+def test_no_token_configured_refuses_to_start(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("STRANGLER_ADMIN_TOKEN", raising=False)
+    monkeypatch.delenv("STRANGLER_ADMIN_TOKENS", raising=False)
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    with pytest.raises(TokenError, match="no token, no flip"):
+        create_admin_app(store=store, token="")
+    with pytest.raises(TokenError, match="too short"):
+        create_admin_app(store=store, token="short")
 
 
 def test_metrics_come_from_the_data_plane(admin: Admin) -> None:
