@@ -1,0 +1,143 @@
+"""``strangler proxy run``: the production engine in front of the monolith."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
+from strangler_proxy.engine.upstream import Timeouts
+
+
+@click.group()
+def proxy() -> None:
+    """The routing proxy (data plane)."""
+
+
+@proxy.command()
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to serve.")
+@click.option(
+    "--monolith", "monolith_url", required=True, help="Monolith base URL, http://HOST:PORT."
+)
+@click.option(
+    "--store",
+    "store_url",
+    default="sqlite:///var/flags.sqlite3",
+    show_default=True,
+    help="Flag store URL (routes and the service registry).",
+)
+@click.option("--workers", default=1, show_default=True, help="Worker processes (one socket).")
+@click.option("--admin-listen", default=None, help="HOST:PORT of the admin API (loopback).")
+@click.option(
+    "--admin-token-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="File holding the admin API bearer token.",
+)
+@click.option(
+    "--trusted-hops",
+    default=0,
+    show_default=True,
+    help="Proxies in front whose X-Forwarded-* headers are believed.",
+)
+@click.option(
+    "--max-header-bytes",
+    default=32 * 1024,
+    show_default=True,
+    help="Request line + headers limit (431 past it).",
+)
+@click.option(
+    "--max-body-bytes", default=1 << 30, show_default=True, help="Request body limit (413 past it)."
+)
+@click.option(
+    "--max-concurrency",
+    default=1024,
+    show_default=True,
+    help="Requests in flight per worker (503 past it).",
+)
+@click.option(
+    "--connect-timeout", default=2.0, show_default=True, help="Seconds to connect upstream."
+)
+@click.option(
+    "--read-timeout",
+    default=30.0,
+    show_default=True,
+    help="Longest upstream silence, seconds (504 before the answer starts).",
+)
+@click.option(
+    "--total-timeout", default=300.0, show_default=True, help="Whole upstream exchange, seconds."
+)
+@click.option(
+    "--graceful-seconds",
+    default=10.0,
+    show_default=True,
+    help="How long in-flight requests may finish on SIGTERM.",
+)
+@click.option(
+    "--health-path",
+    default="/health/",
+    show_default=True,
+    help="Path of the services' health check.",
+)
+def run(
+    listen: str,
+    monolith_url: str,
+    store_url: str,
+    workers: int,
+    admin_listen: str | None,
+    admin_token_file: Path | None,
+    trusted_hops: int,
+    max_header_bytes: int,
+    max_body_bytes: int,
+    max_concurrency: int,
+    connect_timeout: float,
+    read_timeout: float,
+    total_timeout: float,
+    graceful_seconds: float,
+    health_path: str,
+) -> None:
+    """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
+
+    \b
+    strangler proxy run --listen 127.0.0.1:8080 --monolith http://127.0.0.1:8000 \\
+        --store sqlite:///var/flags.sqlite3 --workers 2 \\
+        --admin-listen 127.0.0.1:8081 --admin-token-file var/admin.token
+    """
+    try:
+        host, port = parse_listen(listen, "--listen")
+        admin_host, admin_port = (
+            parse_listen(admin_listen, "--admin-listen") if admin_listen else (None, None)
+        )
+        if admin_token_file is not None and not admin_token_file.is_file():
+            raise ConfigError(f"--admin-token-file: no such file {admin_token_file}")
+        if admin_listen and admin_token_file is None:
+            raise ConfigError(
+                "--admin-token-file: required with --admin-listen (no token, no flip)"
+            )
+        settings = EngineSettings(
+            monolith_url=monolith_url,
+            store_url=store_url,
+            host=host,
+            port=port,
+            workers=workers,
+            trusted_hops=trusted_hops,
+            max_header_bytes=max_header_bytes,
+            max_body_bytes=max_body_bytes,
+            max_concurrency=max_concurrency,
+            timeouts=Timeouts(connect_timeout, read_timeout, total_timeout),
+            graceful_seconds=graceful_seconds,
+            health_path=health_path,
+            admin_host=admin_host,
+            admin_port=admin_port,
+            admin_token_file=str(admin_token_file) if admin_token_file else None,
+        )
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from exc
+    from strangler_proxy.engine.server import run_engine
+
+    click.echo(
+        f"strangler proxy on http://{host}:{port} -> {monolith_url} "
+        f"({workers} worker{'s' if workers > 1 else ''}, store {store_url})"
+    )
+    run_engine(settings)

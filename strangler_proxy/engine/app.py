@@ -1,0 +1,369 @@
+"""The proxy as an ASGI app: decide who answers, forward, fall back, shadow, count.
+
+Every request: limits (503 over the concurrency limit, 413 body too large), wire rules,
+``RouteTable`` decision, then the monolith or a service instance. A service that cannot
+answer (refused, circuit open; and for requests safe to repeat also timeout, broken
+connection or 5xx) hands the request to the monolith when the decision allows a fallback.
+A request whose body may have reached the service is never sent a second time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from strangler_proxy.balancing import Instance, ServicePools
+from strangler_proxy.engine import wire
+from strangler_proxy.engine.errors import error_body, error_headers
+from strangler_proxy.engine.settings import EngineSettings
+from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
+from strangler_proxy.engine.upstream import (
+    ConnectFailed,
+    Origin,
+    RequestBody,
+    StreamedBody,
+    Upstream,
+    UpstreamError,
+    UpstreamResponse,
+    UpstreamTimeout,
+)
+from strangler_proxy.metrics import Metrics
+from strangler_proxy.routing import MONOLITH, UNMATCHED, Decision, Mode, RequestFacts, RouteTable
+from strangler_proxy.routing import client_key as routing_client_key
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+UNMATCHED_LABEL = "(unmatched)"
+
+
+class ClientError(Exception):
+    """The request itself is refused (status + message for the JSON body)."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+class TableHolder:
+    """The current route table; swapped whole (one attribute assignment) by the poller."""
+
+    def __init__(self, table: RouteTable | None = None) -> None:
+        self.table = table if table is not None else RouteTable.build([])
+
+
+@dataclass
+class _Request:
+    method: str
+    target: bytes
+    headers: wire.Headers
+    request_id: bytes
+    body: RequestBody
+
+
+class ProxyApp:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        tables: TableHolder,
+        pools: ServicePools,
+        upstream: Upstream,
+        metrics: Metrics,
+        shadow: ShadowDispatcher,
+        lifespan: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tables = tables
+        self.pools = pools
+        self.upstream = upstream
+        self.metrics = metrics
+        self.shadow = shadow
+        self.monolith = settings.monolith
+        self.inflight = 0
+        self._lifespan = lifespan
+        self._id_prefix = secrets.token_hex(8)
+        self._ids = itertools.count(1)
+
+    def _next_id(self) -> bytes:
+        """A request id unique across workers and restarts (random prefix + counter), without
+        a random-number syscall per request."""
+        return f"{self._id_prefix}-{next(self._ids):x}".encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            await self.http(scope, receive, send)
+        elif scope["type"] == "lifespan" and self._lifespan is not None:
+            await self._lifespan(scope, receive, send)
+
+    # -- one request ----------------------------------------------------------------------
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        start = time.perf_counter()
+        if self.inflight >= self.settings.max_concurrency:
+            await _send_error(send, 503, "over the concurrency limit", None)
+            self.metrics.request(
+                UNMATCHED_LABEL, served_by="proxy", status=503, seconds=time.perf_counter() - start
+            )
+            return
+        self.inflight += 1
+        label, served_by, status = UNMATCHED_LABEL, MONOLITH, 500
+        try:
+            decision = self._decide(scope)
+            label = decision.route_id or UNMATCHED_LABEL
+            served_by, status = await self._serve(scope, receive, send, decision)
+        finally:
+            self.inflight -= 1
+            self.metrics.request(
+                label, served_by=served_by, status=status, seconds=time.perf_counter() - start
+            )
+
+    def _decide(self, scope: Scope) -> Decision:
+        table = self.tables.table
+        route = table.match(scope["method"], scope["path"])
+        if route is None:
+            return UNMATCHED
+        key = ""
+        if route.mode is Mode.CANARY:  # only a canary split needs to know who is asking
+            headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+            key = routing_client_key(headers, self._client_ip(scope))
+        return table.decide(RequestFacts(scope["method"], scope["path"], key))
+
+    def _client_ip(self, scope: Scope) -> str | None:
+        client = scope.get("client")
+        peer = client[0] if client else None
+        return wire.client_address(peer, scope["headers"], self.settings.trusted_hops)
+
+    async def _serve(
+        self, scope: Scope, receive: Receive, send: Send, decision: Decision
+    ) -> tuple[str, int]:
+        """Answer the request; returns (who answered, status sent)."""
+        raw = scope["headers"]
+        rid = wire.request_id(raw, self._next_id())
+        try:
+            body = await self._body(
+                raw, receive, buffer=decision.to_service or bool(decision.shadow)
+            )
+        except ClientError as exc:
+            await _send_error(send, exc.status, str(exc), rid, close=True)
+            return "proxy", exc.status
+        query = scope["query_string"]
+        request = _Request(
+            scope["method"],
+            scope["raw_path"] + (b"?" + query if query else b""),
+            wire.request_headers(
+                raw if self.settings.preserve_host else [h for h in raw if h[0] != b"host"],
+                client_ip=self._client_ip(scope),
+                scheme=scope["scheme"],
+                request_id=rid,
+                trusted_hops=self.settings.trusted_hops,
+            ),
+            rid,
+            body,
+        )
+        try:
+            return await self._forward(request, decision, send)
+        except ClientError as exc:  # the body broke a limit (or the client left) mid-stream
+            await _send_error(send, exc.status, str(exc), rid, close=True)
+            return "proxy", exc.status
+
+    async def _forward(self, request: _Request, decision: Decision, send: Send) -> tuple[str, int]:
+        route = decision.route_id or UNMATCHED_LABEL
+        rid = request.request_id
+        if decision.to_service:
+            answered = await self._via_service(request, decision, send)
+            if answered is not None:
+                return answered
+        response, status = await self._call(self.monolith, b"", request, send)
+        if response is None:
+            return "proxy", status
+        if decision.shadow and not isinstance(request.body, StreamedBody):
+            self.shadow.submit(
+                ShadowJob(
+                    route,
+                    decision.shadow,
+                    request.method,
+                    request.target,
+                    request.headers,
+                    request.body,
+                    response.status,
+                    rid,
+                )
+            )
+        elif decision.shadow:
+            self.metrics.shadow(route, "skipped-large-body")
+        await self._relay(response, send, rid)
+        return MONOLITH, status
+
+    async def _via_service(
+        self, request: _Request, decision: Decision, send: Send
+    ) -> tuple[str, int] | None:
+        """Try the service; None means: let the monolith answer (a fallback, counted)."""
+        route = decision.route_id or UNMATCHED_LABEL
+        instance = self.pools.pick(decision.primary)
+        if instance is None or instance.origin is None:
+            if decision.fallback:
+                self.metrics.fallback(route, "circuit-open")
+                return None
+            await _send_error(
+                send, 503, f"no available instance of {decision.primary}", request.request_id
+            )
+            return "proxy", 503
+        repeatable = request.method in SAFE_METHODS and not isinstance(request.body, StreamedBody)
+        instance.inflight += 1
+        try:
+            response, status = await self._call(
+                instance.origin,
+                instance.prefix,
+                request,
+                send,
+                fallback=decision.fallback,
+                reached_ok=repeatable,
+            )
+        except _Fallback as fb:
+            self.pools.report(instance, ok=False)
+            self.metrics.fallback(route, fb.reason)
+            return None
+        finally:
+            instance.inflight -= 1
+        if response is None:  # failed and answered with an error (no fallback allowed)
+            self.pools.report(instance, ok=False)
+            return decision.primary, status
+        failed = response.status >= 500
+        self.pools.report(instance, ok=not failed)
+        if failed and decision.fallback and repeatable:
+            response.close()
+            self.metrics.fallback(route, "5xx")
+            return None
+        await self._relay(response, send, request.request_id)
+        return decision.primary, response.status
+
+    async def _call(
+        self,
+        origin: Origin,
+        prefix: bytes,
+        request: _Request,
+        send: Send,
+        *,
+        fallback: bool = False,
+        reached_ok: bool = False,
+    ) -> tuple[UpstreamResponse | None, int]:
+        """One upstream exchange. On failure, with ``fallback`` raise ``_Fallback`` when the
+        monolith may still answer (nothing was sent, or ``reached_ok``: safe to repeat);
+        otherwise answer 502/504 and return (None, status)."""
+        try:
+            response = await self.upstream.request(
+                origin,
+                request.method,
+                prefix + request.target,
+                request.headers,
+                request.body,
+                self.settings.timeouts,
+            )
+        except UpstreamError as exc:
+            if fallback and (isinstance(exc, ConnectFailed) or reached_ok):
+                raise _Fallback(_reason(exc)) from exc
+            status = 504 if isinstance(exc, UpstreamTimeout) else 502
+            message = "upstream timed out" if status == 504 else f"upstream failed: {exc}"
+            if isinstance(exc, ConnectFailed):
+                message = "upstream refused the connection"
+            await _send_error(send, status, message, request.request_id)
+            return None, status
+        return response, response.status
+
+    async def _relay(self, response: UpstreamResponse, send: Send, rid: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status,
+                "headers": wire.response_headers(response.headers, rid),
+            }
+        )
+        pending: bytes | None = None
+        try:
+            async for chunk in response.stream():
+                if pending is not None:
+                    await send({"type": "http.response.body", "body": pending, "more_body": True})
+                pending = chunk
+        except UpstreamError:
+            return  # the status is out: leaving the response unfinished closes the connection
+        finally:
+            response.close()
+        await send({"type": "http.response.body", "body": pending or b"", "more_body": False})
+
+    async def _body(self, headers: wire.Headers, receive: Receive, buffer: bool) -> RequestBody:
+        length, chunked = _framing(headers)
+        limit = self.settings.max_body_bytes
+        if length is not None and length > limit:
+            raise ClientError(413, f"request body larger than {limit} bytes")
+        if not chunked and not length:
+            return None if length is None else b""
+        chunks = _receive_body(receive, limit)
+        if buffer and length is not None and length <= self.settings.buffer_body_bytes:
+            return b"".join([c async for c in chunks])
+        return StreamedBody(chunks, length)
+
+
+class _Fallback(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _reason(exc: UpstreamError) -> str:
+    if isinstance(exc, ConnectFailed):
+        return "refused"
+    return "timeout" if isinstance(exc, UpstreamTimeout) else "broken"
+
+
+def _framing(headers: wire.Headers) -> tuple[int | None, bool]:
+    """(Content-Length, chunked). The server's parser already refused ambiguous framing."""
+    length: int | None = None
+    chunked = False
+    for name, value in headers:
+        if name == b"content-length":
+            if not value.strip().isdigit():
+                raise ClientError(400, "invalid Content-Length")
+            length = int(value)
+        elif name == b"transfer-encoding":
+            chunked = True
+    if chunked and length is not None:
+        raise ClientError(400, "both Content-Length and Transfer-Encoding")
+    return length, chunked
+
+
+async def _receive_body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
+    seen = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ClientError(499, "client went away")
+        chunk = message.get("body", b"")
+        seen += len(chunk)
+        if seen > limit:
+            raise ClientError(413, f"request body larger than {limit} bytes")
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+async def _send_error(
+    send: Send, status: int, message: str, rid: bytes | None, close: bool = False
+) -> None:
+    body = error_body(status, message, rid)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": error_headers(body, rid, close),
+        }
+    )
+    await send({"type": "http.response.body", "body": body, "more_body": False})
+
+
+__all__ = ["ClientError", "Instance", "ProxyApp", "TableHolder"]

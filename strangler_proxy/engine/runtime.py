@@ -1,0 +1,157 @@
+"""One worker's engine: the ASGI app plus what runs beside it for its lifetime.
+
+Beside the app: the store poller (every ``poll_interval`` it asks the store's ``version()``
+and swaps the whole route table and the registry when it moved), active health checks, the
+shadow workers and, with several workers, a snapshot file of this worker's counters and
+instance health that the admin process merges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+from strangler_proxy.balancing import ServicePools
+from strangler_proxy.balancing.health import HealthChecker
+from strangler_proxy.engine.app import ProxyApp, TableHolder
+from strangler_proxy.engine.settings import EngineSettings
+from strangler_proxy.engine.shadow import ShadowDispatcher
+from strangler_proxy.engine.upstream import PooledUpstream, Upstream
+from strangler_proxy.metrics import Metrics
+from strangler_proxy.store import FlagStore, TableWatcher, open_store
+
+log = logging.getLogger("strangler.proxy")
+
+#: the runtime of this process, when it runs in the admin's process (one worker)
+LOCAL: EngineRuntime | None = None
+
+
+class EngineRuntime:
+    def __init__(
+        self,
+        settings: EngineSettings,
+        *,
+        store: FlagStore | None = None,
+        upstream: Upstream | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store or open_store(settings.store_url)
+        self.watcher = TableWatcher(self.store)
+        self.tables = TableHolder(self.watcher.table)
+        self.pools = ServicePools()
+        self.pools.update({s.name: s.instances for s in self.watcher.services})
+        self.metrics = Metrics()
+        self.upstream: Upstream = upstream or PooledUpstream()
+        self.shadow = ShadowDispatcher(
+            self.upstream,
+            self.pools,
+            self.metrics,
+            settings.timeouts,
+            queue_size=settings.shadow_queue,
+            workers=settings.shadow_workers,
+        )
+        self.health = HealthChecker(
+            self.pools, path=settings.health_path, interval=settings.health_interval
+        )
+        self.state_dir = state_dir
+        self.app = ProxyApp(
+            settings,
+            self.tables,
+            self.pools,
+            self.upstream,
+            self.metrics,
+            self.shadow,
+            lifespan=self.lifespan,
+        )
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def refresh(self) -> bool:
+        """Swap in the store's table and registry if they changed; True when they did."""
+        table = self.watcher.poll()
+        if table is None:
+            if self.watcher.last_error is not None:
+                log.warning(
+                    "flag store unreadable, keeping the last table: %s", self.watcher.last_error
+                )
+            return False
+        self.pools.update({s.name: s.instances for s in self.watcher.services})
+        self.tables.table = table
+        return True
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "version": self.tables.table.version,
+            "metrics": self.metrics.snapshot(),
+            "health": self.pools.snapshot(),
+            "inflight": self.app.inflight,
+            "shadow_queue": self.shadow.queue.qsize(),
+        }
+
+    async def start(self) -> None:
+        self.shadow.start()
+        self._tasks = [asyncio.create_task(self._every(self.settings.poll_interval, self.refresh))]
+        self._tasks.append(asyncio.create_task(self.health.run()))
+        if self.state_dir is not None:
+            self._tasks.append(asyncio.create_task(self._every(1.0, self._write_state)))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await self.shadow.stop()
+        await self.upstream.aclose()
+        if self.state_dir is not None:
+            self._state_file().unlink(missing_ok=True)
+        self.store.close()
+
+    async def lifespan(self, scope: Any, receive: Any, send: Any) -> None:
+        """The ASGI lifespan protocol: start beside-tasks, and stop them after the drain."""
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    await self.start()
+                except Exception as exc:
+                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.stop()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _every(self, seconds: float, action: Any) -> None:
+        while True:
+            await asyncio.sleep(seconds)
+            try:
+                action()
+            except Exception:
+                log.exception("background step %s failed", getattr(action, "__name__", action))
+
+    def _state_file(self) -> Path:
+        assert self.state_dir is not None
+        return self.state_dir / f"worker-{os.getpid()}.json"
+
+    def _write_state(self) -> None:
+        target = self._state_file()
+        tmp = target.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.snapshot()))
+        tmp.replace(target)
+
+
+def read_states(state_dir: Path) -> list[dict[str, Any]]:
+    """The latest snapshot of every worker that writes to ``state_dir``."""
+    states = []
+    for path in sorted(state_dir.glob("worker-*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            states.append(json.loads(path.read_text()))
+    return states

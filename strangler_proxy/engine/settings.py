@@ -1,0 +1,99 @@
+"""The engine's configuration: read and validated once, then frozen.
+
+>>> EngineSettings(monolith_url="http://127.0.0.1:8000").max_body_bytes
+1073741824
+>>> EngineSettings(monolith_url="ftp://x")
+Traceback (most recent call last):
+ConfigError: --monolith: upstream URL must be http://host[:port], got 'ftp://x'
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from strangler_proxy.engine.upstream import Origin, Timeouts
+
+
+class ConfigError(ValueError):
+    """A setting is invalid; the message names the option."""
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    monolith_url: str
+    store_url: str = "sqlite:///var/flags.sqlite3"
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    trusted_hops: int = 0  # proxies in front whose X-Forwarded-* are believed
+    preserve_host: bool = True  # send the client's Host upstream (Django builds URLs from it)
+    max_header_bytes: int = 32 * 1024  # request line + headers; past it 431
+    max_body_bytes: int = 1 << 30  # request body; past it 413
+    max_concurrency: int = 1024  # requests in flight per worker; past it 503
+    timeouts: Timeouts = field(default_factory=Timeouts)
+    buffer_body_bytes: int = 64 * 1024  # bodies up to this are read whole before sending
+    shadow_queue: int = 1000  # shadow copies waiting; past it they are dropped (and counted)
+    shadow_workers: int = 8
+    poll_interval: float = 0.5  # seconds between store version() checks
+    health_interval: float = 2.0  # seconds between active health checks
+    health_path: str = "/health/"
+    graceful_seconds: float = 10.0  # in-flight requests get this long to finish on shutdown
+    admin_host: str | None = None
+    admin_port: int | None = None
+    admin_token_file: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(lambda: Origin.parse(self.monolith_url), "--monolith")
+        positive = {
+            "--port": self.port,
+            "--workers": self.workers,
+            "--max-header-bytes": self.max_header_bytes,
+            "--max-body-bytes": self.max_body_bytes,
+            "--max-concurrency": self.max_concurrency,
+            "--connect-timeout": self.timeouts.connect,
+            "--read-timeout": self.timeouts.read,
+            "--total-timeout": self.timeouts.total,
+            "--poll-interval": self.poll_interval,
+        }
+        for option, value in positive.items():
+            if not value > 0:
+                raise ConfigError(f"{option}: must be greater than 0, got {value}")
+        if self.port > 65535:
+            raise ConfigError(f"--port: must be at most 65535, got {self.port}")
+        if self.trusted_hops < 0:
+            raise ConfigError(f"--trusted-hops: must be 0 or more, got {self.trusted_hops}")
+        if not self.health_path.startswith("/"):
+            raise ConfigError(f"--health-path: must start with '/', got {self.health_path!r}")
+        if (self.admin_port is None) != (self.admin_host is None):
+            raise ConfigError("--admin-listen: give host and port together")
+
+    @property
+    def monolith(self) -> Origin:
+        return Origin.parse(self.monolith_url)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> EngineSettings:
+        raw: dict[str, Any] = json.loads(text)
+        raw["timeouts"] = Timeouts(**raw["timeouts"])
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in raw.items() if k in known})
+
+
+def parse_listen(value: str, option: str) -> tuple[str, int]:
+    """``host:port`` -> (host, port), naming ``option`` when it is not that."""
+    host, sep, port = value.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"{option}: expected HOST:PORT, got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def _check(build: Any, option: str) -> None:
+    try:
+        build()
+    except ValueError as exc:
+        raise ConfigError(f"{option}: {exc}") from exc

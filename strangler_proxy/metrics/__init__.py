@@ -1,0 +1,144 @@
+"""Per-route counters in Prometheus text format (exposition 0.0.4), written by hand.
+
+Recording is a few dict and list operations (it runs on every request); snapshots are
+plain JSON-able dicts so several worker processes can be merged into one exposition.
+
+>>> m = Metrics()
+>>> m.request("catalog-list", served_by="catalog", status=200, seconds=0.004)
+>>> m.fallback("catalog-list", "refused")
+>>> 'strangler_requests_total{route="catalog-list",served_by="catalog",code="2xx"} 1' in m.text()
+True
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable
+from typing import Any
+
+#: latency histogram upper bounds in seconds (+Inf is implicit)
+BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+_CODE = ("1xx", "2xx", "3xx", "4xx", "5xx")
+
+Snapshot = dict[str, Any]
+
+
+class Metrics:
+    """Counters for one process."""
+
+    def __init__(self) -> None:
+        self._requests: dict[tuple[str, str, str], int] = {}
+        self._latency: dict[str, list[float]] = {}  # route -> bucket counts..., count, sum
+        self._fallbacks: dict[tuple[str, str], int] = {}
+        self._shadow: dict[tuple[str, str], int] = {}
+
+    def request(self, route: str, *, served_by: str, status: int, seconds: float) -> None:
+        code = _CODE[min(max(status // 100, 1), 5) - 1]
+        key = (route, served_by, code)
+        self._requests[key] = self._requests.get(key, 0) + 1
+        hist = self._latency.get(route)
+        if hist is None:
+            hist = self._latency[route] = [0.0] * (len(BUCKETS) + 3)
+        hist[bisect.bisect_left(BUCKETS, seconds)] += 1
+        hist[-2] += 1
+        hist[-1] += seconds
+
+    def fallback(self, route: str, reason: str) -> None:
+        key = (route, reason)
+        self._fallbacks[key] = self._fallbacks.get(key, 0) + 1
+
+    def shadow(self, route: str, outcome: str) -> None:
+        """``outcome``: same-status, different-status, error or dropped."""
+        key = (route, outcome)
+        self._shadow[key] = self._shadow.get(key, 0) + 1
+
+    def snapshot(self) -> Snapshot:
+        return {
+            # list(d.items()) copies in one C call: safe while the event loop records
+            "requests": [[*k, v] for k, v in list(self._requests.items())],
+            "latency": {k: list(v) for k, v in list(self._latency.items())},
+            "fallbacks": [[*k, v] for k, v in list(self._fallbacks.items())],
+            "shadow": [[*k, v] for k, v in list(self._shadow.items())],
+        }
+
+    def text(self) -> str:
+        return render([self.snapshot()])
+
+
+def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
+    """Sum the snapshots of several processes."""
+    total = Metrics()
+    for snap in snapshots:
+        for *key, value in snap.get("requests", []):
+            k3 = (key[0], key[1], key[2])
+            total._requests[k3] = total._requests.get(k3, 0) + value
+        for route, hist in snap.get("latency", {}).items():
+            mine = total._latency.setdefault(route, [0.0] * len(hist))
+            for i, value in enumerate(hist):
+                mine[i] += value
+        for *key, value in snap.get("fallbacks", []):
+            total._fallbacks[(key[0], key[1])] = total._fallbacks.get((key[0], key[1]), 0) + value
+        for *key, value in snap.get("shadow", []):
+            total._shadow[(key[0], key[1])] = total._shadow.get((key[0], key[1]), 0) + value
+    return total.snapshot()
+
+
+def render(snapshots: Iterable[Snapshot]) -> str:
+    """Prometheus text exposition of the summed snapshots."""
+    snap = merge(snapshots)
+    out: list[str] = []
+    _family(
+        out,
+        "strangler_requests_total",
+        "counter",
+        "Requests answered, by route, who answered and status class.",
+    )
+    for route, served_by, code, value in sorted(snap["requests"]):
+        out.append(
+            f"strangler_requests_total{_labels(route=route, served_by=served_by, code=code)}"
+            f" {value}"
+        )
+    _family(
+        out,
+        "strangler_request_duration_seconds",
+        "histogram",
+        "Time from request head to the last body byte sent.",
+    )
+    for route, hist in sorted(snap["latency"].items()):
+        cumulative = 0.0
+        for bound, count in zip((*BUCKETS, "+Inf"), hist[:-2], strict=True):
+            cumulative += count
+            le = bound if isinstance(bound, str) else repr(bound)
+            out.append(
+                f"strangler_request_duration_seconds_bucket{_labels(route=route, le=le)} "
+                f"{int(cumulative)}"
+            )
+        out.append(
+            f"strangler_request_duration_seconds_count{_labels(route=route)} {int(hist[-2])}"
+        )
+        out.append(f"strangler_request_duration_seconds_sum{_labels(route=route)} {hist[-1]:.6f}")
+    _family(
+        out,
+        "strangler_fallbacks_total",
+        "counter",
+        "Requests the monolith answered because the service could not.",
+    )
+    for route, reason, value in sorted(snap["fallbacks"]):
+        out.append(f"strangler_fallbacks_total{_labels(route=route, reason=reason)} {value}")
+    _family(out, "strangler_shadow_total", "counter", "Shadow copies sent to services, by outcome.")
+    for route, outcome, value in sorted(snap["shadow"]):
+        out.append(f"strangler_shadow_total{_labels(route=route, outcome=outcome)} {value}")
+    return "\n".join(out) + "\n"
+
+
+def _family(out: list[str], name: str, kind: str, help_text: str) -> None:
+    out.append(f"# HELP {name} {help_text}")
+    out.append(f"# TYPE {name} {kind}")
+
+
+def _labels(**labels: str) -> str:
+    parts = []
+    for key, value in labels.items():
+        escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+        parts.append(f'{key}="{escaped}"')
+    return "{" + ",".join(parts) + "}"

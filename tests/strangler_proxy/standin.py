@@ -1,0 +1,118 @@
+"""A stand-in upstream: a tiny real HTTP server process (an ASGI app under uvicorn).
+
+``python -m tests.strangler_proxy.standin NAME PORT`` serves:
+
+- ``GET /health/``            200 (``POST /_control/health/fail`` makes it answer 500)
+- ``GET /_received``          how many requests each ``METHOD path`` received (repeats show)
+- ``GET /big?size=N``         N bytes streamed in 64 KiB chunks
+- ``POST /upload``            reads the body streamed, answers its size and sha256
+- ``GET /gzip``               a gzip body with ``Content-Encoding: gzip``
+- ``GET /status/CODE``        answers CODE
+- ``GET /slow?seconds=S``     answers after S seconds
+- anything else               echoes JSON: served_by, method, path, query, headers, body size
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import gzip
+import hashlib
+import json
+import sys
+from typing import Any
+from urllib.parse import parse_qs
+
+import uvicorn
+
+GZIP_PAYLOAD = gzip.compress(b'{"compressed": true}' * 50, mtime=0)
+
+
+class StandIn:
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.received: collections.Counter[str] = collections.Counter()
+        self.healthy = True
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
+        self.received[f"{method} {path}"] += 1
+        size, digest = 0, hashlib.sha256()
+        while True:
+            message = await receive()
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            digest.update(chunk)
+            if not message.get("more_body"):
+                break
+        if path == "/health/":
+            await _json(send, 200 if self.healthy else 500, {"ok": self.healthy})
+        elif path == "/_control/health/fail":
+            self.healthy = False
+            await _json(send, 200, {"ok": False})
+        elif path == "/_received":
+            await _json(send, 200, dict(self.received))
+        elif path == "/big":
+            await _stream(send, int(query.get("size", "0")))
+        elif path == "/upload":
+            await _json(send, 200, {"bytes": size, "sha256": digest.hexdigest()})
+        elif path == "/gzip":
+            headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": GZIP_PAYLOAD})
+        elif path.startswith("/status/"):
+            await _json(send, int(path.rsplit("/", 1)[1]), {"served_by": self.name})
+        elif path == "/slow":
+            await asyncio.sleep(float(query.get("seconds", "1")))
+            await _json(send, 200, {"served_by": self.name, "slow": True})
+        else:
+            headers = {}
+            for name, value in scope["headers"]:
+                key = name.decode("latin-1")
+                text = value.decode("latin-1")
+                headers[key] = f"{headers[key]}|{text}" if key in headers else text
+            await _json(
+                send,
+                200,
+                {
+                    "served_by": self.name,
+                    "method": method,
+                    "path": path,
+                    "query": scope["query_string"].decode(),
+                    "headers": headers,
+                    "body_bytes": size,
+                },
+                extra=[(b"set-cookie", f"seen_by={self.name}; Path=/".encode())],
+            )
+
+
+async def _json(
+    send: Any, status: int, doc: object, extra: list[tuple[bytes, bytes]] | None = None
+) -> None:
+    body = json.dumps(doc).encode()
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    await send(
+        {"type": "http.response.start", "status": status, "headers": headers + (extra or [])}
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _stream(send: Any, size: int) -> None:
+    headers = [(b"content-type", b"application/octet-stream")]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    block = b"x" * 65536
+    left = size
+    while left > 0:
+        chunk = block[: min(left, len(block))]
+        left -= len(chunk)
+        await send({"type": "http.response.body", "body": chunk, "more_body": left > 0})
+    if size == 0:
+        await send({"type": "http.response.body", "body": b""})
+
+
+if __name__ == "__main__":
+    name, port = sys.argv[1], int(sys.argv[2])
+    uvicorn.run(StandIn(name), host="127.0.0.1", port=port, log_level="warning", access_log=False)
