@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -135,74 +136,54 @@ def import_routes(
     Re-importing keeps the flags of routes that still exist and removes routes that are gone,
     unless they still send traffic to a service.
     """
-    from strangler_proxy.routing.imports import routes_from_endpoints
     from strangler_proxy.store import InvalidFlag, StoreError, open_store
+    from strangler_proxy.store.importing import (
+        ImportSourceError,
+        endpoints_from_report,
+        endpoints_from_source,
+        import_routes,
+    )
 
-    console = Console(stderr=True)
     origin = str(report) if report else f"static analysis of {source}"
-    endpoints = _endpoints_from_report(report) if report else _endpoints_from_source(source)
-    plan = routes_from_endpoints(endpoints)
-    if not plan.routes:
-        raise click.ClickException(f"no endpoints found in {origin}")
     try:
-        store = open_store(store_url)
-        if dry_run:
-            current = {r.id for r in store.load().routes()}
-            new = {r.id for r in plan.routes}
-            counts = {"added": len(new - current), "kept": len(new & current)}
-            counts["removed (if on the monolith)"] = len(current - new)
+        if report is not None:
+            endpoints = endpoints_from_report(report)
         else:
-            result = store.upsert_routes(
-                plan.routes,
-                actor="strangler routes import",
-                reason=reason,
-                keep_flags=True,
-                prune=True,
-            )
-            counts = {
-                "added": len(result.added),
-                "updated": len(result.updated),
-                "unchanged": len(result.unchanged),
-                "removed": len(result.removed),
-                "kept (gone but not on the monolith)": len(result.kept_orphans),
-            }
-        store.close()
+            with _progress_bar() as progress:
+                endpoints = endpoints_from_source(source, progress)
+        store = open_store(store_url)
+        try:
+            outcome = import_routes(store, endpoints, reason=reason, dry_run=dry_run)
+        finally:
+            store.close()
+    except ImportSourceError as exc:
+        raise click.ClickException(str(exc)) from exc
     except (StoreError, InvalidFlag, ValueError) as exc:
         raise click.ClickException(f"cannot import into {store_url}: {exc}") from exc
-    counts["skipped patterns"] = len(plan.skipped)
-    Console().print(f"Routes from {origin} -> {store_url}")
+    result = outcome.result
+    counts = {
+        "added": len(result.added),
+        "updated": len(result.updated),
+        "unchanged" if not dry_run else "kept": len(result.unchanged),
+        "removed" if not dry_run else "removed (if on the monolith)": len(result.removed),
+        "kept (gone but not on the monolith)": len(result.kept_orphans),
+        "skipped patterns": len(outcome.plan.skipped),
+    }
+    console = Console()
+    console.print(f"Routes from {origin} -> {store_url}")
     table = Table(title="Import (dry run: nothing written)" if dry_run else "Import")
     table.add_column("routes")
     table.add_column("count", justify="right")
     for label, count in counts.items():
         table.add_row(label, str(count))
-    Console().print(table)
-    for pattern, why in plan.skipped:
-        console.print(f"[yellow]skipped[/] {pattern}: {why}")
+    console.print(table)
+    for pattern, why in outcome.plan.skipped:
+        Console(stderr=True).print(f"[yellow]skipped[/] {pattern}: {why}", highlight=False)
 
 
-def _endpoints_from_report(report: Path) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(report.read_text())
-    except (OSError, ValueError) as exc:
-        raise click.ClickException(f"cannot read {report}: {exc}") from exc
-    endpoints = data.get("endpoints") if isinstance(data, dict) else None
-    if not isinstance(endpoints, list) or not all(isinstance(e, dict) for e in endpoints):
-        raise click.ClickException(
-            f"{report} has no 'endpoints' list (is it the analyzer's report.json?)"
-        )
-    return endpoints
-
-
-def _endpoints_from_source(source: Path) -> list[dict[str, Any]]:
-    """The analyzer's static URL collection: its graph's ``endpoint:*`` nodes."""
-    try:
-        from analysis import build_graph
-    except ImportError as exc:
-        raise click.ClickException(
-            "the analyzer's URL collection (analysis.build_graph) is not available; "
-            "use --from report.json"
-        ) from exc
+@contextmanager
+def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
+    """A rich progress bar fed by the analyzer's ``progress(phase, done, total)`` calls."""
     with Progress(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
     ) as bar:
@@ -213,9 +194,4 @@ def _endpoints_from_source(source: Path) -> list[dict[str, Any]]:
                 tasks[phase] = bar.add_task(f"analyze: {phase}", total=total)
             bar.update(tasks[phase], completed=done, total=total)
 
-        graph = build_graph(source, progress=progress).graph
-    found = []
-    for node, attrs in graph.nodes(data=True):
-        if isinstance(node, str) and node.startswith("endpoint:"):
-            found.append({"pattern": node.removeprefix("endpoint:"), **attrs})
-    return found
+        yield progress
