@@ -1,0 +1,141 @@
+from tests.analysis.collect.helpers import facts_of, uses
+
+PRODUCT = "shop.catalog.models.Product"
+ORDER = "shop.orders.models.Order"
+
+
+def test_manager_calls_read_and_write() -> None:
+    facts = facts_of(
+        """
+        from shop.catalog.models import Product
+
+        def reads():
+            Product.objects.filter(active=True).exclude(stock=0).values("id")
+            Product.objects.get(pk=1)
+            Product.objects.select_related("category").count()
+            Product.objects.all().exists()
+
+        def writes():
+            Product.objects.create(name="x")
+            Product.objects.get_or_create(name="x")
+            Product.objects.update_or_create(name="x")
+            Product.objects.bulk_create([])
+            Product.objects.bulk_update([], ["name"])
+            Product.objects.filter(stock=0).update(active=False)
+            Product.objects.filter(stock=0).delete()
+        """
+    )
+    assert uses(facts, "reads") == {(PRODUCT, "", "read")}
+    write_lines = {u.line: u.access for u in facts.functions[1].uses}
+    assert list(write_lines.values()) == ["write"] * 7
+
+
+def test_a_chain_that_ends_in_a_write_is_only_a_write() -> None:
+    facts = facts_of(
+        """
+        from shop.catalog.models import Product
+        def clear():
+            Product.objects.filter(stock=0).update(active=False)
+        """
+    )
+    assert uses(facts, "clear") == {(PRODUCT, "", "write")}
+
+
+def test_instances_inferred_from_get_constructor_and_shortcuts() -> None:
+    facts = facts_of(
+        """
+        from django.shortcuts import get_object_or_404
+        from shop.catalog.models import Product
+        from shop.orders.models import Order
+
+        def edit(pk):
+            product = Product.objects.get(pk=pk)
+            product.save()
+
+        def make():
+            order = Order(number=1)
+            order.save()
+
+        def remove(pk):
+            order = get_object_or_404(Order, pk=pk)
+            order.delete()
+
+        def upsert():
+            obj, created = Order.objects.get_or_create(number=2)
+            obj.refresh_from_db()
+
+        def annotated(order: Order, other: "Product"):
+            order.save()
+            other.delete()
+        """
+    )
+    assert (PRODUCT, "", "write") in uses(facts, "edit")
+    assert uses(facts, "make") == {(ORDER, "", "write")}
+    assert uses(facts, "remove") == {(ORDER, "", "read"), (ORDER, "", "write")}
+    assert uses(facts, "upsert") == {(ORDER, "", "write"), (ORDER, "", "read")}
+    assert uses(facts, "annotated") == {(ORDER, "", "write"), (PRODUCT, "", "write")}
+
+
+def test_related_managers_and_self_in_model_methods() -> None:
+    facts = facts_of(
+        """
+        from django.db import models
+        from shop.orders.models import Order
+
+        class Basket(models.Model):
+            def touch(self):
+                self.save()
+
+        def lines(pk):
+            order = Order.objects.get(pk=pk)
+            order.lines.all()
+            order.lines.create(qty=1)
+            order.tags.add(3)
+            for line in order.lines.filter(qty=0):
+                line.delete()
+        """,
+        module="shop.orders.models2",
+    )
+    assert uses(facts, "Basket.touch") == {("shop.orders.models2.Basket", "", "write")}
+    found = uses(facts, "lines")
+    assert ("shop.orders.models.Order", "lines", "read") in found
+    assert ("shop.orders.models.Order", "lines", "write") in found
+    assert ("shop.orders.models.Order", "tags", "write") in found
+
+
+def test_class_bodies_and_drf_serializer_saves() -> None:
+    facts = facts_of(
+        """
+        from rest_framework import generics
+        from shop.catalog.models import Product
+        from shop.catalog.serializers import ProductSerializer
+
+        class ProductList(generics.ListCreateAPIView):
+            queryset = Product.objects.all()
+            serializer_class = ProductSerializer
+
+            def perform_create(self, serializer):
+                serializer.save(owner=self.request.user)
+
+            def other(self):
+                serializer = self.get_serializer(data={})
+                serializer.save()
+        """
+    )
+    assert uses(facts, "ProductList") == {(PRODUCT, "", "read")}
+    serializer = "shop.catalog.serializers.ProductSerializer"
+    assert uses(facts, "ProductList.perform_create") == {(serializer, "", "write")}
+    assert uses(facts, "ProductList.other") == {(serializer, "", "write")}
+
+
+def test_unknown_names_are_not_guessed() -> None:
+    facts = facts_of(
+        """
+        import requests
+        def fetch(qs, thing):
+            qs.filter(a=1).update(b=2)
+            thing.save()
+            requests.get("http://x").json()
+        """
+    )
+    assert not facts.functions[0].uses
