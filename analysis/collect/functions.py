@@ -6,10 +6,11 @@ import ast
 from collections.abc import Iterable
 
 from analysis.collect.orm import Types
-from analysis.collect.scope import Scope, attr_chain, keyword, literal_str
+from analysis.collect.scope import Scope, attr_chain, interesting_nodes, keyword, literal_str
 from analysis.facts import Atomic, Call, FunctionFact, OrmUse, Receiver, Ref, Send
 
 Def = ast.FunctionDef | ast.AsyncFunctionDef
+WANTED = (ast.Assign, ast.AnnAssign, ast.For, ast.AsyncFor, ast.Call, ast.With, ast.AsyncWith)
 VIEW_DECORATORS = {
     "require_GET": ("GET",),
     "require_POST": ("POST",),
@@ -97,7 +98,7 @@ class FunctionCollector:
         atomic: list[Atomic] | None = None,
     ) -> None:
         atomic = atomic or []
-        nodes = [n for s in stmts for n in ast.walk(s)]
+        nodes = interesting_nodes(stmts, WANTED)
         for node in nodes:  # first the names' types, then the uses
             if isinstance(node, ast.Assign):
                 for target in node.targets:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from analysis.collect.classes import MANAGERS
-from analysis.collect.scope import Scope, argument
+from analysis.collect.scope import LABEL_PREFIX, Scope, argument
 from analysis.facts import Access, Ref
 
 READS = frozenset(
@@ -164,6 +164,14 @@ class Types:
         if annotation is None:
             return
         if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+            parts = annotation.value.split(".")
+            if all(p.isidentifier() for p in parts):  # "Order" / "models.Order": no parse
+                head = self.scope.aliases.get(parts[0])
+                if head is not None and head.startswith(LABEL_PREFIX):
+                    self.instances[name] = Ref("label", head[len(LABEL_PREFIX) :])
+                elif head is not None:
+                    self.instances[name] = Ref("class", ".".join([head, *parts[1:]]))
+                return
             try:
                 annotation = ast.parse(annotation.value, mode="eval").body
             except SyntaxError:
