@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import click
 from rich.console import Console
 from rich.table import Table
 
 from strangler_proxy.cli._admin import admin_client, admin_options
+from strangler_proxy.registry import load_services_file
+from strangler_proxy.routing import InvalidFlag
 
 
 @click.group()
@@ -52,3 +55,19 @@ def register(
     with admin_client(admin_url, token) as client:
         spec = client.register_service(name, urls, reason)
     click.echo(f"{spec['name']}: {', '.join(spec['instances'])}")
+
+
+@services.command("load")
+@admin_options
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--reason", default="", help="Why: kept in the audit log.")
+def load(admin_url: str, token: str | None, path: Path, reason: str) -> None:
+    """Register every service of a TOML/JSON file ([services] name = ["http://..."])."""
+    try:
+        specs = load_services_file(path)
+    except InvalidFlag as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    with admin_client(admin_url, token) as client:
+        for spec in specs:
+            client.register_service(spec.name, spec.instances, reason or f"loaded from {path}")
+            click.echo(f"{spec.name}: {', '.join(spec.instances)}")

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 from click.testing import CliRunner, Result
 
@@ -59,6 +60,22 @@ def test_services_register_and_list(running_admin: RunningAdmin) -> None:
     assert listed.exit_code == 0
     assert "orders" in listed.output and "http://127.0.0.1:8103" in listed.output
     assert [s.name for s in running_admin.store().services()] == ["catalog", "orders"]
+
+
+def test_services_load_from_a_file(running_admin: RunningAdmin, tmp_path: Path) -> None:
+    path = tmp_path / "services.toml"
+    path.write_text(
+        '[services]\norders = ["http://127.0.0.1:8102"]\ncatalog = ["http://127.0.0.1:8111"]\n'
+    )
+    loaded = strangler(running_admin, "services", "load", str(path))
+    assert loaded.exit_code == 0, loaded.output
+    assert {(s.name, s.instances) for s in running_admin.store().services()} == {
+        ("orders", ("http://127.0.0.1:8102",)),
+        ("catalog", ("http://127.0.0.1:8111",)),
+    }
+    path.write_text('[services]\norders = ["nope"]\n')
+    bad = strangler(running_admin, "services", "load", str(path))
+    assert bad.exit_code == 1 and "urls: bad instance URL 'nope'" in bad.output
 
 
 def test_api_errors_are_one_clear_line_and_exit_1(running_admin: RunningAdmin) -> None:
