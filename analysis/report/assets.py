@@ -25,6 +25,7 @@ h3 { font-size: 15px; margin: 14px 0 6px; }
 .node { cursor: pointer; }
 .node circle { stroke: #fff; stroke-width: 3; }
 .node.selected circle { stroke: #1d2330; stroke-width: 4; }
+.node:focus { outline: none; }
 .node text { font-size: 14px; font-weight: 600; text-anchor: middle; pointer-events: none;
   paint-order: stroke; stroke: #fff; stroke-width: 4px; }
 .edge { fill: none; opacity: .75; }
