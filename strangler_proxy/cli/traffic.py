@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 from rich.live import Live
 
-from strangler_proxy.traffic.runner import Recorder, TargetUnreachable, run_traffic
+from strangler_proxy.traffic.runner import Recorder, TargetUnusable, run_traffic
 from strangler_proxy.traffic.spec import SpecError, TrafficSpec
 from strangler_proxy.traffic.stats import Summary
 from strangler_proxy.traffic.view import LiveView, headline, steps_table
@@ -81,7 +81,7 @@ def traffic(
             transient=True,
         ):
             summary = asyncio.run(run_traffic(spec, record))
-    except TargetUnreachable as exc:
+    except TargetUnusable as exc:
         _report(console, exc.summary, spec, json_path)
         raise click.ClickException(str(exc)) from exc
     _report(console, summary, spec, json_path)

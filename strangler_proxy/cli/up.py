@@ -111,5 +111,8 @@ def _try_it(console: Console, monolith: ServiceSpec) -> None:
         )
         token = "<token>"
     console.print(f"try it ({DEMO_USER}'s token):", markup=False)
-    console.print(f"  curl -H 'Authorization: Token {token}' {base}/api/orders/cart/", markup=False)
-    console.print(f"  strangler traffic --target {base} --duration 30 --rate 10", markup=False)
+    for line in (
+        f"  curl -H 'Authorization: Token {token}' {base}/api/orders/cart/",
+        f"  strangler traffic --target {base} --duration 30 --rate 10 --users 5",
+    ):
+        console.print(line, markup=False, soft_wrap=True)

@@ -51,6 +51,8 @@ class Task:
     skip_probe: tuple[str, ...] | None = None
     run_on_probe_exit: int = EMPTY_DATABASE
     skip_reason: str = ""
+    #: Show its output (progress, a summary) on the terminal instead of only in its log.
+    echo: bool = False
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,7 @@ def monolith_stack(options: StackOptions, *, python: str, manage_py: Path) -> St
                 (*manage, "seed_shop", "--size", options.seed_size),
                 skip_probe=(*manage, "shell", "-v", "0", "-c", _HAS_USERS),
                 skip_reason="the database has data already",
+                echo=True,
             ),
         ),
         services=(monolith,),

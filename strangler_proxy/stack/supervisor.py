@@ -1,7 +1,8 @@
 """Runs a :class:`~strangler_proxy.stack.spec.StackSpec`: prepare, start, watch, stop.
 
-Tasks run in order (their output goes to ``var/logs/<service>-<task>.log``); services start
-in order, each waited for until its health URL answers; then the supervisor watches them.
+Tasks run in order (their output goes to ``var/logs/prepare-<task>.log``, or to the terminal
+for tasks that ``echo``); services start in order, each waited for until its health URL
+answers; then the supervisor watches them.
 Ctrl-C or SIGTERM stops every service (last started first) and :meth:`Supervisor.run`
 returns 0; if a service dies on its own, it names it, stops the rest and returns 1.
 """
@@ -103,19 +104,24 @@ class Supervisor:
             if task.skip_probe is not None and self._probe_says_skip(task, env):
                 self.say(f"{task.name}: skipped, {task.skip_reason}")
                 continue
-            log_path = self.stack.log_dir / f"prepare-{task.name}.log"
-            self.say(f"{task.name}: running (output in {log_path})")
-            code = self._run_logged(task.argv, env, log_path)
+            if task.echo:
+                self.say(f"{task.name}: running")
+                code = self._run(task.argv, env, None)
+                log_note = ""
+            else:
+                log_path = self.stack.log_dir / f"prepare-{task.name}.log"
+                self.say(f"{task.name}: running (output in {log_path})")
+                code = self._run(task.argv, env, log_path)
+                log_note = _tail(log_path)
             if code != 0:
                 raise StackFailed(
-                    f"{task.name} failed with exit code {code}: {' '.join(task.argv)}"
-                    + _tail(log_path)
+                    f"{task.name} failed with exit code {code}: {' '.join(task.argv)}" + log_note
                 )
 
     def _probe_says_skip(self, task: Task, env: dict[str, str]) -> bool:
         assert task.skip_probe is not None
         log_path = self.stack.log_dir / f"prepare-{task.name}-probe.log"
-        code = self._run_logged(task.skip_probe, env, log_path)
+        code = self._run(task.skip_probe, env, log_path)
         if code == 0:
             return True
         if code == task.run_on_probe_exit:
@@ -124,7 +130,10 @@ class Supervisor:
             f"{task.name}: the check before it failed with exit code {code}" + _tail(log_path)
         )
 
-    def _run_logged(self, argv: tuple[str, ...], env: dict[str, str], log_path: Path) -> int:
+    def _run(self, argv: tuple[str, ...], env: dict[str, str], log_path: Path | None) -> int:
+        """Run to completion; output to ``log_path``, or to the terminal when it is None."""
+        if log_path is None:
+            return subprocess.run(argv, env=env, cwd=self.stack.cwd, check=False).returncode
         log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log:
             return subprocess.run(

@@ -32,8 +32,8 @@ from strangler_proxy.traffic.stats import (
 )
 
 
-class TargetUnreachable(RuntimeError):
-    """The target did not answer the catalogue requests a run starts with.
+class TargetUnusable(RuntimeError):
+    """The target did not answer the set-up requests a run starts with as a shop would.
 
     ``summary`` counts those requests (and their errors), so a report can still show them.
     """
@@ -100,10 +100,37 @@ def describe(exc: httpx.HTTPError) -> str:
 # --- the adapter -------------------------------------------------------------------------
 
 
-async def discover_world(client: httpx.AsyncClient, spec: TrafficSpec) -> World:
-    """Ask the target what it sells: product and category ids, words to search for.
+async def _setup_request(
+    client: httpx.AsyncClient,
+    record: Recorder,
+    step: str,
+    path: str,
+    body: Mapping[str, object] | None = None,
+) -> httpx.Response:
+    """One set-up request, recorded; no answer at all raises :class:`TargetUnusable`."""
+    started = time.perf_counter()
+    try:
+        if body is None:
+            response = await client.get(path)
+        else:
+            response = await client.post(path, json=body)
+    except httpx.HTTPError as exc:
+        record.add(Outcome(step, FAILED, error=describe(exc)))
+        raise TargetUnusable(
+            f"cannot reach {client.base_url}{path.lstrip('/')}: {describe(exc)}", record.summary()
+        ) from exc
+    ok = response.status_code == 200
+    error = None if ok else f"{step} answered HTTP {response.status_code}"
+    latency = time.perf_counter() - started
+    record.add(Outcome(step, ANSWERED, response.status_code, latency, ok, error))
+    return response
 
-    These two requests are the set-up of a run, outside its rate and its summary.
+
+async def discover_world(client: httpx.AsyncClient, spec: TrafficSpec) -> World:
+    """Ask the target what it sells (products, categories, words to search for) and check
+    that the last virtual user's demo account exists.
+
+    These requests are the set-up of a run, outside its rate and its summary.
     """
     record = Recorder(spec.base_url)
     found: dict[str, object] = {}
@@ -111,20 +138,9 @@ async def discover_world(client: httpx.AsyncClient, spec: TrafficSpec) -> World:
         ("discover.products", "/api/catalog/products/?page_size=100"),
         ("discover.categories", "/api/catalog/categories/?page_size=100"),
     ):
-        started = time.perf_counter()
-        try:
-            response = await client.get(path)
-        except httpx.HTTPError as exc:
-            record.add(Outcome(step, FAILED, error=describe(exc)))
-            raise TargetUnreachable(
-                f"cannot reach {spec.base_url}{path}: {describe(exc)}", record.summary()
-            ) from exc
-        latency = time.perf_counter() - started
-        ok = response.status_code == 200
-        error = None if ok else f"{step} answered HTTP {response.status_code}"
-        record.add(Outcome(step, ANSWERED, response.status_code, latency, ok, error))
-        if not ok:
-            raise TargetUnreachable(
+        response = await _setup_request(client, record, step, path)
+        if response.status_code != 200:
+            raise TargetUnusable(
                 f"{spec.base_url}{path} answered HTTP {response.status_code}, expected 200 "
                 "with the shop's catalogue",
                 record.summary(),
@@ -132,8 +148,18 @@ async def discover_world(client: httpx.AsyncClient, spec: TrafficSpec) -> World:
         found[step] = _json(response)
     products = extract(found["discover.products"], ("results",))
     if not isinstance(products, list) or not products:
-        raise TargetUnreachable(
+        raise TargetUnusable(
             f"{spec.base_url} lists no products: is the shop seeded?", record.summary()
+        )
+    last_user = demo_username(spec.users - 1)
+    login = {"username": last_user, "password": spec.password}
+    response = await _setup_request(client, record, "discover.sign_in", "/api/auth/token/", login)
+    if response.status_code != 200:
+        raise TargetUnusable(
+            f"the demo account {last_user} cannot sign in (HTTP {response.status_code}): "
+            f"does the target have {spec.users} seeded customers? Ask for fewer with --users "
+            "(the tiny seed has 6)",
+            record.summary(),
         )
     categories = extract(found["discover.categories"], ("results",))
     count = extract(found["discover.products"], ("count",))
@@ -233,7 +259,7 @@ async def run_traffic(
 ) -> Summary:
     """Discover the target's catalogue (unless ``world`` is given), then play the users.
 
-    Raises :class:`TargetUnreachable` when the discovery gets no usable answer.
+    Raises :class:`TargetUnusable` when the discovery gets no usable answer.
     """
     record = record or Recorder(spec.base_url)
     async with new_client(spec) as client:

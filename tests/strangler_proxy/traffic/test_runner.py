@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -53,14 +54,7 @@ def test_a_short_run_browses_and_checks_out_on_the_monolith(
     )
     world = discover(spec)
     assert len(world.product_ids) > 0 and world.category_ids and world.search_terms
-    spec = TrafficSpec.parse(
-        target=monolith_server.base_url,
-        duration=4,
-        rate=12,
-        users=USERS,
-        concurrency=8,
-        seed=seed_that_checks_out_early(world, within=40),
-    )
+    spec = replace(spec, seed=seed_that_checks_out_early(world, within=40))
 
     summary = asyncio.run(run_traffic(spec, world=world))
 
@@ -139,6 +133,15 @@ def test_the_cli_writes_the_summary_it_shows(
     assert f"{summary['issued']} requests (max 24)" in result.output
     for step in summary["steps"]:
         assert step in result.output
+
+
+def test_more_users_than_demo_accounts_is_a_clear_error(monolith_server: RunningServer) -> None:
+    result = CliRunner().invoke(
+        main, ["traffic", "--target", monolith_server.base_url, "--duration", "1", "--users", "7"]
+    )
+    assert result.exit_code == 1, result.output
+    assert "the demo account customer0007 cannot sign in (HTTP 400)" in result.output
+    assert "--users" in result.output
 
 
 @pytest.mark.parametrize(
