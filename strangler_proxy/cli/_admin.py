@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -13,16 +15,19 @@ from strangler_proxy.admin.client import ADMIN_URL_ENV, DEFAULT_ADMIN_URL, Admin
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+TOKEN_FILE = "var/admin.token"  # where `strangler up` / `strangler proxy run` keep it
+TOKEN_FILE_ENV = "STRANGLER_ADMIN_TOKEN_FILE"
 MODE_STYLES = {"monolith": "dim", "shadow": "cyan", "canary": "yellow", "service": "green"}
 
 
 def admin_options(command: F) -> F:
-    """``--admin URL`` and ``--token`` (or their environment variables)."""
+    """``--admin URL`` and ``--token`` (or their environment variables, or the token file)."""
     command = click.option(
         "--token",
         envvar=TOKEN_ENV,
         show_envvar=True,
-        help="Admin API token.",
+        callback=_token_or_file,
+        help=f"Admin API token [default: the contents of {TOKEN_FILE}, if it exists].",
     )(command)
     command = click.option(
         "--admin",
@@ -36,11 +41,23 @@ def admin_options(command: F) -> F:
     return command
 
 
+def _token_or_file(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    if value:
+        return value
+    path = Path(os.environ.get(TOKEN_FILE_ENV) or TOKEN_FILE)
+    try:
+        return path.read_text().strip() or None
+    except OSError:
+        return None
+
+
 @contextmanager
 def admin_client(admin_url: str, token: str | None) -> Iterator[AdminClient]:
     """An ``AdminClient``; any ``AdminError`` becomes one ``Error: ...`` line and exit code 1."""
     if not token:
-        raise click.ClickException(f"no admin token: pass --token or set {TOKEN_ENV}")
+        raise click.ClickException(
+            f"no admin token: pass --token, set {TOKEN_ENV}, or write it to {TOKEN_FILE}"
+        )
     try:
         with AdminClient(admin_url, token) as client:
             yield client

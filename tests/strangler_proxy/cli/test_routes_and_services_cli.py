@@ -9,8 +9,15 @@ from strangler_proxy.routing import Mode
 from tests.strangler_proxy.cli.conftest import TOKEN, RunningAdmin
 
 
-def strangler(admin: RunningAdmin, *args: str, token: str | None = TOKEN) -> Result:
-    env = {"STRANGLER_ADMIN_URL": admin.url, "COLUMNS": "200", "USER": "alice"}
+def strangler(
+    admin: RunningAdmin, *args: str, token: str | None = TOKEN, token_file: str = "/nonexistent"
+) -> Result:
+    env = {
+        "STRANGLER_ADMIN_URL": admin.url,
+        "STRANGLER_ADMIN_TOKEN_FILE": token_file,
+        "COLUMNS": "200",
+        "USER": "alice",
+    }
     if token is not None:
         env["STRANGLER_ADMIN_TOKEN"] = token
     return CliRunner().invoke(main, list(args), env=env)
@@ -111,9 +118,13 @@ def test_api_errors_are_one_clear_line_and_exit_1(running_admin: RunningAdmin) -
     assert running_admin.store().version() == version
 
 
-def test_no_token_and_no_admin_are_clear(running_admin: RunningAdmin) -> None:
+def test_no_token_and_no_admin_are_clear(running_admin: RunningAdmin, tmp_path: Path) -> None:
     result = strangler(running_admin, "routes", "list", token=None)
     assert result.exit_code == 1 and "no admin token" in result.output
+    token_file = tmp_path / "admin.token"
+    token_file.write_text(TOKEN + "\n")
+    result = strangler(running_admin, "routes", "list", token=None, token_file=str(token_file))
+    assert result.exit_code == 0 and "product-list" in result.output
     result = CliRunner().invoke(
         main,
         ["routes", "list", "--admin", "http://127.0.0.1:9", "--token", TOKEN],
