@@ -1,6 +1,7 @@
 from rest_framework import serializers
 
 from legacy_monolith.catalog.models import Category, PriceHistory, Product, Tag
+from legacy_monolith.common.utils import money
 
 
 class CategorySerializer(serializers.ModelSerializer):
@@ -38,7 +39,7 @@ class ProductSerializer(serializers.ModelSerializer):
     def validate_price(self, value):
         if value <= 0:
             raise serializers.ValidationError("The price must be greater than zero.")
-        return value
+        return money(value)
 
     def validate_weight_kg(self, value):
         if value < 0:

@@ -1,7 +1,8 @@
 """Cross-app helpers that grew here because "common" was the one place everyone could import.
 
-It reaches into customers, orders, catalog, inventory and shipping through
-``apps.get_model`` so that it never has a (visible) import cycle: a god module in disguise.
+It reaches into customers, orders and shipping through ``apps.get_model`` (and into the
+catalog through cart items) so that it never shows an import cycle: every app imports it,
+and it quietly depends on half of them.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.apps import apps
-from django.shortcuts import get_object_or_404
 
 from legacy_monolith.common.utils import money
 
@@ -27,28 +27,12 @@ def cart_for(customer):
     return cart
 
 
-def active_product_or_404(pk):
-    Product = apps.get_model("catalog", "Product")
-    return get_object_or_404(Product, pk=pk, is_active=True)
-
-
-def own_address_or_404(customer, pk):
-    Address = apps.get_model("customers", "Address")
-    return get_object_or_404(Address, pk=pk, customer=customer)
-
-
 def cart_subtotal(cart) -> Decimal:
     return money(sum((i.product.price * i.quantity for i in cart.items.all()), Decimal(0)))
 
 
 def cart_weight(cart) -> float:
     return round(sum(i.product.weight_kg * i.quantity for i in cart.items.all()), 3)
-
-
-def stock_summary(product) -> dict:
-    StockItem = apps.get_model("inventory", "StockItem")
-    rows = StockItem.objects.filter(product=product, warehouse__is_active=True)
-    return {"on_hand": sum(r.quantity for r in rows), "reserved": sum(r.reserved for r in rows)}
 
 
 def open_shipments_for(customer) -> int:

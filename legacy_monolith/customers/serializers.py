@@ -1,6 +1,7 @@
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from legacy_monolith.common.helpers import open_shipments_for
 from legacy_monolith.customers.models import Address, Customer
 
 User = get_user_model()
@@ -24,14 +25,19 @@ class CustomerSerializer(serializers.ModelSerializer):
     first_name = serializers.CharField(source="user.first_name", required=False, allow_blank=True)
     last_name = serializers.CharField(source="user.last_name", required=False, allow_blank=True)
     addresses = AddressSerializer(many=True, read_only=True)
+    # The profile page shows how many parcels are on their way (a peek into shipping).
+    open_shipments = serializers.SerializerMethodField()
 
     class Meta:
         model = Customer
         fields = [
             "id", "username", "email", "first_name", "last_name", "phone", "newsletter",
-            "loyalty_points", "default_address", "addresses", "created_at",
+            "loyalty_points", "default_address", "addresses", "open_shipments", "created_at",
         ]
         read_only_fields = ["id", "loyalty_points", "created_at"]
+
+    def get_open_shipments(self, customer) -> int:
+        return open_shipments_for(customer)
 
     def validate_default_address(self, value):
         if value is not None and value.customer_id != self.instance.id:
