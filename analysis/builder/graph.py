@@ -91,8 +91,7 @@ class GraphBuilder:
             self._edge(f"module:{model.module}", node, "defines", site)
             for base in model.cls.bases:
                 parent = symbols.label_of(Ref("class", base), label)
-                concrete = parent in symbols.models and not symbols.models[parent].abstract()
-                if parent and parent != label and (concrete or parent not in symbols.models):
+                if parent and parent != label and symbols.is_concrete(parent):
                     kind = "proxy" if model.cls.proxy else "inherits"
                     self._relation(label, parent, "", kind, site)
             for field in symbols.fields(model):

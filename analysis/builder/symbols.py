@@ -14,6 +14,7 @@ from analysis.collect.scope import LABEL_PREFIX, USER_MODEL
 from analysis.facts import ClassFact, Field, FunctionFact, ModuleFacts, Ref
 
 MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
+CONCRETE_EXTERNAL = frozenset({"auth.User", "auth.Group", "auth.Permission"})
 EXTERNAL_MODELS = frozenset(
     {"AbstractUser", "AbstractBaseUser", "PermissionsMixin", "User", "Group", "Permission"}
 )
@@ -167,6 +168,14 @@ class Symbols:
                 return None
             text = f"{context.split('.')[0]}.{text}"
         return self._lower.get(text.lower(), text)
+
+    def is_concrete(self, label: str) -> bool:
+        """A model with a table: the project's non-abstract ones, and Django's own
+        concrete auth models (other external bases such as AbstractUser are abstract)."""
+        model = self.models.get(label)
+        if model is not None:
+            return not model.abstract()
+        return label in CONCRETE_EXTERNAL
 
     def ancestors(self, name: str) -> list[ClassFact]:
         """The project's classes a class derives from, nearest first (itself included)."""

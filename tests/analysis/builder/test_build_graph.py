@@ -1,0 +1,213 @@
+"""build_graph on a small literal Django project written to a temporary directory."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import pytest
+
+from analysis import Analysis, BrokenFile, build_graph
+from analysis.builder import parse
+from tests.analysis.builder.shop_project import write_project
+
+
+@pytest.fixture
+def shop(tmp_path: Path) -> Path:
+    return write_project(tmp_path / "project")
+
+
+@pytest.fixture
+def analysis(shop: Path, tmp_path: Path) -> Analysis:
+    return build_graph(shop, cache_dir=tmp_path / "cache")
+
+
+def edges(graph: nx.MultiDiGraph, kind: str) -> set[tuple[str, str]]:
+    return {(u, v) for u, v, k in graph.edges(keys=True) if k == kind}
+
+
+def test_modules_carry_path_app_and_size(analysis: Analysis) -> None:
+    node = analysis.graph.nodes["module:shop.catalog.models.product"]
+    assert node == {
+        "kind": "module",
+        "name": "shop.catalog.models.product",
+        "path": "shop/catalog/models/product.py",
+        "app": "products",  # the label set in catalog/apps.py
+        "lines": 13,
+    }
+    assert analysis.graph.nodes["module:shop.urls"]["app"] is None
+
+
+def test_tests_and_migrations_are_left_out(analysis: Analysis) -> None:
+    modules = [n for n in analysis.graph if n.startswith("module:")]
+    assert not [m for m in modules if "migrations" in m or m.endswith(".tests")]
+
+
+def test_broken_file_is_reported_and_skipped(analysis: Analysis) -> None:
+    assert analysis.broken == [
+        BrokenFile(
+            "shop/legacy/report.py",
+            "Python 2 syntax at line 1: Missing parentheses in call to 'print'. "
+            "Did you mean print(...)?",
+        )
+    ]
+    assert "module:shop.legacy.report" not in analysis.graph
+
+
+def test_models_labels_and_definitions(analysis: Analysis) -> None:
+    graph = analysis.graph
+    product = graph.nodes["model:products.Product"]
+    assert product["module"] == "shop.catalog.models.product"
+    assert graph.nodes["model:common.TimeStamped"]["abstract"]
+    assert graph.nodes["model:products.CheapProduct"]["proxy"]
+    assert ("module:shop.catalog.models.product", "model:products.Product") in edges(
+        graph, "defines"
+    )
+    assert graph.edges["module:shop.orders.models", "model:orders.Order", "defines"]["weight"] == 5
+
+
+def test_relations_resolve_strings_settings_and_abstract_parents(analysis: Analysis) -> None:
+    graph = analysis.graph
+    relation = graph.edges["model:orders.OrderLine", "model:products.Product", "relation"]
+    assert (relation["field"], relation["relation"], relation["weight"]) == ("product", "fk", 3)
+    # settings.AUTH_USER_MODEL is read from the project's settings.
+    assert (
+        graph.edges["model:orders.Order", "model:accounts.User", "relation"]["field"] == "customer"
+    )
+    # A field declared on an abstract parent belongs to every concrete child.
+    assert ("model:products.Product", "model:accounts.User") in edges(graph, "relation")
+    assert (
+        graph.edges["model:shipping.Shipment", "model:orders.Order", "relation"]["relation"]
+        == "o2o"
+    )
+    proxy = graph.edges["model:products.CheapProduct", "model:products.Product", "relation"]
+    assert proxy["relation"] == "proxy"
+
+
+def test_reads_and_writes_name_the_function(analysis: Analysis) -> None:
+    graph = analysis.graph
+    write = graph.edges["module:shop.orders.services", "model:orders.Order", "write"]
+    assert write["sites"] == ["shop/orders/services.py:8:checkout"] and write["weight"] == 4
+    # order.lines.create(...) goes through the related manager to OrderLine.
+    assert ("module:shop.orders.services", "model:orders.OrderLine") in edges(graph, "write")
+    read = graph.edges["module:shop.orders.views", "model:orders.Order", "read"]
+    assert read["sites"] == ["shop/orders/views.py:10:legacy_order"]
+
+
+def test_imports_with_flags(analysis: Analysis) -> None:
+    graph = analysis.graph
+    plain = graph.edges["module:shop.orders.views", "module:shop.orders.services", "import"]
+    assert not plain["conditional"] and not plain["function_level"] and plain["weight"] == 1
+    late = graph.edges["module:shop.shipping.receivers", "module:shop.catalog.services", "import"]
+    assert late["function_level"]
+    external = [v for _, v in edges(graph, "import") if "django" in v or "rest_framework" in v]
+    assert external == []
+
+
+def test_endpoints_from_includes_routers_and_regexes(analysis: Analysis) -> None:
+    graph = analysis.graph
+    endpoints = {
+        d["pattern"]: (d["methods"], d["view"], d["name"])
+        for _, d in graph.nodes(data=True)
+        if d["kind"] == "endpoint"
+    }
+    viewset = "shop.catalog.views.ProductViewSet"
+    assert endpoints == {
+        "/api/orders/checkout/": (["POST"], "shop.orders.views.checkout", "checkout"),
+        "/api/catalog/products/": (["GET"], viewset, "product-list"),
+        "/api/catalog/products/{slug}/": (["GET"], viewset, "product-detail"),
+        "/api/catalog/products/{slug}/restock/": (
+            ["POST"],
+            f"{viewset}.restock",
+            "product-restock",
+        ),
+        "/legacy/{number:int}/": (
+            ["DELETE", "GET", "PATCH", "POST", "PUT"],
+            "shop.orders.views.legacy_order",
+            None,
+        ),
+    }
+    assert ("endpoint:/api/orders/checkout/", "module:shop.orders.views") in edges(graph, "route")
+
+
+def test_signals_link_receivers_to_senders(analysis: Analysis) -> None:
+    graph = analysis.graph
+    saved = graph.edges["module:shop.shipping.receivers", "module:shop.orders.models", "signal"]
+    assert (saved["signal"], saved["sender"], saved["weight"]) == ("post_save", "orders.Order", 2)
+    # A custom signal links the receiver to the module that sends it.
+    placed = graph.edges["module:shop.shipping.receivers", "module:shop.orders.services", "signal"]
+    assert placed["signal"] == "order_placed"
+    assert {s["receiver"] for s in graph.graph["signals"]} == {
+        "shop.shipping.receivers.order_saved",
+        "shop.shipping.receivers.placed",
+    }
+
+
+def test_atomic_blocks_follow_calls_into_other_modules(analysis: Analysis) -> None:
+    assert analysis.graph.graph["atomic_blocks"] == [
+        {
+            "module": "shop.orders.services",
+            "function": "checkout",
+            "site": "shop/orders/services.py:7:checkout",
+            # products.Product is written by catalog.services.reserve, called inside.
+            "models": ["orders.Order", "orders.OrderLine", "products.Product"],
+        }
+    ]
+
+
+def test_second_run_reads_everything_from_the_cache(shop: Path, tmp_path: Path) -> None:
+    first = build_graph(shop, cache_dir=tmp_path / "cache")
+    second = build_graph(shop, cache_dir=tmp_path / "cache")
+    assert first.stats == {"files": 25, "parsed": 25, "cached": 0, "broken": 1}
+    assert second.stats == {"files": 25, "parsed": 0, "cached": 25, "broken": 1}
+    assert nx.utils.edges_equal(first.graph.edges(keys=True), second.graph.edges(keys=True))
+    assert second.broken == first.broken
+
+
+def test_a_changed_file_is_the_only_one_read_again(shop: Path, tmp_path: Path) -> None:
+    build_graph(shop, cache_dir=tmp_path / "cache")
+    views = shop / "shop/orders/views.py"
+    views.write_text(views.read_text() + "\ndef refund(request):\n    return None\n")
+    again = build_graph(shop, cache_dir=tmp_path / "cache")
+    assert (again.stats["parsed"], again.stats["cached"]) == (1, 24)
+    assert again.graph.nodes["module:shop.orders.views"]["lines"] == 13
+
+
+def test_default_cache_lives_in_the_analyzed_root(shop: Path) -> None:
+    build_graph(shop)
+    assert list((shop / ".strangler-cache").rglob("*.pickle"))
+    assert build_graph(shop).stats["cached"] == 25
+
+
+def test_worker_processes_give_the_same_graph(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    serial = build_graph(shop, jobs=1, cache_dir=tmp_path / "serial")
+    monkeypatch.setattr(parse, "PARALLEL_MIN", 1)  # use the pool even for 25 files
+    parallel = build_graph(shop, jobs=2, cache_dir=tmp_path / "parallel")
+    assert parallel.stats["parsed"] == 25
+    assert sorted(parallel.graph.nodes) == sorted(serial.graph.nodes)
+    assert sorted(parallel.graph.edges(keys=True)) == sorted(serial.graph.edges(keys=True))
+
+
+def test_progress_reports_each_phase(shop: Path, tmp_path: Path) -> None:
+    calls: list[tuple[str, int, int]] = []
+    build_graph(shop, cache_dir=tmp_path / "cache", progress=lambda *a: calls.append(a))
+    assert calls[0][0] == "discover"
+    assert ("parse", 25, 25) in calls and calls[-1] == ("build", 1, 1)
+
+
+def test_timings_are_reported(analysis: Analysis) -> None:
+    assert set(analysis.timings) == {"discover", "parse", "build", "total"}
+    assert all(t >= 0 for t in analysis.timings.values())
+
+
+def test_tests_can_be_included(shop: Path, tmp_path: Path) -> None:
+    full = build_graph(shop, cache_dir=tmp_path / "cache", exclude_tests=False)
+    assert "module:shop.orders.tests" in full.graph
+    assert "module:shop.orders.migrations.0001_initial" not in full.graph  # not an identifier
+
+
+def test_not_a_directory_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(NotADirectoryError, match=r"not a directory to analyze: .*missing"):
+        build_graph(tmp_path / "missing")
