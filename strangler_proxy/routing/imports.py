@@ -110,7 +110,7 @@ def _regex_to_template(pattern: str) -> str:
             out.append("/")
             i += 2
         elif ch in "\\*+?[](){}|":
-            raise Unsupported(f"regex construct {pattern[i:i + 6]!r} has no template equivalent")
+            raise Unsupported(f"regex construct {pattern[i : i + 6]!r} has no template equivalent")
         else:
             out.append(ch)
             i += 1

@@ -92,10 +92,15 @@ class Route:
             or (method == "HEAD" and "GET" in self.methods)
         )
 
-    def precedence_key(self) -> tuple[int, tuple[int, ...], int, bool, str]:
-        """Explicit priority first (higher wins), then specificity, then the id."""
+    def precedence_key(self) -> tuple[int, tuple[int, ...], bool, str]:
+        """Explicit priority first (higher wins), then specificity, then the id.
+
+        Specificity compares segment by segment: a literal segment beats a typed one
+        (int, uuid), which beats a slug, then any segment (str), then a catch-all (path).
+        For the same template, a route with listed methods comes before an any-method one.
+        """
         spec = compile_template(self.template).specificity
-        return (-self.priority, spec, -len(spec), not self.methods, self.id)
+        return (-self.priority, spec, not self.methods, self.id)
 
 
 @dataclass(frozen=True)
@@ -136,7 +141,7 @@ class RouteTable:
 
     version: int
     _entries: tuple[_Entry, ...]
-    _by_id: dict[str, Route]
+    _by_id: dict[str, _Entry]
     _matchers: dict[str, _Matcher]
     _any_matcher: _Matcher
 
@@ -146,15 +151,15 @@ class RouteTable:
     @classmethod
     def build(cls, routes: Iterable[Route], version: int = 0) -> RouteTable:
         ordered = sorted(routes, key=Route.precedence_key)
-        by_id: dict[str, Route] = {}
+        by_id: dict[str, _Entry] = {}
         for route in ordered:
             if route.id in by_id:
                 raise InvalidFlag("id", f"duplicate route id {route.id!r}")
-            by_id[route.id] = route
+            by_id[route.id] = _entry(route)
         self = object.__new__(cls)
         self.version = version
         self._by_id = by_id
-        self._entries = tuple(_entry(r) for r in ordered)
+        self._entries = tuple(by_id[r.id] for r in ordered)
         methods = {m for r in ordered for m in r.methods}
         if "GET" in methods:
             methods.add("HEAD")
@@ -172,7 +177,8 @@ class RouteTable:
         return tuple(e.route for e in self._entries)
 
     def get(self, route_id: str) -> Route | None:
-        return self._by_id.get(route_id)
+        entry = self._by_id.get(route_id)
+        return entry.route if entry else None
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -183,12 +189,19 @@ class RouteTable:
 
     def decide(self, facts: RequestFacts) -> Decision:
         entry = self._match(facts.method, facts.path)
-        if entry is None:
+        return UNMATCHED if entry is None else _decide(entry, facts.client_key)
+
+    def decide_matched(self, route: Route | None, client_key: str) -> Decision:
+        """``decide`` for a route this table's ``match`` returned, without matching again.
+
+        For engines that match first and compute the client key only for canary routes.
+        """
+        if route is None:
             return UNMATCHED
-        route = entry.route
-        if route.mode is Mode.CANARY and not in_canary(facts.client_key, route.id, route.percent):
-            return entry.monolith
-        return entry.service
+        entry = self._by_id.get(route.id)
+        if entry is None or entry.route is not route:
+            entry = _entry(route)  # a route from elsewhere: decide it all the same
+        return _decide(entry, client_key)
 
     def _match(self, method: str, path: str) -> _Entry | None:
         matcher = self._matchers.get(method) or self._any_matcher
@@ -203,9 +216,11 @@ def decision_for(route: Route | None, client_key: str) -> Decision:
 
     For engines that ``match`` first and compute the client key only for canary routes.
     """
-    if route is None:
-        return UNMATCHED
-    entry = _entry(route)
+    return UNMATCHED if route is None else _decide(_entry(route), client_key)
+
+
+def _decide(entry: _Entry, client_key: str) -> Decision:
+    route = entry.route
     if route.mode is Mode.CANARY and not in_canary(client_key, route.id, route.percent):
         return entry.monolith
     return entry.service

@@ -138,8 +138,12 @@ def test_decision_for_agrees_with_decide() -> None:
     table = RouteTable.build([canary])
     for i in range(200):
         key = f"cookie:{i}"
-        assert decision_for(table.match("GET", "/c/"), key) == decide(table, "GET", "/c/", key)
-    assert decision_for(None, "k") == UNMATCHED
+        expected = decide(table, "GET", "/c/", key)
+        assert decision_for(table.match("GET", "/c/"), key) == expected
+        assert table.decide_matched(table.match("GET", "/c/"), key) == expected
+    assert decision_for(None, "k") == UNMATCHED == table.decide_matched(None, "k")
+    elsewhere = route("c", "/c/", Mode.SERVICE, "orders")  # same id, not this table's route
+    assert table.decide_matched(elsewhere, "k").primary == "orders"
 
 
 @pytest.mark.parametrize(
