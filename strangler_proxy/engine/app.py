@@ -145,9 +145,8 @@ class ProxyApp:
         raw = scope["headers"]
         rid = wire.request_id(raw, self._next_id())
         try:
-            body = await self._body(
-                raw, receive, buffer=decision.to_service or bool(decision.shadow)
-            )
+            buffer = decision.to_service or bool(decision.shadow)
+            body = await self._body(scope, receive, buffer=buffer)
         except ClientError as exc:
             await _send_error(send, exc.status, str(exc), rid, close=True)
             return "proxy", exc.status
@@ -295,8 +294,8 @@ class ProxyApp:
             response.close()
         await send({"type": "http.response.body", "body": pending or b"", "more_body": False})
 
-    async def _body(self, headers: wire.Headers, receive: Receive, buffer: bool) -> RequestBody:
-        length, chunked = _framing(headers)
+    async def _body(self, scope: Scope, receive: Receive, buffer: bool) -> RequestBody:
+        length, chunked = _framing(scope["headers"], scope["http_version"])
         limit = self.settings.max_body_bytes
         if length is not None and length > limit:
             raise ClientError(413, f"request body larger than {limit} bytes")
@@ -320,8 +319,10 @@ def _reason(exc: UpstreamError) -> str:
     return "timeout" if isinstance(exc, UpstreamTimeout) else "broken"
 
 
-def _framing(headers: wire.Headers) -> tuple[int | None, bool]:
-    """(Content-Length, chunked). The server's parser already refused ambiguous framing."""
+def _framing(headers: wire.Headers, http_version: str) -> tuple[int | None, bool]:
+    """(Content-Length, chunked). The server's parser already refused most ambiguous framing
+    (CL+TE, differing or empty Content-Length, a last coding other than chunked); these are
+    the cases it lets through and a proxy must not."""
     length: int | None = None
     chunked = False
     for name, value in headers:
@@ -330,6 +331,10 @@ def _framing(headers: wire.Headers) -> tuple[int | None, bool]:
                 raise ClientError(400, "invalid Content-Length")
             length = int(value)
         elif name == b"transfer-encoding":
+            if http_version == "1.0":  # RFC 9112 6.1: faulty framing in HTTP/1.0
+                raise ClientError(400, "Transfer-Encoding in an HTTP/1.0 request")
+            if value.strip().lower() != b"chunked":  # e.g. "gzip, chunked": can't re-frame
+                raise ClientError(501, "only Transfer-Encoding: chunked is supported")
             chunked = True
     if chunked and length is not None:
         raise ClientError(400, "both Content-Length and Transfer-Encoding")

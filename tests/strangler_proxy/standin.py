@@ -60,7 +60,11 @@ class StandIn:
         elif path == "/upload":
             await _json(send, 200, {"bytes": size, "sha256": digest.hexdigest()})
         elif path == "/gzip":
-            headers = [(b"content-type", b"application/json"), (b"content-encoding", b"gzip")]
+            headers = [
+                (b"content-type", b"application/json"),
+                (b"content-encoding", b"gzip"),
+                (b"content-length", str(len(GZIP_PAYLOAD)).encode()),
+            ]
             await send({"type": "http.response.start", "status": 200, "headers": headers})
             await send({"type": "http.response.body", "body": GZIP_PAYLOAD})
         elif path.startswith("/status/"):

@@ -1,0 +1,64 @@
+"""Real processes for the engine's tests: two stand-in upstreams (one plays the monolith, so
+tests can see exactly what it received) and the proxy in front of them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from strangler_proxy.routing import Mode
+from strangler_proxy.store import FlagStore, open_store
+from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("engine")
+
+
+@pytest.fixture(scope="module")
+def echo_monolith(var_dir: Path) -> Iterator[Running]:
+    with standin("monolith", var_dir) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def catalog(var_dir: Path) -> Iterator[Running]:
+    with standin("catalog", var_dir) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def store_url(var_dir: Path, catalog: Running) -> Iterator[str]:
+    url = f"sqlite:///{var_dir / 'flags.sqlite3'}"
+    store = open_store(url)
+    seed(
+        store,
+        {"catalog": [catalog.url]},
+        [
+            route("to-service", "/svc/{rest:path}", Mode.SERVICE, "catalog"),
+            route("status", "/status/{code:int}", Mode.SERVICE, "catalog"),
+            route("upload", "/upload", Mode.SERVICE, "catalog", methods=["POST"]),
+        ],
+    )
+    store.close()
+    yield url
+
+
+@pytest.fixture(scope="module")
+def store(store_url: str) -> Iterator[FlagStore]:
+    s = open_store(store_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def edge(echo_monolith: Running, store_url: str, var_dir: Path) -> Iterator[Running]:
+    """The proxy in front of the echoing monolith, with the proxy variables of the
+    environment pointing at a port nobody listens on (they must be ignored)."""
+    dead = "http://127.0.0.1:9"
+    env = {"HTTP_PROXY": dead, "http_proxy": dead, "ALL_PROXY": dead, "NO_PROXY": ""}
+    with proxy(echo_monolith.url, store_url, var_dir, env=env) as proc:
+        yield proc
