@@ -53,8 +53,16 @@ class Route:
     priority: int = 0
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not self.id.strip() or self.id != self.id.strip():
-            raise InvalidFlag("id", f"must be a non-empty string without outer spaces: {self.id!r}")
+        if (
+            not isinstance(self.id, str)
+            or not self.id.strip()
+            or self.id != self.id.strip()
+            or len(self.id) > 200
+            or not self.id.isprintable()
+        ):
+            raise InvalidFlag(
+                "id", f"must be 1-200 printable characters, no outer spaces: {self.id!r}"
+            )
         if isinstance(self.methods, str):
             raise InvalidFlag("methods", f"must be a set of method names, got {self.methods!r}")
         methods = frozenset(str(m).upper() for m in self.methods)

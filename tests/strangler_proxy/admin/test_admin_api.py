@@ -272,3 +272,19 @@ def test_metrics_come_from_the_data_plane(admin: Admin) -> None:
     response = admin.http.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain; version=0.0.4")
     assert 'strangler_requests_total{route="catalog-products"} 7' in response.text
+
+
+def test_standalone_admin_refuses_a_public_host_and_a_missing_token(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from strangler_proxy.admin.__main__ import main
+
+    store = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--store", store, "--host", "0.0.0.0"])
+    assert exit_info.value.code == 2
+    assert "not loopback; add --allow-remote" in capsys.readouterr().err
+    monkeypatch.delenv("STRANGLER_ADMIN_TOKEN", raising=False)
+    monkeypatch.delenv("STRANGLER_ADMIN_TOKENS", raising=False)
+    assert main(["--store", store, "--port", "1"]) == 2
+    assert "no token, no flip" in capsys.readouterr().err

@@ -160,7 +160,9 @@ def test_decision_for_agrees_with_decide() -> None:
         ({"service": "monolith", "mode": Mode.SERVICE}, "service", "not a service name"),
         ({"template": "no-slash"}, "template", "starting with '/'"),
         ({"methods": frozenset({"GE T"})}, "methods", "bad HTTP method"),
-        ({"id": ""}, "id", "non-empty"),
+        ({"id": ""}, "id", "printable"),
+        ({"id": "two\nlines"}, "id", "printable"),
+        ({"id": " padded"}, "id", "no outer spaces"),
     ],
 )
 def test_invalid_routes_name_the_field(kwargs: dict[str, object], field: str, message: str) -> None:
