@@ -32,7 +32,7 @@ from strangler_proxy.engine.upstream import (
     UpstreamTimeout,
 )
 from strangler_proxy.metrics import Metrics
-from strangler_proxy.routing import MONOLITH, UNMATCHED, Decision, Mode, RequestFacts, RouteTable
+from strangler_proxy.routing import MONOLITH, UNMATCHED, Decision, Mode, RouteTable
 from strangler_proxy.routing import client_key as routing_client_key
 
 Scope = dict[str, Any]
@@ -131,7 +131,7 @@ class ProxyApp:
         if route.mode is Mode.CANARY:  # only a canary split needs to know who is asking
             headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
             key = routing_client_key(headers, self._client_ip(scope))
-        return table.decide(RequestFacts(scope["method"], scope["path"], key))
+        return table.decide_matched(route, key)
 
     def _client_ip(self, scope: Scope) -> str | None:
         client = scope.get("client")

@@ -31,6 +31,7 @@ from strangler_proxy.engine.wire import Headers
 _READ_HIGH_WATER = 1 << 20  # pause the upstream socket past 1 MiB not yet sent on
 _MAX_IDLE_PER_ORIGIN = 256
 _SWEEP_EVERY = 0.1  # timeout precision, seconds
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 @dataclass(frozen=True)
@@ -140,6 +141,7 @@ class _Connection(asyncio.Protocol):
         self.buffered = 0
         self.error: UpstreamError | None = None
         self.paused = False
+        self.received_any = False
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -172,6 +174,7 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
+        self.received_any = True
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserError as exc:
@@ -357,26 +360,37 @@ class PooledUpstream:
         deadline = time.monotonic() + timeouts.total
         if self._sweeper is None:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
-        conn = await self._acquire(origin, timeouts)
-        self._busy.add(conn)
-        try:
-            await self._send(conn, origin, method, target, headers, body, deadline, timeouts.read)
-            while not conn.headers_done:
-                if conn.error is not None:
-                    raise conn.error
-                await conn.wait(deadline, timeouts.read)
-        except BaseException:
-            self._busy.discard(conn)
-            conn.abort()
-            raise
-        return _Response(self, origin, conn, deadline, timeouts.read)
+        # A pooled connection the server closed a moment ago fails before any answer; a
+        # request safe to repeat then gets one more try on a fresh connection.
+        retry = method in _SAFE_METHODS and not isinstance(body, StreamedBody)
+        while True:
+            conn, reused = await self._acquire(origin, timeouts)
+            self._busy.add(conn)
+            try:
+                await self._send(conn, origin, method, target, headers, body, deadline,
+                                 timeouts.read)  # fmt: skip
+                while not conn.headers_done:
+                    if conn.error is not None:
+                        raise conn.error
+                    await conn.wait(deadline, timeouts.read)
+            except UpstreamBroken:
+                self._drop(conn)
+                if retry and reused and not conn.received_any:
+                    retry = False
+                    continue
+                raise
+            except BaseException:
+                self._drop(conn)
+                raise
+            return _Response(self, origin, conn, deadline, timeouts.read)
 
-    async def _acquire(self, origin: Origin, timeouts: Timeouts) -> _Connection:
+    async def _acquire(self, origin: Origin, timeouts: Timeouts) -> tuple[_Connection, bool]:
+        """(a connection, whether it was reused from the pool)."""
         idle = self._idle.get(origin)
         while idle:
             conn = idle.pop()
             if not conn.closed:
-                return conn
+                return conn, True
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeouts.connect):
@@ -387,7 +401,7 @@ class PooledUpstream:
             raise ConnectFailed(f"connecting to {origin} timed out") from exc
         except OSError as exc:
             raise ConnectFailed(f"cannot connect to {origin}: {exc.strerror or exc}") from exc
-        return conn
+        return conn, False
 
     async def _send(
         self,
