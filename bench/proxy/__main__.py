@@ -11,6 +11,7 @@ need them say so. Figures are ratios to rows of the same run, never pass/fail.
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import tempfile
 import time
@@ -85,15 +86,13 @@ def measure_started(
         return measure(section, name, server, path, settings, role)
 
 
-def monolith_path(base_url: str, wanted: str) -> tuple[str, str]:
-    """``wanted`` if the monolith answers it with 200, else its health check (and why)."""
+def monolith_path(base_url: str, wanted: str) -> str:
+    """``wanted`` if the monolith answers it with 200, else its health check."""
     try:
-        status = httpx.get(base_url + wanted, timeout=10, trust_env=False).status_code
-    except httpx.HTTPError as exc:
-        status = f"{type(exc).__name__}"  # type: ignore[assignment]
-    if status == 200:
-        return wanted, ""
-    return "/health/", f"{wanted} answered {status}; measured /health/"
+        ok = httpx.get(base_url + wanted, timeout=10, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    return wanted if ok else "/health/"
 
 
 @contextlib.contextmanager
@@ -104,71 +103,64 @@ def running(server: servers.Server) -> Iterator[servers.Server]:
         server.process.stop()
 
 
+def below_capacity(url: str, settings: Settings) -> Settings:
+    """The settings with the fixed rate lowered to half of what ``url`` serves, if needed."""
+    try:
+        capacity = run_wrk(url, connections=settings.connections, seconds=1).requests_per_s
+    except MeasureError:
+        return settings
+    return replace(settings, rate=max(1.0, min(settings.rate, capacity // 2)))
+
+
 def run(settings: Settings, monolith_wanted: str, with_monolith: bool) -> list[Row]:
     rows: list[Row] = []
-    fast, real = "fast upstream", "real monolith"
     steps = 5 + (4 if with_monolith else 0)
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp, Progress(transient=True) as bar:
         work = Path(tmp)
         task = bar.add_task("flag store", total=steps)
         store = servers.bench_store(work)
 
-        def step(section: str, name: str, start: Callable[[], servers.Server], path: str) -> None:
-            bar.update(task, description=f"{section}: {name}")
-            rows.append(measure_started(section, name, start, path, settings, role=""))
-            bar.advance(task)
-
-        def reference(section: str, upstream: str, path: str) -> None:
-            bar.update(task, description=f"{section}: nginx reverse proxy")
-            start = partial(
-                servers.start_nginx, "nginx proxy", work / f"nginx-{len(rows)}", upstream
-            )
-            rows.append(
-                measure_started(section, "nginx reverse proxy", start, path, settings, "reference")
-            )
-            bar.advance(task)
-
-        path = servers.FAST_PATH
-        bar.update(task, description=f"{fast}: starting")
-        with running(servers.start_fast_upstream(work)) as upstream:
-            rows.append(
-                measure(fast, f"direct ({upstream.name})", upstream, path, settings, "direct")
-            )
-            bar.advance(task)
-            reference(fast, upstream.url.removeprefix("http://"), path)
-            for workers in (1, 2):
-                start = partial(servers.start_engine, work, upstream.url, store, workers, path)
-                step(fast, f"strangler engine, {workers}w", start, path)
-            step(
-                fast,
-                "mitmproxy engine",
-                partial(servers.start_mitm, work, upstream.url, store, path),
-                path,
-            )
-        if with_monolith:
-            bar.update(task, description=f"{real}: migrate, seed, start")
-            with running(servers.start_monolith(work)) as monolith:
-                path, why = monolith_path(monolith.url, monolith_wanted)
-                rows.append(
-                    replace(
-                        measure(real, "direct (gunicorn 2x4)", monolith, path, settings, "direct"),
-                        note=why,
-                    )
+        def section(
+            label: str,
+            upstream: servers.Server,
+            path: str,
+            opts: Settings,
+            workers: tuple[int, ...],
+        ) -> None:
+            """The upstream direct, then nginx, our engine and mitmproxy in front of it."""
+            title = f"{label} @{opts.rate:g}/s"
+            nginx_dir = work / f"nginx-{len(rows)}"
+            host = upstream.url.removeprefix("http://")
+            proxies = [
+                (
+                    "nginx reverse proxy",
+                    partial(servers.start_nginx, "nginx", nginx_dir, host, path),
                 )
+            ]
+            for n in workers:
+                engine = partial(servers.start_engine, work, upstream.url, store, n, path)
+                proxies.append((f"strangler engine, {n}w", engine))
+            proxies.append(
+                ("mitmproxy engine", partial(servers.start_mitm, work, upstream.url, store, path))
+            )
+            bar.update(task, description=f"{label}: direct")
+            rows.append(measure(title, f"direct ({upstream.name})", upstream, path, opts, "direct"))
+            bar.advance(task)
+            for name, start in proxies:
+                bar.update(task, description=f"{label}: {name}")
+                role = "reference" if name.startswith("nginx") else ""
+                rows.append(measure_started(title, name, start, path, opts, role))
                 bar.advance(task)
-                reference(real, monolith.url.removeprefix("http://"), path)
-                step(
-                    real,
-                    "strangler engine, 1w",
-                    partial(servers.start_engine, work, monolith.url, store, 1, path),
-                    path,
-                )
-                step(
-                    real,
-                    "mitmproxy engine",
-                    partial(servers.start_mitm, work, monolith.url, store, path),
-                    path,
-                )
+
+        bar.update(task, description="fast upstream: starting")
+        with running(servers.start_fast_upstream(work)) as upstream:
+            section("fast upstream", upstream, servers.FAST_PATH, settings, (1, 2))
+        if with_monolith:
+            bar.update(task, description="real monolith: migrate, seed, start")
+            with running(servers.start_monolith(work)) as monolith:
+                path = monolith_path(monolith.url, monolith_wanted)
+                slow = below_capacity(monolith.url + path, settings)
+                section(f"real monolith {path}", monolith, path, slow, (1,))
     return rows
 
 
@@ -186,9 +178,9 @@ def run(settings: Settings, monolith_wanted: str, with_monolith: bool) -> list[R
 )
 @click.option(
     "--monolith-path",
-    default="/api/catalog/products/",
+    default="/api/catalog/products/1/",
     show_default=True,
-    help="monolith endpoint measured",
+    help="monolith endpoint measured (its /health/ if this does not answer 200)",
 )
 @click.option(
     "--monolith/--no-monolith",
@@ -210,13 +202,16 @@ def main(
             "--seconds, --latency-seconds, --rate and --connections must be positive"
         )
     settings = Settings(seconds, connections, rate, latency_seconds)
+    load_before = os.getloadavg()[0]
     rows = run(settings, monolith_path, monolith)
     caption = (
-        f"wrk -t2 -c{connections} -d{seconds:g}s. Latency in ms at {rate:g} req/s over 8 "
-        f"keep-alive connections for {latency_seconds:g}s, send to last byte; + = added to the "
-        "direct row. nginx: 1 worker, pooled upstream keepalive. Peak: sum of VmHWM over the "
-        "process tree.\nIssue 4 targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, "
-        "monolith through the engine >= 90% of direct."
+        f"wrk -t2 -c{connections} -d{seconds:g}s. Latency in ms at the section's fixed rate "
+        f"(at most half the monolith's capacity) over 8 keep-alive connections for {latency_seconds:g}s, "
+        "send to last byte; + = added to the direct row. nginx: 1 worker, pooled upstream "
+        "keepalive. Peak: sum of VmHWM over the process tree. 1-min load average before the run: "
+        f"{load_before:.1f} on {os.cpu_count()} cores (other work skews every row).\n"
+        "Issue 4 targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, monolith through the "
+        "engine >= 90% of direct."
     )
     console = Console() if sys.stdout.isatty() else Console(width=170)
     console.print(render(rows, title="Proxy benchmark (loopback, one run)", caption=caption))

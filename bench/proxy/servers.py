@@ -75,7 +75,9 @@ http {{
 """
 
 
-def start_nginx(name: str, work: Path, upstream: str | None = None) -> Server:
+def start_nginx(
+    name: str, work: Path, upstream: str | None = None, health_path: str = "/"
+) -> Server:
     binary = nginx_binary()
     work.mkdir(parents=True, exist_ok=True)
     port = free_port()
@@ -83,7 +85,7 @@ def start_nginx(name: str, work: Path, upstream: str | None = None) -> Server:
     conf.write_text(nginx_conf(work, port, upstream))
     argv = [binary, "-p", str(work), "-c", str(conf), "-e", str(work / "error.log")]
     proc = ManagedProcess(
-        name, argv, health_url=f"http://127.0.0.1:{port}/", log_path=work / "out.log"
+        name, argv, health_url=f"http://127.0.0.1:{port}{health_path}", log_path=work / "out.log"
     )
     return Server(name, f"http://127.0.0.1:{port}", proc.start())
 

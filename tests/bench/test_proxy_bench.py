@@ -92,3 +92,13 @@ def test_nginx_config_proxies_with_pooled_keepalive(tmp_path: Path) -> None:
     assert "server 127.0.0.1:9000; keepalive 64;" in conf
     assert 'proxy_set_header Connection "";' in conf
     assert "return 200" in servers.nginx_conf(tmp_path, 8081, None)
+
+
+def test_the_command_refuses_a_non_positive_setting() -> None:
+    from click.testing import CliRunner
+
+    from bench.proxy.__main__ import main
+
+    result = CliRunner().invoke(main, ["--rate", "0"])
+    assert result.exit_code == 2
+    assert "--rate" in result.output and "must be positive" in result.output
