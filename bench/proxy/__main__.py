@@ -206,12 +206,12 @@ def main(
     rows = run(settings, monolith_path, monolith)
     caption = (
         f"wrk -t2 -c{connections} -d{seconds:g}s. Latency in ms at the section's fixed rate "
-        f"(at most half the monolith's capacity) over 8 keep-alive connections for {latency_seconds:g}s, "
-        "send to last byte; + = added to the direct row. nginx: 1 worker, pooled upstream "
-        "keepalive. Peak: sum of VmHWM over the process tree. 1-min load average before the run: "
-        f"{load_before:.1f} on {os.cpu_count()} cores (other work skews every row).\n"
-        "Issue 4 targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, monolith through the "
-        "engine >= 90% of direct."
+        "(at most half the monolith's capacity) over 8 keep-alive connections for "
+        f"{latency_seconds:g}s, send to last byte; + = added to the direct row. "
+        "nginx: 1 worker, pooled upstream keepalive. Peak: sum of VmHWM over the process tree. "
+        f"1-min load average before the run: {load_before:.1f} on {os.cpu_count()} cores "
+        "(other work skews every row).\nIssue 4 targets: engine 1w >= 50% of nginx, "
+        "added p50 < 0.5 ms, monolith through the engine >= 90% of direct."
     )
     console = Console() if sys.stdout.isatty() else Console(width=170)
     console.print(render(rows, title="Proxy benchmark (loopback, one run)", caption=caption))
