@@ -84,6 +84,10 @@ def traffic(
     except TargetUnusable as exc:
         _report(console, exc.summary, spec, json_path)
         raise click.ClickException(str(exc)) from exc
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted: the summary so far[/]")
+        _report(console, record.summary(), spec, json_path)
+        raise click.exceptions.Exit(130) from None
     _report(console, summary, spec, json_path)
     if fail_on_error and summary.errors:
         raise click.ClickException(f"{summary.errors} of {summary.issued} requests were errors")

@@ -119,7 +119,7 @@ TRANSITIONS: Mapping[str, Mapping[str, int]] = MappingProxyType(
 )
 
 #: Share of visits by a signed-in user that sign in again (a new device, an expired session).
-RELOGIN_SHARE = 0.2
+RELOGIN_SHARE = 0.05
 
 
 @dataclass

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,18 +38,37 @@ def start_up(var_dir: Path, port: int) -> subprocess.Popen[str]:
     )
 
 
-def wait_for_health(up: subprocess.Popen[str], port: int, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    with httpx.Client(timeout=2.0, trust_env=False) as client:
-        while time.monotonic() < deadline:
-            assert up.poll() is None, f"strangler up exited early:\n{up.stdout.read()}"  # type: ignore[union-attr]
-            try:
-                if client.get(f"http://127.0.0.1:{port}/health/").status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.3)
-    raise AssertionError("the monolith never answered /health/")
+class Output:
+    """Collects a process's output lines as they come (a thread reads the pipe)."""
+
+    def __init__(self, up: subprocess.Popen[str]) -> None:
+        self.up = up
+        self.lines: list[str] = []
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        assert self.up.stdout is not None
+        for line in self.up.stdout:
+            self.lines.append(line)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    def wait_for(self, marker: str, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while marker not in self.text:
+            assert self.up.poll() is None or self.reader.is_alive(), (
+                f"strangler up exited early:\n{self.text}"
+            )
+            assert time.monotonic() < deadline, f"no {marker!r} in time:\n{self.text}"
+            time.sleep(0.2)
+
+    def finish(self, timeout: float = 30.0) -> str:
+        self.up.wait(timeout)
+        self.reader.join(timeout)
+        return self.text
 
 
 def group_is_gone(pgid: int) -> bool:
@@ -75,14 +95,16 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def up_and_running(var_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int, int]]:
-    """`strangler up` on a free port, the monolith healthy: (process, port, gunicorn pid)."""
+def up_and_running(var_dir: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
+    """`strangler up` on a free port, its welcome printed: (process, output, port, gunicorn pid)."""
     port = free_port()
     up = start_up(var_dir, port)
+    output = Output(up)
     try:
-        wait_for_health(up, port)
+        output.wait_for("strangler traffic --target")  # the last line of the welcome
+        assert httpx.get(f"http://127.0.0.1:{port}/health/", trust_env=False).status_code == 200
         gunicorn = int((var_dir / "run" / "monolith.pid").read_text())
-        yield up, port, gunicorn
+        yield up, output, port, gunicorn
     finally:
         if up.poll() is None:
             up.kill()
@@ -91,9 +113,9 @@ def up_and_running(var_dir: Path) -> Iterator[tuple[subprocess.Popen[str], int, 
 
 @pytest.mark.slow
 def test_sigterm_stops_the_whole_stack_and_exits_zero(
-    up_and_running: tuple[subprocess.Popen[str], int, int], var_dir: Path
+    up_and_running: tuple[subprocess.Popen[str], Output, int, int], var_dir: Path
 ) -> None:
-    up, port, gunicorn = up_and_running
+    up, out, port, gunicorn = up_and_running
     token = httpx.post(
         f"http://127.0.0.1:{port}/api/auth/token/",
         json={"username": "customer0001", "password": "shop-demo-pass"},
@@ -102,7 +124,7 @@ def test_sigterm_stops_the_whole_stack_and_exits_zero(
     assert token.status_code == 200, "the seeded demo account signs in"
 
     up.send_signal(signal.SIGTERM)
-    output, _ = up.communicate(timeout=30)
+    output = out.finish()
 
     assert up.returncode == 0, output
     assert wait_gone(gunicorn), "gunicorn's master and workers are gone"
@@ -114,11 +136,11 @@ def test_sigterm_stops_the_whole_stack_and_exits_zero(
 
 @pytest.mark.slow
 def test_a_dying_service_is_named_and_the_rest_stopped(
-    up_and_running: tuple[subprocess.Popen[str], int, int],
+    up_and_running: tuple[subprocess.Popen[str], Output, int, int],
 ) -> None:
-    up, _, gunicorn = up_and_running
+    up, out, _, gunicorn = up_and_running
     os.killpg(gunicorn, signal.SIGKILL)  # the monolith crashes, workers and all
-    output, _ = up.communicate(timeout=30)
+    output = out.finish()
 
     assert up.returncode == 1, output
     assert "monolith exited on its own (exit code -9); stopping the rest" in output
@@ -128,11 +150,11 @@ def test_a_dying_service_is_named_and_the_rest_stopped(
 @pytest.mark.slow
 def test_only_an_empty_database_is_seeded(var_dir: Path) -> None:
     for _ in range(2):  # the first run may seed (if no other test did); the second never does
-        port = free_port()
-        up = start_up(var_dir, port)
-        wait_for_health(up, port)
+        up = start_up(var_dir, free_port())
+        out = Output(up)
+        out.wait_for("strangler traffic --target")
         up.send_signal(signal.SIGINT)
-        output, _ = up.communicate(timeout=30)
+        output = out.finish()
         assert up.returncode == 0, output
     assert "seed: skipped, the database has data already" in output
     assert "migrate: running" in output, "migrations still run: a new version may bring some"
