@@ -26,7 +26,7 @@ from legacy_monolith.shipping import services as shipping
 
 
 @transaction.atomic
-def checkout(user, address: int, payment_method: str) -> Order:
+def checkout(user, address_id: int, payment_method: str) -> Order:
     # payments.services imports orders.models at import time, so import it late.
     from legacy_monolith.payments import services as payments
 
@@ -35,7 +35,7 @@ def checkout(user, address: int, payment_method: str) -> Order:
     items = list(cart.items.select_related("product").order_by("id"))
     if not items:
         raise EmptyCart("Your cart is empty; add products before checking out.")
-    address_id, address = address, Address.objects.filter(pk=address, customer=customer).first()
+    address = Address.objects.filter(pk=address_id, customer=customer).first()
     if address is None:
         raise ValidationError({"address": [f"Address {address_id} is not one of yours."]})
     inactive = [i.product.sku for i in items if not i.product.is_active]

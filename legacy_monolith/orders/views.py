@@ -71,7 +71,11 @@ class CheckoutView(APIView):
     def post(self, request):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = services.checkout(request.user, **serializer.validated_data)
+        order = services.checkout(
+            request.user,
+            address_id=serializer.validated_data["address"],
+            payment_method=serializer.validated_data["payment_method"],
+        )
         order = get_object_or_404(_orders(), pk=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from rest_framework.exceptions import ValidationError
 
 from legacy_monolith.common.exceptions import Conflict, PaymentDeclined
 from legacy_monolith.common.utils import money, new_reference
@@ -36,8 +37,6 @@ def refund(payment: Payment, amount: Decimal | None = None, reason: str = "") ->
         raise Conflict(f"Payment {payment.pk} is already fully refunded.")
     amount = remaining if amount is None else money(amount)
     if amount > remaining:
-        from rest_framework.exceptions import ValidationError
-
         raise ValidationError({"amount": [f"At most {remaining} can still be refunded."]})
     refund = Refund.objects.create(
         payment=payment, amount=amount, reason=reason, reference=new_reference("REF")

@@ -36,8 +36,9 @@ class ReviewViewSet(viewsets.ModelViewSet):
         product = serializer.validated_data["product"]
         # Reviews peek into orders to mark a "verified purchase".
         bought = OrderLine.objects.filter(
-            order__customer=customer, product=product, order__status__in=["paid", "shipped",
-                                                                          "delivered"]
+            order__customer=customer,
+            product=product,
+            order__status__in=["paid", "shipped", "delivered"],
         ).exists()
         try:
             with transaction.atomic():

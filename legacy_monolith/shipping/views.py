@@ -1,5 +1,6 @@
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -43,8 +44,6 @@ class RatesView(APIView):
         address = Address.objects.filter(pk=query.validated_data["address"], customer=customer)
         address = address.first()
         if address is None:
-            from rest_framework.exceptions import NotFound
-
             raise NotFound(f"You have no address {query.validated_data['address']}.")
         cart = cart_for(customer)
         weight = cart_weight(cart) or 1.0

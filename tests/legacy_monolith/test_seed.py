@@ -44,6 +44,14 @@ def test_refuses_a_non_empty_database(two_seeded_dbs):
     assert "--flush" in result.stderr
 
 
+def test_if_empty_leaves_a_seeded_database_alone(two_seeded_dbs):
+    before = dump(two_seeded_dbs[0])
+    result = manage(two_seeded_dbs[0], "seed_shop", "--size", "tiny", "--if-empty")
+    assert result.returncode == 0, result.stderr
+    assert "already holds data" in result.stdout
+    assert dump(two_seeded_dbs[0]) == before
+
+
 def test_flush_reseeds_and_another_seed_gives_other_data(two_seeded_dbs):
     first, second = two_seeded_dbs
     result = manage(second, "seed_shop", "--size", "tiny", "--seed", "7", "--flush")

@@ -27,13 +27,28 @@ class Command(BaseCommand):
         parser.add_argument(
             "--flush", action="store_true", help="wipe every table first (all data is lost)"
         )
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="seed only an empty database; otherwise say so and succeed (for `make demo`)",
+        )
 
-    def handle(self, *args, size, seed, flush, verbosity, **options):
+    def handle(self, *args, size, seed, flush, if_empty, verbosity, **options):
         console = Console(file=self.stdout, highlight=False)
+        if flush and if_empty:
+            raise CommandError("--flush and --if-empty contradict each other; pick one.")
+        held = self._data_held()
         if flush:
             call_command("flush", interactive=False, verbosity=0)
-        else:
-            self._refuse_if_not_empty()
+        elif held and if_empty:
+            if verbosity >= 1:
+                console.print(f"The database already holds data ({held}); not seeding.")
+            return
+        elif held:
+            raise CommandError(
+                f"The database is not empty ({held}). seed_shop only fills an empty database; "
+                "run it with --flush to wipe everything first, or --if-empty to keep it."
+            )
         spec = SIZES[size]
         started = time.perf_counter()
         with Progress(
@@ -65,15 +80,11 @@ class Command(BaseCommand):
                 f"or staff / {STAFF_PASSWORD}."
             )
 
-    def _refuse_if_not_empty(self) -> None:
+    def _data_held(self) -> str:
+        """What the shop holds, like '7 users, 16 products'; empty for an empty shop."""
         found = {
             "users": get_user_model().objects.count(),
             "products": Product.objects.count(),
             "orders": Order.objects.count(),
         }
-        if any(found.values()):
-            held = ", ".join(f"{n} {what}" for what, n in found.items() if n)
-            raise CommandError(
-                f"The database is not empty ({held}). seed_shop only fills an empty database; "
-                "run it with --flush to wipe everything first."
-            )
+        return ", ".join(f"{n} {what}" for what, n in found.items() if n)
