@@ -288,3 +288,30 @@ def test_standalone_admin_refuses_a_public_host_and_a_missing_token(
     monkeypatch.delenv("STRANGLER_ADMIN_TOKENS", raising=False)
     assert main(["--store", store, "--port", "1"]) == 2
     assert "no token, no flip" in capsys.readouterr().err
+
+
+def test_concurrent_flips_are_all_applied_and_audited(admin: Admin) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    start = admin.store.version()
+
+    def flip_many(worker: int) -> list[int]:
+        with httpx.Client(
+            base_url=admin.url, headers={"authorization": f"Bearer {TOKEN}"}, trust_env=False
+        ) as http:
+            return [
+                http.patch(
+                    "/routes/catalog-products",
+                    json={"mode": "canary", "percent": i, "reason": f"worker {worker} step {i}"},
+                ).status_code
+                for i in range(10)
+            ]
+
+    with ThreadPoolExecutor(4) as pool:
+        statuses = [s for batch in pool.map(flip_many, range(4)) for s in batch]
+    assert statuses == [200] * 40
+    assert admin.store.version() == start + 40
+    records = admin.store.history("catalog-products", limit=100)
+    assert sorted(r.version for r in records if r.action == "set") == list(
+        range(start + 1, start + 41)
+    )
