@@ -28,35 +28,8 @@ from strangler_proxy.store.base import (
     flag_of,
     require_text,
 )
+from strangler_proxy.store.schema import migrate
 
-SCHEMA_VERSION = 1
-_SCHEMA = """
-CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
-INSERT INTO state (id, version) VALUES (1, 0);
-CREATE TABLE routes (
-    id TEXT PRIMARY KEY,
-    methods TEXT NOT NULL,          -- comma-separated and sorted, empty = any method
-    template TEXT NOT NULL,
-    service TEXT,
-    mode TEXT NOT NULL,
-    percent INTEGER NOT NULL,
-    priority INTEGER NOT NULL
-);
-CREATE TABLE services (name TEXT PRIMARY KEY, instances TEXT NOT NULL);  -- JSON list
-CREATE TABLE audit (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    at TEXT NOT NULL,
-    actor TEXT NOT NULL,
-    action TEXT NOT NULL,
-    route TEXT,
-    service TEXT,
-    before TEXT,                    -- JSON or NULL
-    after TEXT,                     -- JSON or NULL
-    reason TEXT NOT NULL,
-    version INTEGER NOT NULL
-);
-CREATE INDEX audit_by_route ON audit (route, seq);
-"""
 _ROUTE_COLUMNS = "id, methods, template, service, mode, percent, priority"
 
 
@@ -257,7 +230,7 @@ class SqliteFlagStore:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")  # a flip survives a power cut too
-            _migrate(conn, self.path)
+            migrate(conn, self.path)
         except (sqlite3.Error, OSError) as exc:
             raise StoreError(f"cannot open flag store {self.path}: {exc}") from exc
         self._connection, self._pid = conn, os.getpid()
@@ -292,25 +265,6 @@ class SqliteFlagStore:
             finally:
                 if conn.in_transaction:
                     conn.execute("ROLLBACK")
-
-
-def _migrate(conn: sqlite3.Connection, path: Path) -> None:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        found = conn.execute("PRAGMA user_version").fetchone()[0]
-        if found == 0:
-            for statement in _SCHEMA.split(";"):  # not executescript(): it would COMMIT
-                if statement.strip():
-                    conn.execute(statement)
-            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
-        elif found > SCHEMA_VERSION:
-            raise StoreError(
-                f"{path} has schema version {found}, newer than this toolkit's {SCHEMA_VERSION}"
-            )
-        conn.execute("COMMIT")
-    finally:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
 
 
 def _version(conn: sqlite3.Connection) -> int:
