@@ -21,18 +21,20 @@ DEFAULT_DIR = ".strangler-cache"
 
 
 @cache
-def collectors_version() -> str:
-    """A hash of the code that produces facts (analysis/facts.py and analysis/collect/)."""
+def code_version(*folders: str) -> str:
+    """A hash of the analyzer's code that produces facts (facts.py, collect/) and, if
+    named, other folders (builder/): editing it invalidates what it produced."""
     here = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=8)
-    for path in sorted([here / "facts.py", *(here / "collect").glob("*.py")]):
-        digest.update(path.read_bytes())
+    for folder in ("collect", *folders):
+        for path in sorted([here / "facts.py", *(here / folder).glob("*.py")]):
+            digest.update(path.read_bytes())
     return digest.hexdigest()
 
 
 def open_cache(base: Path) -> FactCache:
     """The cache under ``base`` for the current collectors."""
-    return FactCache(base / collectors_version())
+    return FactCache(base / code_version())
 
 
 def cache_key(source: bytes, module: str, path: str, is_package: bool) -> str:
@@ -41,29 +43,55 @@ def cache_key(source: bytes, module: str, path: str, is_package: bool) -> str:
     return digest.hexdigest()
 
 
+def tree_key(keys: list[str]) -> str:
+    """One key for a whole tree: its files' keys and the builder's code."""
+    digest = hashlib.blake2b("\n".join([code_version("builder"), *keys]).encode(), digest_size=16)
+    return digest.hexdigest()
+
+
 @dataclass(frozen=True, slots=True)
 class FactCache:
+    """``<dir>/<code version>/<key[:2]>/<key>.pickle`` per file, and ``graphs/<key>.pickle``
+    with the latest whole analysis (so an unchanged tree skips the graph building too)."""
+
     directory: Path  # already versioned: see open_cache()
 
-    def _file(self, key: str) -> Path:
-        return self.directory / key[:2] / f"{key}.pickle"
-
     def get(self, key: str) -> Facts | None:
-        try:
-            with self._file(key).open("rb") as handle:
-                facts = pickle.load(handle)
-        except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
-            return None  # missing or unreadable: parse the file again
+        facts = _load(self.directory / key[:2] / f"{key}.pickle")
         return facts if isinstance(facts, ModuleFacts | BrokenFile) else None
 
-    def put(self, key: str, facts: Facts) -> None:
-        """Write atomically (temp file + rename), so parallel writers never clash."""
-        target = self._file(key)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
-            with os.fdopen(fd, "wb") as handle:
-                pickle.dump(facts, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(tmp, target)
-        except OSError:
-            pass  # a read-only or full disk only costs speed next time
+    def put(self, key: str, facts: Facts) -> bytes:
+        """Store the facts; returns their pickled form (cheap to send between processes)."""
+        data = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+        _write(self.directory / key[:2] / f"{key}.pickle", data)
+        return data
+
+    def get_graph(self, key: str) -> object | None:
+        return _load(self.directory / "graphs" / f"{key}.pickle")
+
+    def put_graph(self, key: str, value: object) -> None:
+        folder = self.directory / "graphs"
+        for old in folder.glob("*.pickle"):
+            old.unlink(missing_ok=True)  # one tree, one graph: keep the latest only
+        _write(folder / f"{key}.pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def _load(path: Path) -> object | None:
+    try:
+        with path.open("rb") as handle:
+            value: object = pickle.load(handle)
+            return value
+    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        return None  # missing or unreadable: compute it again
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write atomically (temp file + rename), so parallel writers never clash."""
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except OSError:
+        pass  # a read-only or full disk only costs speed next time

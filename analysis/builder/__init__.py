@@ -11,9 +11,9 @@ import networkx as nx
 
 from analysis.builder.discover import discover
 from analysis.builder.graph import WEIGHTS, GraphBuilder
-from analysis.builder.parse import Progress, read_all
+from analysis.builder.parse import Job, Progress, fingerprint, read_all
 from analysis.builder.symbols import Symbols
-from analysis.cache import DEFAULT_DIR, open_cache
+from analysis.cache import DEFAULT_DIR, FactCache, open_cache, tree_key
 from analysis.facts import BrokenFile, ModuleFacts
 
 __all__ = ["WEIGHTS", "Analysis", "BrokenFile", "Progress", "build_graph"]
@@ -55,7 +55,33 @@ def build_graph(
 
     mark = time.perf_counter()
     cache = open_cache(cache_dir if cache_dir is not None else root / DEFAULT_DIR)
-    result = read_all(files, cache, jobs or os.cpu_count() or 1, progress)
+    keyed = fingerprint(files)
+    whole = tree_key([k.key if isinstance(k, Job) else f"{k.path}\0{k.reason}" for k in keyed])
+    stored = _stored(cache.get_graph(whole))
+    if stored is not None:  # nothing changed since the last run
+        graph, broken = stored
+        timings["parse"] = time.perf_counter() - mark
+        timings["build"] = 0.0
+        if progress:
+            progress("parse", len(files), len(files))
+            progress("build", 1, 1)
+        stats = {"files": len(files), "parsed": 0, "cached": len(files), "broken": len(broken)}
+    else:
+        graph, broken, stats = _build(keyed, cache, jobs, progress, timings, mark)
+        cache.put_graph(whole, (graph, broken))
+    timings["total"] = time.perf_counter() - start
+    return Analysis(graph, broken, timings, root, stats)
+
+
+def _build(
+    keyed: list[Job | BrokenFile],
+    cache: FactCache,
+    jobs: int | None,
+    progress: Progress | None,
+    timings: dict[str, float],
+    mark: float,
+) -> tuple[nx.MultiDiGraph, list[BrokenFile], dict[str, int]]:
+    result = read_all(keyed, cache, jobs or os.cpu_count() or 1, progress)
     facts = [f for f in result.facts if isinstance(f, ModuleFacts)]
     broken = sorted((f for f in result.facts if isinstance(f, BrokenFile)), key=lambda b: b.path)
     timings["parse"] = time.perf_counter() - mark
@@ -67,11 +93,18 @@ def build_graph(
     if progress:
         progress("build", 1, 1)
     timings["build"] = time.perf_counter() - mark
-    timings["total"] = time.perf_counter() - start
     stats = {
-        "files": len(files),
+        "files": len(keyed),
         "parsed": result.parsed,
         "cached": result.cached,
         "broken": len(broken),
     }
-    return Analysis(graph, broken, timings, root, stats)
+    return graph, broken, stats
+
+
+def _stored(value: object) -> tuple[nx.MultiDiGraph, list[BrokenFile]] | None:
+    if isinstance(value, tuple) and len(value) == 2:
+        graph, broken = value
+        if isinstance(graph, nx.MultiDiGraph) and isinstance(broken, list):
+            return graph, broken
+    return None

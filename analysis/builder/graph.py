@@ -42,16 +42,18 @@ class GraphBuilder:
         self._endpoints()
         self._signals()
         self._atomic_blocks()
+        for attrs in self.edges.values():
+            attrs["sites"] = list(attrs["sites"])  # an ordered set while building
         self.graph.add_edges_from((u, v, kind, attrs) for (u, v, kind), attrs in self.edges.items())
         return self.graph
 
     def _edge(self, source: str, target: str, kind: str, site: str | None = None) -> dict[str, Any]:
         attrs = self.edges.get((source, target, kind))
         if attrs is None:
-            attrs = {"kind": kind, "weight": WEIGHTS[kind], "sites": []}
+            attrs = {"kind": kind, "weight": WEIGHTS[kind], "sites": {}}
             self.edges[(source, target, kind)] = attrs
-        if site is not None and site not in attrs["sites"]:
-            attrs["sites"].append(site)
+        if site is not None:
+            attrs["sites"][site] = None
         return attrs
 
     # -- nodes -------------------------------------------------------------------------

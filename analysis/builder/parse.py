@@ -4,6 +4,7 @@ parallel worker processes (and cached for next time)."""
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
@@ -34,24 +35,34 @@ class ReadResult:
     parsed: int
 
 
-def read_all(
-    files: list[SourceFile], cache: FactCache, jobs: int, progress: Progress | None
-) -> ReadResult:
-    total = len(files)
-    results: list[Facts | None] = [None] * total
-    todo: list[tuple[int, Job]] = []
-    for i, source in enumerate(files):
+def fingerprint(files: list[SourceFile]) -> list[Job | BrokenFile]:
+    """Each file's content key (or why it cannot be read): cheap, no parsing."""
+    found: list[Job | BrokenFile] = []
+    for source in files:
         try:
             data = source.path.read_bytes()
         except OSError as error:
-            results[i] = BrokenFile(source.rel, f"cannot read the file: {error.strerror}")
+            found.append(BrokenFile(source.rel, f"cannot read the file: {error.strerror}"))
             continue
         key = cache_key(data, source.module, source.rel, source.is_package)
-        hit = cache.get(key)
+        found.append(Job(source.path, source.rel, source.module, source.is_package, key))
+    return found
+
+
+def read_all(
+    files: list[Job | BrokenFile], cache: FactCache, jobs: int, progress: Progress | None
+) -> ReadResult:
+    """Facts for every file: cached ones loaded, the others parsed (in parallel)."""
+    total = len(files)
+    results: list[Facts | None] = [None] * total
+    todo: list[tuple[int, Job]] = []
+    for i, job in enumerate(files):
+        hit = job if isinstance(job, BrokenFile) else cache.get(job.key)
         if hit is not None:
             results[i] = hit
         else:
-            todo.append((i, Job(source.path, source.rel, source.module, source.is_package, key)))
+            assert isinstance(job, Job)
+            todo.append((i, job))
     cached = total - len(todo)
     if progress:
         progress("parse", cached, total)
@@ -66,31 +77,35 @@ def read_all(
 
 def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tuple[int, Facts]]:
     if jobs <= 1 or len(todo) < PARALLEL_MIN:
-        return [(i, collect_job(job, cache.directory)) for i, job in todo]
+        return [(i, collect_job(job, cache)) for i, job in todo]
     # Biggest files first, dealt round-robin, so the workers finish together.
     ordered = sorted(todo, key=lambda item: -_size(item[1].path))
     chunks = [ordered[n :: jobs * 4] for n in range(jobs * 4)]
     out: list[tuple[int, Facts]] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_collect_chunk, chunk, cache.directory) for chunk in chunks if chunk]
+        futures = [pool.submit(_collect_chunk, chunk, cache) for chunk in chunks if chunk]
         for future in as_completed(futures):
-            out.extend(future.result())
+            out.extend((i, pickle.loads(data)) for i, data in future.result())
     return out
 
 
-def _collect_chunk(chunk: list[tuple[int, Job]], directory: Path) -> list[tuple[int, Facts]]:
-    return [(i, collect_job(job, directory)) for i, job in chunk]
+def _collect_chunk(chunk: list[tuple[int, Job]], cache: FactCache) -> list[tuple[int, bytes]]:
+    """In a worker: facts pickled once, for the cache and for the trip back."""
+    return [(i, cache.put(job.key, _collect(job))) for i, job in chunk]
 
 
-def collect_job(job: Job, directory: Path) -> Facts:
-    """Read, collect and cache one file (runs in a worker process)."""
+def collect_job(job: Job, cache: FactCache) -> Facts:
+    facts = _collect(job)
+    cache.put(job.key, facts)
+    return facts
+
+
+def _collect(job: Job) -> Facts:
     try:
         data = job.path.read_bytes()
     except OSError as error:
         return BrokenFile(job.rel, f"cannot read the file: {error.strerror}")
-    facts = collect_module(data, job.module, job.rel, job.is_package)
-    FactCache(directory).put(job.key, facts)
-    return facts
+    return collect_module(data, job.module, job.rel, job.is_package)
 
 
 def _size(path: Path) -> int:

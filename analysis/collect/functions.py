@@ -122,8 +122,8 @@ class FunctionCollector:
                     self._call(node, name, calls, types)
             elif isinstance(node, ast.With | ast.AsyncWith) and _is_atomic(node.items):
                 atomic.append(Atomic(node.lineno, node.end_lineno or node.lineno))
-        if methods is None and not (found or calls or atomic) and name[0].isupper():
-            return  # a class body or the module body with nothing to say
+        if methods is None and not (found or calls or atomic):
+            return  # nothing to say about it
         self.functions.append(
             FunctionFact(
                 name, line, end, tuple(found.values()), tuple(calls), tuple(atomic), methods
