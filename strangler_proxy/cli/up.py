@@ -18,7 +18,7 @@ from strangler_proxy.stack.spec import (
     StackOptions,
     StackSpec,
     StackSpecError,
-    monolith_stack,
+    default_stack,
 )
 from strangler_proxy.stack.supervisor import Running, StackFailed, Supervisor
 
@@ -52,7 +52,7 @@ def up(monolith_port: int, seed_size: str, var_dir: str) -> None:
     except StackSpecError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc
     console = Console(highlight=False)
-    stack = monolith_stack(options, python=sys.executable, manage_py=_manage_py())
+    stack = default_stack(options, python=sys.executable, manage_py=_manage_py())
     supervisor = Supervisor(stack, say=lambda line: console.print(line, markup=False))
     try:
         code = supervisor.run(on_ready=lambda running: _welcome(console, stack, running))
@@ -77,13 +77,22 @@ def _welcome(console: Console, stack: StackSpec, running: list[Running]) -> None
     table.add_column("URL", no_wrap=True)
     table.add_column("pid", justify="right")
     table.add_column("log", overflow="fold")
+    table.add_column("what", overflow="fold")
     for service in running:
-        table.add_row(service.spec.name, service.spec.url, str(service.pid), str(service.log_path))
+        spec = service.spec
+        table.add_row(
+            spec.name, spec.url, str(service.pid), str(service.log_path), "\n".join(spec.notes)
+        )
     console.print(table)
     console.print(f"state (databases, logs, pid files): {stack.var_dir}", soft_wrap=True)
+    accounts = Table(title="demo accounts", title_justify="left")
+    for column in ("process", "who", "username", "password"):
+        accounts.add_column(column)
     for service in running:
-        for note in service.spec.notes:
-            console.print(f"{service.spec.name}: {note}", markup=False, soft_wrap=True)
+        for account in service.spec.accounts:
+            accounts.add_row(service.spec.name, account.who, account.username, account.password)
+    if accounts.row_count:
+        console.print(accounts)
     monolith = next((s.spec for s in running if s.spec.name == "monolith"), None)
     if monolith is not None:
         _try_it(console, monolith)

@@ -4,7 +4,7 @@ The stack is a list: the monolith today; the proxy (127.0.0.1:8080, its admin AP
 loopback port) and each extracted service join with one :class:`ServiceSpec` entry each.
 
 >>> options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="var")
->>> stack = monolith_stack(options, python="python", manage_py=Path("/src/shop/manage.py"))
+>>> stack = default_stack(options, python="python", manage_py=Path("/src/shop/manage.py"))
 >>> [task.name for task in stack.prepare], [s.name for s in stack.services]
 (['migrate', 'seed'], ['monolith'])
 >>> stack.services[0].url
@@ -56,6 +56,15 @@ class Task:
 
 
 @dataclass(frozen=True)
+class Account:
+    """A demo account a service comes with, shown when the stack is up."""
+
+    who: str
+    username: str
+    password: str
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """A long-running process that is up once ``health_path`` answers 200."""
 
@@ -67,6 +76,7 @@ class ServiceSpec:
     health_path: str = "/health/"
     start_timeout: float = 60.0
     notes: tuple[str, ...] = ()
+    accounts: tuple[Account, ...] = ()
 
     @property
     def url(self) -> str:
@@ -119,42 +129,50 @@ class StackOptions:
         return cls(monolith_port=monolith_port, seed_size=seed_size, var_dir=path.resolve())
 
 
-def monolith_stack(options: StackOptions, *, python: str, manage_py: Path) -> StackSpec:
-    """The monolith: migrate, seed when empty, then gunicorn (gthread, 2 workers) on loopback."""
+def monolith_tasks(options: StackOptions, *, python: str, manage_py: Path) -> tuple[Task, ...]:
+    """Migrate always (a new version may bring migrations); seed only an empty database."""
     manage = (python, str(manage_py))
-    var_dir = options.var_dir
-    monolith = ServiceSpec(
+    return (
+        Task("migrate", (*manage, "migrate", "--noinput")),
+        Task(
+            "seed",
+            (*manage, "seed_shop", "--size", options.seed_size),
+            skip_probe=(*manage, "shell", "-v", "0", "-c", _HAS_USERS),
+            skip_reason="the database has data already",
+            echo=True,
+        ),
+    )
+
+
+def monolith_service(options: StackOptions, *, python: str) -> ServiceSpec:
+    """The monolith under gunicorn (gthread, 2 workers) on loopback."""
+    return ServiceSpec(
         name="monolith",
         argv=(
             *(python, "-m", "gunicorn", MONOLITH_WSGI),
             *("--bind", f"{LOOPBACK}:{options.monolith_port}"),
             *("--worker-class", "gthread", "--workers", "2", "--threads", "4"),
             *("--graceful-timeout", "5", "--access-logfile", "-"),
-            *("--pid", str(var_dir / "run" / "monolith.pid")),
+            *("--pid", str(options.var_dir / "run" / "monolith.pid")),
         ),
         port=options.monolith_port,
         log_name="monolith.log",
-        notes=(
-            "the legacy Django + DRF shop (gunicorn gthread, 2 workers)",
-            "demo customers customer0001, customer0002, ... (password shop-demo-pass)",
-            "staff user staff (password staff-demo-pass)",
+        notes=("Django + DRF shop, gunicorn gthread x2",),
+        accounts=(
+            Account("customers", "customer0001, customer0002, ...", "shop-demo-pass"),
+            Account("staff", "staff", "staff-demo-pass"),
         ),
     )
+
+
+def default_stack(options: StackOptions, *, python: str, manage_py: Path) -> StackSpec:
+    """Everything ``strangler up`` runs. The proxy and extracted services join ``services``."""
     return StackSpec(
-        var_dir=var_dir,
+        var_dir=options.var_dir,
         cwd=manage_py.parent.parent,
         env=MappingProxyType(
-            {"STRANGLER_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": MONOLITH_SETTINGS}
+            {"STRANGLER_VAR_DIR": str(options.var_dir), "DJANGO_SETTINGS_MODULE": MONOLITH_SETTINGS}
         ),
-        prepare=(
-            Task("migrate", (*manage, "migrate", "--noinput")),
-            Task(
-                "seed",
-                (*manage, "seed_shop", "--size", options.seed_size),
-                skip_probe=(*manage, "shell", "-v", "0", "-c", _HAS_USERS),
-                skip_reason="the database has data already",
-                echo=True,
-            ),
-        ),
-        services=(monolith,),
+        prepare=monolith_tasks(options, python=python, manage_py=manage_py),
+        services=(monolith_service(options, python=python),),
     )

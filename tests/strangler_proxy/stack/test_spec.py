@@ -10,15 +10,15 @@ from strangler_proxy.stack.spec import (
     EMPTY_DATABASE,
     StackOptions,
     StackSpecError,
-    monolith_stack,
+    default_stack,
 )
 
 MANAGE = Path("/src/legacy_monolith/manage.py")
 
 
-def test_the_monolith_stack(tmp_path: Path) -> None:
+def test_the_default_stack(tmp_path: Path) -> None:
     options = StackOptions.parse(monolith_port=8123, seed_size="tiny", var_dir=tmp_path / "var")
-    stack = monolith_stack(options, python="/venv/bin/python", manage_py=MANAGE)
+    stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE)
 
     migrate, seed = stack.prepare
     assert migrate.argv == ("/venv/bin/python", str(MANAGE), "migrate", "--noinput")
@@ -37,6 +37,7 @@ def test_the_monolith_stack(tmp_path: Path) -> None:
     assert stack.env["STRANGLER_VAR_DIR"] == str(tmp_path / "var")
     assert stack.cwd == Path("/src")
     assert stack.log_dir == tmp_path / "var" / "logs"
+    assert [a.username for a in monolith.accounts] == ["customer0001, customer0002, ...", "staff"]
 
 
 def test_a_relative_var_dir_is_made_absolute() -> None:
