@@ -44,6 +44,16 @@ def received(stand_in: str) -> list[dict[str, object]]:
     return answer
 
 
+def copies_of(stand_in: str, path: str, deadline_s: float = 5.0) -> list[dict[str, object]]:
+    """What the stand-in received for ``path``, waiting for the first shadow copy to land."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        copies = [r for r in received(stand_in) if r["path"] == path]
+        if copies or time.monotonic() > deadline:
+            return copies
+        time.sleep(0.05)
+
+
 def test_monolith_mode_passes_the_monolith_answer_through(
     proxy: str, store: FlagStore, monolith_server: RunningServer
 ) -> None:
@@ -81,12 +91,7 @@ def test_shadow_mode_answers_from_the_monolith_and_copies_to_the_service(
     direct = httpx.get(monolith_server.base_url + PRODUCT, trust_env=False)
     assert served_by(response) == "monolith"
     assert response.json() == direct.json()
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        copies = [r for r in received(stand_in) if r["path"] == PRODUCT + "?probe=shadow"]
-        if copies:
-            break
-        time.sleep(0.05)
+    copies = copies_of(stand_in, PRODUCT + "?probe=shadow")
     assert [c["method"] for c in copies] == ["GET"]
 
 
@@ -105,16 +110,21 @@ def test_canary_splits_clients_and_keeps_each_on_one_side(proxy: str, store: Fla
 
 
 def test_flows_are_written_to_a_readable_flow_file(
-    mitm_env: Path, monolith_server: RunningServer, store_url: str, store: FlagStore, tmp_path: Path
+    mitm_env: Path,
+    monolith_server: RunningServer,
+    store_url: str,
+    store: FlagStore,
+    stand_in: str,
+    tmp_path: Path,
 ) -> None:
     flip(store, "shadow")
     flows = tmp_path / "flows.mitm"
-    with mitmdump(
-        mitm_env, tmp_path, monolith_server.base_url, store_url, "-w", str(flows)
-    ) as proc:
+    capture = mitmdump(mitm_env, tmp_path, monolith_server.base_url, store_url, "-w", str(flows))
+    with capture as proc:
         base = f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]
         assert served_by(httpx.get(base + PRODUCT + "?captured=1", trust_env=False)) == "monolith"
-        time.sleep(0.5)  # let the shadow copy come back before stopping
+        assert copies_of(stand_in, PRODUCT + "?captured=1")
+        time.sleep(0.3)  # the stand-in has answered; let mitmproxy record that answer
     reader = (
         "import json, sys\n"
         "from mitmproxy import io\n"
