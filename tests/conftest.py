@@ -29,7 +29,10 @@ class RunningServer:
 
 
 def monolith_env(var_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {"STRANGLER_VAR_DIR": str(var_dir), "DJANGO_SETTINGS_MODULE": "legacy_monolith.shop.settings"}
+    env = {
+        "STRANGLER_VAR_DIR": str(var_dir),
+        "DJANGO_SETTINGS_MODULE": "legacy_monolith.shop.settings",
+    }
     if database_url:
         env["DATABASE_URL"] = database_url
     return env
@@ -44,7 +47,8 @@ def prepare_monolith_db(env: dict[str, str], size: str = "tiny") -> None:
     for args in (["migrate", "--noinput", "-v0"], ["seed_shop", "--size", size, "--seed", "42"]):
         result = subprocess.run([*manage, *args], env=full_env, capture_output=True, text=True)
         if result.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+            command = " ".join(args)
+            raise RuntimeError(f"manage.py {command} failed:\n{result.stdout}\n{result.stderr}")
 
 
 def start_monolith(var_dir: Path, env: dict[str, str], workers: int = 2) -> ManagedProcess:
