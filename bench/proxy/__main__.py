@@ -62,7 +62,7 @@ def measure(
     except (MeasureError, OSError) as exc:
         notes.append(f"latency: {exc}")
     if throughput and throughput.requests_per_s < 1.5 * settings.rate:
-        notes.append("latency near or past this row's capacity: it includes queueing")
+        notes.append("rate near capacity: latency includes queueing")
     peak = peak_rss_mib(server.process.pid) if server.process.pid else None
     return Row(section, name, throughput, latency, peak, role, "; ".join(notes))
 
@@ -169,7 +169,7 @@ def run(settings: Settings, monolith_wanted: str, with_monolith: bool) -> list[R
 @click.option("--connections", default=32, show_default=True, help="wrk connections")
 @click.option(
     "--rate",
-    default=400.0,
+    default=250.0,
     show_default=True,
     help="fixed rate for latency, req/s over 8 connections",
 )

@@ -196,4 +196,4 @@ def start_monolith(work: Path) -> Server:
         "monolith", argv, health_url=f"http://127.0.0.1:{port}/health/", env=env, cwd=ROOT,
         log_path=var / "gunicorn.log",
     )  # fmt: skip
-    return Server("monolith (gunicorn)", f"http://127.0.0.1:{port}", proc.start())
+    return Server("gunicorn 2x4", f"http://127.0.0.1:{port}", proc.start())
