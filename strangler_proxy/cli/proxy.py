@@ -80,6 +80,12 @@ def proxy() -> None:
     show_default=True,
     help="Path of the services' health check.",
 )
+@click.option(
+    "--health-interval",
+    default=2.0,
+    show_default=True,
+    help="Seconds between active health checks of each service instance.",
+)
 def run(
     listen: str,
     monolith_url: str,
@@ -96,6 +102,7 @@ def run(
     total_timeout: float,
     graceful_seconds: float,
     health_path: str,
+    health_interval: float,
 ) -> None:
     """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
 
@@ -128,6 +135,7 @@ def run(
             timeouts=Timeouts(connect_timeout, read_timeout, total_timeout),
             graceful_seconds=graceful_seconds,
             health_path=health_path,
+            health_interval=health_interval,
             admin_host=admin_host,
             admin_port=admin_port,
             admin_token_file=str(admin_token_file) if admin_token_file else None,

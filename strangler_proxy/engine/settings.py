@@ -56,6 +56,7 @@ class EngineSettings:
             "--read-timeout": self.timeouts.read,
             "--total-timeout": self.timeouts.total,
             "--poll-interval": self.poll_interval,
+            "--health-interval": self.health_interval,
         }
         for option, value in positive.items():
             if not value > 0:

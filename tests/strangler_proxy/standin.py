@@ -3,12 +3,14 @@
 ``python -m tests.strangler_proxy.standin NAME PORT`` serves:
 
 - ``GET /health/``            200 (``POST /_control/health/fail`` makes it answer 500)
+- ``POST /_control/behaviour/B``  from now on every other request: ``ok`` as below, ``fail``
+                               (503 after reading it) or ``slow`` (200 after 3 s)
 - ``GET /_received``          how many requests each ``METHOD path`` received (repeats show)
 - ``GET /big?size=N``         N bytes streamed in 64 KiB chunks
 - ``POST /upload``            reads the body streamed, answers its size and sha256
 - ``GET /gzip``               a gzip body with ``Content-Encoding: gzip``
 - ``GET /status/CODE``        answers CODE
-- ``GET /slow?seconds=S``     answers after S seconds
+- ``GET .../slow?seconds=S``  answers after S seconds
 - anything else               echoes JSON: served_by, method, path, query, headers, body size
 """
 
@@ -33,6 +35,7 @@ class StandIn:
         self.name = name
         self.received: collections.Counter[str] = collections.Counter()
         self.healthy = True
+        self.behaviour = "ok"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -48,13 +51,21 @@ class StandIn:
             digest.update(chunk)
             if not message.get("more_body"):
                 break
-        if path == "/health/":
+        if path.startswith("/_control/behaviour/"):
+            self.behaviour = path.rsplit("/", 1)[1]
+            await _json(send, 200, {"behaviour": self.behaviour})
+        elif path == "/health/":
             await _json(send, 200 if self.healthy else 500, {"ok": self.healthy})
         elif path == "/_control/health/fail":
             self.healthy = False
             await _json(send, 200, {"ok": False})
         elif path == "/_received":
             await _json(send, 200, dict(self.received))
+        elif self.behaviour == "fail":
+            await _json(send, 503, {"served_by": self.name, "failing": True})
+        elif self.behaviour == "slow":
+            await asyncio.sleep(3)
+            await _json(send, 200, {"served_by": self.name, "slow": True})
         elif path == "/big":
             await _stream(send, int(query.get("size", "0")))
         elif path == "/upload":
@@ -69,7 +80,7 @@ class StandIn:
             await send({"type": "http.response.body", "body": GZIP_PAYLOAD})
         elif path.startswith("/status/"):
             await _json(send, int(path.rsplit("/", 1)[1]), {"served_by": self.name})
-        elif path == "/slow":
+        elif path.endswith("/slow"):
             await asyncio.sleep(float(query.get("seconds", "1")))
             await _json(send, 200, {"served_by": self.name, "slow": True})
         else:
