@@ -1,0 +1,165 @@
+"""How fast is ``analysis.build_graph``, next to grimp's ``build_graph`` on the same tree?
+
+    .venv/bin/python bench/analysis_speed.py [PATH] [--repeat 3] [--jobs N]
+
+PATH (default: the legacy monolith) is a directory holding the project's top-level
+packages, e.g. a checkout of saleor. Every measurement runs in a fresh Python process:
+"cold" with an empty cache directory, "warm" with the cache the previous cold run left.
+grimp builds the import graph only (in Rust), so it is the floor for "read every file";
+the figures are printed as ratios to it, measured in the same run on the same machine.
+Tests and migrations are analyzed by grimp but skipped by the analyzer, as in its default.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+ROOT = Path(__file__).resolve().parent.parent
+
+ANALYZER = """
+import json, resource, sys, time
+from pathlib import Path
+from analysis import build_graph
+start = time.perf_counter()
+result = build_graph(Path(sys.argv[1]), cache_dir=Path(sys.argv[2]), jobs=int(sys.argv[3]) or None)
+seconds = time.perf_counter() - start
+peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+lines = sum(d.get("lines", 0) for _, d in result.graph.nodes(data=True))
+graph = result.graph
+print(json.dumps({"seconds": seconds, "peak_kb": peak, "stats": result.stats, "lines": lines,
+                  "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}))
+"""
+
+GRIMP = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+import grimp
+start = time.perf_counter()
+graph = grimp.build_graph(*sys.argv[3:], cache_dir=sys.argv[2])
+seconds = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(json.dumps({"seconds": seconds, "peak_kb": peak, "modules": len(graph.modules)}))
+"""
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mb: float
+    info: dict[str, object]
+
+
+def run(script: str, *args: str) -> Run:
+    done = subprocess.run(
+        [sys.executable, "-c", script, *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=False,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    if done.returncode != 0:
+        raise click.ClickException(f"measurement failed:\n{done.stderr[-2000:]}")
+    info = json.loads(done.stdout.strip().splitlines()[-1])
+    return Run(float(info["seconds"]), int(info["peak_kb"]) / 1024, info)
+
+
+def packages(path: Path) -> list[str]:
+    return sorted(p.name for p in path.iterdir() if (p / "__init__.py").is_file())
+
+
+def measure(script: str, args: list[str], repeat: int, mode: str) -> list[Run]:
+    """``repeat`` runs. "cold": an empty cache directory each time; "warm": a cache that
+    a first (unreported) run filled; "edit": warm, but one file changed before each run
+    (``args[0]`` is then a scratch copy of the tree, which this edits)."""
+    runs = []
+    with tempfile.TemporaryDirectory(prefix="bench-cache-") as shared:
+        if mode != "cold":
+            run(script, args[0], shared, *args[1:])
+        for n in range(repeat):
+            if mode == "cold":
+                with tempfile.TemporaryDirectory(prefix="bench-cache-") as cache:
+                    runs.append(run(script, args[0], cache, *args[1:]))
+                continue
+            if mode == "edit":
+                victim = max(Path(args[0]).rglob("models.py"), key=lambda p: p.stat().st_size)
+                victim.write_text(victim.read_text() + f"\n# edit {n}\n")
+            runs.append(run(script, args[0], shared, *args[1:]))
+    return runs
+
+
+@click.command()
+@click.argument(
+    "path", type=click.Path(exists=True, file_okay=False, path_type=Path), required=False
+)
+@click.option("--repeat", default=3, show_default=True, help="Runs per measurement (median).")
+@click.option("--jobs", default=0, help="Worker processes for the analyzer (0: CPU count).")
+def main(path: Path | None, repeat: int, jobs: int) -> None:
+    console = Console()
+    path = (path or ROOT).resolve()
+    tops = packages(path)
+    if not tops:
+        raise click.UsageError(f"{path} holds no Python package (a folder with __init__.py)")
+    target = path if path != ROOT else ROOT / "legacy_monolith"
+    if path == ROOT:
+        tops = ["legacy_monolith"]
+    console.print(f"[bold]{target}[/]: packages {', '.join(tops)}; {os.cpu_count()} CPUs")
+    results: dict[str, list[Run]] = {}
+    scratch = Path(tempfile.mkdtemp(prefix="bench-tree-"))
+    shutil.copytree(target, scratch / target.name, ignore=shutil.ignore_patterns(".*"))
+    plan = [
+        ("analyzer cold", ANALYZER, [str(target), str(jobs)], "cold"),
+        ("analyzer warm", ANALYZER, [str(target), str(jobs)], "warm"),
+        ("analyzer warm, 1 file edited", ANALYZER, [str(scratch / target.name), str(jobs)], "edit"),
+        ("grimp cold", GRIMP, [str(path), *tops], "cold"),
+        ("grimp warm", GRIMP, [str(path), *tops], "warm"),
+    ]
+    try:
+        with console.status("measuring...") as status:
+            for label, script, args, mode in plan:
+                status.update(f"measuring {label} ({repeat} runs)...")
+                results[label] = measure(script, args, repeat, mode)
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    def median(label: str) -> float:
+        return statistics.median(r.seconds for r in results[label])
+
+    first = results["analyzer cold"][0].info
+    table = Table(title=f"build_graph on {target.name}: {first['lines']:,} lines analyzed")
+    for column in ("run", "seconds (median)", "min-max", "peak MB", "vs grimp same mode"):
+        table.add_column(column, justify="right" if column != "run" else "left")
+    for label, runs in results.items():
+        mode = "cold" if "cold" in label else "warm"
+        ratio = median(label) / median(f"grimp {mode}")
+        seconds = [r.seconds for r in runs]
+        table.add_row(
+            label,
+            f"{median(label):.3f}",
+            f"{min(seconds):.3f}-{max(seconds):.3f}",
+            f"{max(r.peak_mb for r in runs):.0f}",
+            f"{ratio:.2f}x",
+        )
+    console.print(table)
+    stats = first["stats"]
+    console.print(
+        f"analyzer: {first['nodes']:,} nodes, {first['edges']:,} edges; files {stats}; "
+        f"grimp: {results['grimp cold'][0].info['modules']:,} modules (incl. tests/migrations)"
+    )
+
+
+if __name__ == "__main__":
+    main()
