@@ -60,7 +60,9 @@ def checkout(user, address_id: int, payment_method: str) -> Order:
         )
         for item in items
     )
-    for item in items:
+    # Lock stock rows in one global order (by product) so that concurrent checkouts of
+    # the same products cannot deadlock on PostgreSQL.
+    for item in sorted(items, key=lambda i: i.product_id):
         inventory.reserve(item.product_id, item.quantity, customer=customer, order=order)
 
     subtotal = money(sum((i.product.price * i.quantity for i in items), Decimal(0)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 
@@ -111,6 +112,33 @@ def test_failed_checkout_rolls_back_on_postgresql(pg_shop, method, quantity, sta
     assert response.json()["error"]["code"] in {"payment_declined", "out_of_stock"}
     assert {t: pg_shop.count(t) for t in TABLES} == before
     assert pg_shop.count("inventory_stockitem", "reserved > 0") == reserved
+
+
+def test_concurrent_checkouts_of_the_same_products_on_postgresql(pg_shop):
+    """4 customers buy the same products, added in opposite orders, all at once."""
+    users = ["customer0003", "customer0004", "customer0005", "customer0006"]
+    clients = [login(pg_shop.base_url, u) for u in users]
+
+    def shop(numbered: tuple[int, httpx.Client]) -> list[int]:
+        n, client = numbered
+        address = client.get("/api/customers/me/").json()["addresses"][0]["id"]
+        products = [4, 5, 6] if n % 2 else [6, 5, 4]
+        codes = []
+        for _ in range(3):
+            for product in products:
+                client.post("/api/orders/cart/items/", json={"product": product, "quantity": 1})
+            codes.append(client.post("/api/orders/checkout/",
+                                     json={"address": address, "payment_method": "card"}
+                                     ).status_code)
+        return codes
+
+    try:
+        with ThreadPoolExecutor(len(clients)) as pool:
+            results = [c for codes in pool.map(shop, enumerate(clients)) for c in codes]
+    finally:
+        for client in clients:
+            client.close()
+    assert results == [201] * 12
 
 
 def test_seed_is_deterministic_on_postgresql_and_matches_sqlite(pg_shop, tmp_path):
