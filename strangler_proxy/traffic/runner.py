@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import httpx
 
@@ -92,6 +93,14 @@ def resolve(
     return path, body
 
 
+def _results(page: object) -> list[dict[str, Any]]:
+    """The items of a DRF page that look like records (a dict with an id)."""
+    results = extract(page, ("results",))
+    if not isinstance(results, list):
+        return []
+    return [item for item in results if isinstance(item, dict) and "id" in item]
+
+
 def describe(exc: httpx.HTTPError) -> str:
     detail = str(exc) or exc.__class__.__doc__ or "no detail"
     return f"{type(exc).__name__}: {detail.strip().splitlines()[0]}"
@@ -146,8 +155,8 @@ async def discover_world(client: httpx.AsyncClient, spec: TrafficSpec) -> World:
                 record.summary(),
             )
         found[step] = _json(response)
-    products = extract(found["discover.products"], ("results",))
-    if not isinstance(products, list) or not products:
+    products = _results(found["discover.products"])
+    if not products:
         raise TargetUnusable(
             f"{spec.base_url} lists no products: is the shop seeded?", record.summary()
         )
@@ -161,15 +170,12 @@ async def discover_world(client: httpx.AsyncClient, spec: TrafficSpec) -> World:
             "(the tiny seed has 6)",
             record.summary(),
         )
-    categories = extract(found["discover.categories"], ("results",))
     count = extract(found["discover.products"], ("count",))
-    names = " ".join(str(p.get("name", "")) for p in products if isinstance(p, dict))
+    names = " ".join(str(p.get("name", "")) for p in products)
     words = sorted({w.lower().strip(",.-()") for w in names.split() if len(w) >= 4})
     return World(
         product_ids=tuple(int(p["id"]) for p in products),
-        category_ids=tuple(
-            int(c["id"]) for c in (categories if isinstance(categories, list) else [])
-        ),
+        category_ids=tuple(int(c["id"]) for c in _results(found["discover.categories"])),
         search_terms=tuple(words[:: max(1, len(words) // 24)]),
         usernames=tuple(demo_username(i) for i in range(spec.users)),
         password=spec.password,
@@ -255,7 +261,6 @@ async def run_traffic(
     spec: TrafficSpec,
     record: Recorder | None = None,
     world: World | None = None,
-    on_start: Callable[[World], None] | None = None,
 ) -> Summary:
     """Discover the target's catalogue (unless ``world`` is given), then play the users.
 
@@ -264,8 +269,6 @@ async def run_traffic(
     record = record or Recorder(spec.base_url)
     async with new_client(spec) as client:
         world = world or await discover_world(client, spec)
-        if on_start is not None:
-            on_start(world)
         record.started = time.monotonic()
         await _Runner(client, spec, record).run(plan(world, spec.seed, spec.users))
         record.finished = time.monotonic()

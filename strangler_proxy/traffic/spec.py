@@ -5,7 +5,7 @@
 >>> TrafficSpec.parse(target="127.0.0.1:8000", duration=5, rate=20)
 Traceback (most recent call last):
 ...
-strangler_proxy.traffic.spec.SpecError: --target: expected an http(s):// URL such as ...
+SpecError: --target: expected an http(s):// URL such as http://127.0.0.1:8000, got '127.0.0.1:8000'
 """
 
 from __future__ import annotations

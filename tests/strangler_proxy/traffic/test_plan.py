@@ -7,7 +7,8 @@ from collections import Counter
 
 import pytest
 
-from strangler_proxy.traffic.plan import BUILDERS, TRANSITIONS, PlannedRequest, Ref, World, plan
+from strangler_proxy.traffic.pages import PAGES
+from strangler_proxy.traffic.plan import TRANSITIONS, PlannedRequest, Ref, World, plan
 
 WORLD = World(
     product_ids=tuple(range(1, 61)),
@@ -121,7 +122,7 @@ def test_no_page_beyond_the_catalogue() -> None:
 
 
 def test_every_state_has_a_builder_and_leads_somewhere_known() -> None:
-    states = set(BUILDERS) | {"start", "end"}
+    states = set(PAGES) | {"start", "end"}
     for state, choices in TRANSITIONS.items():
         assert state in states
         assert set(choices) <= states
