@@ -193,10 +193,18 @@ class Symbols:
         """The model's relation fields, its abstract parents' included."""
         if model.cls is None:
             return []
-        found: list[Field] = []
-        for cls in self.ancestors(model.cls.name):
-            if cls is model.cls or cls.abstract:
-                found.extend(cls.fields)
+        found = list(model.cls.fields)
+        seen = {model.cls.name}
+        queue = [self.resolve(b) for b in model.cls.bases]
+        while queue:  # through abstract parents and mixins, not into concrete parents
+            cls = self.classes.get(queue.pop(0))
+            if cls is None or cls.name in seen:
+                continue
+            seen.add(cls.name)
+            if cls.name in self.model_of_class and not cls.abstract:
+                continue  # a concrete parent keeps its fields in its own table
+            found.extend(cls.fields)
+            queue.extend(self.resolve(b) for b in cls.bases)
         return found
 
 

@@ -52,7 +52,7 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
                 if text is not None:
                     attrs.append((target.id, text))
                 if target.id in ("queryset", "model"):
-                    queryset = queryset or _model_root(stmt.value, scope)
+                    queryset = queryset or model_root(stmt.value, scope)
     model, app_label = meta.get("model"), meta.get("app_label")
     return ClassFact(
         name=name,
@@ -108,7 +108,7 @@ def _meta(node: ast.ClassDef, scope: Scope) -> dict[str, object]:
     return meta
 
 
-def _model_root(value: ast.expr, scope: Scope) -> str | None:
+def model_root(value: ast.expr, scope: Scope) -> str | None:
     """``Product.objects.filter(...)`` or ``Product`` -> the dotted name of Product."""
     node = value
     while isinstance(node, ast.Call | ast.Attribute | ast.Subscript):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterable
 
+from analysis.collect.classes import model_root
 from analysis.collect.orm import Types
 from analysis.collect.scope import Scope, attr_chain, interesting_nodes, keyword, literal_str
 from analysis.facts import Atomic, Call, FunctionFact, OrmUse, Receiver, Ref, Send
@@ -42,11 +43,11 @@ class FunctionCollector:
 
     def klass(self, node: ast.ClassDef) -> None:
         owner = f"{self.scope.module}.{node.name}"
-        serializer = _serializer_class(node, self.scope)
+        view = _view_refs(node, self.scope)
         body: list[ast.stmt] = []
         for stmt in node.body:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
-                self.function(stmt, f"{node.name}.{stmt.name}", owner, serializer)
+                self.function(stmt, f"{node.name}.{stmt.name}", owner, view)
             elif not isinstance(stmt, ast.ClassDef):
                 body.append(stmt)
         if body:
@@ -54,9 +55,14 @@ class FunctionCollector:
             self.body(node.name, body, node.lineno, end, Types(self.scope), None)
 
     def function(
-        self, node: Def, qualname: str, owner: str | None, serializer: Ref | None = None
+        self,
+        node: Def,
+        qualname: str,
+        owner: str | None,
+        view: tuple[Ref | None, Ref | None] = (None, None),
     ) -> None:
-        types = Types(self.scope, serializer)
+        serializer, model = view
+        types = Types(self.scope, serializer, model)
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
         for i, arg in enumerate(args):
             if i == 0 and owner and arg.arg in ("self", "cls"):
@@ -168,15 +174,21 @@ class FunctionCollector:
                 self.receivers.append(Receiver(dotted, ref, function, line))
 
 
-def _serializer_class(node: ast.ClassDef, scope: Scope) -> Ref | None:
-    """``serializer_class = ProductSerializer`` in a DRF view's body."""
+def _view_refs(node: ast.ClassDef, scope: Scope) -> tuple[Ref | None, Ref | None]:
+    """A class-based view's ``serializer_class = ...`` and its model (``queryset = X...``
+    or ``model = X``), which ``self.get_serializer()`` / ``self.get_object()`` return."""
+    serializer = model = None
     for stmt in node.body:
-        if isinstance(stmt, ast.Assign) and any(
-            isinstance(t, ast.Name) and t.id == "serializer_class" for t in stmt.targets
-        ):
-            dotted = scope.dotted(stmt.value)
-            return Ref("class", dotted) if dotted else None
-    return None
+        if not isinstance(stmt, ast.Assign):
+            continue
+        for target in stmt.targets:
+            if not isinstance(target, ast.Name):
+                continue
+            if target.id == "serializer_class" and (dotted := scope.dotted(stmt.value)):
+                serializer = Ref("class", dotted)
+            elif target.id in ("queryset", "model") and (root := model_root(stmt.value, scope)):
+                model = Ref("class", root)
+    return serializer, model
 
 
 def _is_atomic(items: Iterable[ast.withitem]) -> bool:

@@ -134,9 +134,12 @@ def _access(names: list[str]) -> Access | None:
 class Types:
     """What the local names of one function hold: model classes or model instances."""
 
-    def __init__(self, scope: Scope, serializer: Ref | None = None) -> None:
+    def __init__(
+        self, scope: Scope, serializer: Ref | None = None, model: Ref | None = None
+    ) -> None:
         self.scope = scope
-        self.serializer = serializer  # the view's serializer_class, if any
+        self.serializer = serializer  # a class-based view's serializer_class, if any
+        self.model = model  # and its queryset's model
         self.instances: dict[str, Ref] = {}
         self.classes: dict[str, Ref] = {}
 
@@ -193,8 +196,11 @@ class Types:
             return ref
         if len(names) >= 2 and names[-1] in RETURNS_INSTANCE:
             return self.class_ref(root)
-        if names == ["get_serializer"] and isinstance(root, ast.Name) and root.id == "self":
-            return self.serializer
+        if isinstance(root, ast.Name) and root.id == "self":
+            if names == ["get_serializer"]:
+                return self.serializer
+            if names == ["get_object"]:
+                return self.model
         if len(names) == 1 and isinstance(root, ast.Name) and root.id not in self.instances:
             return self.class_ref(value.func)  # module.Model(...)
         return None
@@ -212,6 +218,9 @@ class Types:
         root, names = chain(call)
         if not names:
             return self._shortcut(call)
+        is_self = isinstance(root, ast.Name) and root.id == "self"
+        if is_self and self.model and names[0] in ("get_queryset", "get_object"):
+            return self.model, _access(names[1:]) or "read"
         if isinstance(root, ast.Name) and root.id in self.instances:
             owner = self.instances[root.id]
             if names[0] in INSTANCE_WRITES:

@@ -82,6 +82,8 @@ def test_relations_resolve_strings_settings_and_abstract_parents(analysis: Analy
     )
     proxy = graph.edges["model:products.CheapProduct", "model:products.Product", "relation"]
     assert proxy["relation"] == "proxy"
+    # ...but a proxy (or multi-table child) reaches them through its concrete parent.
+    assert ("model:products.CheapProduct", "model:accounts.User") not in edges(graph, "relation")
 
 
 def test_reads_and_writes_name_the_function(analysis: Analysis) -> None:

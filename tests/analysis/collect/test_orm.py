@@ -139,3 +139,24 @@ def test_unknown_names_are_not_guessed() -> None:
         """
     )
     assert not facts.functions[0].uses
+
+
+def test_class_based_views_get_object_and_get_queryset() -> None:
+    facts = facts_of(
+        """
+        from django.views.generic import UpdateView
+        from shop.orders.models import Order
+
+        class OrderEdit(UpdateView):
+            model = Order
+
+            def post(self, request, pk):
+                order = self.get_object()
+                order.save()
+
+            def archive(self):
+                self.get_queryset().filter(old=True).update(archived=True)
+        """
+    )
+    assert uses(facts, "OrderEdit.post") == {(ORDER, "", "read"), (ORDER, "", "write")}
+    assert uses(facts, "OrderEdit.archive") == {(ORDER, "", "write")}
