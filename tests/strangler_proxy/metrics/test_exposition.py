@@ -1,0 +1,59 @@
+"""Per-route counters and their Prometheus text exposition."""
+
+from __future__ import annotations
+
+from strangler_proxy.metrics import Metrics, merge, render
+
+
+def lines(text: str) -> set[str]:
+    return set(text.splitlines())
+
+
+def test_requests_are_counted_by_route_answerer_and_status_class() -> None:
+    m = Metrics()
+    m.request("products", served_by="catalog", status=200, seconds=0.002)
+    m.request("products", served_by="catalog", status=204, seconds=0.002)
+    m.request("products", served_by="monolith", status=503, seconds=0.2)
+    text = m.text()
+    assert 'strangler_requests_total{route="products",served_by="catalog",code="2xx"} 2' in text
+    assert 'strangler_requests_total{route="products",served_by="monolith",code="5xx"} 1' in text
+    assert "# TYPE strangler_requests_total counter" in text
+
+
+def test_the_latency_histogram_is_cumulative() -> None:
+    m = Metrics()
+    for seconds in (0.0004, 0.003, 0.003, 7.0, 60.0):
+        m.request("r", served_by="monolith", status=200, seconds=seconds)
+    got = lines(m.text())
+    assert 'strangler_request_duration_seconds_bucket{route="r",le="0.0005"} 1' in got
+    assert 'strangler_request_duration_seconds_bucket{route="r",le="0.005"} 3' in got
+    assert 'strangler_request_duration_seconds_bucket{route="r",le="10.0"} 4' in got
+    assert 'strangler_request_duration_seconds_bucket{route="r",le="+Inf"} 5' in got
+    assert 'strangler_request_duration_seconds_count{route="r"} 5' in got
+    assert 'strangler_request_duration_seconds_sum{route="r"} 67.006400' in got
+
+
+def test_fallbacks_and_shadow_outcomes_are_counted() -> None:
+    m = Metrics()
+    m.fallback("orders", "refused")
+    m.fallback("orders", "refused")
+    m.shadow("orders", "different-status")
+    text = m.text()
+    assert 'strangler_fallbacks_total{route="orders",reason="refused"} 2' in text
+    assert 'strangler_shadow_total{route="orders",outcome="different-status"} 1' in text
+
+
+def test_snapshots_of_several_workers_add_up() -> None:
+    one, two = Metrics(), Metrics()
+    one.request("r", served_by="monolith", status=200, seconds=0.001)
+    two.request("r", served_by="monolith", status=200, seconds=0.001)
+    two.fallback("r", "5xx")
+    merged = merge([one.snapshot(), two.snapshot()])
+    assert merged["requests"] == [["r", "monolith", "2xx", 2]]
+    assert 'strangler_fallbacks_total{route="r",reason="5xx"} 1' in render([merged])
+
+
+def test_label_values_are_escaped() -> None:
+    m = Metrics()
+    m.request('GET /a"b\\c\n', served_by="monolith", status=200, seconds=0.0)
+    assert 'route="GET /a\\"b\\\\c\\n"' in m.text()
