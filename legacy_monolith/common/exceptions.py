@@ -61,7 +61,11 @@ def error_body(status_code: int, code: str, message: str, fields: dict | None = 
 
 def _flatten(detail) -> list[str]:
     if isinstance(detail, dict):
-        return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
+        return [
+            msg if key == "non_field_errors" else f"{key}: {msg}"
+            for key, value in detail.items()
+            for msg in _flatten(value)
+        ]
     if isinstance(detail, list):
         return [msg for item in detail for msg in _flatten(item)]
     return [str(detail)]

@@ -52,7 +52,7 @@ class CartSerializer(serializers.ModelSerializer):
         return str(money(sum(i.product.price * i.quantity for i in cart.items.all())))
 
     def get_weight_kg(self, cart) -> float:
-        return sum(i.product.weight_kg * i.quantity for i in cart.items.all())
+        return float(round(sum(i.product.weight_kg * i.quantity for i in cart.items.all()), 3))
 
 
 class CheckoutSerializer(serializers.Serializer):
