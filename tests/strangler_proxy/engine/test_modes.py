@@ -192,3 +192,21 @@ def test_killing_the_service_mid_run_fails_no_get_and_repeats_no_post(
     # the POST had reached the service: the client learns it failed, the monolith never sees it
     assert posted.status_code == 502
     assert posted.json()["error"].startswith("upstream failed")
+
+
+def test_a_flip_reaches_every_worker(
+    monolith_server: RunningServer, catalog: Running, var_dir: Path, tmp_path: Path
+) -> None:
+    url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    store = open_store(url)
+    seed(store, {"catalog": [catalog.url]}, [route("ping", PING, methods=["GET"])])
+    with proxy(monolith_server.base_url, url, var_dir, "--workers", "2") as px:
+
+        def answers() -> set[str]:  # a new connection per request: the workers share them
+            return {who(httpx.get(px.url + PING, trust_env=False)) for _ in range(30)}
+
+        assert answers() == {"monolith"}
+        flip(store, "ping", Mode.SERVICE)
+        time.sleep(1.0)
+        assert answers() == {"catalog"}
+    store.close()

@@ -161,3 +161,17 @@ def test_proxy_variables_in_the_environment_are_ignored(edge: Running) -> None:
     # the proxy runs with HTTP_PROXY/ALL_PROXY pointing at a dead port (see conftest)
     assert echo(edge)["served_by"] == "monolith"
     assert echo(edge, "/svc/items")["served_by"] == "catalog"
+
+
+def test_head_and_options_pass_through(edge: Running) -> None:
+    head = httpx.head(edge.url + "/anything", trust_env=False)
+    assert head.status_code == 200 and head.content == b""
+    assert int(head.headers["content-length"]) > 0  # the GET's length, as the upstream said
+    options = httpx.options(edge.url + "/anything", trust_env=False)
+    assert options.json()["method"] == "OPTIONS"
+
+
+def test_keep_alive_connections_carry_many_requests(edge: Running) -> None:
+    with httpx.Client(base_url=edge.url, trust_env=False) as client:
+        ids = {client.get("/anything").headers["x-request-id"] for _ in range(50)}
+    assert len(ids) == 50
