@@ -1,7 +1,6 @@
-from decimal import Decimal
-
 from rest_framework import serializers
 
+from legacy_monolith.common.serializers import MoneyField
 from legacy_monolith.payments.models import Payment, Refund
 
 
@@ -24,7 +23,5 @@ class PaymentSerializer(serializers.ModelSerializer):
 
 
 class RefundRequestSerializer(serializers.Serializer):
-    amount = serializers.DecimalField(
-        max_digits=12, decimal_places=2, min_value=Decimal("0.01"), required=False
-    )
+    amount = MoneyField(required=False)
     reason = serializers.CharField(max_length=200, required=False, default="refund by staff")

@@ -1,25 +1,4 @@
-from django.db import connection
-from django.http import JsonResponse
 from django.urls import include, path
-
-from legacy_monolith.common.exceptions import error_body
-
-
-def health(request):
-    """Cheap liveness: no database."""
-    return JsonResponse({"status": "ok"})
-
-
-def health_db(request):
-    """Readiness: the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception as exc:  # any driver error means "not ready"
-        body = error_body(503, "database_unavailable", f"Database unavailable: {exc}")
-        return JsonResponse(body, status=503)
-    return JsonResponse({"status": "ok", "database": connection.vendor})
-
 
 api = [
     path("", include("legacy_monolith.customers.urls")),
@@ -33,10 +12,9 @@ api = [
 ]
 
 urlpatterns = [
-    path("health/", health, name="health"),
-    path("health/db/", health_db, name="health-db"),
+    path("", include("legacy_monolith.common.urls")),  # /health/ and /health/db/
     path("api/", include(api)),
-    path("api-auth/", include("rest_framework.urls")),
+    path("api-auth/", include("rest_framework.urls")),  # session login for the browsable API
 ]
 
 handler400 = "legacy_monolith.common.exceptions.bad_request_view"
