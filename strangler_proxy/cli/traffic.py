@@ -101,6 +101,9 @@ def _report(console: Console, summary: Summary, spec: TrafficSpec, json_path: Pa
             "seed": spec.seed,
             "rate": spec.rate,
             "duration": spec.duration,
+            "max_requests": spec.max_requests,
+            "users": spec.users,
+            "concurrency": spec.concurrency,
             **summary.to_json(),
         }
         json_path.write_text(json.dumps(payload, indent=2) + "\n")

@@ -129,7 +129,7 @@ def test_the_cli_writes_the_summary_it_shows(
     summary = json.loads(report.read_text())
     assert 0 < summary["issued"] <= 24
     assert summary["errors"] == 0
-    assert summary["seed"] == 5
+    assert summary["seed"] == 5 and summary["max_requests"] == 24
     assert f"{summary['issued']} requests (max 24)" in result.output
     for step in summary["steps"]:
         assert step in result.output
