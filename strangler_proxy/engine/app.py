@@ -325,8 +325,13 @@ def _framing(headers: wire.Headers, http_version: str) -> tuple[int | None, bool
     the cases it lets through and a proxy must not."""
     length: int | None = None
     chunked = False
+    hosts = 0
     for name, value in headers:
-        if name == b"content-length":
+        if name == b"host":
+            hosts += 1
+            if hosts > 1:  # RFC 9112 3.2: which one would the upstream believe?
+                raise ClientError(400, "more than one Host header")
+        elif name == b"content-length":
             if not value.strip().isdigit():
                 raise ClientError(400, "invalid Content-Length")
             length = int(value)

@@ -74,6 +74,7 @@ AMBIGUOUS = {
     "obsolete line folding": (
         b"GET /anything HTTP/1.1\r\nHost: x\r\nX-A: b\r\n c\r\n\r\n" + SMUGGLED
     ),
+    "two host headers": (b"GET /anything HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + SMUGGLED),
     "space before the colon": (
         b"POST /anything HTTP/1.1\r\nHost: x\r\nContent-Length : 5\r\n\r\nhello" + SMUGGLED
     ),
