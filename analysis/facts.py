@@ -19,7 +19,8 @@ RefKind = Literal["class", "label", "related"]
 
 @dataclass(frozen=True, slots=True)
 class Import:
-    """``import module`` (name None) or ``from module import name``, made absolute."""
+    """``import module`` (name None) or ``from module import name`` (name "*" for a star
+    import), made absolute."""
 
     module: str
     name: str | None
@@ -31,6 +32,9 @@ class Import:
 @dataclass(frozen=True, slots=True)
 class Ref:
     """A reference to a model that the builder resolves to an ``app_label.Model``.
+
+    Dotted names here and elsewhere may start with ``*:mod1|mod2:`` when the name is not
+    bound in the module but may come from its star imports (``from mod1 import *``).
 
     kind "class": ``target`` is a dotted class name (``shop.catalog.models.Product``);
     kind "label": ``target`` is ``app_label.Model``, ``Model`` (same app) or ``self``;
@@ -180,7 +184,8 @@ class ModuleFacts:
     signals: tuple[str, ...] = ()  # dotted names of module-level Signal() objects
     receivers: tuple[Receiver, ...] = ()
     sends: tuple[Send, ...] = ()
-    settings: dict[str, str] = field(default_factory=dict)  # ROOT_URLCONF, AUTH_USER_MODEL
+    # ROOT_URLCONF, AUTH_USER_MODEL, INSTALLED_APPS (its literal entries joined by commas)
+    settings: dict[str, str] = field(default_factory=dict)
     app_label: str | None = None  # an AppConfig's ``label = "..."`` in this module
 
 

@@ -159,7 +159,7 @@ def _viewset(
     attrs = {k: v for cls in reversed(ancestry) for k, v in cls.attrs}
     lookup = attrs.get("lookup_url_kwarg") or attrs.get("lookup_field") or "pk"
     if basename is None and ancestry and ancestry[0].queryset:
-        basename = ancestry[0].queryset.rsplit(".", 1)[-1].lower()
+        basename = symbols.resolve(ancestry[0].queryset).rsplit(".", 1)[-1].lower()
     found: list[Endpoint] = []
     for suffix, table, kind in (
         ("", LIST_ACTIONS, "list"),

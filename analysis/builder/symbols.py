@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from analysis.collect.scope import LABEL_PREFIX, USER_MODEL
+from analysis.collect.scope import LABEL_PREFIX, STAR_PREFIX, USER_MODEL
 from analysis.facts import ClassFact, Field, FunctionFact, ModuleFacts, Ref
 
 MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
@@ -81,33 +81,78 @@ class Symbols:
             self._resolved[dotted] = cached
         return cached
 
+    def known(self, dotted: str) -> bool:
+        return (
+            dotted in self.classes
+            or dotted in self.modules
+            or dotted in self.functions
+            or dotted.startswith(LABEL_PREFIX)
+        )
+
     def _resolve(self, dotted: str, depth: int) -> str:
-        if dotted in self.classes or dotted in self.modules or dotted in self.functions:
+        if self.known(dotted) or depth > 12:
             return dotted
+        if dotted.startswith(STAR_PREFIX):  # "*:mod1|mod2:Name.rest": try each star module
+            modules, _, rest = dotted[len(STAR_PREFIX) :].partition(":")
+            return self._first_known([f"{m}.{rest}" for m in modules.split("|")], depth)
         module = self.module_of(dotted)
-        if module is None or depth > 12:
+        if module is None:
             return dotted
         head, _, tail = dotted[len(module) + 1 :].partition(".")
-        alias = self.modules[module].aliases.get(head)
-        if alias is None or alias == f"{module}.{head}":
+        facts = self.modules[module]
+        alias = facts.aliases.get(head)
+        if alias is None:
+            stars = [i.module for i in facts.imports if i.name == "*"]
+            if not stars:
+                return dotted
+            suffix = f"{head}.{tail}" if tail else head
+            return self._first_known([f"{m}.{suffix}" for m in stars], depth, dotted)
+        if alias == f"{module}.{head}":
             return dotted
         if alias.startswith(LABEL_PREFIX):
             return alias
         return self._resolve(f"{alias}.{tail}" if tail else alias, depth + 1)
 
+    def _first_known(self, candidates: list[str], depth: int, default: str = "") -> str:
+        if depth > 4:  # star imports of star imports: deep enough, and cycles end here
+            return default or candidates[0]
+        resolved = [self._resolve(c, depth + 1) for c in candidates]
+        return next((r for r in resolved if self.known(r)), default or resolved[0])
+
     # -- apps and models ---------------------------------------------------------------
     def _apps(self) -> dict[str, str]:
-        """App package -> app label (apps.py ``label = ...``, else its last component)."""
+        """App package -> app label (apps.py ``label = ...``, else its last component).
+
+        The apps are the project's packages listed in INSTALLED_APPS where settings list
+        them, else every package with a models or apps module."""
         apps: dict[str, str] = {}
+        for entry in self._installed():
+            package = entry if entry in self.modules else self.module_of(entry)
+            if package is not None and package.rsplit(".", 1)[-1] == "apps" and entry != package:
+                package = package.rpartition(".")[0]  # "shop.catalog.apps.CatalogConfig"
+            if package:
+                apps.setdefault(package, package.rsplit(".", 1)[-1])
+        if apps:
+            for name, facts in self.modules.items():
+                package = name.rpartition(".")[0]
+                if facts.app_label and package in apps:
+                    apps[package] = facts.app_label
+            return apps
         for name in self.modules:
             package, _, last = name.rpartition(".")
-            if package and last in ("models", "apps"):
+            if package and last in ("models", "apps") and not package.endswith(".models"):
                 apps.setdefault(package, package.rsplit(".", 1)[-1])
         for name, facts in self.modules.items():
             package = name.rpartition(".")[0]
             if facts.app_label and package in apps:
                 apps[package] = facts.app_label
         return apps
+
+    def _installed(self) -> list[str]:
+        entries: list[str] = []
+        for facts in self.modules.values():
+            entries.extend(e for e in facts.settings.get("INSTALLED_APPS", "").split(",") if e)
+        return entries
 
     def app_of(self, module: str) -> str | None:
         """The label of the innermost app package enclosing ``module``."""
@@ -135,9 +180,10 @@ class Symbols:
     def class_label(self, cls: ClassFact) -> str:
         module = self.class_module[cls.name]
         app = cls.app_label or self.app_of(module)
-        if app is None:
+        if app is None:  # outside any app: name it after the package holding "models"
             parts = module.split(".")
-            app = parts[-2] if parts[-1] == "models" and len(parts) > 1 else parts[-1]
+            at = parts.index("models") if "models" in parts[1:] else len(parts)
+            app = parts[at - 1]
         return f"{app}.{cls.name.rsplit('.', 1)[-1]}"
 
     def label_of(self, ref: Ref, context: str | None = None) -> str | None:

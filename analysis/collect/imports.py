@@ -44,9 +44,9 @@ def collect_imports(
             elif isinstance(stmt, ast.ImportFrom):
                 base = absolute(module, is_package, stmt.level, stmt.module)
                 for alias in stmt.names:
-                    name = None if alias.name == "*" else alias.name
+                    name = alias.name
                     imports.append(Import(base, name, stmt.lineno, conditional, function_level))
-                    if name:
+                    if name != "*":
                         aliases.setdefault(alias.asname or name, f"{base}.{name}")
             elif isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 visit(stmt.body, conditional, True)

@@ -49,8 +49,13 @@ def collect_module(
     for stmt in tree.body:
         if isinstance(stmt, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             aliases[stmt.name] = f"{module}.{stmt.name}"
-    scope = Scope(module, aliases)
+    scope = Scope(module, aliases, tuple(i.module for i in imports if i.name == "*"))
     for stmt in tree.body:
+        apps = _installed_apps(stmt)
+        if apps:
+            settings["INSTALLED_APPS"] = ",".join(
+                filter(None, [settings.get("INSTALLED_APPS"), *apps])
+            )
         if not (isinstance(stmt, ast.Assign) and len(stmt.targets) == 1):
             continue
         target = stmt.targets[0]
@@ -96,3 +101,24 @@ def collect_module(
         settings=settings,
         app_label=app_label,
     )
+
+
+def _installed_apps(stmt: ast.stmt) -> list[str]:
+    """``INSTALLED_APPS = [...]`` / ``+= [...]`` / ``= [...] + [...]``: the literal entries."""
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, value = stmt.targets[0], stmt.value
+    elif isinstance(stmt, ast.AugAssign):
+        target, value = stmt.target, stmt.value
+    else:
+        return []
+    if not (isinstance(target, ast.Name) and target.id == "INSTALLED_APPS"):
+        return []
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.BinOp):
+            stack.extend([node.right, node.left])
+        elif isinstance(node, ast.List | ast.Tuple):
+            found.extend(t for t in (literal_str(e) for e in node.elts) if t)
+    return found

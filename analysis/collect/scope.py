@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import ast
+import builtins
 
 from analysis.facts import Ref
 
 USER_MODEL = "settings.AUTH_USER_MODEL"  # label placeholder the builder resolves
 LABEL_PREFIX = "label:"  # an alias bound to a model label (User = get_user_model())
+STAR_PREFIX = "*:"  # a name that may come from star imports: "*:mod1|mod2:Name"
+BUILTINS = frozenset(dir(builtins)) | {"self", "cls"}
 
 
 def attr_chain(node: ast.expr) -> list[str] | None:
@@ -46,9 +49,10 @@ def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
 class Scope:
     """The module's names: imports, module-level classes/functions, model aliases."""
 
-    def __init__(self, module: str, aliases: dict[str, str]) -> None:
+    def __init__(self, module: str, aliases: dict[str, str], stars: tuple[str, ...] = ()) -> None:
         self.module = module
         self.aliases = aliases
+        self.stars = stars  # modules this one star-imports from
 
     def dotted(self, node: ast.expr) -> str | None:
         """The dotted reference an expression names, or None if it is not a known name."""
@@ -57,7 +61,9 @@ class Scope:
             return None
         head = self.aliases.get(parts[0])
         if head is None:
-            return None
+            if not self.stars or parts[0] in BUILTINS:
+                return None
+            head = f"{STAR_PREFIX}{'|'.join(self.stars)}:{parts[0]}"  # the builder decides
         return ".".join([head, *parts[1:]])
 
     def model_ref(self, node: ast.expr) -> Ref | None:

@@ -110,7 +110,7 @@ class UrlCollector:
         if not parts or parts[-1] not in ROUTE_FUNCTIONS or not node.args:
             return None
         pattern = _pattern(node.args[0])
-        if pattern is None or (len(node.args) < 2 and keyword(node, "view") is None):
+        if len(node.args) < 2 and keyword(node, "view") is None:
             return None
         regex = ROUTE_FUNCTIONS[parts[-1]]
         view = node.args[1] if len(node.args) > 1 else keyword(node, "view")
@@ -169,8 +169,10 @@ class UrlCollector:
         return Route("include", pattern, regex, line, target=target)
 
 
-def _pattern(node: ast.expr) -> str | None:
+def _pattern(node: ast.expr) -> str:
+    """The literal pattern; ``_("path/")`` is gettext; any other expression (such as
+    ``settings.BASE_PATH``) is taken to be the empty prefix."""
     text = literal_str(node)
-    if text is None and isinstance(node, ast.Call) and node.args:  # _("path/") gettext
+    if text is None and isinstance(node, ast.Call) and node.args:
         text = literal_str(node.args[0])
-    return text
+    return text or ""

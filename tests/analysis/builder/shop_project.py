@@ -10,6 +10,13 @@ FILES = {
     "shop/settings.py": """
         ROOT_URLCONF = "shop.urls"
         AUTH_USER_MODEL = "accounts.User"
+        INSTALLED_APPS = ["django.contrib.auth", "rest_framework", "shop.accounts"]
+        INSTALLED_APPS += [
+            "shop.common",
+            "shop.catalog.apps.CatalogConfig",
+            "shop.orders",
+            "shop.shipping",
+        ]
     """,
     "shop/urls.py": """
         from django.urls import include, path, re_path
@@ -128,7 +135,7 @@ FILES = {
     "shop/orders/views.py": """
         from rest_framework.decorators import api_view
         from shop.orders import services
-        from shop.orders.models import Order
+        from shop.orders.models import *
 
         @api_view(["POST"])
         def checkout(request):

@@ -57,7 +57,19 @@ def test_conditional_and_function_level_imports_are_flagged() -> None:
     assert payments.function_level and not payments.conditional
 
 
-def test_star_import_is_an_edge_but_binds_no_name() -> None:
-    facts = facts_of("from shop.common.utils import *\n")
-    assert facts.imports[0].module == "shop.common.utils" and facts.imports[0].name is None
+def test_star_imports_leave_unknown_names_to_the_builder() -> None:
+    facts = facts_of(
+        """
+        from shop.catalog.models import *
+        from shop.orders.models import *
+
+        def restock():
+            Product.objects.filter(stock=0).update(stock=10)
+            len([])
+        """
+    )
+    assert [(i.module, i.name) for i in facts.imports[:1]] == [("shop.catalog.models", "*")]
     assert "*" not in facts.aliases
+    (use,) = facts.functions[0].uses
+    assert use.target.target == "*:shop.catalog.models|shop.orders.models:Product"
+    assert not facts.functions[0].calls  # builtins are never star-imported names

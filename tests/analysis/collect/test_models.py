@@ -127,3 +127,20 @@ def test_drf_class_attributes_and_actions() -> None:
     assert actions["reprice"].detail and actions["reprice"].methods == ("POST", "PUT")
     assert actions["reprice"].url_path == "re-price"
     assert not actions["featured"].detail and actions["featured"].methods == ("GET",)
+
+
+def test_settings_the_builder_needs_are_recorded() -> None:
+    facts = facts_of(
+        """
+        ROOT_URLCONF = "shop.urls"
+        AUTH_USER_MODEL = "accounts.User"
+        INSTALLED_APPS = ["django.contrib.auth", "shop.catalog"]
+        INSTALLED_APPS += ("shop.orders.apps.OrdersConfig",)
+        """,
+        module="shop.settings",
+    )
+    assert facts.settings == {
+        "ROOT_URLCONF": "shop.urls",
+        "AUTH_USER_MODEL": "accounts.User",
+        "INSTALLED_APPS": "django.contrib.auth,shop.catalog,shop.orders.apps.OrdersConfig",
+    }

@@ -1,0 +1,66 @@
+"""Which packages are Django apps, and the labels of their models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from textwrap import dedent
+
+from analysis import build_graph
+
+MODEL = """
+from django.db import models
+
+class {name}(models.Model):
+    pass
+"""
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(dedent(text))
+    return root
+
+
+def test_without_installed_apps_a_package_with_models_is_an_app(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "site",
+        {
+            "site/__init__.py": "",
+            "site/blog/__init__.py": "",
+            "site/blog/models.py": MODEL.format(name="Post"),
+            # A models package split into modules, one of them called models.py.
+            "site/shop/__init__.py": "",
+            "site/shop/models/__init__.py": "from .models import Item\n",
+            "site/shop/models/models.py": MODEL.format(name="Item"),
+            "site/api/__init__.py": "",
+            "site/api/blog.py": "from site.blog.models import Post\n",
+        },
+    )
+    graph = build_graph(root, cache_dir=tmp_path / "cache").graph
+    assert graph.nodes["module:site.blog.models"]["app"] == "blog"
+    assert graph.nodes["module:site.shop.models.models"]["app"] == "shop"
+    assert graph.nodes["module:site.api.blog"]["app"] is None
+    assert {n for n in graph if n.startswith("model:")} == {"model:blog.Post", "model:shop.Item"}
+
+
+def test_installed_apps_decide_when_settings_list_them(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "site",
+        {
+            "site/__init__.py": "",
+            "site/settings.py": 'INSTALLED_APPS = ("django.contrib.auth",) + ("site.blog",)\n',
+            "site/blog/__init__.py": "",
+            "site/blog/models.py": MODEL.format(name="Post"),
+            "site/blog/api/__init__.py": "",
+            "site/blog/api/models.py": "# serializers for the models, not an app\n",
+            "site/core/__init__.py": "",
+            "site/core/models.py": MODEL.format(name="Base"),
+        },
+    )
+    graph = build_graph(root, cache_dir=tmp_path / "cache").graph
+    assert graph.nodes["module:site.blog.api.models"]["app"] == "blog"
+    assert graph.nodes["module:site.core.models"]["app"] is None
+    # A model outside the installed apps is still labelled after its package.
+    assert "model:core.Base" in graph
