@@ -27,7 +27,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 
 from strangler_proxy.mitm.router import Plan, Router, Upstream, internal_headers
-from strangler_proxy.store import open_store
+from strangler_proxy.store import FlagStore, open_store
 
 logger = logging.getLogger(__name__)
 
@@ -36,8 +36,9 @@ DEFAULT_STORE = "sqlite:///var/flags.sqlite3"
 
 class StranglerAddon:
     def __init__(self) -> None:
+        # both set by configure(), which mitmproxy calls when it loads the addon
+        self.store: FlagStore | None = None
         self.router: Router | None = None
-        self.problem = "the strangler addon is not configured yet"
 
     def load(self, loader: Any) -> None:
         loader.add_option("strangler_store", str, DEFAULT_STORE, "Flag store URL (sqlite:///path).")
@@ -48,15 +49,25 @@ class StranglerAddon:
     def configure(self, updated: set[str]) -> None:
         if not {"strangler_store", "strangler_poll_ms"} & updated:
             return
+        poll_ms = ctx.options.strangler_poll_ms
+        if poll_ms <= 0:
+            raise exceptions.OptionsError(f"strangler_poll_ms must be positive, got {poll_ms}")
         url = ctx.options.strangler_store
         try:
             store = open_store(url)
-            self.router = Router(store, poll_interval=ctx.options.strangler_poll_ms / 1000)
-        except Exception as exc:  # any failure to open or read the store, named and kept
-            self.router = None  # requests get a 503 naming the problem; at startup mitmdump exits
-            self.problem = f"strangler_store={url!r}: {exc}"
-            raise exceptions.OptionsError(self.problem) from exc
-        logger.info("strangler: %s routes from %s", len(self.router.table), url)
+        except Exception as exc:  # any failure to open the store, named
+            # at startup mitmdump exits with this; later, mitmproxy rolls the option back
+            # and the current router stays
+            raise exceptions.OptionsError(f"strangler_store={url!r}: {exc}") from exc
+        try:
+            router = Router(store, poll_interval=poll_ms / 1000)
+        except Exception as exc:
+            store.close()
+            raise exceptions.OptionsError(f"strangler_store={url!r}: {exc}") from exc
+        previous, self.store, self.router = self.store, store, router
+        if previous is not None:
+            previous.close()
+        logger.info("strangler: %s routes from %s", len(router.table), url)
 
     def request(self, flow: http.HTTPFlow) -> None:
         if flow.is_replay == "request":  # a shadow copy, already aimed at its service
@@ -64,7 +75,7 @@ class StranglerAddon:
         for name in internal_headers(list(flow.request.headers.keys())):
             del flow.request.headers[name]
         if self.router is None:
-            flow.response = _error(503, self.problem)
+            flow.response = _error(503, "the strangler addon has no flag store yet")
             return
         peer = flow.client_conn.peername
         plan = self.router.plan(

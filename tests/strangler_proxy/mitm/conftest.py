@@ -31,7 +31,7 @@ def mitm_env() -> Path:
 
 
 def mitmdump(
-    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str
+    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100
 ) -> ManagedProcess:
     """A mitmdump with the strangler addon on a free port (``.port``); not started yet."""
     port = free_port()
@@ -41,7 +41,7 @@ def mitmdump(
         "--mode", f"reverse:{monolith}",
         "--listen-host", "127.0.0.1", "--listen-port", str(port),
         "--set", f"strangler_store={store_url}",
-        "--set", "strangler_poll_ms=100",
+        "--set", f"strangler_poll_ms={poll_ms}",
         "--set", f"confdir={tmp / 'mitm-conf'}",
         *extra,
     ]  # fmt: skip

@@ -152,13 +152,27 @@ def test_flows_are_written_to_a_readable_flow_file(
     )
 
 
-def test_a_bad_store_url_stops_mitmdump_with_the_option_named(
-    mitm_env: Path, monolith_server: RunningServer, tmp_path: Path
+@pytest.mark.parametrize(
+    ("bad_store", "poll_ms", "message"),
+    [
+        ("postgresql://nowhere/flags", 100, "strangler_store='postgresql://nowhere/flags': "),
+        ("", 0, "strangler_poll_ms must be positive, got 0"),
+    ],
+)
+def test_a_bad_option_stops_mitmdump_with_the_option_named(
+    mitm_env: Path,
+    monolith_server: RunningServer,
+    store_url: str,
+    tmp_path: Path,
+    bad_store: str,
+    poll_ms: int,
+    message: str,
 ) -> None:
-    proc = mitmdump(mitm_env, tmp_path, monolith_server.base_url, "postgresql://nowhere/flags")
+    monolith = monolith_server.base_url
+    proc = mitmdump(mitm_env, tmp_path, monolith, bad_store or store_url, poll_ms=poll_ms)
     done = subprocess.run(proc.argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode != 0
-    assert "strangler_store='postgresql://nowhere/flags'" in done.stdout + done.stderr
+    assert message in done.stdout + done.stderr
 
 
 @pytest.mark.parametrize("module", ["strangler_proxy.mitm.router", "strangler_proxy.store"])
