@@ -99,6 +99,11 @@ class Supervisor:
     # --- steps ---------------------------------------------------------------------------
 
     def _prepare(self) -> None:
+        for folder in (self.stack.log_dir, self.stack.run_dir):
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StackFailed(f"cannot create {folder} (--var-dir): {exc}") from exc
         env = {**os.environ, **self.stack.env}
         for task in self.stack.prepare:
             if task.skip_probe is not None and self._probe_says_skip(task, env):
@@ -134,14 +139,12 @@ class Supervisor:
         """Run to completion; output to ``log_path``, or to the terminal when it is None."""
         if log_path is None:
             return subprocess.run(argv, env=env, cwd=self.stack.cwd, check=False).returncode
-        log_path.parent.mkdir(parents=True, exist_ok=True)
         with open(log_path, "wb") as log:
             return subprocess.run(
                 argv, env=env, cwd=self.stack.cwd, stdout=log, stderr=subprocess.STDOUT, check=False
             ).returncode
 
     def _start(self) -> None:
-        self.stack.run_dir.mkdir(parents=True, exist_ok=True)
         for spec in self.stack.services:
             if not _port_is_free(spec.host, spec.port):
                 raise StackFailed(

@@ -174,6 +174,25 @@ def test_a_busy_port_is_a_clear_error(var_dir: Path) -> None:
     assert "Traceback" not in output
 
 
+def test_a_var_dir_that_cannot_be_created_is_named(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = subprocess.run(
+        [
+            str(STRANGLER),
+            "up",
+            "--monolith-port",
+            str(free_port()),
+            "--var-dir",
+            str(blocker / "var"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 1
+    assert "(--var-dir)" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_a_bad_option_is_named() -> None:
     result = subprocess.run(
         [str(STRANGLER), "up", "--monolith-port", "0"], capture_output=True, text=True
