@@ -173,7 +173,7 @@ class Symbols:
         if cls is None:
             result = _external_model(name) and name.split(".")[0] not in self.tops
         else:
-            result = any(self.is_model(base) for base in cls.bases)
+            result = cls.model_fields or any(self.is_model(base) for base in cls.bases)
         self._is_model[name] = result
         return result
 

@@ -32,6 +32,7 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
     attrs: list[tuple[str, str]] = []
     meta: dict[str, object] = {}
     queryset: str | None = None
+    model_fields = False
     for stmt in node.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
             methods.append(stmt.name)
@@ -48,6 +49,7 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
                 field = _relation(target.id, stmt.value, scope, stmt.lineno)
                 if field:
                     fields.append(field)
+                model_fields = model_fields or _is_model_field(stmt.value, scope)
                 text = _text(stmt.value)
                 if text is not None:
                     attrs.append((target.id, text))
@@ -66,7 +68,16 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
         actions=tuple(actions),
         attrs=tuple(attrs),
         queryset=queryset or (model if isinstance(model, str) else None),
+        model_fields=model_fields or bool(fields),
     )
+
+
+def _is_model_field(value: ast.expr, scope: Scope) -> bool:
+    """``models.CharField(...)``: a call of a field class from django.db.models."""
+    if not isinstance(value, ast.Call):
+        return False
+    dotted = scope.dotted(value.func) or ""
+    return dotted.startswith("django.db.models.") and dotted.endswith("Field")
 
 
 def _text(value: ast.expr) -> str | None:

@@ -28,9 +28,9 @@ class FunctionCollector:
         self.receivers: list[Receiver] = []
         self.sends: list[Send] = []
 
-    def module(self, tree: ast.Module) -> None:
+    def module(self, statements: list[ast.stmt]) -> None:
         top: list[ast.stmt] = []
-        for stmt in tree.body:
+        for stmt in statements:
             if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
                 self.function(stmt, stmt.name, None)
             elif isinstance(stmt, ast.ClassDef):

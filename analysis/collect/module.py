@@ -8,7 +8,13 @@ import warnings
 from analysis.collect.classes import collect_class
 from analysis.collect.functions import FunctionCollector
 from analysis.collect.imports import collect_imports
-from analysis.collect.scope import LABEL_PREFIX, Scope, attr_chain, literal_str
+from analysis.collect.scope import (
+    LABEL_PREFIX,
+    Scope,
+    attr_chain,
+    literal_str,
+    module_statements,
+)
 from analysis.collect.urls import UrlCollector
 from analysis.facts import BrokenFile, ModuleFacts
 
@@ -44,13 +50,14 @@ def collect_module(
     if isinstance(tree, BrokenFile):
         return tree
     imports, aliases = collect_imports(tree, module, is_package)
+    statements = module_statements(tree)
     settings: dict[str, str] = {}
     signals: list[str] = []
-    for stmt in tree.body:
+    for stmt in statements:
         if isinstance(stmt, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
             aliases[stmt.name] = f"{module}.{stmt.name}"
     scope = Scope(module, aliases, tuple(i.module for i in imports if i.name == "*"))
-    for stmt in tree.body:
+    for stmt in statements:
         apps = _installed_apps(stmt)
         if apps:
             settings["INSTALLED_APPS"] = ",".join(
@@ -75,11 +82,11 @@ def collect_module(
         elif (dotted := scope.dotted(stmt.value)) is not None:
             aliases.setdefault(target.id, dotted)  # re-export: Model = other.Model
         aliases.setdefault(target.id, f"{module}.{target.id}")  # router = DefaultRouter()
-    classes = [collect_class(s, scope, module) for s in tree.body if isinstance(s, ast.ClassDef)]
+    classes = [collect_class(s, scope, module) for s in statements if isinstance(s, ast.ClassDef)]
     functions = FunctionCollector(scope)
-    functions.module(tree)
+    functions.module(statements)
     urls = UrlCollector(scope)
-    urls.module(tree)
+    urls.module(statements)
     app_label = None
     for cls in classes:
         if any(b.endswith("AppConfig") for b in cls.bases):

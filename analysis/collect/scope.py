@@ -128,3 +128,24 @@ def interesting_nodes(stmts: list[ast.stmt], kinds: tuple[type[ast.AST], ...]) -
                 stack.append(value)
     found.reverse()
     return found
+
+
+def module_statements(tree: ast.Module) -> list[ast.stmt]:
+    """The module-level statements, with those under module-level ``if``/``try``/``with``
+    blocks flattened in (``if not is_model_registered(...): class Product(...)``)."""
+    found: list[ast.stmt] = []
+    stack: list[ast.stmt] = list(reversed(tree.body))
+    while stack:
+        stmt = stack.pop()
+        if isinstance(stmt, ast.If):
+            blocks = [stmt.body, stmt.orelse]
+        elif isinstance(stmt, ast.Try | ast.TryStar):
+            blocks = [stmt.body, *(h.body for h in stmt.handlers), stmt.orelse, stmt.finalbody]
+        elif isinstance(stmt, ast.With):
+            blocks = [stmt.body]
+        else:
+            found.append(stmt)
+            continue
+        for block in reversed(blocks):
+            stack.extend(reversed(block))
+    return found

@@ -18,8 +18,8 @@ class UrlCollector:
         self.views: dict[str, ast.Call] = {}  # cart_item = CartItemView.as_view({...})
         self.defined = False
 
-    def module(self, tree: ast.Module) -> None:
-        for stmt in tree.body:
+    def module(self, statements: list[ast.stmt]) -> None:
+        for stmt in statements:
             if isinstance(stmt, ast.Assign):
                 for target in stmt.targets:
                     if isinstance(target, ast.Name):

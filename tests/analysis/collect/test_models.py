@@ -144,3 +144,33 @@ def test_settings_the_builder_needs_are_recorded() -> None:
         "AUTH_USER_MODEL": "accounts.User",
         "INSTALLED_APPS": "django.contrib.auth,shop.catalog,shop.orders.apps.OrdersConfig",
     }
+
+
+def test_classes_defined_under_module_level_conditions() -> None:
+    found = classes(
+        """
+        from oscar.core.loading import is_model_registered
+        from shop.catalog.abstract_models import AbstractProduct
+
+        if not is_model_registered("catalogue", "Product"):
+            class Product(AbstractProduct):
+                pass
+        """
+    )
+    assert found["Product"].bases == ("shop.catalog.abstract_models.AbstractProduct",)
+
+
+def test_a_class_declaring_model_fields_is_known_as_one() -> None:
+    found = classes(
+        """
+        from django.db import models
+        from treebeard.mp_tree import MP_Node
+
+        class Category(MP_Node):
+            name = models.CharField(max_length=20)
+
+        class Plain(MP_Node):
+            name = "x"
+        """
+    )
+    assert found["Category"].model_fields and not found["Plain"].model_fields
