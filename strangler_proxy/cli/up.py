@@ -53,7 +53,9 @@ def up(monolith_port: int, seed_size: str, var_dir: str) -> None:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc
     console = Console(highlight=False)
     stack = default_stack(options, python=sys.executable, manage_py=_manage_py())
-    supervisor = Supervisor(stack, say=lambda line: console.print(line, markup=False))
+    supervisor = Supervisor(
+        stack, say=lambda line: console.print(line, markup=False), busy=console.status
+    )
     try:
         code = supervisor.run(on_ready=lambda running: _welcome(console, stack, running))
     except StackFailed as exc:

@@ -15,7 +15,7 @@ import socket
 import subprocess
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -42,6 +42,12 @@ class Running:
 
 
 Say = Callable[[str], None]
+#: Shows that something is going on while the block runs (``rich.console.Console.status``).
+Busy = Callable[[str], AbstractContextManager[object]]
+
+
+def _quiet(text: str) -> AbstractContextManager[object]:
+    return nullcontext()
 
 
 def _ignore_stop_signals() -> None:
@@ -67,9 +73,12 @@ def _tail(path: Path, lines: int = 15) -> str:
 
 
 class Supervisor:
-    def __init__(self, stack: StackSpec, say: Say = print, poll_interval: float = 0.5) -> None:
+    def __init__(
+        self, stack: StackSpec, say: Say = print, busy: Busy = _quiet, poll_interval: float = 0.5
+    ) -> None:
         self.stack = stack
         self.say = say
+        self.busy = busy
         self.poll_interval = poll_interval
         self.started: list[tuple[ServiceSpec, ManagedProcess]] = []
         self._stop = threading.Event()
@@ -116,7 +125,8 @@ class Supervisor:
             else:
                 log_path = self.stack.log_dir / f"prepare-{task.name}.log"
                 self.say(f"{task.name}: running (output in {log_path})")
-                code = self._run(task.argv, env, log_path)
+                with self.busy(f"{task.name} ..."):
+                    code = self._run(task.argv, env, log_path)
                 log_note = _tail(log_path)
             if code != 0:
                 raise StackFailed(
@@ -163,7 +173,8 @@ class Supervisor:
             )
             self.started.append((spec, proc))
             try:
-                proc.start()
+                with self.busy(f"waiting for {spec.health_url} ..."):
+                    proc.start()
             except ProcessFailed as exc:
                 raise StackFailed(str(exc)) from exc
             except OSError as exc:
