@@ -1,0 +1,186 @@
+"""The hot-path client against small real servers on loopback (asyncio, in this process):
+what each failure becomes, and when a request is tried again."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from strangler_proxy.engine.upstream import (
+    ConnectFailed,
+    Origin,
+    PooledUpstream,
+    StreamedBody,
+    Timeouts,
+    UpstreamBroken,
+    UpstreamTimeout,
+)
+from strangler_proxy.stack.process import free_port
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+OK = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+FAST = Timeouts(connect=0.5, read=0.5, total=5.0)
+
+
+@contextlib.asynccontextmanager
+async def server(handler: Handler) -> AsyncIterator[tuple[Origin, list[bytes]]]:
+    """A server answering with ``handler``; yields its origin and the request heads it read."""
+    heads: list[bytes] = []
+
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        with contextlib.suppress(ConnectionError, asyncio.IncompleteReadError):
+            await handler(reader, writer)
+        writer.close()
+
+    async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        original = reader.readuntil
+
+        async def readuntil(separator: bytes = b"\n") -> bytes:
+            data = await original(separator)
+            if separator == b"\r\n\r\n":
+                heads.append(data)
+            return data
+
+        reader.readuntil = readuntil  # type: ignore[method-assign]
+        await serve(reader, writer)
+
+    srv = await asyncio.start_server(recording, "127.0.0.1", 0)
+    port = srv.sockets[0].getsockname()[1]
+    async with srv:
+        yield Origin("127.0.0.1", port), heads
+
+
+async def answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    while True:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)
+        await writer.drain()
+
+
+async def read(client: PooledUpstream, origin: Origin, method: str = "GET") -> tuple[int, bytes]:
+    response = await client.request(origin, method, b"/", [(b"host", b"x")], None, FAST)
+    body = b"".join([chunk async for chunk in response.stream()])
+    return response.status, body
+
+
+async def test_connections_are_reused() -> None:
+    async with server(answer_each) as (origin, heads):
+        client = PooledUpstream()
+        for _ in range(3):
+            assert await read(client, origin) == (200, b"ok")
+        await client.aclose()
+    assert len(heads) == 3
+    assert all(head.startswith(b"GET / HTTP/1.1\r\nhost: x\r\n") for head in heads)
+
+
+async def test_a_refused_connection_is_connect_failed() -> None:
+    client = PooledUpstream()
+    with pytest.raises(ConnectFailed) as caught:
+        await read(client, Origin("127.0.0.1", free_port()))
+    assert caught.value.reached is False
+
+
+async def test_a_connection_that_is_never_accepted_times_out_as_connect_failed() -> None:
+    blackhole = socket.socket()
+    blackhole.bind(("127.0.0.1", 0))
+    blackhole.listen(0)
+    port = blackhole.getsockname()[1]
+    fillers = [socket.socket() for _ in range(3)]
+    for filler in fillers:  # fill the accept queue: later SYNs are dropped
+        filler.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            filler.connect(("127.0.0.1", port))
+    client = PooledUpstream()
+    try:
+        with pytest.raises(ConnectFailed, match="timed out"):
+            await read(client, Origin("127.0.0.1", port))
+    finally:
+        for sock in [*fillers, blackhole]:
+            sock.close()
+
+
+async def test_silence_after_the_request_is_a_read_timeout() -> None:
+    async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        await asyncio.sleep(3)
+
+    async with server(silent) as (origin, _):
+        client = PooledUpstream()
+        with pytest.raises(UpstreamTimeout):
+            await read(client, origin)
+        await client.aclose()
+
+
+async def test_a_connection_closed_mid_body_is_broken() -> None:
+    async def truncated(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc")
+        await writer.drain()
+
+    async with server(truncated) as (origin, _):
+        client = PooledUpstream()
+        with pytest.raises(UpstreamBroken):
+            await read(client, origin)
+        await client.aclose()
+
+
+async def test_a_pooled_connection_closed_under_a_request_is_retried_for_get_only() -> None:
+    async def one_answer_per_connection(
+        reader: asyncio.StreamReader, writer: asyncio.StreamWriter
+    ) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)  # keep-alive promised...
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")  # ...but the next request meets a close
+
+    async with server(one_answer_per_connection) as (origin, heads):
+        client = PooledUpstream()
+        assert await read(client, origin) == (200, b"ok")
+        assert await read(client, origin) == (200, b"ok")  # closed under it: tried afresh
+        with pytest.raises(UpstreamBroken):  # a POST may have been acted on: never again
+            await read(client, origin, "POST")
+        await client.aclose()
+    assert [head.split(b" ")[0] for head in heads] == [b"GET", b"GET", b"GET", b"POST"]
+
+
+async def test_streamed_bodies_are_sent_chunked_when_their_length_is_unknown() -> None:
+    bodies: list[bytes] = []
+
+    async def echo_length(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert b"transfer-encoding: chunked" in head
+        body = b""
+        while True:
+            size = int((await reader.readuntil(b"\r\n")).strip(), 16)
+            chunk = await reader.readexactly(size + 2)
+            if size == 0:
+                break
+            body += chunk[:-2]
+        bodies.append(body)
+        writer.write(OK)
+        await writer.drain()
+
+    async def chunks() -> AsyncIterator[bytes]:
+        for part in (b"hello ", b"", b"world"):
+            yield part
+
+    async with server(echo_length) as (origin, _):
+        client = PooledUpstream()
+        body = StreamedBody(chunks(), None)
+        response = await client.request(origin, "POST", b"/", [], body, FAST)
+        assert response.status == 200
+        response.close()
+        await client.aclose()
+    assert bodies == [b"hello world"]
