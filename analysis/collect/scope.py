@@ -105,28 +105,40 @@ class Scope:
         return None
 
 
-# Nodes that never contain a call, an assignment or a with block: not worth visiting.
-_LEAVES = (ast.expr_context, ast.Constant, ast.Name, ast.operator, ast.cmpop, ast.unaryop)
+# Fields that never hold a call, an assignment or a with block, and node types that
+# never contain one: skipping them makes the walk about three times faster than ast.walk.
+_SKIP_FIELDS = frozenset(
+    {"ctx", "op", "ops", "id", "attr", "arg", "name", "module", "level", "type_comment"}
+    | {"kind", "is_async", "conversion", "simple", "asname", "names", "kwd_attrs", "rest"}
+)
+_LEAVES = frozenset(
+    {ast.Constant, ast.Name, ast.Pass, ast.Break, ast.Continue, ast.Import, ast.ImportFrom}
+    | {str, int, float, complex, bool, bytes, type(None), type(...)}
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def interesting_nodes(stmts: list[ast.stmt], kinds: tuple[type[ast.AST], ...]) -> list[ast.AST]:
-    """The nodes of ``kinds`` under ``stmts``, in about a third of ``ast.walk``'s time
-    (it skips names, constants and contexts, which make up most of a tree)."""
+    """The nodes of ``kinds`` under ``stmts``, in source order."""
+    wanted = frozenset(kinds)
     found: list[ast.AST] = []
     stack: list[ast.AST] = list(stmts)
     while stack:
         node = stack.pop()
-        if isinstance(node, kinds):
+        cls = type(node)
+        if cls in wanted:
             found.append(node)
-        for name in node._fields:
+        fields = _CHILD_FIELDS.get(cls)
+        if fields is None:
+            fields = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)
+            _CHILD_FIELDS[cls] = fields
+        for name in fields:
             value = getattr(node, name, None)
-            if isinstance(value, list):
-                stack.extend(
-                    v for v in value if isinstance(v, ast.AST) and not isinstance(v, _LEAVES)
-                )
-            elif isinstance(value, ast.AST) and not isinstance(value, _LEAVES):
+            if type(value) is list:
+                stack.extend(v for v in value if type(v) not in _LEAVES)
+            elif type(value) not in _LEAVES:
                 stack.append(value)
-    found.reverse()
+    found.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     return found
 
 
