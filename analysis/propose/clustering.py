@@ -4,25 +4,22 @@
    where defines/write/relation edges weigh far more than imports: data is what is hard to split.
 2. Louvain (fixed seed) finds communities; each community holding models seeds a service,
    named after the app label most of its models carry.
-3. Every module that touches data goes to the service whose models it defines, writes and reads
-   most (so a per-domain API or dashboard layer outside the app folders lands with its data).
-4. Data-less modules follow their import/signal neighbours; one whose neighbours spread over
-   three or more services with no majority is shared utility code (the ``shared`` library).
+3. Modules follow their data, then their app and their neighbours (``placement``).
 """
 
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 import networkx as nx
 
 from analysis.propose.model import SHARED
+from analysis.propose.placement import CODE_KINDS, DATA_KINDS, place_modules
 from analysis.propose.view import (
     MODEL,
-    MODULE,
     concrete_models,
     edges,
     model_id,
@@ -55,9 +52,6 @@ class Weights:
 
 
 DEFAULT_WEIGHTS = Weights()
-DATA_KINDS = ("defines", "write", "read")
-CODE_KINDS = ("import", "signal")
-SHARED_MIN_SERVICES = 3
 
 
 @dataclass(frozen=True)
@@ -113,8 +107,8 @@ def cluster(
     model_service = {
         name_of(n): community_of[n] for n in projected if n.startswith(MODEL) and community_of[n]
     }
-    by_data = _assign_by_data(graph, model_service, community_of, weights)
-    module_service = _assign_the_rest(graph, by_data, community_of)
+    data_weight = {"defines": weights.defines, "write": weights.write, "read": weights.read}
+    module_service = place_modules(graph, model_service, community_of, data_weight)
     return Clustering(module_service, model_service, resolution)
 
 
@@ -153,100 +147,3 @@ def _community_names(graph: nx.MultiDiGraph, communities: list[list[str]]) -> li
         taken[base] += 1
         names.append(base if taken[base] == 1 else f"{base}-{taken[base]}")
     return names
-
-
-def _assign_by_data(
-    graph: nx.MultiDiGraph,
-    model_service: Mapping[str, str],
-    community_of: Mapping[str, str],
-    weights: Weights,
-) -> dict[str, str]:
-    """Each module touching data -> the service whose models it defines/writes/reads most.
-
-    Ties go to the module's own Louvain community. Code whose data use is spread over three
-    or more services with no majority (seeding scripts, god helpers) is the shared library's.
-    """
-    scores: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for edge in edges(graph, *DATA_KINDS):
-        service = model_service.get(name_of(edge.target))
-        if service is None or not edge.source.startswith(MODULE):
-            continue
-        scores[name_of(edge.source)][service] += weights.of(edge.kind) * edge.multiplicity
-    return {
-        module: _winner(votes, community_of.get(module_id(module)))
-        for module, votes in scores.items()
-    }
-
-
-def _winner(votes: Mapping[str, float], preferred: str | None) -> str:
-    if _spread(votes):
-        return SHARED
-    return min(votes, key=lambda s: (-votes[s], s != preferred, s))
-
-
-def _neighbours(graph: nx.MultiDiGraph) -> dict[str, dict[str, float]]:
-    """Module -> modules it imports, is imported by or signals (1 each), its package family
-    (parent and siblings: 1 in all, so a lone ``apps.py`` finds its app) and, for a package,
-    each of its children (1 each)."""
-    found: dict[str, dict[str, float]] = defaultdict(lambda: defaultdict(float))
-    for edge in edges(graph, *CODE_KINDS):
-        if edge.source.startswith(MODULE) and edge.target.startswith(MODULE):
-            a, b = name_of(edge.source), name_of(edge.target)
-            if a != b:
-                found[a][b] += 1.0
-                found[b][a] += 1.0
-    names = modules(graph)
-    children: dict[str, list[str]] = defaultdict(list)
-    for name in names:
-        children[name.rpartition(".")[0]].append(name)
-    present = set(names)
-    for name in names:
-        parent = name.rpartition(".")[0]
-        family = [m for m in children[parent] if m != name] + (
-            [parent] if parent in present else []
-        )
-        for other in family:
-            found[name][other] += 1.0 / len(family)
-        for child in children[name]:  # a package is what it holds
-            found[name][child] += 1.0
-    return found
-
-
-def _assign_the_rest(
-    graph: nx.MultiDiGraph, by_data: Mapping[str, str], community_of: Mapping[str, str]
-) -> dict[str, str]:
-    """Data-less modules: shared if spread over many services, else follow their neighbours."""
-    neighbours = _neighbours(graph)
-    assigned = dict(by_data)
-    pending = [m for m in modules(graph) if m not in assigned]
-    for module in pending:  # judged on the data-bearing modules first
-        if _spread(_votes(neighbours[module], by_data)):
-            assigned[module] = SHARED
-    pending = [m for m in pending if m not in assigned]
-    changed = True
-    while changed and pending:
-        changed = False
-        for module in pending:
-            votes = _votes(neighbours[module], assigned)
-            if votes:
-                assigned[module] = _winner(votes, community_of.get(module_id(module)))
-                changed = True
-        pending = [m for m in pending if m not in assigned]
-    for module in pending:  # isolated: its Louvain community's service, else the library
-        assigned[module] = community_of.get(module_id(module)) or SHARED
-    return assigned
-
-
-def _votes(neighbours: Mapping[str, float], assigned: Mapping[str, str]) -> dict[str, float]:
-    votes: dict[str, float] = defaultdict(float)
-    for other, weight in neighbours.items():
-        if other in assigned:
-            votes[assigned[other]] += weight
-    return votes
-
-
-def _spread(votes: Mapping[str, float]) -> bool:
-    """Used from three or more services, none holding a majority: shared utility code."""
-    services = {s: v for s, v in votes.items() if s != SHARED}
-    total = sum(services.values())
-    return len(services) >= SHARED_MIN_SERVICES and max(services.values()) <= total / 2
