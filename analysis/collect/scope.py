@@ -137,7 +137,7 @@ def interesting_nodes(stmts: list[ast.stmt], kinds: tuple[type[ast.AST], ...]) -
             if type(value) is list:
                 stack.extend(v for v in value if type(v) not in _LEAVES)
             elif type(value) not in _LEAVES:
-                stack.append(value)
+                stack.append(value)  # type: ignore[arg-type]  # an AST node: not a leaf
     found.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     return found
 
