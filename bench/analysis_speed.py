@@ -32,26 +32,34 @@ ANALYZER = """
 import json, resource, sys, time
 from pathlib import Path
 from analysis import build_graph
+me = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = me.ru_utime + me.ru_stime
 start = time.perf_counter()
 result = build_graph(Path(sys.argv[1]), cache_dir=Path(sys.argv[2]), jobs=int(sys.argv[3]) or None)
 seconds = time.perf_counter() - start
-peak = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-           resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+peak = max(me.ru_maxrss, kids.ru_maxrss)
+cpu = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime - cpu0
 lines = sum(d.get("lines", 0) for _, d in result.graph.nodes(data=True))
 graph = result.graph
-print(json.dumps({"seconds": seconds, "peak_kb": peak, "stats": result.stats, "lines": lines,
-                  "nodes": graph.number_of_nodes(), "edges": graph.number_of_edges()}))
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kb": peak, "stats": result.stats,
+                  "lines": lines, "nodes": graph.number_of_nodes(),
+                  "edges": graph.number_of_edges()}))
 """
 
 GRIMP = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
 import grimp
+me = resource.getrusage(resource.RUSAGE_SELF)
+cpu0 = me.ru_utime + me.ru_stime
 start = time.perf_counter()
 graph = grimp.build_graph(*sys.argv[3:], cache_dir=sys.argv[2])
 seconds = time.perf_counter() - start
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"seconds": seconds, "peak_kb": peak, "modules": len(graph.modules)}))
+me = resource.getrusage(resource.RUSAGE_SELF)
+cpu = me.ru_utime + me.ru_stime - cpu0
+print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_kb": me.ru_maxrss,
+                  "modules": len(graph.modules)}))
 """
 
 
@@ -118,6 +126,7 @@ def main(path: Path | None, repeat: int, jobs: int) -> None:
         tops = ["legacy_monolith"]
     console.print(f"[bold]{target}[/]: packages {', '.join(tops)}; {os.cpu_count()} CPUs")
     results: dict[str, list[Run]] = {}
+    load = os.getloadavg()
     scratch = Path(tempfile.mkdtemp(prefix="bench-tree-"))
     shutil.copytree(target, scratch / target.name, ignore=shutil.ignore_patterns(".*"))
     plan = [
@@ -140,7 +149,8 @@ def main(path: Path | None, repeat: int, jobs: int) -> None:
 
     first = results["analyzer cold"][0].info
     table = Table(title=f"build_graph on {target.name}: {first['lines']:,} lines analyzed")
-    for column in ("run", "seconds (median)", "min-max", "peak MB", "vs grimp same mode"):
+    columns = ("run", "seconds (median)", "min-max", "CPU s (median)", "peak MB", "vs grimp")
+    for column in columns:
         table.add_column(column, justify="right" if column != "run" else "left")
     for label, runs in results.items():
         mode = "cold" if "cold" in label else "warm"
@@ -150,10 +160,16 @@ def main(path: Path | None, repeat: int, jobs: int) -> None:
             label,
             f"{median(label):.3f}",
             f"{min(seconds):.3f}-{max(seconds):.3f}",
+            f"{statistics.median(float(str(r.info['cpu'])) for r in runs):.2f}",
             f"{max(r.peak_mb for r in runs):.0f}",
             f"{ratio:.2f}x",
         )
     console.print(table)
+    console.print(
+        f"load average before {load[0]:.1f}, after {os.getloadavg()[0]:.1f} "
+        f"(on {os.cpu_count()} CPUs; wall times stretch when others run); ratios: median "
+        "seconds over grimp's in the same mode (cold or warm)"
+    )
     stats = first["stats"]
     console.print(
         f"analyzer: {first['nodes']:,} nodes, {first['edges']:,} edges; files {stats}; "
