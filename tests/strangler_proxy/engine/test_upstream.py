@@ -123,6 +123,28 @@ async def test_silence_after_the_request_is_a_read_timeout() -> None:
         await client.aclose()
 
 
+async def test_a_trickling_answer_meets_the_total_timeout() -> None:
+    async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
+        for _ in range(100):  # a byte every 0.1 s: never silent for the 0.5 s read timeout
+            writer.write(b"x")
+            await writer.drain()
+            await asyncio.sleep(0.1)
+
+    async with server(trickle) as (origin, _):
+        client = PooledUpstream()
+        response = await client.request(
+            origin, "GET", b"/", [], None, Timeouts(connect=0.5, read=0.5, total=1.0)
+        )
+        received = b""
+        with pytest.raises(UpstreamTimeout):
+            async for chunk in response.stream():
+                received += chunk
+        assert 0 < len(received) < 100
+        await client.aclose()
+
+
 async def test_a_connection_closed_mid_body_is_broken() -> None:
     async def truncated(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
