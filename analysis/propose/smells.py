@@ -1,11 +1,14 @@
 """Coupling smells worth a line in the report, each pointing at the code.
 
-- cross-service-fk: a foreign key between tables of two proposed services;
+- cross-app-fk: a foreign key between two Django apps' tables (saying whether it crosses
+  proposed services);
+- cross-service-call: a module importing, reading or writing another service's code or tables;
 - foreign-write: a table written from another service than its owner (contested);
 - cross-service-transaction: a ``transaction.atomic`` block touching several services' tables;
 - cross-service-signal: a signal receiver in one service listening to another's model;
-- import-cycle: Django apps importing each other (module-level or function-level imports);
-- god-module: a module reaching into the tables or code of ``GOD_APPS`` or more apps;
+- import-cycle: two Django apps importing each other (module-level or function-level imports);
+- god-module: a module touching other apps' tables and entangled with ``GOD_APPS`` or more
+  apps (tables, imports both ways);
 - shared-utility: data-less code used from three or more services (the ``shared`` library).
 """
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from analysis.propose.model import SHARED, Proposal
-from analysis.propose.view import MODULE, edges, kind_of, name_of
+from analysis.propose.view import MODULE, edges, kind_of, module_id, name_of
 
 GOD_APPS = 5
 
@@ -33,6 +36,7 @@ class Smell:
 def find_smells(graph: nx.MultiDiGraph, proposal: Proposal) -> tuple[Smell, ...]:
     found = [
         *_foreign_keys(graph, proposal),
+        *_calls(graph, proposal),
         *_foreign_writes(proposal),
         *_transactions(proposal),
         *_signals(graph, proposal),
@@ -47,19 +51,52 @@ def _foreign_keys(graph: nx.MultiDiGraph, proposal: Proposal) -> list[Smell]:
     smells = []
     for edge in edges(graph, "relation"):
         source, target = name_of(edge.source), name_of(edge.target)
-        a, b = proposal.model_service.get(source), proposal.model_service.get(target)
-        if a and b and a != b:
-            field = edge.attrs.get("field", "?")
-            relation = edge.attrs.get("relation", "fk")
-            smells.append(
-                Smell(
-                    "cross-service-fk",
-                    f"{source}.{field} -> {target} ({relation})",
-                    (a, b),
-                    edge.sites or (str(graph.nodes[edge.source].get("module", source)),),
-                )
+        if source.split(".", 1)[0] == target.split(".", 1)[0]:
+            continue
+        a = proposal.model_service.get(source) or "?"
+        b = proposal.model_service.get(target) or "outside"
+        field = edge.attrs.get("field", "?")
+        relation = edge.attrs.get("relation", "fk")
+        where = "crosses services" if a != b else "inside one service"
+        smells.append(
+            Smell(
+                "cross-app-fk",
+                f"{source}.{field} -> {target} ({relation}, {where})",
+                tuple(sorted({a, b})),
+                edge.sites or (str(graph.nodes[edge.source].get("module", source)),),
             )
+        )
     return smells
+
+
+def _calls(graph: nx.MultiDiGraph, proposal: Proposal) -> list[Smell]:
+    """Per module: the other services it imports, reads or writes (the shared library aside)."""
+    reach: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for edge in edges(graph, "import", "read", "write"):
+        if not edge.source.startswith(MODULE):
+            continue
+        module = name_of(edge.source)
+        own = proposal.module_service.get(module)
+        target = name_of(edge.target)
+        other = (
+            proposal.module_service.get(target)
+            if edge.target.startswith(MODULE)
+            else proposal.model_service.get(target)
+        )
+        if own and other and own != other and SHARED not in (own, other):
+            reach[module][other].append(f"{edge.kind} {target}")
+    return [
+        Smell(
+            "cross-service-call",
+            f"{module} ({proposal.module_service[module]}) uses "
+            + "; ".join(
+                f"{s}: {', '.join(sorted(set(uses))[:4])}" for s, uses in sorted(by.items())
+            ),
+            tuple(sorted(by)),
+            (module,),
+        )
+        for module, by in sorted(reach.items())
+    ]
 
 
 def _foreign_writes(proposal: Proposal) -> list[Smell]:
@@ -115,52 +152,66 @@ def _app_of(graph: nx.MultiDiGraph, node: str) -> str | None:
 
 
 def _import_cycles(graph: nx.MultiDiGraph) -> list[Smell]:
-    apps = nx.DiGraph()
+    """Pairs of Django apps importing each other, with the imports that close each cycle."""
     witnesses: dict[tuple[str, str], list[str]] = defaultdict(list)
     for edge in edges(graph, "import"):
         a, b = _app_of(graph, edge.source), _app_of(graph, edge.target)
         if a and b and a != b:
-            apps.add_edge(a, b)
             how = " (function-level)" if edge.attrs.get("function_level") else ""
             witnesses[(a, b)].append(f"{name_of(edge.source)} -> {name_of(edge.target)}{how}")
-    smells = []
-    for group in sorted(sorted(c) for c in nx.strongly_connected_components(apps) if len(c) > 1):
-        where = tuple(
-            w for (a, b), ws in sorted(witnesses.items()) if a in group and b in group for w in ws
+    return [
+        Smell(
+            "import-cycle",
+            f"apps {a} <-> {b} import each other",
+            (),
+            tuple(witnesses[(a, b)] + witnesses[(b, a)]),
         )
-        smells.append(
-            Smell("import-cycle", f"apps {' <-> '.join(group)} import each other", (), where)
-        )
-    return smells
+        for a, b in sorted(witnesses)
+        if a < b and (b, a) in witnesses
+    ]
 
 
 def _god_modules(graph: nx.MultiDiGraph) -> list[Smell]:
-    """Modules touching the tables (or, inside an app, the code) of ``GOD_APPS`` or more apps.
+    """Modules that touch the tables of two or more other apps and are entangled with
+    ``GOD_APPS`` or more apps in all (tables touched, code imported, importers).
 
-    Code outside any app (a root ``urls.py``) legitimately imports every app; only its data
-    access counts.
+    Code outside any app (a root ``urls.py``) legitimately imports every app: only its data
+    access and its importers count.
     """
-    reach: dict[str, set[str]] = defaultdict(set)
+    tables: dict[str, set[str]] = defaultdict(set)
+    entangled: dict[str, set[str]] = defaultdict(set)
     for edge in edges(graph, "import", "read", "write"):
         if not edge.source.startswith(MODULE):
             continue
-        own = _app_of(graph, edge.source)
+        module, own = name_of(edge.source), _app_of(graph, edge.source)
         if kind_of(graph, edge.target) == "model":
-            reach[name_of(edge.source)].add(name_of(edge.target).split(".", 1)[0])
-        elif own and (app := _app_of(graph, edge.target)):
-            reach[name_of(edge.source)].add(app)
+            app = name_of(edge.target).split(".", 1)[0]
+            tables[module].add(app)
+            entangled[module].add(app)
+            continue
+        target_app = _app_of(graph, edge.target)
+        if own and target_app:
+            entangled[module].add(target_app)
         if own:
-            reach[name_of(edge.source)].add(own)
-    return [
-        Smell(
-            "god-module",
-            f"{module} reaches into {len(apps)} apps: {', '.join(sorted(apps))}",
-            (),
-            (module,),
-        )
-        for module, apps in sorted(reach.items(), key=lambda kv: (-len(kv[1]), kv[0]))
-        if len(apps) >= GOD_APPS
-    ]
+            entangled[module].add(own)
+        if target_app:
+            importer = _app_of(graph, edge.source)
+            if importer:
+                entangled[name_of(edge.target)].update({importer, target_app})
+    smells = []
+    for module, apps in sorted(entangled.items(), key=lambda kv: (-len(kv[1]), kv[0])):
+        own = _app_of(graph, module_id(module)) if graph.has_node(module_id(module)) else None
+        if len(apps) >= GOD_APPS and len(tables[module] - {own}) >= 2:
+            smells.append(
+                Smell(
+                    "god-module",
+                    f"{module} is entangled with {len(apps)} apps ({', '.join(sorted(apps))}) "
+                    f"and touches the tables of {', '.join(sorted(tables[module]))}",
+                    (),
+                    (module,),
+                )
+            )
+    return smells
 
 
 def _shared(proposal: Proposal) -> list[Smell]:

@@ -54,7 +54,8 @@ def test_every_planted_smell_of_the_literal_shop_is_reported(doc: dict[str, Any]
     kinds = {s["kind"] for s in doc["smells"]}
 
     assert kinds == {
-        "cross-service-fk",
+        "cross-app-fk",
+        "cross-service-call",
         "foreign-write",
         "cross-service-transaction",
         "cross-service-signal",
