@@ -30,8 +30,10 @@ $(MITM_STAMP): pyproject.toml
 ## The mitmproxy engine's own environment (.venv-mitm); quick when it is up to date.
 mitm: $(MITM_STAMP)
 
-## The whole stack on the embedded default (SQLite, localhost). Ctrl-C stops it all.
+## The analysis report of the monolith (var/report), then the whole stack on the embedded
+## default (SQLite, localhost). Ctrl-C stops it all.
 demo: $(STAMP)
+	$(VENV)/bin/strangler analyze legacy_monolith --out var/report
 	$(VENV)/bin/strangler up
 
 ## Every check, then the whole pytest suite.
