@@ -175,7 +175,7 @@ def test_a_bad_option_stops_mitmdump_with_the_option_named(
     assert message in done.stdout + done.stderr
 
 
-@pytest.mark.parametrize("module", ["strangler_proxy.mitm.router", "strangler_proxy.store"])
+@pytest.mark.parametrize("module", ["strangler_proxy.mitm.addon", "strangler_proxy.store"])
 def test_the_addon_imports_nothing_the_mitm_env_lacks(mitm_env: Path, module: str) -> None:
     check = (
         f"import {module}, sys; print(sorted(m for m in ('httpx', 'uvicorn') if m in sys.modules))"
