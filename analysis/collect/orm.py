@@ -206,12 +206,18 @@ class Types:
         return None
 
     def iterate(self, target: ast.expr, iterable: ast.expr) -> None:
-        """``for line in Line.objects.filter(...)`` -> line is a Line."""
+        """``for line in Line.objects.filter(...)`` -> line is a Line;
+        ``for line in order.lines.all()`` -> line is what Order.lines relates to."""
         root, names = chain(iterable)
-        if isinstance(target, ast.Name) and names and _access(names) == "read":
-            ref = self.class_ref(root)
-            if ref is not None:
-                self.instances[target.id] = ref
+        if not (isinstance(target, ast.Name) and names and _access(names) == "read"):
+            return
+        owner = self.instances.get(root.id) if isinstance(root, ast.Name) else None
+        if owner is not None and owner.kind == "class" and len(names) >= 2:
+            self.instances[target.id] = Ref("related", owner.target, names[0])
+            return
+        ref = self.class_ref(root)
+        if ref is not None:
+            self.instances[target.id] = ref
 
     def use(self, call: ast.Call) -> tuple[Ref, Access] | None:
         """The model a call reads or writes, if it is an ORM call."""
@@ -227,10 +233,12 @@ class Types:
                 return owner, "write"
             if names[0] in INSTANCE_READS:
                 return owner, "read"
+            if owner.kind != "class" or len(names) < 2:
+                return None
+            if len(names) == 2 and names[1] in INSTANCE_WRITES:  # order.customer.save()
+                return Ref("related", owner.target, names[0]), "write"
             access = _access(names[1:])
-            if access and len(names) >= 2 and owner.kind == "class":
-                return Ref("related", owner.target, names[0]), access
-            return None
+            return (Ref("related", owner.target, names[0]), access) if access else None
         if names[0] in MANAGERS or (len(names) >= 2 and _access(names[1:2])):
             access = _access(names[1:]) or "read"
             ref = self.class_ref(root)

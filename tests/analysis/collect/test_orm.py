@@ -91,6 +91,9 @@ def test_related_managers_and_self_in_model_methods() -> None:
             order.lines.all()
             order.lines.create(qty=1)
             order.tags.add(3)
+            order.customer.save()
+
+        def prune(order: Order):
             for line in order.lines.filter(qty=0):
                 line.delete()
         """,
@@ -101,6 +104,12 @@ def test_related_managers_and_self_in_model_methods() -> None:
     assert ("shop.orders.models.Order", "lines", "read") in found
     assert ("shop.orders.models.Order", "lines", "write") in found
     assert ("shop.orders.models.Order", "tags", "write") in found
+    assert ("shop.orders.models.Order", "customer", "write") in found
+    # The loop variable is whatever Order.lines relates to; the builder resolves it.
+    assert uses(facts, "prune") == {
+        ("shop.orders.models.Order", "lines", "read"),
+        ("shop.orders.models.Order", "lines", "write"),
+    }
 
 
 def test_class_bodies_and_drf_serializer_saves() -> None:
