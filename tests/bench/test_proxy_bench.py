@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -102,3 +103,25 @@ def test_the_command_refuses_a_non_positive_setting() -> None:
     result = CliRunner().invoke(main, ["--rate", "0"])
     assert result.exit_code == 2
     assert "--rate" in result.output and "must be positive" in result.output
+
+
+def test_without_nginx_the_upstream_is_the_uvloop_server_and_nginx_rows_say_why(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import httpx
+
+    from bench.proxy.__main__ import Settings, measure_started
+
+    def no_nginx() -> str:
+        raise servers.Missing("nginx is not installed (apt-get install -y nginx)")
+
+    monkeypatch.setattr(servers, "nginx_binary", no_nginx)
+    upstream = servers.start_fast_upstream(tmp_path)
+    try:
+        assert upstream.name == "uvloop upstream"
+        assert httpx.get(upstream.url + "/any", trust_env=False).json()["ok"] is True
+    finally:
+        upstream.process.stop()
+    start = partial(servers.start_nginx, "nginx", tmp_path / "nginx")
+    row = measure_started("fast", "nginx reverse proxy", start, "/", Settings(1, 1, 1, 1))
+    assert row.throughput is None and row.note.startswith("nginx is not installed")
