@@ -10,7 +10,7 @@ where a shadow copy goes.
 >>> router = Router(store)                                      # doctest: +SKIP
 >>> plan = router.plan("GET", "/api/catalog/products/7/", {}, "127.0.0.1")  # doctest: +SKIP
 >>> plan.served_by, plan.target                                 # doctest: +SKIP
-('catalog', Upstream(scheme='http', host='127.0.0.1', port=8101))
+('catalog', Upstream(scheme='http', host='127.0.0.1', port=8101, prefix=''))
 """
 
 from __future__ import annotations
