@@ -5,8 +5,10 @@
 ...                 service="catalog", actor="alice", reason="first 5%")  # doctest: +SKIP
 
 ``open_store`` accepts ``sqlite:///relative/path``, ``sqlite:////absolute/path`` (the
-SQLAlchemy spelling) and a bare filesystem path. PostgreSQL (``postgresql://``) is a
-planned follow-up behind the same ``FlagStore`` protocol.
+SQLAlchemy spelling), a bare filesystem path, and ``postgresql://user@host/db`` (any libpq
+URL; ``postgres://`` too) for proxies on several hosts. Both stores behave the same (the
+logic is ``sql.SqlFlagStore``'s); ``psycopg`` is imported only when a PostgreSQL URL is
+opened, so the SQLite store stays standard library only (the mitmproxy environment).
 """
 
 from __future__ import annotations
@@ -38,11 +40,17 @@ def open_store(url: str = DEFAULT_STORE_URL) -> FlagStore:
             raise ValueError(f"store URL {url!r} has no file path")
         return SqliteFlagStore(Path(path))
     if url.startswith(("postgresql://", "postgres://")):
-        raise ValueError(
-            "the PostgreSQL flag store is not implemented yet; use sqlite:///path for now"
-        )
+        try:
+            from strangler_proxy.store.postgres import PostgresFlagStore
+        except ImportError as exc:
+            raise StoreError(
+                f"the PostgreSQL flag store needs psycopg in this environment ({exc})"
+            ) from exc
+        return PostgresFlagStore(url)
     if "://" in url:
-        raise ValueError(f"unsupported store URL {url!r}: expected sqlite:///path")
+        raise ValueError(
+            f"unsupported store URL {url!r}: expected sqlite:///path or postgresql://..."
+        )
     return SqliteFlagStore(Path(url))
 
 
