@@ -6,7 +6,7 @@ cost = inbound coupling + 3 x foreign writes + 2 x foreign keys crossing the cut
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
@@ -65,14 +65,37 @@ def service_dependencies(
     return dict(counts)
 
 
+@dataclass(frozen=True)
+class _Crossing:
+    """An edge whose two ends belong to two different services (the shared library aside)."""
+
+    edge: Edge
+    source: str
+    target: str
+
+
 def extraction_order(
     graph: nx.MultiDiGraph,
     module_service: Mapping[str, str],
     model_service: Mapping[str, str],
     weights: CostWeights = DEFAULT_COSTS,
 ) -> tuple[ExtractionStep, ...]:
+    def crossing(*kinds: str) -> list[_Crossing]:
+        found = []
+        for edge in edges(graph, *kinds):
+            a = owner_of(edge.source, module_service, model_service)
+            b = owner_of(edge.target, module_service, model_service)
+            if a and b and a != b and SHARED not in (a, b):
+                found.append(_Crossing(edge, a, b))
+        return found
+
+    calls, relations = crossing(*CALL_KINDS), crossing("relation")
+    routes = _routes_by_service(graph, module_service)
     services = sorted({*module_service.values(), *model_service.values()} - {SHARED})
-    steps = [_step(graph, s, module_service, model_service, weights) for s in services]
+    steps = [
+        _step(graph, s, calls, relations, routes.get(s, ()), model_service, weights)
+        for s in services
+    ]
     steps.sort(key=lambda step: (step.cost, step.service))
     return tuple(replace(step, rank=rank) for rank, step in enumerate(steps, 1))
 
@@ -80,37 +103,32 @@ def extraction_order(
 def _step(
     graph: nx.MultiDiGraph,
     service: str,
-    module_service: Mapping[str, str],
+    crossing_calls: list[_Crossing],
+    crossing_relations: list[_Crossing],
+    routes: tuple[RouteCut, ...],
     model_service: Mapping[str, str],
     weights: CostWeights,
 ) -> ExtractionStep:
-    def side(node: str) -> str | None:
-        return owner_of(node, module_service, model_service)
-
     calls: list[CallCut] = []
     inbound = foreign_writes = 0
-    for edge in edges(graph, *CALL_KINDS):
-        source, target = side(edge.source), side(edge.target)
-        if source is None or target is None or source == target or SHARED in (source, target):
+    for cross in crossing_calls:
+        if service not in (cross.source, cross.target):
             continue
-        if service not in (source, target):
-            continue
-        direction = "inbound" if target == service else "outbound"
+        direction = "inbound" if cross.target == service else "outbound"
         inbound += direction == "inbound"
-        foreign_writes += edge.kind == "write"
-        calls.append(_call(edge, direction))
+        foreign_writes += cross.edge.kind == "write"
+        calls.append(_call(cross.edge, direction))
     fks = [
         ForeignKeyCut(
-            name_of(e.source),
-            str(e.attrs.get("field", "")),
-            name_of(e.target),
-            str(e.attrs.get("relation", "fk")),
+            name_of(c.edge.source),
+            str(c.edge.attrs.get("field", "")),
+            name_of(c.edge.target),
+            str(c.edge.attrs.get("relation", "fk")),
         )
-        for e in edges(graph, "relation")
-        if _crosses(side(e.source), side(e.target), service)
+        for c in crossing_relations
+        if service in (c.source, c.target)
     ]
     sagas = _sagas(graph, service, model_service)
-    routes = _routes(graph, service, module_service)
     cost = (
         weights.inbound * inbound
         + weights.foreign_write * foreign_writes
@@ -130,10 +148,6 @@ def _step(
         sagas=sagas,
         routes=routes,
     )
-
-
-def _crosses(a: str | None, b: str | None, service: str) -> bool:
-    return a is not None and b is not None and a != b and service in (a, b)
 
 
 def _call(edge: Edge, direction: str) -> CallCut:
@@ -160,21 +174,20 @@ def _sagas(
     return tuple(sorted(sagas, key=lambda s: s.site))
 
 
-def _routes(
-    graph: nx.MultiDiGraph, service: str, module_service: Mapping[str, str]
-) -> tuple[RouteCut, ...]:
-    routes = []
+def _routes_by_service(
+    graph: nx.MultiDiGraph, module_service: Mapping[str, str]
+) -> dict[str, tuple[RouteCut, ...]]:
+    found: dict[str, list[RouteCut]] = defaultdict(list)
     for edge in edges(graph, "route"):
-        if kind_of(graph, edge.source) != "endpoint":
-            continue
-        if module_service.get(name_of(edge.target)) != service:
+        service = module_service.get(name_of(edge.target))
+        if kind_of(graph, edge.source) != "endpoint" or service is None:
             continue
         data = graph.nodes[edge.source]
-        routes.append(
+        found[service].append(
             RouteCut(
                 str(data.get("pattern", name_of(edge.source))),
                 tuple(str(m) for m in data.get("methods", ())),
                 str(data.get("view", "")),
             )
         )
-    return tuple(sorted(routes, key=lambda r: r.pattern))
+    return {s: tuple(sorted(r, key=lambda r: r.pattern)) for s, r in found.items()}
