@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from analysis.collect.classes import model_root
 from analysis.collect.orm import Types
@@ -59,16 +60,21 @@ class FunctionCollector:
         node: Def,
         qualname: str,
         owner: str | None,
-        view: tuple[Ref | None, Ref | None] = (None, None),
+        view: ViewRefs | None = None,
     ) -> None:
-        serializer, model = view
-        types = Types(self.scope, serializer, model)
+        view = view or ViewRefs()
+        types = Types(self.scope, view.serializer, view.model)
         args = [*node.args.posonlyargs, *node.args.args, *node.args.kwonlyargs]
         for i, arg in enumerate(args):
             if i == 0 and owner and arg.arg in ("self", "cls"):
                 types.instances[arg.arg] = Ref("class", owner)
-            elif arg.arg == "serializer" and serializer is not None:
-                types.instances[arg.arg] = serializer  # perform_create(self, serializer)
+            elif arg.arg == "serializer" and view.serializer is not None:
+                types.instances[arg.arg] = view.serializer  # perform_create(self, serializer)
+            elif view.model is not None and (
+                arg.arg in ("instance", "obj")  # perform_destroy(self, instance)
+                or (i == 1 and view.serializes and node.name.startswith("get_"))
+            ):
+                types.instances[arg.arg] = view.model  # get_total(self, order)
             else:
                 types.annotate(arg.arg, arg.annotation)
         atomic: list[Atomic] = []
@@ -174,11 +180,22 @@ class FunctionCollector:
                 self.receivers.append(Receiver(dotted, ref, function, line))
 
 
-def _view_refs(node: ast.ClassDef, scope: Scope) -> tuple[Ref | None, Ref | None]:
-    """A class-based view's ``serializer_class = ...`` and its model (``queryset = X...``
-    or ``model = X``), which ``self.get_serializer()`` / ``self.get_object()`` return."""
-    serializer = model = None
+@dataclass(frozen=True, slots=True)
+class ViewRefs:
+    """What a class-based view, serializer or form works on: ``self.get_serializer()``
+    returns a ``serializer``, ``self.get_object()`` and ``instance`` parameters a
+    ``model``; ``serializes``: the model comes from ``class Meta: model = X``."""
+
+    serializer: Ref | None = None
+    model: Ref | None = None
+    serializes: bool = False
+
+
+def _view_refs(node: ast.ClassDef, scope: Scope) -> ViewRefs:
+    serializer = model = meta = None
     for stmt in node.body:
+        if isinstance(stmt, ast.ClassDef) and stmt.name == "Meta":
+            meta = _view_refs(stmt, scope).model
         if not isinstance(stmt, ast.Assign):
             continue
         for target in stmt.targets:
@@ -188,7 +205,8 @@ def _view_refs(node: ast.ClassDef, scope: Scope) -> tuple[Ref | None, Ref | None
                 serializer = Ref("class", dotted)
             elif target.id in ("queryset", "model") and (root := model_root(stmt.value, scope)):
                 model = Ref("class", root)
-    return serializer, model
+    # Without a queryset, the serializer stands for its Meta.model (the builder maps it).
+    return ViewRefs(serializer, model or meta or serializer, meta is not None and not model)
 
 
 def _is_atomic(items: Iterable[ast.withitem]) -> bool:

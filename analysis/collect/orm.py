@@ -159,6 +159,13 @@ class Types:
             if label:
                 self.classes[target.id] = Ref("label", label)
                 return
+        if isinstance(value, ast.IfExp):  # model = Product if staff else ActiveProduct
+            value = value.body
+        if isinstance(value, ast.Name | ast.Attribute):  # a class under another name
+            ref = self.class_ref(value)
+            if ref is not None:
+                self.classes[target.id] = ref
+            return
         ref = self.instance_of(value)
         if ref is not None:
             self.instances[target.id] = ref

@@ -169,3 +169,43 @@ def test_class_based_views_get_object_and_get_queryset() -> None:
     )
     assert uses(facts, "OrderEdit.post") == {(ORDER, "", "read"), (ORDER, "", "write")}
     assert uses(facts, "OrderEdit.archive") == {(ORDER, "", "write")}
+
+
+def test_drf_serializer_methods_and_view_hooks_know_their_model() -> None:
+    facts = facts_of(
+        """
+        from rest_framework import serializers, viewsets
+        from shop.catalog.models import ActiveProduct, Product
+        from shop.catalog.serializers import ProductSerializer
+        from shop.orders.models import Order
+
+        class OrderSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Order
+
+            def get_payment(self, order):
+                return order.payments.first()
+
+        class OrderViewSet(viewsets.ModelViewSet):
+            queryset = Order.objects.all()
+
+            def perform_destroy(self, instance):
+                instance.delete()
+
+        class ProductViewSet(viewsets.ModelViewSet):
+            serializer_class = ProductSerializer
+
+            def get_queryset(self):
+                model = Product if self.request.user.is_staff else ActiveProduct
+                return model.objects.all()
+
+            def perform_destroy(self, instance):
+                instance.delete()
+        """
+    )
+    assert uses(facts, "OrderSerializer.get_payment") == {(ORDER, "payments", "read")}
+    assert uses(facts, "OrderViewSet.perform_destroy") == {(ORDER, "", "write")}
+    assert uses(facts, "ProductViewSet.get_queryset") == {(PRODUCT, "", "read")}
+    # No queryset: the serializer stands for its Meta.model, which the builder looks up.
+    serializer = "shop.catalog.serializers.ProductSerializer"
+    assert uses(facts, "ProductViewSet.perform_destroy") == {(serializer, "", "write")}
