@@ -132,10 +132,24 @@ FILES = {
             order_placed.send(sender=Order, order=order)
             return order
     """,
+    "shop/orders/serializers.py": """
+        from rest_framework import serializers
+        from shop.orders.models import Order
+
+        class OrderSerializer(serializers.ModelSerializer):
+            class Meta:
+                model = Order
+                fields = ["id"]
+
+            def get_line_count(self, order):
+                return order.lines.count()
+    """,
     "shop/orders/views.py": """
+        from rest_framework import viewsets
         from rest_framework.decorators import api_view
         from shop.orders import services
         from shop.orders.models import *
+        from shop.orders.serializers import OrderSerializer
 
         @api_view(["POST"])
         def checkout(request):
@@ -143,6 +157,12 @@ FILES = {
 
         def legacy_order(request, number):
             return Order.objects.get(pk=number)
+
+        class OrderViewSet(viewsets.GenericViewSet):
+            serializer_class = OrderSerializer
+
+            def perform_destroy(self, instance):
+                instance.delete()
     """,
     "shop/orders/urls.py": """
         from django.urls import path

@@ -93,7 +93,13 @@ def test_reads_and_writes_name_the_function(analysis: Analysis) -> None:
     # order.lines.create(...) goes through the related manager to OrderLine.
     assert ("module:shop.orders.services", "model:orders.OrderLine") in edges(graph, "write")
     read = graph.edges["module:shop.orders.views", "model:orders.Order", "read"]
-    assert read["sites"] == ["shop/orders/views.py:10:legacy_order"]
+    assert read["sites"] == ["shop/orders/views.py:12:legacy_order"]
+    # A view without a queryset works on its serializer's Meta.model.
+    destroy = graph.edges["module:shop.orders.views", "model:orders.Order", "write"]
+    assert destroy["sites"] == ["shop/orders/views.py:18:OrderViewSet.perform_destroy"]
+    # A serializer's get_<field>(self, obj) gets instances of its Meta.model.
+    count = graph.edges["module:shop.orders.serializers", "model:orders.OrderLine", "read"]
+    assert count["sites"] == ["shop/orders/serializers.py:10:OrderSerializer.get_line_count"]
 
 
 def test_imports_with_flags(analysis: Analysis) -> None:
@@ -160,8 +166,8 @@ def test_atomic_blocks_follow_calls_into_other_modules(analysis: Analysis) -> No
 def test_second_run_reads_everything_from_the_cache(shop: Path, tmp_path: Path) -> None:
     first = build_graph(shop, cache_dir=tmp_path / "cache")
     second = build_graph(shop, cache_dir=tmp_path / "cache")
-    assert first.stats == {"files": 25, "parsed": 25, "cached": 0, "broken": 1}
-    assert second.stats == {"files": 25, "parsed": 0, "cached": 25, "broken": 1}
+    assert first.stats == {"files": 26, "parsed": 26, "cached": 0, "broken": 1}
+    assert second.stats == {"files": 26, "parsed": 0, "cached": 26, "broken": 1}
     assert nx.utils.edges_equal(first.graph.edges(keys=True), second.graph.edges(keys=True))
     assert second.broken == first.broken
 
@@ -171,23 +177,23 @@ def test_a_changed_file_is_the_only_one_read_again(shop: Path, tmp_path: Path) -
     views = shop / "shop/orders/views.py"
     views.write_text(views.read_text() + "\ndef refund(request):\n    return None\n")
     again = build_graph(shop, cache_dir=tmp_path / "cache")
-    assert (again.stats["parsed"], again.stats["cached"]) == (1, 24)
-    assert again.graph.nodes["module:shop.orders.views"]["lines"] == 13
+    assert (again.stats["parsed"], again.stats["cached"]) == (1, 25)
+    assert again.graph.nodes["module:shop.orders.views"]["lines"] == 21
 
 
 def test_default_cache_lives_in_the_analyzed_root(shop: Path) -> None:
     build_graph(shop)
     assert list((shop / ".strangler-cache").rglob("*.pickle"))
-    assert build_graph(shop).stats["cached"] == 25
+    assert build_graph(shop).stats["cached"] == 26
 
 
 def test_worker_processes_give_the_same_graph(
     shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serial = build_graph(shop, jobs=1, cache_dir=tmp_path / "serial")
-    monkeypatch.setattr(parse, "PARALLEL_MIN", 1)  # use the pool even for 25 files
+    monkeypatch.setattr(parse, "PARALLEL_MIN", 1)  # use the pool even for 26 files
     parallel = build_graph(shop, jobs=2, cache_dir=tmp_path / "parallel")
-    assert parallel.stats["parsed"] == 25
+    assert parallel.stats["parsed"] == 26
     assert sorted(parallel.graph.nodes) == sorted(serial.graph.nodes)
     assert sorted(parallel.graph.edges(keys=True)) == sorted(serial.graph.edges(keys=True))
 
@@ -196,7 +202,7 @@ def test_progress_reports_each_phase(shop: Path, tmp_path: Path) -> None:
     calls: list[tuple[str, int, int]] = []
     build_graph(shop, cache_dir=tmp_path / "cache", progress=lambda *a: calls.append(a))
     assert calls[0][0] == "discover"
-    assert ("parse", 25, 25) in calls and calls[-1] == ("build", 1, 1)
+    assert ("parse", 26, 26) in calls and calls[-1] == ("build", 1, 1)
 
 
 def test_timings_are_reported(analysis: Analysis) -> None:
