@@ -108,7 +108,7 @@ class PostgresFlagStore(SqlFlagStore):
                 autocommit=True,
                 row_factory=dict_row,
                 connect_timeout=max(1, round(self.connect_timeout)),
-                application_name="strangler flag store",
+                fallback_application_name="strangler flag store",
             )
             # a writer waiting longer than this for the version row gets a StoreError
             conn.execute(
@@ -184,9 +184,13 @@ def _migrate(conn: Connection, where: str) -> None:
 
 
 def redact(url: str) -> str:
-    """``url`` without its password, for messages and logs."""
+    """``url`` without its password (in the user part or a ``password=`` parameter)."""
     parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    if "password=" in query:
+        query = "&".join(
+            "password=***" if item.startswith("password=") else item for item in query.split("&")
+        )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

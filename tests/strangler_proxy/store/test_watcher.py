@@ -4,20 +4,21 @@ import time
 from pathlib import Path
 
 from strangler_proxy.routing import Mode, RequestFacts, Route
-from strangler_proxy.store import SqliteFlagStore, StoreError, TableWatcher
+from strangler_proxy.store import FlagStore, SqliteFlagStore, StoreError, TableWatcher, open_store
 
 ROUTE = Route("orders", frozenset({"GET"}), "/api/orders/", "orders", Mode.MONOLITH)
 
 
-def make_store(tmp_path: Path) -> SqliteFlagStore:
-    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+def make_store(url: str) -> FlagStore:
+    store = open_store(url)
     store.register_service("orders", ["http://127.0.0.1:8102"], actor="setup")
     store.upsert_routes([ROUTE], actor="setup", reason="seed")
     return store
 
 
-def test_watcher_swaps_the_table_when_another_process_flips(tmp_path: Path) -> None:
-    store = make_store(tmp_path)
+def test_watcher_swaps_the_table_when_another_process_flips(store_url: str) -> None:
+    """On both backends (``store_url``): a flip by another process is seen within 1 s."""
+    store = make_store(store_url)
     watcher = TableWatcher(store)
     facts = RequestFacts("GET", "/api/orders/", "addr:127.0.0.1")
     assert watcher.table.decide(facts).primary == "monolith"
@@ -27,7 +28,7 @@ def test_watcher_swaps_the_table_when_another_process_flips(tmp_path: Path) -> N
         "import sys; from strangler_proxy.store import open_store; "
         "open_store(sys.argv[1]).set_route('orders', mode='service', actor='ci', reason='flip')"
     )
-    subprocess.run([sys.executable, "-c", flip, str(store.path)], check=True, timeout=60)
+    subprocess.run([sys.executable, "-c", flip, store_url], check=True, timeout=60)
 
     deadline = time.monotonic() + 1.0  # the contract: seen within one second
     fresh = watcher.poll()
@@ -38,6 +39,7 @@ def test_watcher_swaps_the_table_when_another_process_flips(tmp_path: Path) -> N
     assert fresh.decide(facts).primary == "orders"
     assert [s.name for s in watcher.services] == ["orders"]
     assert watcher.poll() is None
+    store.close()
 
 
 class BrokenStore(SqliteFlagStore):
