@@ -81,3 +81,13 @@ def test_code_writing_everyone_s_tables_evenly_is_shared() -> None:
         b.uses("tools.seed", "write", f"{app}.Thing", "seed")
 
     assert cluster(b.graph).module_service["tools.seed"] == SHARED
+
+
+def test_framework_code_imported_from_every_app_is_shared() -> None:
+    b = two_apps()
+    b.module("project.forms", None)
+    for app in ("catalog", "orders", "payments"):
+        b.module(f"{app}.forms", app)  # data-less: placed with its app
+        b.imports(f"{app}.forms", "project.forms")
+
+    assert cluster(b.graph).module_service["project.forms"] == SHARED
