@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow, dict_row
 
 from strangler_proxy.store.base import StoreError
@@ -66,6 +67,16 @@ CREATE TABLE audit (
 CREATE INDEX audit_by_route ON audit (route, seq);
 """
 _MIGRATION_LOCK = 0x5354_5247  # pg_advisory_xact_lock key: one process creates the tables
+_CONNECTION_DEFAULTS: dict[str, str | int] = {
+    "fallback_application_name": "strangler flag store",
+    # a server that goes silent (a partition, a dead host) is a StoreError within seconds,
+    # not a read that hangs until the kernel gives up
+    "keepalives": 1,
+    "keepalives_idle": 10,
+    "keepalives_interval": 5,
+    "keepalives_count": 3,
+    "tcp_user_timeout": 10_000,  # ms
+}
 
 Connection = psycopg.Connection[DictRow]
 
@@ -103,13 +114,13 @@ class PostgresFlagStore(SqlFlagStore):
         # it open for the parent. A broken one (psycopg closes it) is simply replaced.
         self._connection = None
         try:
-            conn = psycopg.connect(
-                self.url,
-                autocommit=True,
-                row_factory=dict_row,
-                connect_timeout=max(1, round(self.connect_timeout)),
-                fallback_application_name="strangler flag store",
-            )
+            params = {
+                **_CONNECTION_DEFAULTS,
+                "connect_timeout": max(1, round(self.connect_timeout)),
+                **conninfo_to_dict(self.url),  # the URL's own settings win
+            }
+            conninfo = make_conninfo("", **params)
+            conn = psycopg.connect(conninfo, autocommit=True, row_factory=dict_row)
             # a writer waiting longer than this for the version row gets a StoreError
             conn.execute(
                 "SELECT set_config('lock_timeout', %s, false)",
