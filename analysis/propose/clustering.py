@@ -31,7 +31,8 @@ from analysis.propose.view import (
 
 @dataclass(frozen=True)
 class Weights:
-    """Edge weights of the projection (the builder's defaults, with data edges scaled up x3)."""
+    """Edge weights of the projection: the builder's defaults, with relation, write and defines
+    edges scaled up x3 so that data dominates the clustering."""
 
     imports: float = 1.0
     signal: float = 2.0

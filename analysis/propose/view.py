@@ -66,10 +66,6 @@ def concrete_models(graph: nx.MultiDiGraph) -> list[str]:
     return sorted(labels)
 
 
-def endpoints(graph: nx.MultiDiGraph) -> list[str]:
-    return sorted(name_of(n) for n in graph if kind_of(graph, n) == "endpoint")
-
-
 def edges(graph: nx.MultiDiGraph, *kinds: str) -> Iterator[Edge]:
     """Every edge of the given kinds (all kinds if none given), in a deterministic order."""
     wanted = set(kinds)
