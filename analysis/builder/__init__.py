@@ -11,7 +11,7 @@ import networkx as nx
 
 from analysis.builder.discover import discover
 from analysis.builder.graph import WEIGHTS, GraphBuilder
-from analysis.builder.parse import Job, Progress, fingerprint, read_all
+from analysis.builder.parse import Job, Progress, fingerprint, paused_gc, read_all
 from analysis.builder.symbols import Symbols
 from analysis.cache import DEFAULT_DIR, FactCache, open_cache, tree_key
 from analysis.facts import BrokenFile, ModuleFacts
@@ -46,6 +46,17 @@ def build_graph(
     root = Path(root)
     if not root.is_dir():
         raise NotADirectoryError(f"not a directory to analyze: {root}")
+    with paused_gc():
+        return _analyze(root, jobs, cache_dir, progress, exclude_tests)
+
+
+def _analyze(
+    root: Path,
+    jobs: int | None,
+    cache_dir: Path | None,
+    progress: Progress | None,
+    exclude_tests: bool,
+) -> Analysis:
     timings: dict[str, float] = {}
     start = time.perf_counter()
     files = discover(root, exclude_tests)

@@ -3,10 +3,12 @@ parallel worker processes (and cached for next time)."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +35,20 @@ class ReadResult:
     facts: list[Facts]
     cached: int
     parsed: int
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Syntax trees, facts and the graph hold no reference cycles, so the cyclic garbage
+    collector would only keep walking millions of young objects for nothing: pausing it
+    saves about a third of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def fingerprint(files: list[SourceFile]) -> list[Job | BrokenFile]:
@@ -91,7 +107,8 @@ def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tup
 
 def _collect_chunk(chunk: list[tuple[int, Job]], cache: FactCache) -> list[tuple[int, bytes]]:
     """In a worker: facts pickled once, for the cache and for the trip back."""
-    return [(i, cache.put(job.key, _collect(job))) for i, job in chunk]
+    with paused_gc():
+        return [(i, cache.put(job.key, _collect(job))) for i, job in chunk]
 
 
 def collect_job(job: Job, cache: FactCache) -> Facts:
