@@ -84,7 +84,7 @@ def render_svg(doc: Document) -> str:
             f'<path class="edge" data-source="{escape(a)}" data-target="{escape(b)}"{dash} '
             f'd="M{sx:.1f},{sy:.1f} Q{cx:.1f},{cy:.1f} {ex:.1f},{ey:.1f}" '
             f'stroke="{colour[a]}" stroke-width="{width:.1f}" marker-end="url(#arrow-{marker[a]})">'
-            f"<title>{escape(a)} depends on {escape(b)}: {weight:g} uses</title></path>"
+            f"<title>{escape(a)} depends on {escape(b)} (weight {weight:g})</title></path>"
         )
     parts.append('</g><g id="nodes">')
     for name, service in services.items():

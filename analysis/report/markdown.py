@@ -125,7 +125,7 @@ def render_markdown(doc: Document) -> str:
             "",
         ]
         out += [
-            f"- {e['source']} -> {e['target']} ({e['weight']:g} uses)"
+            f"- {e['source']} -> {e['target']} (weight {e['weight']:g})"
             for e in cycles["break_edges"]
         ]
         out += [""]

@@ -34,4 +34,4 @@ def test_each_extraction_step_lists_its_cuts(written: Path) -> None:
     assert "- `orders.OrderLine.product` -> `catalog.Product` (fk)" in text
     assert "- `POST /api/orders/{pk}/checkout/` (shop.orders.views.View)" in text
     assert "spans catalog, orders, payments" in text
-    assert "- orders -> payments (2 uses)" in text
+    assert "- orders -> payments (weight 2)" in text
