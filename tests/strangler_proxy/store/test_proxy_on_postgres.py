@@ -1,0 +1,60 @@
+"""End to end: ``strangler proxy run --store postgresql://...`` with two workers polling the
+PostgreSQL store and the admin API writing to it; a flip through the admin port reaches
+every worker."""
+
+import secrets
+from pathlib import Path
+
+import httpx
+import pytest
+
+from strangler_proxy.stack.process import free_port
+from strangler_proxy.store import open_store
+from tests.strangler_proxy.proxy_stack import proxy, route, seed, standin, until
+
+pytestmark = pytest.mark.postgres
+
+
+def served_by(client: httpx.Client, path: str) -> str:
+    response = client.get(path)
+    assert response.status_code == 200, response.text
+    return str(response.json()["served_by"])
+
+
+def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Path) -> None:
+    token = secrets.token_urlsafe(24)
+    (tmp_path / "admin.token").write_text(token)
+    admin_port = free_port()
+    admin = [
+        "--admin-listen", f"127.0.0.1:{admin_port}",
+        "--admin-token-file", str(tmp_path / "admin.token"),
+    ]  # fmt: skip
+    store = open_store(postgres_url)
+    with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
+        seed(store, {"catalog": [catalog.url]}, [route("catalog", "/api/catalog/{rest:path}")])
+        with (
+            proxy(monolith.url, postgres_url, tmp_path, "--workers", "2", *admin) as edge,
+            httpx.Client(
+                base_url=edge.url,
+                trust_env=False,
+                timeout=10,
+                headers={"connection": "close"},  # each request may land on either worker
+            ) as client,
+        ):
+            assert served_by(client, "/api/catalog/products/") == "monolith"
+            flip = httpx.patch(
+                f"http://127.0.0.1:{admin_port}/routes/catalog",
+                json={"mode": "service", "service": "catalog", "reason": "cut over"},
+                headers={"authorization": f"Bearer {token}"},
+                trust_env=False,
+            )
+            assert flip.status_code == 200, flip.text
+            until(
+                lambda: all(
+                    served_by(client, f"/api/catalog/products/{i}/") == "catalog" for i in range(20)
+                )
+            )
+    [record, *_] = store.history("catalog")  # written by the proxy's admin API
+    assert record.before is not None and record.reason == "cut over"
+    assert record.after == {**record.before, "mode": "service", "service": "catalog"}
+    store.close()
