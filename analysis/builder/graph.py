@@ -1,8 +1,24 @@
-"""Facts -> one typed, weighted networkx MultiDiGraph (the contract with the proposal side).
+"""Facts -> one typed, weighted networkx MultiDiGraph: the contract with the proposal side.
 
-Nodes: ``module:<dotted>``, ``model:<app_label>.<Model>``, ``endpoint:<pattern>``.
-Edges (the key is the kind): import, defines, relation, read, write, route, signal.
-Graph attributes: ``atomic_blocks`` and ``signals`` (lists of dicts).
+Nodes (ids are strings):
+- ``module:<dotted>``: kind="module", name, path (posix, relative to the root), app (the
+  label of the enclosing Django app or None), lines.
+- ``model:<app_label>.<Model>``: kind="model", label, module (None for a model outside
+  the tree, such as auth.User), abstract, proxy, external.
+- ``endpoint:<pattern>``: kind="endpoint", pattern (proxy template, ``{pk}``,
+  ``{id:int}``...), methods (sorted), view (dotted; ``ViewSet.action`` for @action), name.
+
+Edges carry kind (also the MultiDiGraph key), weight (WEIGHTS) and sites
+(``path:line`` or ``path:line:function``):
+- module -> module "import" (conditional, function_level: true when every site is);
+- module -> model "defines"; module -> model "read" / "write";
+- model -> model "relation" (field, relation in fk/o2o/m2m/inherits/proxy, and fields:
+  every {field, relation} between the pair);
+- endpoint -> module "route" (the module holding the view);
+- module -> module "signal" (receiver -> sender's or signal's module; signal, sender).
+
+Graph attributes: ``atomic_blocks`` [{module, function, site, models}] and ``signals``
+[{signal, sender, receiver, site}].
 """
 
 from __future__ import annotations
@@ -13,7 +29,7 @@ from typing import Any
 import networkx as nx
 
 from analysis.builder.endpoints import WRITE_ACTIONS, endpoints, inherited_actions
-from analysis.builder.symbols import Model, Symbols
+from analysis.builder.symbols import Symbols
 from analysis.facts import ClassFact, FunctionFact, ModuleFacts, Ref
 
 WEIGHTS = {
@@ -156,7 +172,7 @@ class GraphBuilder:
         found: list[tuple[str, str, int]] = []
         for use in function.uses:
             label = (
-                self.related(use.target)
+                self.symbols.related(use.target)
                 if use.target.kind == "related"
                 else (self.symbols.label_of(use.target, self._context(facts, function)))
             )
@@ -168,30 +184,6 @@ class GraphBuilder:
         """The model whose method this is (for "self" and same-app label strings)."""
         owner = f"{facts.module}.{function.name.split('.')[0]}"
         return self.symbols.model_of_class.get(owner)
-
-    def related(self, ref: Ref) -> str | None:
-        """``order.lines`` -> the model behind the related manager or relation field."""
-        owner = self.symbols.label_of(Ref("class", ref.target))
-        if owner is None:
-            return None
-        return self._accessors().get((owner, ref.attr))
-
-    def _accessors(self) -> dict[tuple[str, str], str]:
-        cached: dict[tuple[str, str], str] | None = getattr(self, "_accessor_cache", None)
-        if cached is not None:
-            return cached
-        table: dict[tuple[str, str], str] = {}
-        for label, model in self.symbols.models.items():
-            for field in self.symbols.fields(model):
-                target = self.symbols.label_of(field.to, label)
-                if not target:
-                    continue
-                table[(label, field.name)] = target  # forward: line.order
-                reverse = field.related_name or _default_accessor(model, field.relation)
-                if reverse and "+" not in reverse:
-                    table.setdefault((target, reverse), label)  # reverse: order.lines
-        self._accessor_cache = table
-        return table
 
     def _endpoints(self) -> None:
         for endpoint in endpoints(self.symbols):
@@ -286,8 +278,3 @@ class GraphBuilder:
             if owner == module:
                 queue.extend(self.symbols.resolve(c.callee) for c in function.calls)
         return labels
-
-
-def _default_accessor(model: Model, relation: str) -> str:
-    name = model.label.rsplit(".", 1)[-1].lower()
-    return name if relation == "o2o" else f"{name}_set"

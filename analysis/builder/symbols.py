@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cached_property
 
 from analysis.collect.scope import LABEL_PREFIX, STAR_PREFIX, USER_MODEL
 from analysis.facts import ClassFact, Field, FunctionFact, ModuleFacts, Ref
@@ -223,6 +224,26 @@ class Symbols:
             return not model.abstract()
         return label in CONCRETE_EXTERNAL
 
+    def related(self, ref: Ref) -> str | None:
+        """``order.lines`` -> the model behind the related manager or relation field."""
+        owner = self.label_of(Ref("class", ref.target))
+        return self.accessors.get((owner, ref.attr)) if owner else None
+
+    @cached_property
+    def accessors(self) -> dict[tuple[str, str], str]:
+        """(model, attribute) -> related model, for forward fields and reverse managers."""
+        table: dict[tuple[str, str], str] = {}
+        for label, model in self.models.items():
+            for field in self.fields(model):
+                target = self.label_of(field.to, label)
+                if not target:
+                    continue
+                table[(label, field.name)] = target  # forward: line.order
+                reverse = field.related_name or _default_accessor(label, field.relation)
+                if "+" not in reverse:
+                    table.setdefault((target, reverse), label)  # reverse: order.lines
+        return table
+
     def ancestors(self, name: str) -> list[ClassFact]:
         """The project's classes a class derives from, nearest first (itself included)."""
         seen: list[ClassFact] = []
@@ -263,3 +284,9 @@ def _external_model(name: str) -> bool:
     if parts[-1] in EXTERNAL_MODELS and "auth" in parts:
         return True
     return "models" in parts[:-1] and parts[-1].endswith("Model")
+
+
+def _default_accessor(label: str, relation: str) -> str:
+    """Django's reverse accessor: ``orderline_set``, or ``profile`` for a one-to-one."""
+    name = label.rsplit(".", 1)[-1].lower()
+    return name if relation == "o2o" else f"{name}_set"
