@@ -11,7 +11,7 @@ from strangler_proxy.routing import InvalidFlag, Mode, Route, RouteTable
 
 
 class StoreError(RuntimeError):
-    """The store could not be read or written (locked too long, disk, corrupt file...)."""
+    """The store could not be read or written (locked too long, disk, lost connection...)."""
 
 
 class UnknownRoute(InvalidFlag):
