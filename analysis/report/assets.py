@@ -31,7 +31,7 @@ h3 { font-size: 15px; margin: 14px 0 6px; }
 .edge { fill: none; opacity: .75; }
 table { border-collapse: collapse; width: 100%; font-size: 13px; }
 th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #e5e8ec;
-  vertical-align: top; }
+  vertical-align: top; overflow-wrap: anywhere; }
 th { background: #f0f2f5; }
 code { font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;

@@ -14,7 +14,7 @@ from typing import Any
 
 from analysis.report.assets import CSS, JS
 from analysis.report.document import Document
-from analysis.report.layout import force_layout
+from analysis.report.layout import force_layout, separate
 from analysis.report.markdown import METRIC_HELP
 
 PALETTE = [
@@ -50,8 +50,16 @@ def render_svg(doc: Document) -> str:
     colour = colours(doc)
     services = {s["name"]: s for s in doc["services"]}
     weights = {(e["source"], e["target"]): float(e["weight"]) for e in doc["service_edges"]}
-    pos = force_layout(list(services), weights, width=WIDTH, height=HEIGHT)
-    radius = {name: 18 + 6 * math.sqrt(len(s["modules"])) for name, s in services.items()}
+    biggest = max((len(s["modules"]) for s in services.values()), default=1) or 1
+    radius = {
+        name: 14 + 34 * math.sqrt(len(s["modules"]) / biggest) for name, s in services.items()
+    }
+    pos = separate(
+        force_layout(list(services), weights, width=WIDTH, height=HEIGHT),
+        radius,
+        width=WIDTH,
+        height=HEIGHT,
+    )
     strongest = max(weights.values(), default=1.0)
     parts = [
         f'<svg id="graph" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH:g} {HEIGHT:g}" '

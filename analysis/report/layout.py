@@ -33,11 +33,10 @@ def force_layout(
         for i, name in enumerate(names)
     }
     strongest = max(edges.values(), default=1.0) or 1.0
-    springs = [
-        (a, b, 0.5 + w / strongest)
-        for (a, b), w in sorted(edges.items())
-        if a != b and a in pos and b in pos
-    ]
+    pairs = [(a, b, w) for (a, b), w in sorted(edges.items()) if a != b and a in pos and b in pos]
+    # dense graphs would collapse into a ball: weaken every spring by the mean degree
+    damping = 1.0 + 2.0 * len(pairs) / n
+    springs = [(a, b, (0.5 + w / strongest) / damping * 2) for a, b, w in pairs]
     k = math.sqrt(4.0 / n)  # ideal distance in a [-1, 1]^2 box
     temperature = 0.2
     for _ in range(iterations):
@@ -68,7 +67,22 @@ def force_layout(
             pos[name][0] += dx / length * step
             pos[name][1] += dy / length * step
         temperature = max(temperature * 0.985, 0.002)
-    return _fit(pos, width, height, margin)
+    return _fit(_pull_in_outliers(pos), width, height, margin)
+
+
+def _pull_in_outliers(pos: dict[str, list[float]]) -> dict[str, list[float]]:
+    """A loosely attached service would push the rest into a corner: bring far nodes closer
+    (distances beyond twice the median shrink to their cube root), keeping their direction."""
+    cx = sum(p[0] for p in pos.values()) / len(pos)
+    cy = sum(p[1] for p in pos.values()) / len(pos)
+    dists = sorted(math.hypot(p[0] - cx, p[1] - cy) for p in pos.values())
+    limit = 2 * dists[len(dists) // 2] or 1.0
+    out = {}
+    for name, (x, y) in pos.items():
+        d = math.hypot(x - cx, y - cy)
+        scale = 1.0 if d <= limit else limit * (d / limit) ** (1 / 3) / d
+        out[name] = [cx + (x - cx) * scale, cy + (y - cy) * scale]
+    return out
 
 
 def _fit(
@@ -88,3 +102,41 @@ def _fit(
         )
         for name, p in pos.items()
     }
+
+
+def separate(
+    pos: Mapping[str, tuple[float, float]],
+    radius: Mapping[str, float],
+    *,
+    width: float,
+    height: float,
+    gap: float = 24.0,
+    rounds: int = 200,
+) -> dict[str, tuple[float, float]]:
+    """Push overlapping circles apart (keeping them on the canvas), deterministically."""
+    names = sorted(pos)
+    at = {n: [pos[n][0], pos[n][1]] for n in names}
+    for _ in range(rounds):
+        moved = False
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                dx, dy = at[b][0] - at[a][0], at[b][1] - at[a][1]
+                dist = math.hypot(dx, dy)
+                need = radius[a] + radius[b] + gap
+                if dist >= need:
+                    continue
+                if dist < 1e-6:  # the same spot: split along a fixed direction
+                    dx, dy, dist = 1.0, 0.0, 1.0
+                push = (need - dist) / 2
+                at[a][0] -= dx / dist * push
+                at[a][1] -= dy / dist * push
+                at[b][0] += dx / dist * push
+                at[b][1] += dy / dist * push
+                moved = True
+        for n in names:
+            r = radius[n] + 4
+            at[n][0] = min(max(at[n][0], r), width - r)
+            at[n][1] = min(max(at[n][1], r), height - r - 18)  # room for the label
+        if not moved:
+            break
+    return {n: (round(at[n][0], 1), round(at[n][1], 1)) for n in names}

@@ -25,3 +25,16 @@ def test_every_node_is_inside_the_canvas_and_apart_from_the_others() -> None:
 
 def test_one_node_sits_in_the_middle() -> None:
     assert force_layout(["only"], {}, width=1000, height=700) == {"only": (500.0, 350.0)}
+
+
+def test_overlapping_circles_are_pushed_apart_and_stay_on_the_canvas() -> None:
+    from analysis.report.layout import separate
+
+    pos = {"big": (500.0, 350.0), "small": (510.0, 350.0), "same": (500.0, 350.0)}
+    radius = {"big": 48.0, "small": 14.0, "same": 20.0}
+
+    out = separate(pos, radius, width=1000, height=700, gap=24)
+
+    for a, b in itertools.combinations(out, 2):
+        assert math.dist(out[a], out[b]) >= radius[a] + radius[b] + 24 - 0.5
+    assert all(0 < x < 1000 and 0 < y < 700 for x, y in out.values())
