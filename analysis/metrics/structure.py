@@ -1,14 +1,18 @@
 """Structural quality of a partition of modules, as in the Mono2Micro evaluation (Kalia et al.).
 
 Mono2Micro counts runtime calls between classes; statically, we count dependencies between
-modules: an import, a signal receiver on its sender, and a read or write of a model (a
-dependency on the model's defining module). Each typed edge counts once.
+modules (the formulas follow the authors' published evaluation code,
+kaliaanup/Mono2Micro-FSE-2021 on GitHub): an import, a signal receiver on its sender, and a
+read or write of a model (a dependency on the model's defining module). Each typed edge
+counts as one use.
 
-- ICP, inter-partition call percentage: dependencies crossing partitions / all (lower is better).
+- ICP, inter-partition call percentage: dependencies crossing partitions / all, each weighing
+  1 + ln(uses) (lower is better).
 - SM, structural modularity: mean cohesion mu_i / N_i^2 minus mean coupling
-  sigma_ij / (2 N_i N_j) over partition pairs (higher is better).
-- IFN, interface number: mean count per partition of modules used from other partitions
-  (lower is better).
+  sigma_ij / (2 N_i N_j) over partition pairs, mu and sigma counting linked module pairs
+  (higher is better).
+- IFN, interface number: mean count per partition of modules used from other partitions, the
+  paper's definition (its evaluation code counts linked cross-partition pairs) (lower is better).
 - NED, non-extreme distribution: 1 - share of modules in partitions of 5 to 20 modules
   (lower is better).
 - modularity: Newman's weighted modularity of the undirected dependency graph (higher is better).
@@ -16,6 +20,7 @@ dependency on the model's defining module). Each typed edge counts once.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from itertools import combinations
@@ -57,29 +62,48 @@ def _edges(deps: nx.DiGraph, partition: Mapping[str, str]) -> list[tuple[str, st
     ]
 
 
+def _pairs(deps: nx.DiGraph, partition: Mapping[str, str]) -> dict[frozenset[str], float]:
+    """Unordered module pairs linked in either direction -> total weight of their edges."""
+    pairs: dict[frozenset[str], float] = defaultdict(float)
+    for u, v, w in _edges(deps, partition):
+        if u != v:
+            pairs[frozenset((u, v))] += w
+    return pairs
+
+
 def icp(deps: nx.DiGraph, partition: Mapping[str, str]) -> float:
-    rows = _edges(deps, partition)
-    total = sum(w for _u, _v, w in rows)
-    crossing = sum(w for u, v, w in rows if partition[u] != partition[v])
+    """Each dependency weighs 1 + ln(uses), as call volumes do in Mono2Micro's evaluation."""
+    total = crossing = 0.0
+    for u, v, w in _edges(deps, partition):
+        if u == v:
+            continue
+        weight = 1 + math.log(w)
+        total += weight
+        if partition[u] != partition[v]:
+            crossing += weight
     return crossing / total if total else 0.0
 
 
 def structural_modularity(deps: nx.DiGraph, partition: Mapping[str, str]) -> float:
+    """Mean cohesion mu_i / N_i^2 minus mean coupling sigma_ij / (2 N_i N_j), where mu and
+    sigma count linked module pairs (either direction), over the K(K-1)/2 partition pairs
+    with both orders summed, as in Mono2Micro's evaluation code."""
     sizes = Counter(partition.values())
     inside: Counter[str] = Counter()
     between: Counter[tuple[str, str]] = Counter()
-    for u, v, _w in _edges(deps, partition):
-        pu, pv = partition[u], partition[v]
-        if pu == pv:
-            inside[pu] += 1
+    for pair in _pairs(deps, partition):
+        a, b = sorted(pair)
+        pa, pb = partition[a], partition[b]
+        if pa == pb:
+            inside[pa] += 1
         else:
-            between[(min(pu, pv), max(pu, pv))] += 1
+            between[(min(pa, pb), max(pa, pb))] += 1
     k = len(sizes)
     cohesion = sum(inside[p] / sizes[p] ** 2 for p in sizes) / k
     if k < 2:
         return cohesion
     coupling = sum(
-        between[(a, b)] / (2 * sizes[a] * sizes[b]) for a, b in combinations(sorted(sizes), 2)
+        2 * between[(a, b)] / (2 * sizes[a] * sizes[b]) for a, b in combinations(sorted(sizes), 2)
     )
     return cohesion - coupling / (k * (k - 1) / 2)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import networkx as nx
 import pytest
 
@@ -34,8 +36,18 @@ def test_icp_is_the_share_of_dependencies_crossing_partitions() -> None:
 
 
 def test_structural_modularity_is_cohesion_minus_coupling() -> None:
-    # cohesion: A 2/2^2, B 1/2^2 -> mean 0.375; coupling A-B: 1/(2*2*2) over one pair
-    assert structural_modularity(DEPS, TWO_PAIRS) == pytest.approx(0.375 - 0.125)
+    # linked pairs: {a1,a2} in A, {b1,b2} in B -> cohesion (1/2^2 + 1/2^2) / 2 = 0.25
+    inside_only = deps_of(("a1", "a2"), ("a2", "a1"), ("b1", "b2"))
+    assert structural_modularity(inside_only, TWO_PAIRS) == pytest.approx(0.25)
+    # one linked pair across: coupling 2 orders x 1 / (2 * 2 * 2) over one partition pair
+    assert structural_modularity(DEPS, TWO_PAIRS) == pytest.approx(0.25 - 0.25)
+
+
+def test_icp_weighs_a_dependency_by_one_plus_the_log_of_its_uses() -> None:
+    heavy = deps_of(("a1", "a2"), ("a1", "b1"))
+    heavy["a1"]["a2"]["weight"] = math.e**2  # 1 + ln(e^2) = 3 inside, 1 across
+
+    assert icp(heavy, TWO_PAIRS) == pytest.approx(1 / 4)
 
 
 def test_interface_number_counts_modules_used_from_other_partitions() -> None:
