@@ -49,6 +49,15 @@ def collect_module(
     tree = parse(source, path)
     if isinstance(tree, BrokenFile):
         return tree
+    try:
+        return _collect(tree, source, module, path, is_package)
+    except Exception as error:  # a collector bug on odd code must not stop the analysis
+        return BrokenFile(path, f"the analyzer failed on it ({type(error).__name__}: {error})")
+
+
+def _collect(
+    tree: ast.Module, source: bytes, module: str, path: str, is_package: bool
+) -> ModuleFacts:
     imports, aliases = collect_imports(tree, module, is_package)
     statements = module_statements(tree)
     settings: dict[str, str] = {}
