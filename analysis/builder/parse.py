@@ -4,7 +4,6 @@ parallel worker processes (and cached for next time)."""
 from __future__ import annotations
 
 import gc
-import os
 import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -18,7 +17,9 @@ from analysis.collect import collect_module
 from analysis.facts import BrokenFile
 
 Progress = Callable[[str, int, int], None]
-PARALLEL_MIN = 32  # fewer changed files than this are parsed in this process
+# Less source than this to parse (about a tenth of a second) is parsed in this process:
+# starting worker processes would cost more than it saves.
+PARALLEL_MIN_BYTES = 500_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +29,7 @@ class Job:
     module: str
     is_package: bool
     key: str
+    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +63,7 @@ def fingerprint(files: list[SourceFile]) -> list[Job | BrokenFile]:
             found.append(BrokenFile(source.rel, f"cannot read the file: {error.strerror}"))
             continue
         key = cache_key(data, source.module, source.rel, source.is_package)
-        found.append(Job(source.path, source.rel, source.module, source.is_package, key))
+        found.append(Job(source.path, source.rel, source.module, source.is_package, key, len(data)))
     return found
 
 
@@ -92,10 +94,10 @@ def read_all(
 
 
 def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tuple[int, Facts]]:
-    if jobs <= 1 or len(todo) < PARALLEL_MIN:
+    if jobs <= 1 or sum(job.size for _, job in todo) < PARALLEL_MIN_BYTES:
         return [(i, collect_job(job, cache)) for i, job in todo]
     # Biggest files first, dealt round-robin, so the workers finish together.
-    ordered = sorted(todo, key=lambda item: -_size(item[1].path))
+    ordered = sorted(todo, key=lambda item: -item[1].size)
     chunks = [ordered[n :: jobs * 4] for n in range(jobs * 4)]
     out: list[tuple[int, Facts]] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -123,10 +125,3 @@ def _collect(job: Job) -> Facts:
     except OSError as error:
         return BrokenFile(job.rel, f"cannot read the file: {error.strerror}")
     return collect_module(data, job.module, job.rel, job.is_package)
-
-
-def _size(path: Path) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0

@@ -191,7 +191,7 @@ def test_worker_processes_give_the_same_graph(
     shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     serial = build_graph(shop, jobs=1, cache_dir=tmp_path / "serial")
-    monkeypatch.setattr(parse, "PARALLEL_MIN", 1)  # use the pool even for 26 files
+    monkeypatch.setattr(parse, "PARALLEL_MIN_BYTES", 1)  # use the pool even for 26 files
     parallel = build_graph(shop, jobs=2, cache_dir=tmp_path / "parallel")
     assert parallel.stats["parsed"] == 26
     assert sorted(parallel.graph.nodes) == sorted(serial.graph.nodes)
