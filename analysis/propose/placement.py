@@ -15,9 +15,9 @@ In this order of evidence:
    spreading out from the modules already placed. Using the shared library says nothing
    about where a module belongs, so it does not vote. Wiring that nobody imports (a root
    ``urls.py``) and that reaches three or more services with no majority is shared.
-5. Last, a sweep: code imported from three or more Django apps (or services, for importers
-   outside any app) with no majority joins the library (framework code in the project
-   package, for instance).
+5. Last, a sweep over every data-less module, in an app or not: code imported from three or
+   more Django apps (or services, for importers outside any app) with no majority joins the
+   library (framework code in the project package, enums and permissions used everywhere).
 
 Ties go to the module's own Louvain community, then to the first name.
 """
@@ -79,12 +79,15 @@ def place_modules(
         if module not in assigned:  # nothing placed around it
             assigned[module] = community_of.get(module_id(module)) or SHARED
     apps = {m: str(graph.nodes[module_id(m)].get("app") or "") for m in modules(graph)}
+    data_less = [m for m in modules(graph) if m not in by_data]
     for _ in range(SWEEPS):
         # who imports it, by Django app where the importer has one (framework code is
         # imported from every app even when its importers were all placed in one service)
         camp = {m: apps[m] or assigned[m] for m in assigned if assigned[m] != SHARED}
         moved = [
-            m for m in free if assigned[m] != SHARED and _spread(_votes(importers.get(m, {}), camp))
+            m
+            for m in data_less
+            if assigned[m] != SHARED and _spread(_votes(importers.get(m, {}), camp))
         ]
         for module in moved:
             assigned[module] = SHARED
