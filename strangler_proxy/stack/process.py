@@ -46,10 +46,13 @@ class ManagedProcess:
         log_path: Path | None = None,
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
+        more_health_urls: Sequence[str] = (),
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self.health_url = health_url
+        #: Further URLs that must answer 200 too (a second port, such as an admin API).
+        self.more_health_urls = tuple(more_health_urls)
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
         self.log_path = log_path
@@ -86,29 +89,34 @@ class ManagedProcess:
         return self
 
     def wait_healthy(self) -> None:
+        """Wait until every health URL answers 200 (in turn, within one ``start_timeout``)."""
         if self.health_url is None:
             return
         deadline = time.monotonic() + self.start_timeout
-        last_error = "no answer yet"
         with httpx.Client(timeout=2.0, trust_env=False) as client:
-            while time.monotonic() < deadline:
-                if self._proc is not None and self._proc.poll() is not None:
-                    self._closing_log()
-                    raise ProcessFailed(
-                        f"{self.name} exited with code {self._proc.returncode} before it "
-                        f"answered {self.health_url}{self._tail()}"
-                    )
-                try:
-                    response = client.get(self.health_url)
-                    if response.status_code == 200:
-                        return
-                    last_error = f"HTTP {response.status_code}"
-                except httpx.HTTPError as exc:
-                    last_error = f"{type(exc).__name__}: {exc}"
-                time.sleep(0.1)
+            for url in (self.health_url, *self.more_health_urls):
+                self._wait_for(client, url, deadline)
+
+    def _wait_for(self, client: httpx.Client, url: str, deadline: float) -> None:
+        last_error = "no answer yet"
+        while time.monotonic() < deadline:
+            if self._proc is not None and self._proc.poll() is not None:
+                self._closing_log()
+                raise ProcessFailed(
+                    f"{self.name} exited with code {self._proc.returncode} before it "
+                    f"answered {url}{self._tail()}"
+                )
+            try:
+                response = client.get(url)
+                if response.status_code == 200:
+                    return
+                last_error = f"HTTP {response.status_code}"
+            except httpx.HTTPError as exc:
+                last_error = f"{type(exc).__name__}: {exc}"
+            time.sleep(0.1)
         self.stop()
         raise ProcessFailed(
-            f"{self.name} did not answer {self.health_url} within {self.start_timeout:.0f} s "
+            f"{self.name} did not answer {url} within {self.start_timeout:.0f} s "
             f"({last_error}){self._tail()}"
         )
 

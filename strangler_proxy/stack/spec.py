@@ -1,14 +1,18 @@
 """What ``strangler up`` runs, as data (pure): one-shot preparation tasks and long-running services.
 
-The stack is a list: the monolith today; the proxy (127.0.0.1:8080, its admin API on its own
-loopback port) and each extracted service join with one :class:`ServiceSpec` entry each.
+Set-up first (migrate, seed an empty database, analyze the monolith into ``var/report/``,
+import its routes into ``var/flags.sqlite3``, make ``var/admin.token``), then the monolith
+(127.0.0.1:8000) and the proxy in front of it (127.0.0.1:8080, admin API on 127.0.0.1:8081).
+Each extracted service joins ``services`` with one :class:`ServiceSpec` entry.
 
 >>> options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="var")
->>> stack = default_stack(options, python="python", manage_py=Path("/src/shop/manage.py"))
+>>> stack = default_stack(
+...     options, python="python", manage_py=Path("/src/shop/manage.py"), strangler=("strangler",)
+... )
 >>> [task.name for task in stack.prepare], [s.name for s in stack.services]
-(['migrate', 'seed'], ['monolith'])
->>> stack.services[0].url
-'http://127.0.0.1:8000'
+(['migrate', 'seed', 'analyze', 'routes', 'admin-token'], ['monolith', 'proxy'])
+>>> stack.services[1].url, stack.services[1].listeners[0].url
+('http://127.0.0.1:8080', 'http://127.0.0.1:8081')
 """
 
 from __future__ import annotations
@@ -53,6 +57,13 @@ class Task:
     skip_reason: str = ""
     #: Show its output (progress, a summary) on the terminal instead of only in its log.
     echo: bool = False
+    #: A failure is reported and the stack goes on without it (the analysis report).
+    optional: bool = False
+    #: Run ``fallback_argv`` instead when the task named ``fallback_after`` failed.
+    fallback_after: str | None = None
+    fallback_argv: tuple[str, ...] = ()
+    #: What it does, for the progress display.
+    title: str = ""
 
 
 @dataclass(frozen=True)
@@ -65,8 +76,26 @@ class Account:
 
 
 @dataclass(frozen=True)
+class Listener:
+    """A further port a service serves (the proxy's admin API), healthy once ``health_path`` is."""
+
+    name: str
+    port: int
+    health_path: str
+    host: str = LOOPBACK
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def health_url(self) -> str:
+        return self.url + self.health_path
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
-    """A long-running process that is up once ``health_path`` answers 200."""
+    """A long-running process that is up once ``health_path`` (and its listeners') answer 200."""
 
     name: str
     argv: tuple[str, ...]
@@ -77,6 +106,7 @@ class ServiceSpec:
     start_timeout: float = 60.0
     notes: tuple[str, ...] = ()
     accounts: tuple[Account, ...] = ()
+    listeners: tuple[Listener, ...] = ()
 
     @property
     def url(self) -> str:
@@ -85,6 +115,11 @@ class ServiceSpec:
     @property
     def health_url(self) -> str:
         return self.url + self.health_path
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        """Every (host, port) it binds: checked free before it starts."""
+        return ((self.host, self.port), *((x.host, x.port) for x in self.listeners))
 
 
 @dataclass(frozen=True)
@@ -103,6 +138,9 @@ class StackSpec:
     def run_dir(self) -> Path:
         return self.var_dir / "run"
 
+    def service(self, name: str) -> ServiceSpec | None:
+        return next((s for s in self.services if s.name == name), None)
+
 
 _SIZE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
@@ -112,13 +150,31 @@ class StackOptions:
     monolith_port: int = 8000
     seed_size: str = "default"
     var_dir: Path = field(default_factory=lambda: Path("var"))
+    proxy_port: int = 8080
+    admin_port: int = 8081
 
     @classmethod
-    def parse(cls, *, monolith_port: int, seed_size: str, var_dir: str | Path) -> StackOptions:
-        if not 1 <= monolith_port <= 65535:
-            raise StackSpecError(
-                "--monolith-port", f"must be a TCP port 1-65535, got {monolith_port}"
-            )
+    def parse(
+        cls,
+        *,
+        monolith_port: int,
+        seed_size: str,
+        var_dir: str | Path,
+        proxy_port: int = 8080,
+        admin_port: int = 8081,
+    ) -> StackOptions:
+        ports = {
+            "--monolith-port": monolith_port,
+            "--proxy-port": proxy_port,
+            "--admin-port": admin_port,
+        }
+        seen: dict[int, str] = {}
+        for option, port in ports.items():
+            if not 1 <= port <= 65535:
+                raise StackSpecError(option, f"must be a TCP port 1-65535, got {port}")
+            if port in seen:
+                raise StackSpecError(option, f"port {port} is taken by {seen[port]} already")
+            seen[port] = option
         if not _SIZE.match(seed_size):
             raise StackSpecError(
                 "--seed-size", f"expected a size name such as tiny or default, got {seed_size!r}"
@@ -126,20 +182,75 @@ class StackOptions:
         path = Path(var_dir)
         if path.exists() and not path.is_dir():
             raise StackSpecError("--var-dir", f"{path} exists and is not a directory")
-        return cls(monolith_port=monolith_port, seed_size=seed_size, var_dir=path.resolve())
+        return cls(
+            monolith_port=monolith_port,
+            seed_size=seed_size,
+            var_dir=path.resolve(),
+            proxy_port=proxy_port,
+            admin_port=admin_port,
+        )
+
+    @property
+    def report_dir(self) -> Path:
+        return self.var_dir / "report"
+
+    @property
+    def report_json(self) -> Path:
+        return self.report_dir / "report.json"
+
+    @property
+    def store_url(self) -> str:
+        """The flag store (routes, service registry) as ``strangler`` commands take it."""
+        return f"sqlite:///{self.var_dir / 'flags.sqlite3'}"
+
+    @property
+    def token_file(self) -> Path:
+        return self.var_dir / "admin.token"
 
 
 def monolith_tasks(options: StackOptions, *, python: str, manage_py: Path) -> tuple[Task, ...]:
     """Migrate always (a new version may bring migrations); seed only an empty database."""
     manage = (python, str(manage_py))
     return (
-        Task("migrate", (*manage, "migrate", "--noinput")),
+        Task("migrate", (*manage, "migrate", "--noinput"), title="migrate the database"),
         Task(
             "seed",
             (*manage, "seed_shop", "--size", options.seed_size),
             skip_probe=(*manage, "shell", "-v", "0", "-c", _HAS_USERS),
             skip_reason="the database has data already",
             echo=True,
+            title=f"seed the database ({options.seed_size})",
+        ),
+    )
+
+
+def analysis_tasks(
+    options: StackOptions, *, python: str, manage_py: Path, strangler: tuple[str, ...]
+) -> tuple[Task, ...]:
+    """The report, the route table imported from it (flags kept), and the admin token.
+
+    The analysis is optional: when it fails the routes come from the source instead.
+    """
+    source = str(manage_py.parent)
+    store = ("--store", options.store_url)
+    return (
+        Task(
+            "analyze",
+            (*strangler, "analyze", source, "--out", str(options.report_dir)),
+            optional=True,
+            title="analyze the monolith statically",
+        ),
+        Task(
+            "routes",
+            (*strangler, "routes", "import", "--from", str(options.report_json), *store),
+            fallback_after="analyze",
+            fallback_argv=(*strangler, "routes", "import", "--source", source, *store),
+            title="import the route table",
+        ),
+        Task(
+            "admin-token",
+            (python, "-m", "strangler_proxy.stack.token", str(options.token_file)),
+            title="admin API token",
         ),
     )
 
@@ -165,14 +276,48 @@ def monolith_service(options: StackOptions, *, python: str) -> ServiceSpec:
     )
 
 
-def default_stack(options: StackOptions, *, python: str, manage_py: Path) -> StackSpec:
-    """Everything ``strangler up`` runs. The proxy and extracted services join ``services``."""
+def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> ServiceSpec:
+    """``strangler proxy run`` in front of the monolith, its admin API on its own port.
+
+    Its health URL goes through it to the monolith's ``/health/`` (unmatched: the monolith).
+    """
+    return ServiceSpec(
+        name="proxy",
+        argv=(
+            *(*strangler, "proxy", "run"),
+            *("--listen", f"{LOOPBACK}:{options.proxy_port}"),
+            *("--monolith", f"http://{LOOPBACK}:{options.monolith_port}"),
+            *("--store", options.store_url, "--workers", "1"),
+            *("--admin-listen", f"{LOOPBACK}:{options.admin_port}"),
+            *("--admin-token-file", str(options.token_file)),
+            *("--graceful-seconds", "5"),
+        ),
+        port=options.proxy_port,
+        log_name="proxy.log",
+        notes=("the public entry: routes each endpoint by its flag (uvicorn, 1 worker)",),
+        listeners=(Listener("admin API", options.admin_port, "/health"),),
+    )
+
+
+def default_stack(
+    options: StackOptions, *, python: str, manage_py: Path, strangler: tuple[str, ...]
+) -> StackSpec:
+    """Everything ``strangler up`` runs; ``strangler`` is how to call the CLI itself.
+
+    Extracted services join ``services`` (before the proxy, which routes to them).
+    """
     return StackSpec(
         var_dir=options.var_dir,
         cwd=manage_py.parent.parent,
         env=MappingProxyType(
             {"STRANGLER_VAR_DIR": str(options.var_dir), "DJANGO_SETTINGS_MODULE": MONOLITH_SETTINGS}
         ),
-        prepare=monolith_tasks(options, python=python, manage_py=manage_py),
-        services=(monolith_service(options, python=python),),
+        prepare=(
+            *monolith_tasks(options, python=python, manage_py=manage_py),
+            *analysis_tasks(options, python=python, manage_py=manage_py, strangler=strangler),
+        ),
+        services=(
+            monolith_service(options, python=python),
+            proxy_service(options, strangler=strangler),
+        ),
     )

@@ -1,8 +1,9 @@
 """Runs a :class:`~strangler_proxy.stack.spec.StackSpec`: prepare, start, watch, stop.
 
 Tasks run in order (their output goes to ``var/logs/prepare-<task>.log``, or to the terminal
-for tasks that ``echo``); services start in order, each waited for until its health URL
-answers; then the supervisor watches them.
+for tasks that ``echo``); a failing task stops everything unless it is ``optional`` (then
+it is reported, and a later task may run its ``fallback_argv`` instead). Services start in
+order, each waited for until its health URLs answer; then the supervisor watches them.
 Ctrl-C or SIGTERM stops every service (last started first) and :meth:`Supervisor.run`
 returns 0; if a service dies on its own, it names it, stops the rest and returns 1.
 """
@@ -14,6 +15,7 @@ import signal
 import socket
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass
@@ -81,12 +83,17 @@ class Supervisor:
         self.busy = busy
         self.poll_interval = poll_interval
         self.started: list[tuple[ServiceSpec, ManagedProcess]] = []
+        #: Task name -> ``done``, ``skipped``, ``fallback`` (ran its fallback) or ``failed``.
+        self.outcomes: dict[str, str] = {}
         self._stop = threading.Event()
+        self._step = 0
 
     def run(self, on_ready: Callable[[list[Running]], None] | None = None) -> int:
         """Bring the stack up, call ``on_ready``, then wait for a signal (0) or a death (1)."""
         with self._signals():
             try:
+                self._make_dirs()
+                self._check_ports()
                 self._prepare()
                 self._start()
                 if on_ready is not None:
@@ -107,31 +114,54 @@ class Supervisor:
 
     # --- steps ---------------------------------------------------------------------------
 
-    def _prepare(self) -> None:
+    def _make_dirs(self) -> None:
         for folder in (self.stack.log_dir, self.stack.run_dir):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StackFailed(f"cannot create {folder} (--var-dir): {exc}") from exc
+
+    def _prepare(self) -> None:
         env = {**os.environ, **self.stack.env}
         for task in self.stack.prepare:
-            if task.skip_probe is not None and self._probe_says_skip(task, env):
+            self.outcomes[task.name] = self._prepare_one(task, env)
+
+    def _prepare_one(self, task: Task, env: dict[str, str]) -> str:
+        """Run one task; its outcome: ``done``, ``skipped``, ``fallback`` or ``failed``."""
+        step = self._next_step(task.title or task.name)
+        if task.skip_probe is not None:
+            with self.busy(f"{step}: checking ..."):
+                skip = self._probe_says_skip(task, env)
+            if skip:
                 self.say(f"{task.name}: skipped, {task.skip_reason}")
-                continue
-            if task.echo:
-                self.say(f"{task.name}: running")
-                code = self._run(task.argv, env, None)
-                log_note = ""
-            else:
-                log_path = self.stack.log_dir / f"prepare-{task.name}.log"
-                self.say(f"{task.name}: running (output in {log_path})")
-                with self.busy(f"{task.name} ..."):
-                    code = self._run(task.argv, env, log_path)
-                log_note = _tail(log_path)
-            if code != 0:
-                raise StackFailed(
-                    f"{task.name} failed with exit code {code}: {' '.join(task.argv)}" + log_note
-                )
+                return "skipped"
+        argv, outcome = task.argv, "done"
+        if task.fallback_after and self.outcomes.get(task.fallback_after) == "failed":
+            argv, outcome = task.fallback_argv, "fallback"
+            self.say(f"{task.name}: {task.fallback_after} failed, so: {' '.join(argv)}")
+        started = time.monotonic()
+        if task.echo:
+            self.say(f"{task.name}: running")
+            code = self._run(argv, env, None)
+            log_note = ""
+        else:
+            log_path = self.stack.log_dir / f"prepare-{task.name}.log"
+            with self.busy(f"{step} ..."):
+                code = self._run(argv, env, log_path)
+            log_note = _tail(log_path)
+        took = time.monotonic() - started
+        if code == 0:
+            self.say(f"{task.name}: done in {took:.1f} s")
+            return outcome
+        failure = f"{task.name} failed with exit code {code}: {' '.join(argv)}" + log_note
+        if not task.optional:
+            raise StackFailed(failure)
+        self.say(f"{failure}\n{task.name}: the stack goes on without it")
+        return "failed"
+
+    def _next_step(self, title: str) -> str:
+        self._step += 1
+        return f"[{self._step}/{len(self.stack.prepare) + len(self.stack.services)}] {title}"
 
     def _probe_says_skip(self, task: Task, env: dict[str, str]) -> bool:
         assert task.skip_probe is not None
@@ -154,31 +184,40 @@ class Supervisor:
                 argv, env=env, cwd=self.stack.cwd, stdout=log, stderr=subprocess.STDOUT, check=False
             ).returncode
 
-    def _start(self) -> None:
+    def _check_ports(self) -> None:
+        """Before anything runs: a taken port is found in a second, not after the set-up."""
         for spec in self.stack.services:
-            if not _port_is_free(spec.host, spec.port):
+            taken = [f"{h}:{p}" for h, p in spec.addresses if not _port_is_free(h, p)]
+            if taken:
                 raise StackFailed(
-                    f"{spec.name} cannot start: {spec.host}:{spec.port} is already in use "
+                    f"{spec.name} cannot start: {', '.join(taken)} is already in use "
                     "(another `strangler up`? pick another port)"
                 )
-            self.say(f"{spec.name}: starting on {spec.url}")
+
+    def _start(self) -> None:
+        for spec in self.stack.services:
+            step = self._next_step(f"start the {spec.name}")
             proc = ManagedProcess(
                 spec.name,
                 spec.argv,
                 health_url=spec.health_url,
+                more_health_urls=[listener.health_url for listener in spec.listeners],
                 env=dict(self.stack.env),
                 cwd=self.stack.cwd,
                 log_path=self.stack.log_dir / spec.log_name,
                 start_timeout=spec.start_timeout,
             )
             self.started.append((spec, proc))
+            started = time.monotonic()
             try:
-                with self.busy(f"waiting for {spec.health_url} ..."):
+                with self.busy(f"{step} on {spec.url}, waiting for {spec.health_url} ..."):
                     proc.start()
             except ProcessFailed as exc:
                 raise StackFailed(str(exc)) from exc
             except OSError as exc:
                 raise StackFailed(f"{spec.name} could not start: {exc}") from exc
+            urls = ", ".join([spec.url, *(f"{x.name} {x.url}" for x in spec.listeners)])
+            self.say(f"{spec.name}: up on {urls} in {time.monotonic() - started:.1f} s")
 
     def _watch(self) -> int:
         while not self._stop.wait(self.poll_interval):

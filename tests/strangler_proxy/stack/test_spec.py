@@ -14,19 +14,57 @@ from strangler_proxy.stack.spec import (
 )
 
 MANAGE = Path("/src/legacy_monolith/manage.py")
+CLI = ("/venv/bin/strangler",)
+
+
+def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    options = StackOptions.parse(
+        monolith_port=8123, seed_size="tiny", var_dir=var, proxy_port=8124, admin_port=8125
+    )
+    stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE, strangler=CLI)
+
+    tasks = {task.name: task for task in stack.prepare}
+    assert list(tasks) == ["migrate", "seed", "analyze", "routes", "admin-token"]
+    analyze, routes, token = tasks["analyze"], tasks["routes"], tasks["admin-token"]
+    assert analyze.argv == (*CLI, "analyze", "/src/legacy_monolith", "--out", f"{var}/report")
+    assert analyze.optional, "no report is no reason to stop the stack"
+    store = ("--store", f"sqlite:///{var}/flags.sqlite3")
+    assert routes.argv == (*CLI, "routes", "import", "--from", f"{var}/report/report.json", *store)
+    assert routes.fallback_after == "analyze" and not routes.optional
+    assert routes.fallback_argv == (
+        *CLI,
+        "routes",
+        "import",
+        "--source",
+        "/src/legacy_monolith",
+        *store,
+    )
+    assert token.argv[-1] == f"{var}/admin.token"
+
+    proxy = stack.service("proxy")
+    assert proxy is not None and stack.services[-1] is proxy, "the proxy starts last"
+    argv = " ".join(proxy.argv)
+    assert argv.startswith("/venv/bin/strangler proxy run --listen 127.0.0.1:8124 ")
+    assert "--monolith http://127.0.0.1:8123" in argv
+    assert f"--store sqlite:///{var}/flags.sqlite3" in argv
+    assert f"--admin-listen 127.0.0.1:8125 --admin-token-file {var}/admin.token" in argv
+    assert proxy.health_url == "http://127.0.0.1:8124/health/"  # through to the monolith
+    assert [x.health_url for x in proxy.listeners] == ["http://127.0.0.1:8125/health"]
+    assert proxy.addresses == (("127.0.0.1", 8124), ("127.0.0.1", 8125))
 
 
 def test_the_default_stack(tmp_path: Path) -> None:
     options = StackOptions.parse(monolith_port=8123, seed_size="tiny", var_dir=tmp_path / "var")
-    stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE)
+    stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE, strangler=CLI)
 
-    migrate, seed = stack.prepare
+    migrate, seed, _, _, _ = stack.prepare
     assert migrate.argv == ("/venv/bin/python", str(MANAGE), "migrate", "--noinput")
     assert seed.argv[2:] == ("seed_shop", "--size", "tiny")
     assert seed.skip_probe is not None and seed.skip_probe[2] == "shell"
     assert seed.run_on_probe_exit == EMPTY_DATABASE
 
-    (monolith,) = stack.services
+    monolith, _ = stack.services
     assert monolith.url == "http://127.0.0.1:8123"
     assert monolith.health_url == "http://127.0.0.1:8123/health/"
     argv = " ".join(monolith.argv)
@@ -51,6 +89,9 @@ def test_a_relative_var_dir_is_made_absolute() -> None:
         ({"monolith_port": 0}, "--monolith-port"),
         ({"monolith_port": 70000}, "--monolith-port"),
         ({"seed_size": "Huge Size!"}, "--seed-size"),
+        ({"proxy_port": 65536}, "--proxy-port"),
+        ({"admin_port": 8000}, "--admin-port"),  # the monolith's
+        ({"proxy_port": 8081}, "--admin-port"),  # the admin API's default, named second
     ],
 )
 def test_bad_options_name_themselves(options: dict[str, object], option: str) -> None:

@@ -1,14 +1,21 @@
-"""`strangler up` as users run it: a real process tree, stopped by a real signal."""
+"""`strangler up` as users run it: a real process tree on free ports, stopped by a real signal.
+
+The monolith (gunicorn), the proxy in front of it (`strangler proxy run`, admin API on its
+own port), the report and the imported route table, all in a temporary var dir.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
+import stat
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -17,24 +24,42 @@ import pytest
 from strangler_proxy.stack.process import free_port
 
 STRANGLER = Path(sys.executable).parent / "strangler"
+READY = "strangler traffic --target"  # the last line of the welcome
 
 
-def start_up(var_dir: Path, port: int) -> subprocess.Popen[str]:
+@dataclass(frozen=True)
+class Ports:
+    monolith: int
+    proxy: int
+    admin: int
+
+    @classmethod
+    def free(cls) -> Ports:
+        return cls(free_port(), free_port(), free_port())
+
+    @property
+    def proxy_url(self) -> str:
+        return f"http://127.0.0.1:{self.proxy}"
+
+    @property
+    def admin_url(self) -> str:
+        return f"http://127.0.0.1:{self.admin}"
+
+
+def start_up(var_dir: Path, ports: Ports) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             str(STRANGLER),
             "up",
-            "--monolith-port",
-            str(port),
-            "--seed-size",
-            "tiny",
-            "--var-dir",
-            str(var_dir),
+            *("--monolith-port", str(ports.monolith)),
+            *("--proxy-port", str(ports.proxy)),
+            *("--admin-port", str(ports.admin)),
+            *("--seed-size", "tiny", "--var-dir", str(var_dir)),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        env={**os.environ, "COLUMNS": "200"},
+        env={**os.environ, "COLUMNS": "250"},
     )
 
 
@@ -56,19 +81,49 @@ class Output:
     def text(self) -> str:
         return "".join(self.lines)
 
-    def wait_for(self, marker: str, timeout: float = 120.0) -> None:
+    def wait_for(self, marker: str, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while marker not in self.text:
             assert self.up.poll() is None or self.reader.is_alive(), (
                 f"strangler up exited early:\n{self.text}"
             )
             assert time.monotonic() < deadline, f"no {marker!r} in time:\n{self.text}"
-            time.sleep(0.2)
+            time.sleep(0.1)
 
     def finish(self, timeout: float = 30.0) -> str:
         self.up.wait(timeout)
         self.reader.join(timeout)
         return self.text
+
+
+@dataclass(frozen=True)
+class Stack:
+    up: subprocess.Popen[str]
+    out: Output
+    ports: Ports
+    var_dir: Path
+
+    @property
+    def pids(self) -> dict[str, int]:
+        """Each service's pid, as the welcome table shows it (``proxy ... pid N``)."""
+        found = re.findall(r"│ (\w+) +│.*?\n.*?pid (\d+),", self.out.text)
+        return {name: int(pid) for name, pid in found}
+
+    def token(self) -> str:
+        return (self.var_dir / "admin.token").read_text().strip()
+
+    def strangler(self, *args: str) -> subprocess.CompletedProcess[str]:
+        """A `strangler` command against this stack's admin API and token file."""
+        env = {
+            **os.environ,
+            "STRANGLER_ADMIN_URL": self.ports.admin_url,
+            "STRANGLER_ADMIN_TOKEN_FILE": str(self.var_dir / "admin.token"),
+            "COLUMNS": "250",
+        }
+        env.pop("STRANGLER_ADMIN_TOKEN", None)
+        return subprocess.run(
+            [str(STRANGLER), *args], capture_output=True, text=True, env=env, timeout=30
+        )
 
 
 def group_is_gone(pgid: int) -> bool:
@@ -88,76 +143,188 @@ def wait_gone(pgid: int, timeout: float = 10.0) -> bool:
     return False
 
 
+def served_by(stack: Stack, route: str) -> set[str]:
+    """Who answered ``route`` so far, from the proxy's Prometheus counters."""
+    metrics = httpx.get(
+        f"{stack.ports.admin_url}/metrics",
+        headers={"Authorization": f"Bearer {stack.token()}"},
+        trust_env=False,
+    )
+    assert metrics.status_code == 200, metrics.text
+    pattern = rf'strangler_requests_total\{{route="{re.escape(route)}",served_by="([^"]+)"'
+    return set(re.findall(pattern, metrics.text))
+
+
 @pytest.fixture(scope="module")
 def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One state directory for the module: the first `up` seeds it, the next one finds data."""
+    """One state directory for the module: the first `up` seeds it, the next ones find data."""
     return tmp_path_factory.mktemp("stack")
 
 
-@pytest.fixture
-def up_and_running(var_dir: Path) -> Iterator[tuple[subprocess.Popen[str], Output, int, int]]:
-    """`strangler up` on a free port, its welcome printed: (process, output, port, gunicorn pid)."""
-    port = free_port()
-    up = start_up(var_dir, port)
-    output = Output(up)
+def bring_up(var_dir: Path) -> Stack:
+    ports = Ports.free()
+    up = start_up(var_dir, ports)
+    stack = Stack(up, Output(up), ports, var_dir)
     try:
-        output.wait_for("strangler traffic --target")  # the last line of the welcome
-        assert httpx.get(f"http://127.0.0.1:{port}/health/", trust_env=False).status_code == 200
-        gunicorn = int((var_dir / "run" / "monolith.pid").read_text())
-        yield up, output, port, gunicorn
+        stack.out.wait_for(READY)
+    except BaseException:
+        up.kill()
+        raise
+    return stack
+
+
+@pytest.fixture
+def stack(var_dir: Path) -> Iterator[Stack]:
+    """`strangler up` on free ports, its welcome printed."""
+    running = bring_up(var_dir)
+    try:
+        yield running
     finally:
-        if up.poll() is None:
-            up.kill()
-            up.wait()
+        if running.up.poll() is None:
+            running.up.kill()
+            running.up.wait()
+        for pid in running.pids.values():
+            if not group_is_gone(pid):
+                os.killpg(pid, signal.SIGKILL)
 
 
 @pytest.mark.slow
-def test_sigterm_stops_the_whole_stack_and_exits_zero(
-    up_and_running: tuple[subprocess.Popen[str], Output, int, int], var_dir: Path
-) -> None:
-    up, out, port, gunicorn = up_and_running
-    token = httpx.post(
-        f"http://127.0.0.1:{port}/api/auth/token/",
-        json={"username": "customer0001", "password": "shop-demo-pass"},
+def test_the_proxy_fronts_the_monolith_with_the_route_table_imported(stack: Stack) -> None:
+    products = httpx.get(f"{stack.ports.proxy_url}/api/catalog/products/", trust_env=False)
+    assert products.status_code == 200, products.text
+    assert products.json()["results"], "the seeded products, through the proxy"
+    assert served_by(stack, "product-list") == {"monolith"}
+
+    token = stack.token()
+    assert stat.S_IMODE((stack.var_dir / "admin.token").stat().st_mode) == 0o600
+    routes = httpx.get(
+        f"{stack.ports.admin_url}/routes",
+        headers={"Authorization": f"Bearer {token}"},
         trust_env=False,
     )
-    assert token.status_code == 200, "the seeded demo account signs in"
+    assert routes.status_code == 200, routes.text
+    imported = {r["id"]: r for r in routes.json()["routes"]}
+    assert imported["product-list"]["template"] == "/api/catalog/products/"
+    assert imported["product-list"]["service"] == "catalog", "the report's suggestion"
+    for headers in ({}, {"Authorization": "Bearer not-the-token-at-all"}):
+        refused = httpx.get(f"{stack.ports.admin_url}/routes", headers=headers, trust_env=False)
+        assert refused.status_code == 401
 
-    up.send_signal(signal.SIGTERM)
-    output = out.finish()
+    report = stack.var_dir / "report" / "report.html"
+    assert report.is_file() and (stack.var_dir / "report" / "report.json").is_file()
+    text = stack.out.text
+    assert report.as_uri() in text
+    assert f"STRANGLER_ADMIN_TOKEN_FILE={stack.var_dir / 'admin.token'}" in text
+    assert re.search(rf"Authorization: Token [0-9a-f]{{40}}' {stack.ports.proxy_url}/", text)
+    assert token not in text, "the admin token stays in its file"
 
-    assert up.returncode == 0, output
-    assert wait_gone(gunicorn), "gunicorn's master and workers are gone"
-    assert f"http://127.0.0.1:{port}" in output
-    assert str(var_dir / "logs" / "monolith.log") in output
-    assert "Authorization: Token " in output and "customer0001" in output
+
+@pytest.mark.slow
+def test_routes_flip_over_the_admin_api_while_up_runs(stack: Stack) -> None:
+    refused = stack.strangler("routes", "set", "product-detail", "service", "--reason", "try")
+    assert refused.returncode == 1
+    assert "unknown service 'catalog' (register it first)" in refused.stderr
+
+    monolith = f"http://127.0.0.1:{stack.ports.monolith}"  # stands in for the catalog service
+    registered = stack.strangler("services", "register", "catalog", monolith)
+    assert registered.returncode == 0, registered.stderr
+    flipped = stack.strangler("routes", "set", "product-detail", "service", "--reason", "go")
+    assert flipped.returncode == 0, flipped.stderr
+    assert "product-detail: service -> catalog" in flipped.stdout
+
+    detail = f"{stack.ports.proxy_url}/api/catalog/products/1/"
+    deadline = time.monotonic() + 5
+    while "catalog" not in served_by(stack, "product-detail"):
+        assert time.monotonic() < deadline, "the proxy picks up a flip within a second or so"
+        assert httpx.get(detail, trust_env=False).status_code == 200
+        time.sleep(0.2)
+    listing = stack.strangler("routes", "list")
+    assert listing.returncode == 0, listing.stderr
+    assert re.search(r"product-detail .*service .*catalog", listing.stdout), listing.stdout
+
+
+@pytest.mark.slow
+def test_sigterm_stops_the_whole_stack_and_exits_zero(stack: Stack) -> None:
+    pids = stack.pids
+    assert set(pids) == {"monolith", "proxy"}, stack.out.text
+    gunicorn = int((stack.var_dir / "run" / "monolith.pid").read_text())
+    assert gunicorn == pids["monolith"]
+
+    stack.up.send_signal(signal.SIGTERM)
+    output = stack.out.finish()
+
+    assert stack.up.returncode == 0, output
+    assert all(wait_gone(pid) for pid in pids.values()), "no child left"
+    assert output.index("proxy: stopped") < output.index("monolith: stopped")
+
+
+@pytest.mark.slow
+def test_a_dying_service_is_named_and_the_rest_stopped(stack: Stack) -> None:
+    pids = stack.pids
+    os.killpg(pids["proxy"], signal.SIGKILL)
+    output = stack.out.finish()
+
+    assert stack.up.returncode == 1, output
+    assert "proxy exited on its own (exit code -9); stopping the rest" in output
     assert "monolith: stopped" in output
+    assert wait_gone(pids["monolith"])
+
+
+def stop(stack: Stack) -> str:
+    stack.up.send_signal(signal.SIGINT)
+    output = stack.out.finish()
+    assert stack.up.returncode == 0, output
+    return output
 
 
 @pytest.mark.slow
-def test_a_dying_service_is_named_and_the_rest_stopped(
-    up_and_running: tuple[subprocess.Popen[str], Output, int, int],
-) -> None:
-    up, out, _, gunicorn = up_and_running
-    os.killpg(gunicorn, signal.SIGKILL)  # the monolith crashes, workers and all
-    output = out.finish()
+def test_a_second_up_keeps_data_flags_and_token(var_dir: Path) -> None:
+    first = bring_up(var_dir)
+    try:
+        monolith = f"http://127.0.0.1:{first.ports.monolith}"
+        assert first.strangler("services", "register", "catalog", monolith).returncode == 0
+        canary = ("routes", "set", "category-list", "canary", "--percent", "10")
+        flipped = first.strangler(*canary, "--reason", "kept across runs?")
+        assert flipped.returncode == 0, flipped.stderr
+    finally:
+        stop(first)
+    token = first.token()
 
-    assert up.returncode == 1, output
-    assert "monolith exited on its own (exit code -9); stopping the rest" in output
-    assert wait_gone(gunicorn)
+    second = bring_up(var_dir)
+    try:
+        text = second.out.text
+        assert "seed: skipped, the database has data already" in text
+        assert "migrate: done" in text, "migrations still run: a new version may bring some"
+        assert "routes: done" in text, "the routes are imported again"
+        assert second.token() == token, "the token is kept"
+        route = httpx.get(
+            f"{second.ports.admin_url}/routes/category-list",
+            headers={"Authorization": f"Bearer {token}"},
+            trust_env=False,
+        ).json()
+        assert (route["mode"], route["percent"], route["service"]) == ("canary", 10, "catalog")
+    finally:
+        stop(second)
 
 
 @pytest.mark.slow
-def test_only_an_empty_database_is_seeded(var_dir: Path) -> None:
-    for _ in range(2):  # the first run may seed (if no other test did); the second never does
-        up = start_up(var_dir, free_port())
-        out = Output(up)
-        out.wait_for("strangler traffic --target")
-        up.send_signal(signal.SIGINT)
-        output = out.finish()
-        assert up.returncode == 0, output
-    assert "seed: skipped, the database has data already" in output
-    assert "migrate: running" in output, "migrations still run: a new version may bring some"
+def test_a_failing_analysis_is_reported_and_the_stack_comes_up(tmp_path: Path) -> None:
+    (tmp_path / "report").write_text("a file where the report folder should be")
+    stack = bring_up(tmp_path)
+    try:
+        text = stack.out.text
+        assert "analyze failed with exit code" in text
+        assert "analyze: the stack goes on without it" in text
+        assert "routes: analyze failed, so:" in text and "--source" in text
+        assert "the analysis failed" in text, "the welcome says there is no report"
+        routes = httpx.get(
+            f"{stack.ports.admin_url}/routes",
+            headers={"Authorization": f"Bearer {stack.token()}"},
+            trust_env=False,
+        )
+        assert "product-list" in {r["id"] for r in routes.json()["routes"]}
+    finally:
+        stop(stack)
 
 
 def test_a_busy_port_is_a_clear_error(var_dir: Path) -> None:
@@ -167,10 +334,12 @@ def test_a_busy_port_is_a_clear_error(var_dir: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        up = start_up(var_dir, port)
+        ports = Ports(free_port(), free_port(), port)  # the admin API's port is taken
+        up = start_up(var_dir, ports)
         output, _ = up.communicate(timeout=120)
     assert up.returncode == 1, output
-    assert f"monolith cannot start: 127.0.0.1:{port} is already in use" in output
+    assert f"proxy cannot start: 127.0.0.1:{port} is already in use" in output
+    assert "migrate" not in output, "found before any set-up runs"
     assert "Traceback" not in output
 
 
@@ -193,9 +362,15 @@ def test_a_var_dir_that_cannot_be_created_is_named(tmp_path: Path) -> None:
     assert "(--var-dir)" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_a_bad_option_is_named() -> None:
-    result = subprocess.run(
-        [str(STRANGLER), "up", "--monolith-port", "0"], capture_output=True, text=True
-    )
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["--monolith-port", "0"], "--monolith-port"),
+        (["--proxy-port", "8000"], "--proxy-port"),  # the monolith's port
+        (["--admin-port", "70000"], "--admin-port"),
+    ],
+)
+def test_a_bad_option_is_named(args: list[str], named: str) -> None:
+    result = subprocess.run([str(STRANGLER), "up", *args], capture_output=True, text=True)
     assert result.returncode == 2
-    assert "--monolith-port" in result.stderr
+    assert named in result.stderr
