@@ -158,6 +158,7 @@ def _viewset(
     actions = set(inherited_actions(symbols, viewset))
     attrs = {k: v for cls in reversed(ancestry) for k, v in cls.attrs}
     lookup = attrs.get("lookup_url_kwarg") or attrs.get("lookup_field") or "pk"
+    lookup += _regex_type(attrs.get("lookup_value_regex", ""))  # "[0-9]+" -> {pk:int}
     if basename is None and ancestry and ancestry[0].queryset:
         basename = symbols.resolve(ancestry[0].queryset).rsplit(".", 1)[-1].lower()
     found: list[Endpoint] = []
@@ -175,7 +176,8 @@ def _viewset(
             if action.name in seen:
                 continue
             seen.add(action.name)
-            path = f"{{{lookup}}}/{action.url_path}/" if action.detail else f"{action.url_path}/"
+            url_path = template(action.url_path, regex=True)  # url_path may be a regex
+            path = f"{{{lookup}}}/{url_path}/" if action.detail else f"{url_path}/"
             name = f"{basename}-{action.url_name}" if basename else None
             view = f"{viewset}.{action.name}"
             found.append(Endpoint(_clean(base + path), action.methods, view, name, module, site))

@@ -1,7 +1,11 @@
 """Django URL patterns -> the proxy's template syntax."""
 
+from pathlib import Path
+from textwrap import dedent
+
 import pytest
 
+from analysis import build_graph
 from analysis.builder.endpoints import template
 
 
@@ -41,3 +45,36 @@ def test_path_converters(pattern: str, expected: str) -> None:
 )
 def test_regex_patterns(pattern: str, expected: str) -> None:
     assert template(pattern, regex=True) == expected
+
+
+def test_viewset_lookup_regex_and_regex_action_paths(tmp_path: Path) -> None:
+    root = tmp_path / "site"
+    (root / "api").mkdir(parents=True)
+    (root / "api/__init__.py").write_text("")
+    (root / "api/urls.py").write_text(
+        dedent(
+            """
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+            from rest_framework.routers import SimpleRouter
+
+            class ItemViewSet(viewsets.ReadOnlyModelViewSet):
+                lookup_value_regex = "[0-9]+"
+
+                @action(detail=True, url_path=r"parts/(?P<part>[-\\w]+)")
+                def part(self, request, pk=None, part=None):
+                    pass
+
+            router = SimpleRouter()
+            router.register("items", ItemViewSet, basename="item")
+            urlpatterns = router.urls
+            """
+        )
+    )
+    graph = build_graph(root, cache_dir=tmp_path / "cache").graph
+    patterns = sorted(d["pattern"] for _, d in graph.nodes(data=True) if d["kind"] == "endpoint")
+    assert patterns == [
+        "/items/",
+        "/items/{pk:int}/",
+        "/items/{pk:int}/parts/{part:slug}/",
+    ]
