@@ -17,6 +17,10 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from analysis import build_graph
+from analysis.propose import propose
+from analysis.report import build_report, write_report
+
 DEFAULT_PATH = Path("legacy_monolith")
 TRUTH_FILE = "domain_truth.json"
 
@@ -94,10 +98,6 @@ def make_spec(
 
 def run(spec: AnalyzeSpec, progress: Progress | None = None) -> tuple[dict[str, Any], list[Path]]:
     """Analyze, propose, write the reports; return the document and the files written."""
-    from analysis import build_graph
-    from analysis.propose import propose
-    from analysis.report import build_report, write_report
-
     tasks: dict[str, TaskID] = {}
 
     def step(phase: str, done: int, total: int) -> None:
