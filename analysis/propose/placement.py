@@ -79,21 +79,32 @@ def place_modules(
         if module not in assigned:  # nothing placed around it
             assigned[module] = community_of.get(module_id(module)) or SHARED
     apps = {m: str(graph.nodes[module_id(m)].get("app") or "") for m in modules(graph)}
-    data_less = [m for m in modules(graph) if m not in by_data]
+    _sweep([m for m in modules(graph) if m not in by_data], importers, assigned, apps)
+    return assigned
+
+
+def _sweep(
+    candidates: list[str],
+    importers: Mapping[str, Votes],
+    assigned: dict[str, str],
+    apps: Mapping[str, str],
+) -> None:
+    """Move to the library the candidates imported from three or more camps, no majority.
+
+    A camp is the importer's Django app where it has one (framework code is imported from
+    every app even when its importers were all placed in one service), else its service.
+    """
     for _ in range(SWEEPS):
-        # who imports it, by Django app where the importer has one (framework code is
-        # imported from every app even when its importers were all placed in one service)
-        camp = {m: apps[m] or assigned[m] for m in assigned if assigned[m] != SHARED}
+        camp = {m: apps[m] or s for m, s in assigned.items() if s != SHARED}
         moved = [
             m
-            for m in data_less
+            for m in candidates
             if assigned[m] != SHARED and _spread(_votes(importers.get(m, {}), camp))
         ]
         for module in moved:
             assigned[module] = SHARED
         if not moved:
             break
-    return assigned
 
 
 def app_homes(model_service: Mapping[str, str]) -> dict[str, str]:
