@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
+import shutil
 import tempfile
 from dataclasses import dataclass
 from functools import cache
@@ -33,8 +34,18 @@ def code_version(*folders: str) -> str:
 
 
 def open_cache(base: Path) -> FactCache:
-    """The cache under ``base`` for the current collectors."""
-    return FactCache(base / code_version())
+    """The cache under ``base`` for the current collectors; what older versions of the
+    analyzer left there is removed (it can never be read again)."""
+    current = code_version()
+    if base.is_dir():
+        for old in base.iterdir():
+            if old.is_dir() and old.name != current and _is_version(old.name):
+                shutil.rmtree(old, ignore_errors=True)
+    return FactCache(base / current)
+
+
+def _is_version(name: str) -> bool:
+    return len(name) == 16 and all(c in "0123456789abcdef" for c in name)
 
 
 def cache_key(source: bytes, module: str, path: str, is_package: bool) -> str:

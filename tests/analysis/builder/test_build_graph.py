@@ -219,3 +219,13 @@ def test_tests_can_be_included(shop: Path, tmp_path: Path) -> None:
 def test_not_a_directory_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(NotADirectoryError, match=r"not a directory to analyze: .*missing"):
         build_graph(tmp_path / "missing")
+
+
+def test_entries_of_older_analyzer_versions_are_removed(shop: Path, tmp_path: Path) -> None:
+    stale = tmp_path / "cache" / "0123456789abcdef"
+    (stale / "ab").mkdir(parents=True)
+    (stale / "ab" / "abcd.pickle").write_bytes(b"old")
+    keep = tmp_path / "cache" / "notes"
+    keep.mkdir()
+    build_graph(shop, cache_dir=tmp_path / "cache")
+    assert not stale.exists() and keep.exists()
