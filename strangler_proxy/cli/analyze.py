@@ -228,6 +228,10 @@ def analyze(
         f"{s['services']} services, {s['contested_models']} contested tables, "
         f"{len(doc['smells'])} smells, {s['broken_files']} file(s) skipped."
     )
+    if s["models"] == 0:
+        console.print(
+            f"[yellow]no Django models found under {spec.path}: is it a Django project?[/]"
+        )
     for written in paths:
         console.print(f"wrote {written}")
     console.print(f"open file://{(spec.out / 'report.html').resolve()}")

@@ -175,6 +175,18 @@ def test_a_truth_that_is_not_a_mapping_of_contexts_is_refused(
     assert "the truth names none of the analyzed modules" in " ".join(unrelated.stderr.split())
 
 
+def test_a_tree_without_django_models_still_reports_and_says_so(tmp_path: Path) -> None:
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "__init__.py").write_text("")
+    (tmp_path / "pkg" / "tool.py").write_text("import os\n")
+
+    result = strangler(str(tmp_path), "--out", str(tmp_path / "out"))
+
+    assert result.returncode == 0, result.stderr
+    assert "no Django models found" in result.stdout
+    assert report(tmp_path / "out")["summary"]["services"] == 0
+
+
 def test_a_missing_path_is_named(tmp_path: Path) -> None:
     result = strangler(str(tmp_path / "nowhere"), "--out", str(tmp_path / "o"))
 
