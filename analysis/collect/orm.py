@@ -103,6 +103,8 @@ RETURNS_INSTANCE = frozenset(
         "aupdate_or_create",
     ]
 )
+# self.<these> in a class-based view stand for its model: self.queryset.filter(...)
+VIEW_MODEL_ACCESS = frozenset({"get_queryset", "get_object", "queryset", "model"})
 SHORTCUTS = frozenset({"get_object_or_404", "get_list_or_404", "aget_object_or_404"})
 
 
@@ -232,7 +234,7 @@ class Types:
         if not names:
             return self._shortcut(call)
         is_self = isinstance(root, ast.Name) and root.id == "self"
-        if is_self and self.model and names[0] in ("get_queryset", "get_object"):
+        if is_self and self.model and names[0] in VIEW_MODEL_ACCESS:
             return self.model, _access(names[1:]) or "read"
         if isinstance(root, ast.Name) and root.id in self.instances:
             owner = self.instances[root.id]

@@ -165,10 +165,14 @@ def test_class_based_views_get_object_and_get_queryset() -> None:
 
             def archive(self):
                 self.get_queryset().filter(old=True).update(archived=True)
+
+            def count(self):
+                return self.model.objects.count() + self.queryset.count()
         """
     )
     assert uses(facts, "OrderEdit.post") == {(ORDER, "", "read"), (ORDER, "", "write")}
     assert uses(facts, "OrderEdit.archive") == {(ORDER, "", "write")}
+    assert uses(facts, "OrderEdit.count") == {(ORDER, "", "read")}
 
 
 def test_drf_serializer_methods_and_view_hooks_know_their_model() -> None:
