@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import warnings
 
 from analysis.collect.classes import collect_class
@@ -35,11 +36,20 @@ def parse(source: bytes, path: str) -> ast.Module | BrokenFile:
             return BrokenFile(path, f"cannot decode the file: {message}")
         if "Missing parentheses in call to 'print'" in message or "exec" in message:
             return BrokenFile(path, f"Python 2 syntax at line {error.lineno}: {message}")
-        return BrokenFile(path, f"syntax error at line {error.lineno}: {message}")
+        hint = " (Python 3.12+ syntax? the analyzer parses 3.11)" if _newer(error) else ""
+        return BrokenFile(path, f"syntax error at line {error.lineno}: {message}{hint}")
     except (ValueError, UnicodeDecodeError) as error:  # bad coding cookie, decode errors
         return BrokenFile(path, f"cannot decode the file: {error}")
     except (RecursionError, MemoryError):
         return BrokenFile(path, "too deeply nested for the Python parser")
+
+
+NEWER_SYNTAX = re.compile(r"\b(def|class)\s+\w+\s*\[|^\s*type\s+\w+.*=")
+
+
+def _newer(error: SyntaxError) -> bool:
+    """PEP 695 generics (``def f[T]``, ``type X = ...``) or PEP 701 f-strings."""
+    return bool(NEWER_SYNTAX.search(error.text or "")) or "f-string" in (error.msg or "")
 
 
 def collect_module(

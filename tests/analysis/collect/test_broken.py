@@ -37,3 +37,9 @@ def test_deeply_nested_source() -> None:
 def test_empty_file_is_a_module_with_no_facts() -> None:
     facts = facts_of("")
     assert facts.lines == 0 and not facts.imports and not facts.classes
+
+
+def test_newer_python_syntax_is_named_as_such() -> None:
+    result = broken(b"def first[T](items: list[T]) -> T:\n    return items[0]\n")
+    assert result.reason.startswith("syntax error at line 1")
+    assert "Python 3.12+ syntax" in result.reason
