@@ -45,7 +45,13 @@ class Ownership:
 
     @property
     def writing_services(self) -> tuple[str, ...]:
-        return tuple(sorted({w.service for w in self.writers}))
+        """The services writing the table (the shared library is not a service)."""
+        return tuple(sorted({w.service for w in self.writers} - {SHARED}))
+
+    @property
+    def library_writes(self) -> tuple[str, ...]:
+        """Sites where the shared library writes the table."""
+        return tuple(site for w in self.writers if w.service == SHARED for site in w.sites)
 
     @property
     def contested(self) -> bool:

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 import networkx as nx
 
-from analysis.propose.model import Access, Ownership
+from analysis.propose.model import SHARED, Access, Ownership
 from analysis.propose.view import MODULE, defining_module, edges, kind_of, name_of
 
 
@@ -20,8 +20,9 @@ def ownership(
 
     The owner is the service whose modules
     write the model at the most sites; ties go to the defining module's service, then to the
-    clustering's choice. A model nobody here writes belongs to its definer's service, and one
-    defined elsewhere (``auth.User``) and never written here has no owner (None).
+    clustering's choice. A model no service writes belongs to its definer's service, and one
+    defined elsewhere (``auth.User``) and never written here has no owner (None). Writes from
+    the shared library are listed but never make it an owner.
     """
     writers: dict[str, list[Access]] = defaultdict(list)
     readers: dict[str, list[Access]] = defaultdict(list)
@@ -38,9 +39,12 @@ def ownership(
         label = name_of(node)
         definer = defining_module(graph, label)
         definer_service = module_service.get(definer) if definer else None
+        if definer_service == SHARED:
+            definer_service = None
         tally = Counter[str]()
         for access in writers[label]:
-            tally[access.service] += max(1, len(access.sites))
+            if access.service != SHARED:  # the library writing a table does not own it
+                tally[access.service] += max(1, len(access.sites))
         owner: str | None
         if tally:
             best = max(tally.values())

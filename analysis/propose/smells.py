@@ -4,6 +4,7 @@
   proposed services);
 - cross-service-call: a module importing, reading or writing another service's code or tables;
 - foreign-write: a table written from another service than its owner (contested);
+- shared-write: a table written by shared library code (seeding scripts, god helpers);
 - cross-service-transaction: a ``transaction.atomic`` block touching several services' tables;
 - cross-service-signal: a signal receiver in one service listening to another's model;
 - import-cycle: two Django apps importing each other (module-level or function-level imports);
@@ -100,15 +101,28 @@ def _calls(graph: nx.MultiDiGraph, proposal: Proposal) -> list[Smell]:
 
 
 def _foreign_writes(proposal: Proposal) -> list[Smell]:
-    return [
+    smells = [
         Smell(
             "foreign-write",
             f"{o.model} (owned by {o.service}) written from {', '.join(o.writing_services)}",
             o.writing_services,
-            tuple(site for w in o.writers if w.service != o.service for site in w.sites),
+            tuple(
+                site for w in o.writers if w.service not in (o.service, SHARED) for site in w.sites
+            ),
         )
         for o in proposal.contested
     ]
+    smells += [
+        Smell(
+            "shared-write",
+            f"{o.model} (owned by {o.service}) written by shared library code",
+            (o.service or "outside", SHARED),
+            o.library_writes,
+        )
+        for o in proposal.ownership
+        if o.library_writes
+    ]
+    return smells
 
 
 def _transactions(proposal: Proposal) -> list[Smell]:

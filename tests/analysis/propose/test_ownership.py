@@ -61,3 +61,24 @@ def test_a_model_defined_elsewhere_and_never_written_has_no_owner() -> None:
     owners = {o.model: o for o in propose(b.graph).ownership}
 
     assert owners["auth.User"].service is None
+
+
+def test_the_shared_library_writing_a_table_neither_owns_nor_contests_it() -> None:
+    b = GraphBuilder()
+    for app in ("a", "b", "c"):
+        b.module(f"{app}.models", app)
+        b.model(f"{app}.Thing", f"{app}.models")
+    b.module("tools.seed", None)
+    for app in ("a", "b", "c"):
+        b.uses("tools.seed", "write", f"{app}.Thing", "seed", "seed_more")
+
+    proposal = propose(b.graph)
+    owners = {o.model: o for o in proposal.ownership}
+
+    assert proposal.module_service["tools.seed"] == "shared"
+    assert owners["a.Thing"].service == "a"
+    assert not owners["a.Thing"].contested
+    assert owners["a.Thing"].library_writes == (
+        "tools/seed.py:10:seed",
+        "tools/seed.py:11:seed_more",
+    )
