@@ -41,6 +41,8 @@ def open_cache(base: Path) -> FactCache:
         for old in base.iterdir():
             if old.is_dir() and old.name != current and _is_version(old.name):
                 shutil.rmtree(old, ignore_errors=True)
+    else:  # like pytest's and ruff's caches: never shows up in git status
+        _write(base / ".gitignore", b"# created by strangler-fig's analyzer\n*\n")
     return FactCache(base / current)
 
 

@@ -184,6 +184,7 @@ def test_a_changed_file_is_the_only_one_read_again(shop: Path, tmp_path: Path) -
 def test_default_cache_lives_in_the_analyzed_root(shop: Path) -> None:
     build_graph(shop)
     assert list((shop / ".strangler-cache").rglob("*.pickle"))
+    assert (shop / ".strangler-cache" / ".gitignore").read_text().endswith("*\n")
     assert build_graph(shop).stats["cached"] == 26
 
 
