@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httptools
+import uvloop
 
 WRK_SAMPLE = """Running 5s test @ http://127.0.0.1:8080/
   2 threads and 32 connections
@@ -82,6 +83,16 @@ class Latency:
     requests: int
     errors: int
 
+    @classmethod
+    def of(cls, samples: list[float], errors: int) -> Latency:
+        """Percentiles of successful requests' latencies (seconds) plus the failures."""
+        return cls(
+            p50_ms=percentile(samples, 0.50) * 1000,
+            p99_ms=percentile(samples, 0.99) * 1000,
+            requests=len(samples) + errors,
+            errors=errors,
+        )
+
 
 def percentile(samples: list[float], share: float) -> float:
     """Nearest-rank percentile of ``samples`` (0 < share <= 1)."""
@@ -143,7 +154,9 @@ async def _paced_connection(
     return errors
 
 
-async def _paced(url: str, rate: float, seconds: float, connections: int) -> Latency:
+async def _paced(
+    url: str, rate: float, seconds: float, connections: int
+) -> tuple[list[float], int]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
@@ -164,24 +177,22 @@ async def _paced(url: str, rate: float, seconds: float, connections: int) -> Lat
             for k in range(connections)
         )
     )
-    return Latency(
-        p50_ms=percentile(latencies, 0.50) * 1000,
-        p99_ms=percentile(latencies, 0.99) * 1000,
-        requests=len(latencies) + sum(errors),
-        errors=sum(errors),
-    )
+    return latencies, sum(errors)
+
+
+def paced_samples(
+    url: str, *, rate: float, seconds: float, connections: int = 8
+) -> tuple[list[float], int]:
+    """GET ``url`` at a fixed total ``rate`` (req/s) spread over keep-alive ``connections``
+    for ``seconds``: each successful request's latency (seconds, from its send to its
+    response's last byte, like wrk) and the number of failures. Run it well below
+    saturation, so requests do not queue."""
+    return uvloop.run(_paced(url, rate, seconds, connections))
 
 
 def paced_latency(url: str, *, rate: float, seconds: float, connections: int = 8) -> Latency:
-    """Latency of GET ``url`` at a fixed total ``rate`` (req/s) spread over keep-alive
-    ``connections``, measured from each request's send to its response's last byte (like wrk;
-    run it well below saturation so requests do not queue)."""
-    try:
-        import uvloop
-
-        return uvloop.run(_paced(url, rate, seconds, connections))
-    except ImportError:  # pragma: no cover - uvloop ships with uvicorn[standard]
-        return asyncio.run(_paced(url, rate, seconds, connections))
+    """``paced_samples`` as percentiles."""
+    return Latency.of(*paced_samples(url, rate=rate, seconds=seconds, connections=connections))
 
 
 # --- peak memory ----------------------------------------------------------------------------

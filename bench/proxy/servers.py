@@ -12,6 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.stack.process import ManagedProcess, free_port
 from strangler_proxy.store import open_store
@@ -197,3 +199,12 @@ def start_monolith(work: Path) -> Server:
         log_path=var / "gunicorn.log",
     )  # fmt: skip
     return Server("gunicorn 2x4", f"http://127.0.0.1:{port}", proc.start())
+
+
+def monolith_path(base_url: str, wanted: str) -> str:
+    """``wanted`` if the monolith answers it with 200, else its health check."""
+    try:
+        ok = httpx.get(base_url + wanted, timeout=10, trust_env=False).status_code == 200
+    except httpx.HTTPError:
+        ok = False
+    return wanted if ok else "/health/"

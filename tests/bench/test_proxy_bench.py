@@ -102,7 +102,20 @@ def test_the_command_refuses_a_non_positive_setting() -> None:
 
     result = CliRunner().invoke(main, ["--rate", "0"])
     assert result.exit_code == 2
-    assert "--rate" in result.output and "must be positive" in result.output
+    assert "--rate must be positive, got 0.0" in result.output
+
+
+def test_rounds_are_summed_up_as_the_median_throughput_and_all_latency_samples() -> None:
+    from bench.proxy.runner import Contender
+
+    engine = Contender("engine", throughputs=[Throughput(r, 10, 1) for r in (1000, 3000, 2000)])
+    engine.samples = [0.001] * 99 + [0.009]
+    row = engine.row("fast", rate=250)
+    assert row.throughput == Throughput(2000, 30, 3)
+    assert row.latency == Latency(1.0, 1.0, 100, 0)
+    assert row.peak_mib is None and row.note == ""
+    slow = Contender("slow", throughputs=[Throughput(300, 10, 0)]).row("fast", rate=250)
+    assert slow.note == "rate near capacity: latency includes queueing"
 
 
 def test_without_nginx_the_upstream_is_the_uvloop_server_and_nginx_rows_say_why(
@@ -110,7 +123,7 @@ def test_without_nginx_the_upstream_is_the_uvloop_server_and_nginx_rows_say_why(
 ) -> None:
     import httpx
 
-    from bench.proxy.__main__ import Settings, measure_started
+    from bench.proxy.runner import start
 
     def no_nginx() -> str:
         raise servers.Missing("nginx is not installed (apt-get install -y nginx)")
@@ -122,6 +135,9 @@ def test_without_nginx_the_upstream_is_the_uvloop_server_and_nginx_rows_say_why(
         assert httpx.get(upstream.url + "/any", trust_env=False).json()["ok"] is True
     finally:
         upstream.process.stop()
-    start = partial(servers.start_nginx, "nginx", tmp_path / "nginx")
-    row = measure_started("fast", "nginx reverse proxy", start, "/", Settings(1, 1, 1, 1))
+    nginx = start(
+        "nginx reverse proxy", "reference", partial(servers.start_nginx, "nginx", tmp_path)
+    )
+    assert nginx.server is None
+    row = nginx.row("fast", rate=100)
     assert row.throughput is None and row.note.startswith("nginx is not installed")

@@ -1,0 +1,209 @@
+"""Measure the rows of a section *interleaved*: every server of a section runs at once and
+each measurement goes round the rows ``rounds`` times (wrk on each row, then the fixed-rate
+latency run on each row), so a change in the machine's other load hits every row alike
+instead of skewing whichever row ran at that moment. Throughput is the median of the
+rounds; latency percentiles are over all rounds' samples.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+
+from rich.progress import Progress
+
+from bench.proxy import servers
+from bench.proxy.measure import (
+    Latency,
+    MeasureError,
+    Throughput,
+    paced_samples,
+    peak_rss_mib,
+    run_wrk,
+)
+from bench.proxy.report import Row
+from strangler_proxy.stack.process import ProcessFailed
+
+
+@dataclass(frozen=True)
+class Settings:
+    seconds: float  # wrk time per row, spread over the rounds
+    connections: int  # wrk connections
+    rate: float  # fixed rate of the latency run, req/s
+    latency_seconds: float  # latency-run time per row, spread over the rounds
+    rounds: int = 3
+    latency_connections: int = 8
+
+    def __post_init__(self) -> None:
+        for option, value in (
+            ("--seconds", self.seconds), ("--connections", self.connections),
+            ("--rate", self.rate), ("--latency-seconds", self.latency_seconds),
+            ("--rounds", self.rounds),
+        ):  # fmt: skip
+            if not value > 0:
+                raise ValueError(f"{option} must be positive, got {value}")
+
+
+@dataclass
+class Contender:
+    """One row: its server (None when it could not start) and what its rounds collected."""
+
+    name: str
+    role: str = ""
+    server: servers.Server | None = None
+    notes: list[str] = field(default_factory=list)
+    throughputs: list[Throughput] = field(default_factory=list)
+    samples: list[float] = field(default_factory=list)
+    latency_errors: int = 0
+
+    def note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def row(self, section: str, rate: float) -> Row:
+        throughput = None
+        if self.throughputs:
+            throughput = Throughput(
+                statistics.median(t.requests_per_s for t in self.throughputs),
+                sum(t.requests for t in self.throughputs),
+                sum(t.errors for t in self.throughputs),
+            )
+            if throughput.requests_per_s < 1.5 * rate:
+                self.note("rate near capacity: latency includes queueing")
+        latency = Latency.of(self.samples, self.latency_errors) if self.samples else None
+        pid = self.server.process.pid if self.server else None
+        peak = peak_rss_mib(pid) if pid else None
+        return Row(section, self.name, throughput, latency, peak, self.role, "; ".join(self.notes))
+
+
+def start(name: str, role: str, start_server: Callable[[], servers.Server]) -> Contender:
+    """A started contender, or one that says why it has no server."""
+    try:
+        return Contender(name, role, start_server())
+    except servers.Missing as exc:
+        return Contender(name, role, notes=[str(exc)])
+    except ProcessFailed as exc:
+        return Contender(name, role, notes=[f"did not start: {str(exc).splitlines()[0]}"])
+
+
+def measure_rounds(
+    contenders: Sequence[Contender], path: str, settings: Settings, advance: Callable[[], None]
+) -> None:
+    live = [c for c in contenders if c.server is not None]
+    wrk_seconds = settings.seconds / settings.rounds
+    latency_seconds = settings.latency_seconds / settings.rounds
+    for _ in range(settings.rounds):
+        for contender in live:
+            assert contender.server is not None
+            url = contender.server.url + path
+            try:
+                contender.throughputs.append(
+                    run_wrk(url, connections=settings.connections, seconds=wrk_seconds)
+                )
+            except MeasureError as exc:
+                contender.note(str(exc).splitlines()[0])
+            advance()
+        time.sleep(0.5)  # let the connections wrk leaves behind close
+        for contender in live:
+            assert contender.server is not None
+            url = contender.server.url + path
+            try:
+                samples, errors = paced_samples(
+                    url,
+                    rate=settings.rate,
+                    seconds=latency_seconds,
+                    connections=settings.latency_connections,
+                )
+            except OSError as exc:
+                contender.note(f"latency: {exc}")
+            else:
+                contender.samples.extend(samples)
+                contender.latency_errors += errors
+            advance()
+
+
+Proxy = tuple[str, str, Callable[[], servers.Server]]  # name, role, how to start it
+
+
+def section(
+    title: str,
+    direct: servers.Server,
+    proxies: Sequence[Proxy],
+    path: str,
+    settings: Settings,
+    bar: Progress,
+) -> list[Row]:
+    """The upstream ``direct`` and the ``proxies`` in front of it, measured interleaved."""
+    task = bar.add_task(f"{title}: starting", total=None)
+    with contextlib.ExitStack() as stack:
+        contenders = [Contender(f"direct ({direct.name})", "direct", direct)]
+        for name, role, start_server in proxies:
+            bar.update(task, description=f"{title}: starting {name}")
+            contender = start(name, role, start_server)
+            if contender.server is not None:
+                stack.callback(contender.server.process.stop)
+            contenders.append(contender)
+        live = sum(c.server is not None for c in contenders)
+        bar.update(task, description=f"{title}: measuring", total=2 * settings.rounds * live)
+        measure_rounds(contenders, path, settings, lambda: bar.advance(task))
+        rows = [c.row(title, settings.rate) for c in contenders]
+    bar.remove_task(task)
+    return rows
+
+
+def below_capacity(url: str, settings: Settings) -> Settings:
+    """``settings`` with the fixed rate lowered to half of what ``url`` serves, if needed."""
+    try:
+        capacity = run_wrk(url, connections=settings.connections, seconds=1).requests_per_s
+    except MeasureError:
+        return settings
+    rate = max(1.0, min(settings.rate, capacity // 2))
+    return Settings(
+        settings.seconds, settings.connections, rate, settings.latency_seconds, settings.rounds
+    )
+
+
+@contextlib.contextmanager
+def running(server: servers.Server) -> Iterator[servers.Server]:
+    try:
+        yield server
+    finally:
+        server.process.stop()
+
+
+def run(settings: Settings, monolith_path: str, with_monolith: bool, work: Path) -> list[Row]:
+    """Both sections: the fast upstream, then (optionally) the real monolith."""
+    store = servers.bench_store(work)
+
+    def proxies(upstream: servers.Server, path: str, workers: Sequence[int]) -> list[Proxy]:
+        url, host = upstream.url, upstream.url.removeprefix("http://")
+        nginx_dir = work / f"nginx-{upstream.process.pid}"
+        nginx = partial(servers.start_nginx, "nginx", nginx_dir, host, path)
+        listed: list[Proxy] = [("nginx reverse proxy", "reference", nginx)]
+        for n in workers:
+            engine = partial(servers.start_engine, work, url, store, n, path)
+            listed.append((f"strangler engine, {n}w", "", engine))
+        mitm = partial(servers.start_mitm, work, url, store, path)
+        listed.append(("mitmproxy engine", "", mitm))
+        return listed
+
+    rows: list[Row] = []
+    with Progress(transient=True) as bar:
+        path = servers.FAST_PATH
+        with running(servers.start_fast_upstream(work)) as upstream:
+            title = f"fast upstream @{settings.rate:g}/s"
+            rows += section(title, upstream, proxies(upstream, path, (1, 2)), path, settings, bar)
+        if with_monolith:
+            task = bar.add_task("real monolith: migrate, seed, start", total=None)
+            with running(servers.start_monolith(work)) as monolith:
+                bar.remove_task(task)
+                path = servers.monolith_path(monolith.url, monolith_path)
+                slow = below_capacity(monolith.url + path, settings)
+                title = f"real monolith {path} @{slow.rate:g}/s"
+                rows += section(title, monolith, proxies(monolith, path, (1,)), path, slow, bar)
+    return rows
