@@ -126,7 +126,7 @@ def model_root(value: ast.expr, scope: Scope) -> str | None:
         if isinstance(node, ast.Call):
             node = node.func
         elif isinstance(node, ast.Attribute):
-            if isinstance(node.value, ast.Name) and node.attr in MANAGERS:
+            if node.attr in MANAGERS:  # Product.objects / models.Product.objects
                 return scope.dotted(node.value)
             node = node.value
         else:

@@ -83,6 +83,7 @@ WRITES = frozenset(
         "aset",
     ]
 )
+ORM_METHODS = READS | WRITES
 INSTANCE_WRITES = frozenset({"save", "delete", "asave", "adelete"})
 INSTANCE_READS = frozenset({"refresh_from_db", "arefresh_from_db"})
 RETURNS_INSTANCE = frozenset(
@@ -151,6 +152,21 @@ class Types:
         ref = self.scope.model_ref(node) if isinstance(node, ast.Name | ast.Attribute) else None
         return ref
 
+    def manager_chain(self, root: ast.expr, names: list[str]) -> tuple[Ref, list[str]] | None:
+        """``Product.objects.filter(...)``, ``models.Product.objects.get(...)`` and custom
+        managers (``Product.published.all()``) -> (Product, the names after the manager)."""
+        for k, name in enumerate(names):
+            if name in MANAGERS or (k + 1 < len(names) and names[k + 1] in ORM_METHODS):
+                ref = self._class_at(root, names[:k])
+                return (ref, names[k + 1 :]) if ref is not None else None
+        return None
+
+    def _class_at(self, root: ast.expr, path: list[str]) -> Ref | None:
+        if not path:
+            return self.class_ref(root)
+        dotted = self.scope.dotted(root)
+        return Ref("class", ".".join([dotted, *path])) if dotted else None
+
     def assign(self, target: ast.expr, value: ast.expr) -> None:
         if isinstance(target, ast.Tuple | ast.List) and target.elts:
             target = target.elts[0]  # obj, created = X.objects.get_or_create(...)
@@ -203,8 +219,9 @@ class Types:
                 model = argument(value, 0, "klass")
                 return self.class_ref(model) if model is not None else None
             return ref
-        if len(names) >= 2 and names[-1] in RETURNS_INSTANCE:
-            return self.class_ref(root)
+        managed = self.manager_chain(root, names)
+        if managed is not None and managed[1] and managed[1][-1] in RETURNS_INSTANCE:
+            return managed[0]
         if isinstance(root, ast.Name) and root.id == "self":
             if names == ["get_serializer"]:
                 return self.serializer
@@ -224,9 +241,9 @@ class Types:
         if owner is not None and owner.kind == "class" and len(names) >= 2:
             self.instances[target.id] = Ref("related", owner.target, names[0])
             return
-        ref = self.class_ref(root)
-        if ref is not None:
-            self.instances[target.id] = ref
+        managed = self.manager_chain(root, names)
+        if managed is not None:
+            self.instances[target.id] = managed[0]
 
     def use(self, call: ast.Call) -> tuple[Ref, Access] | None:
         """The model a call reads or writes, if it is an ORM call."""
@@ -248,11 +265,9 @@ class Types:
                 return Ref("related", owner.target, names[0]), "write"
             access = _access(names[1:])
             return (Ref("related", owner.target, names[0]), access) if access else None
-        if names[0] in MANAGERS or (len(names) >= 2 and _access(names[1:2])):
-            access = _access(names[1:]) or "read"
-            ref = self.class_ref(root)
-            if ref is not None:
-                return ref, access
+        managed = self.manager_chain(root, names)
+        if managed is not None:
+            return managed[0], _access(managed[1]) or "read"
         return None
 
     def _shortcut(self, call: ast.Call) -> tuple[Ref, Access] | None:

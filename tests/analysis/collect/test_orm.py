@@ -213,3 +213,22 @@ def test_drf_serializer_methods_and_view_hooks_know_their_model() -> None:
     # No queryset: the serializer stands for its Meta.model, which the builder looks up.
     serializer = "shop.catalog.serializers.ProductSerializer"
     assert uses(facts, "ProductViewSet.perform_destroy") == {(serializer, "", "write")}
+
+
+def test_models_through_their_module_and_custom_managers() -> None:
+    facts = facts_of(
+        """
+        from shop.catalog import models
+
+        def publish(pk):
+            product = models.Product.objects.get(pk=pk)
+            product.save()
+            models.Product.published.filter(stock=0).update(stock=1)
+            for item in models.Product.objects.all():
+                item.delete()
+        """
+    )
+    product = "shop.catalog.models.Product"
+    assert uses(facts, "publish") == {(product, "", "read"), (product, "", "write")}
+    lines = {u.line: u.access for u in facts.functions[0].uses}
+    assert lines == {5: "read", 6: "write", 7: "write", 8: "read", 9: "write"}
