@@ -140,6 +140,7 @@ def run(
             admin_port=admin_port,
             admin_token_file=str(admin_token_file) if admin_token_file else None,
         )
+        _check_store(store_url)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine
@@ -149,3 +150,13 @@ def run(
         f"({workers} worker{'s' if workers > 1 else ''}, store {store_url})"
     )
     run_engine(settings)
+
+
+def _check_store(url: str) -> None:
+    """Open the flag store once here, so a bad ``--store`` is named before workers start."""
+    from strangler_proxy.store import StoreError, open_store
+
+    try:
+        open_store(url).close()
+    except (ValueError, StoreError, OSError) as exc:
+        raise ConfigError(f"--store: {exc}") from exc

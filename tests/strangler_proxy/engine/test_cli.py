@@ -20,6 +20,7 @@ MONOLITH = ("--monolith", "http://127.0.0.1:8000")
         (("--read-timeout", "0", *MONOLITH), "--read-timeout: must be greater than 0"),
         (("--trusted-hops", "-1", *MONOLITH), "--trusted-hops: must be 0 or more, got -1"),
         (("--health-path", "health", *MONOLITH), "--health-path: must start with '/'"),
+        (("--store", "mysql://db", *MONOLITH), "--store: unsupported store URL 'mysql://db'"),
         (
             ("--admin-listen", "127.0.0.1:8081", *MONOLITH),
             "--admin-token-file: required with --admin-listen (no token, no flip)",
