@@ -153,18 +153,21 @@ class GraphBuilder:
                     site = f"{facts.path}:{line}:{function.name}"
                     self._edge(f"module:{name}", self._model_node(label), access, site)
             for cls in facts.classes:
-                self._implicit_writes(name, facts, cls)
+                self._declared_model(name, facts, cls)
 
-    def _implicit_writes(self, module: str, facts: ModuleFacts, cls: ClassFact) -> None:
-        """A ModelViewSet (or a class with create/update/destroy) over ``queryset = X``
-        writes X through DRF's mixins, without a line of ORM code of its own."""
-        if not cls.queryset or not WRITE_ACTIONS.intersection(
-            inherited_actions(self.symbols, cls.name)
-        ):
+    def _declared_model(self, module: str, facts: ModuleFacts, cls: ClassFact) -> None:
+        """A class declared over a model (``queryset = X...``, ``model = X`` or ``class
+        Meta: model = X``: views, serializers, forms, GraphQL types) reads X; with
+        create/update/destroy actions (a ModelViewSet) it writes X through DRF's mixins,
+        without a line of ORM code of its own."""
+        if not cls.queryset or cls.name in self.symbols.model_of_class:
             return
         label = self.symbols.label_of(Ref("class", cls.queryset))
-        if label and self.symbols.model_of_class.get(cls.name) is None:
-            site = f"{facts.path}:{cls.line}:{cls.name.rsplit('.', 1)[-1]}"
+        if label is None:
+            return
+        site = f"{facts.path}:{cls.line}:{cls.name.rsplit('.', 1)[-1]}"
+        self._edge(f"module:{module}", self._model_node(label), "read", site)
+        if WRITE_ACTIONS.intersection(inherited_actions(self.symbols, cls.name)):
             self._edge(f"module:{module}", self._model_node(label), "write", site)
 
     def uses(self, facts: ModuleFacts, function: FunctionFact) -> list[tuple[str, str, int]]:

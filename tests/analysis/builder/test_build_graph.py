@@ -100,6 +100,9 @@ def test_reads_and_writes_name_the_function(analysis: Analysis) -> None:
     # A serializer's get_<field>(self, obj) gets instances of its Meta.model.
     count = graph.edges["module:shop.orders.serializers", "model:orders.OrderLine", "read"]
     assert count["sites"] == ["shop/orders/serializers.py:10:OrderSerializer.get_line_count"]
+    # A class declared over a model (Meta.model, model =, queryset =) reads it.
+    declared = graph.edges["module:shop.orders.serializers", "model:orders.Order", "read"]
+    assert declared["sites"] == ["shop/orders/serializers.py:4:OrderSerializer"]
 
 
 def test_imports_with_flags(analysis: Analysis) -> None:
