@@ -110,6 +110,11 @@ JS = """
     const p = document.createElement('p');
     p.className = 'muted';
     p.textContent = service.modules.length + ' modules, ' + service.lines + ' lines';
+    const step = data.steps[name];
+    if (step) {
+      p.textContent += '; extraction step ' + step.rank + ' of ' + step.of + ' (cost ' +
+        step.cost + ')';
+    }
     details.appendChild(p);
     details.append(...list('Models', service.models));
     details.append(...list('Endpoints', service.endpoints));

@@ -126,7 +126,17 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[Any]], table_id: str 
 def render_html(doc: Document) -> str:
     s = doc["summary"]
     colour = colours(doc)
-    data = {"services": doc["services"]}
+    data = {
+        "services": doc["services"],
+        "steps": {
+            st["service"]: {
+                "rank": st["rank"],
+                "cost": st["cost"],
+                "of": len(doc["extraction_order"]),
+            }
+            for st in doc["extraction_order"]
+        },
+    }
     payload = json.dumps(data, sort_keys=True).replace("</", "<\\/")
     metrics = {**doc["metrics"]["proposal"], **(doc["metrics"]["truth"] or {})}
     contested = [o for o in doc["ownership"] if o["contested"]]

@@ -70,6 +70,7 @@ def test_the_graph_renders_and_a_click_shows_the_services_contents(
     assert "orders.OrderLine" in details
     assert "/api/orders/{pk}/checkout/" in details
     assert "shop.orders.services" in details
+    assert "extraction step 3 of 3" in details
     assert page.evaluate("document.querySelector('.node.selected').dataset.service") == "orders"
     page.screenshot(written / "screenshot.png")
 
