@@ -178,6 +178,13 @@ class Symbols:
         self._is_model[name] = result
         return result
 
+    def _external_model(self, name: str) -> bool:
+        """A model outside the tree: a known one (auth.User), or a class of some
+        package's ``models`` module (django.contrib.sites.models.Site)."""
+        if name in MODEL_ROOTS or name.split(".")[0] in self.tops:
+            return False
+        return self.is_model(name) or ".models." in name
+
     def class_label(self, cls: ClassFact) -> str:
         module = self.class_module[cls.name]
         app = cls.app_label or self.app_of(module)
@@ -197,10 +204,12 @@ class Symbols:
             label = self.model_of_class.get(name)
             if label is not None:
                 return label
+            if name.endswith(".through"):  # Warehouse.channels.through: the M2M's table
+                return self.label_of(Ref("class", name.rsplit(".", 2)[0]), context)
             cls = self.classes.get(name)
             if cls is not None and cls.queryset and cls.queryset != name:  # serializer, form
                 return self.model_of_class.get(self.resolve(cls.queryset))
-            if cls is None and name not in MODEL_ROOTS and self.is_model(name):
+            if cls is None and self._external_model(name):
                 parts = name.split(".")
                 app = parts[-3] if len(parts) >= 3 and parts[-2] == "models" else parts[0]
                 return f"{app}.{parts[-1]}"

@@ -250,9 +250,11 @@ class Types:
         root, names = chain(call)
         if not names:
             return self._shortcut(call)
-        is_self = isinstance(root, ast.Name) and root.id == "self"
+        is_self = isinstance(root, ast.Name) and root.id in ("self", "cls")
         if is_self and self.model and names[0] in VIEW_MODEL_ACCESS:
             return self.model, _access(names[1:]) or "read"
+        if is_self and self.model and names[:2] == ["Meta", "model"]:  # cls.Meta.model
+            return self.model, _access(names[2:]) or "read"
         if isinstance(root, ast.Name) and root.id in self.instances:
             owner = self.instances[root.id]
             if names[0] in INSTANCE_WRITES:

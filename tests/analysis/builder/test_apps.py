@@ -64,3 +64,38 @@ def test_installed_apps_decide_when_settings_list_them(tmp_path: Path) -> None:
     assert graph.nodes["module:site.core.models"]["app"] is None
     # A model outside the installed apps is still labelled after its package.
     assert "model:core.Base" in graph
+
+
+def test_m2m_through_tables_and_models_of_installed_packages(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "site",
+        {
+            "site/__init__.py": "",
+            "site/blog/__init__.py": "",
+            "site/blog/models.py": """
+                from django.db import models
+
+                class Tag(models.Model):
+                    pass
+
+                class Post(models.Model):
+                    tags = models.ManyToManyField(Tag)
+            """,
+            "site/blog/tagging.py": """
+                from django.contrib.sites.models import Site
+                from site.blog.models import Post
+
+                PostTag = Post.tags.through
+
+                def retag():
+                    PostTag.objects.filter(tag_id=1).delete()
+                    return Site.objects.get_current()
+            """,
+        },
+    )
+    graph = build_graph(root, cache_dir=tmp_path / "cache").graph
+    # Rows of the automatic M2M table belong to the model that declares the field.
+    assert graph.has_edge("module:site.blog.tagging", "model:blog.Post", "write")
+    site = graph.nodes["model:sites.Site"]
+    assert site["external"] and site["module"] is None
+    assert graph.has_edge("module:site.blog.tagging", "model:sites.Site", "read")

@@ -232,3 +232,20 @@ def test_models_through_their_module_and_custom_managers() -> None:
     assert uses(facts, "publish") == {(product, "", "read"), (product, "", "write")}
     lines = {u.line: u.access for u in facts.functions[0].uses}
     assert lines == {5: "read", 6: "write", 7: "write", 8: "read", 9: "write"}
+
+
+def test_meta_model_reached_through_cls() -> None:
+    facts = facts_of(
+        """
+        from shop.orders.models import Order
+
+        class OrderUpdate(ModelMutation):
+            class Meta:
+                model = Order
+
+            @classmethod
+            def get_instance(cls, pk):
+                return cls.Meta.model.objects.get(pk=pk)
+        """
+    )
+    assert uses(facts, "OrderUpdate.get_instance") == {(ORDER, "", "read")}
