@@ -181,8 +181,8 @@ class Symbols:
     def _external_model(self, name: str) -> bool:
         """A model outside the tree: a known one (auth.User), or a class of some
         package's ``models`` module (django.contrib.sites.models.Site)."""
-        if name in MODEL_ROOTS or name.split(".")[0] in self.tops:
-            return False
+        if name.startswith("django.db.") or name.split(".")[0] in self.tops:
+            return False  # django.db.models.Q, F, Model... are no models
         return self.is_model(name) or ".models." in name
 
     def class_label(self, cls: ClassFact) -> str:
