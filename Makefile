@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 MITM_VENV  := $(VENV)-mitm
 MITM_STAMP := $(MITM_VENV)/.installed
 
-.PHONY: demo test check lint typecheck contracts pytest install mitm clean
+.PHONY: demo test check lint typecheck contracts pytest install mitm browser clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -50,7 +50,14 @@ typecheck: $(STAMP)
 contracts: $(STAMP)
 	$(VENV)/bin/lint-imports
 
-pytest: $(STAMP) $(MITM_STAMP)
+## Headless Chromium (Debian's package) for the report's browser test. Best effort: it needs
+## root and apt; without it that one test skips and says why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
+	  || echo "note: chromium is not installed; the report's browser test will skip"
+
+pytest: $(STAMP) $(MITM_STAMP) browser
 	$(PY) -m pytest
 
 clean:
