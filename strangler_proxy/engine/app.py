@@ -16,13 +16,14 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from strangler_proxy.balancing import Instance, ServicePools
+from strangler_proxy.balancing import ServicePools
 from strangler_proxy.engine import wire
 from strangler_proxy.engine.errors import error_body, error_headers
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.engine.upstream import (
     ConnectFailed,
+    ConnectTimeout,
     Origin,
     RequestBody,
     StreamedBody,
@@ -266,10 +267,12 @@ class ProxyApp:
         except UpstreamError as exc:
             if fallback and (isinstance(exc, ConnectFailed) or reached_ok):
                 raise _Fallback(_reason(exc)) from exc
-            status = 504 if isinstance(exc, UpstreamTimeout) else 502
-            message = "upstream timed out" if status == 504 else f"upstream failed: {exc}"
-            if isinstance(exc, ConnectFailed):
-                message = "upstream refused the connection"
+            if isinstance(exc, UpstreamTimeout | ConnectTimeout):
+                status, message = 504, "upstream timed out"
+            elif isinstance(exc, ConnectFailed):
+                status, message = 502, "upstream refused the connection"
+            else:
+                status, message = 502, f"upstream failed: {exc}"
             await _send_error(send, status, message, request.request_id)
             return None, status
         return response, response.status
@@ -282,6 +285,10 @@ class ProxyApp:
                 "headers": wire.response_headers(response.headers, rid),
             }
         )
+        whole = response.body_if_complete()
+        if whole is not None:  # the common case: a small answer that has fully arrived
+            await send({"type": "http.response.body", "body": whole, "more_body": False})
+            return
         pending: bytes | None = None
         try:
             async for chunk in response.stream():
@@ -314,9 +321,9 @@ class _Fallback(Exception):
 
 
 def _reason(exc: UpstreamError) -> str:
-    if isinstance(exc, ConnectFailed):
-        return "refused"
-    return "timeout" if isinstance(exc, UpstreamTimeout) else "broken"
+    if isinstance(exc, UpstreamTimeout | ConnectTimeout):
+        return "timeout"
+    return "refused" if isinstance(exc, ConnectFailed) else "broken"
 
 
 def _framing(headers: wire.Headers, http_version: str) -> tuple[int | None, bool]:
@@ -376,4 +383,4 @@ async def _send_error(
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-__all__ = ["ClientError", "Instance", "ProxyApp", "TableHolder"]
+__all__ = ["ClientError", "ProxyApp", "TableHolder"]

@@ -80,6 +80,10 @@ class ConnectFailed(UpstreamError):
     reached = False
 
 
+class ConnectTimeout(ConnectFailed):
+    """The connection was not accepted in time (nothing was sent either)."""
+
+
 class UpstreamTimeout(UpstreamError):
     """Upstream did not answer in time."""
 
@@ -244,10 +248,22 @@ class _Connection(asyncio.Protocol):
     def take(self) -> bytes:
         chunk = self.chunks.popleft()
         self.buffered -= len(chunk)
-        if self.paused and self.buffered < _READ_HIGH_WATER // 2 and self.transport:
-            self.paused = False
-            self.transport.resume_reading()
+        if self.paused and self.buffered < _READ_HIGH_WATER // 2:
+            self._resume()
         return chunk
+
+    def take_all(self) -> bytes:
+        body = b"".join(self.chunks)
+        self.chunks.clear()
+        self.buffered = 0
+        if self.paused:
+            self._resume()
+        return body
+
+    def _resume(self) -> None:
+        self.paused = False
+        if self.transport is not None:
+            self.transport.resume_reading()
 
     async def drain(self, deadline: float, read_timeout: float) -> None:
         ready = self._write_ready
@@ -289,9 +305,7 @@ class _Response:
             return b""
         if not conn.complete:
             return None
-        body = b"".join(conn.chunks)
-        conn.chunks.clear()
-        conn.buffered = 0
+        body = conn.take_all()
         self._finish()
         return body
 
@@ -398,7 +412,7 @@ class PooledUpstream:
                     lambda: _Connection(loop), origin.host, origin.port
                 )
         except TimeoutError as exc:
-            raise ConnectFailed(f"connecting to {origin} timed out") from exc
+            raise ConnectTimeout(f"connecting to {origin} timed out") from exc
         except OSError as exc:
             raise ConnectFailed(f"cannot connect to {origin}: {exc.strerror or exc}") from exc
         return conn, False

@@ -85,6 +85,28 @@ async def test_connections_are_reused() -> None:
     assert all(head.startswith(b"GET / HTTP/1.1\r\nhost: x\r\n") for head in heads)
 
 
+async def test_a_connection_is_reused_after_a_body_larger_than_the_read_buffer() -> None:
+    big = b"b" * (1024 * 1024 + 512 * 1024)  # past the 1 MiB pause threshold
+
+    async def answer_big(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        while True:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(big), big))
+            await writer.drain()
+
+    async with server(answer_big) as (origin, heads):
+        client = PooledUpstream()
+        for _ in range(3):
+            response = await client.request(origin, "GET", b"/", [], None, FAST)
+            await asyncio.sleep(0.1)  # let whatever can arrive arrive
+            body = response.body_if_complete()
+            if body is None:
+                body = b"".join([chunk async for chunk in response.stream()])
+            assert body == big
+        await client.aclose()
+    assert len(heads) == 3
+
+
 async def test_a_refused_connection_is_connect_failed() -> None:
     client = PooledUpstream()
     with pytest.raises(ConnectFailed) as caught:
