@@ -141,7 +141,7 @@ class Supervisor:
             self.say(f"{task.name}: {task.fallback_after} failed, so: {' '.join(argv)}")
         started = time.monotonic()
         if task.echo:
-            self.say(f"{task.name}: running")
+            self.say(f"{step} ...")
             code = self._run(argv, env, None)
             log_note = ""
         else:
