@@ -172,13 +172,13 @@ class Symbols:
         self._is_model[name] = False  # cycle guard
         cls = self.classes.get(name)
         if cls is None:
-            result = _external_model(name) and name.split(".")[0] not in self.tops
+            result = _model_base_by_name(name) and name.split(".")[0] not in self.tops
         else:
             result = cls.model_fields or any(self.is_model(base) for base in cls.bases)
         self._is_model[name] = result
         return result
 
-    def _external_model(self, name: str) -> bool:
+    def _outside_model(self, name: str) -> bool:
         """A model outside the tree: a known one (auth.User), or a class of some
         package's ``models`` module (django.contrib.sites.models.Site)."""
         if name.startswith("django.db.") or name.split(".")[0] in self.tops:
@@ -209,7 +209,7 @@ class Symbols:
             cls = self.classes.get(name)
             if cls is not None and cls.queryset and cls.queryset != name:  # serializer, form
                 return self.model_of_class.get(self.resolve(cls.queryset))
-            if cls is None and self._external_model(name):
+            if cls is None and self._outside_model(name):
                 parts = name.split(".")
                 app = parts[-3] if len(parts) >= 3 and parts[-2] == "models" else parts[0]
                 return f"{app}.{parts[-1]}"
@@ -284,7 +284,9 @@ class Symbols:
         return found
 
 
-def _external_model(name: str) -> bool:
+def _model_base_by_name(name: str) -> bool:
+    """Whether a base class outside the tree makes a model: django's Model, the auth
+    bases (AbstractUser...), and ``<pkg>.models.<Something>Model`` (mptt's MPTTModel)."""
     if name in MODEL_ROOTS:
         return True
     parts = name.split(".")
