@@ -11,7 +11,7 @@ from types import MappingProxyType
 import pytest
 
 from strangler_proxy.stack.process import free_port
-from strangler_proxy.stack.spec import ServiceSpec, StackSpec, Task
+from strangler_proxy.stack.spec import Listener, ServiceSpec, StackSpec, Task
 from strangler_proxy.stack.supervisor import Running, StackFailed, Supervisor
 
 
@@ -118,3 +118,57 @@ def test_a_probe_that_breaks_is_not_taken_for_an_answer(tmp_path: Path) -> None:
     supervisor = Supervisor(stack(tmp_path, prepare=tasks), say=lambda line: None)
     with pytest.raises(StackFailed, match="seed: the check before it failed with exit code 1"):
         supervisor.run()
+
+
+def test_an_optional_task_fails_and_a_later_one_runs_its_fallback(tmp_path: Path) -> None:
+    used = tmp_path / "used"
+    tasks = (
+        Task("analyze", python("import sys; print('cannot parse'); sys.exit(4)"), optional=True),
+        Task(
+            "routes",
+            python(f"open({str(used)!r}, 'w').write('report')"),
+            fallback_after="analyze",
+            fallback_argv=python(f"open({str(used)!r}, 'w').write('source')"),
+        ),
+    )
+    said: list[str] = []
+    supervisor = Supervisor(stack(tmp_path, prepare=tasks), say=said.append, poll_interval=0.1)
+
+    assert supervisor.run(on_ready=lambda running: os.kill(os.getpid(), signal.SIGTERM)) == 0
+    assert used.read_text() == "source"
+    assert supervisor.outcomes == {"analyze": "failed", "routes": "fallback"}
+    failure = next(line for line in said if line.startswith("analyze failed"))
+    assert "exit code 4" in failure and "cannot parse" in failure
+    assert "analyze: the stack goes on without it" in failure
+
+
+def test_the_fallback_waits_for_a_failure(tmp_path: Path) -> None:
+    tasks = (
+        Task("analyze", python("pass"), optional=True),
+        Task("routes", python("pass"), fallback_after="analyze", fallback_argv=python("1/0")),
+    )
+    supervisor = Supervisor(stack(tmp_path, prepare=tasks), say=lambda line: None)
+    assert supervisor.run(on_ready=lambda running: os.kill(os.getpid(), signal.SIGTERM)) == 0
+    assert supervisor.outcomes == {"analyze": "done", "routes": "done"}
+
+
+def test_a_taken_port_is_found_before_any_task_runs(tmp_path: Path) -> None:
+    import socket
+
+    marker = tmp_path / "ran"
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        service = ServiceSpec(
+            "proxy",
+            python("pass"),
+            free_port(),
+            log_name="proxy.log",
+            listeners=(Listener("admin API", port, "/health"),),
+        )
+        tasks = (Task("migrate", python(f"open({str(marker)!r}, 'w')")),)
+        supervisor = Supervisor(stack(tmp_path, service, prepare=tasks), say=lambda line: None)
+        with pytest.raises(StackFailed, match=f"proxy cannot start: 127.0.0.1:{port} is already"):
+            supervisor.run()
+    assert not marker.exists()
