@@ -12,9 +12,8 @@ builds this class itself (possibly in a worker process).
 
 from __future__ import annotations
 
-import asyncio
 import os
-from typing import Any, cast
+from typing import Any
 
 import httptools
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -29,55 +28,14 @@ class _HeadTooLarge(Exception):
     pass
 
 
-class CoalescingTransport:
-    """Writes made in one event-loop step leave in one ``write`` call.
-
-    uvicorn writes a response head and its body separately; on loopback each write is a
-    trip through the TCP stack, so joining them is worth about a tenth of the throughput.
-    Everything else is the real transport's.
-    """
-
-    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
-        self._transport = transport
-        self._loop = loop
-        self._pending: list[bytes] = []
-
-    def write(self, data: bytes | bytearray | memoryview) -> None:
-        if not self._pending:
-            self._loop.call_soon(self.flush)
-        self._pending.append(bytes(data))
-
-    def flush(self) -> None:
-        if self._pending:
-            data = b"".join(self._pending)
-            self._pending.clear()
-            if not self._transport.is_closing():
-                self._transport.write(data)
-
-    def close(self) -> None:
-        self.flush()
-        self._transport.close()
-
-    def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + sum(map(len, self._pending))
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._transport, name)
-
-
 class ProxyHttpProtocol(HttpToolsProtocol):
-    """HttpToolsProtocol + a request-head size limit (431) + JSON error bodies + one write
-    per response."""
+    """HttpToolsProtocol + a request-head size limit (431) + JSON error bodies."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.max_head_bytes = int(os.environ.get(MAX_HEADER_BYTES_ENV, DEFAULT_MAX_HEADER_BYTES))
         self._head_bytes = 0
         self._head_too_large = False
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        coalescing = CoalescingTransport(cast(asyncio.Transport, transport), self.loop)
-        super().connection_made(cast(asyncio.Transport, coalescing))
 
     def on_message_begin(self) -> None:
         self._head_bytes = 0

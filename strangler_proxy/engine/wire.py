@@ -13,7 +13,7 @@ False
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -33,13 +33,13 @@ HOP_BY_HOP = frozenset(
 )
 #: Request headers the proxy never forwards: framing is re-done per hop, 100-continue is
 #: answered by the server side, and X-Forwarded-* are rebuilt from what this hop saw.
-_REQUEST_DROP = HOP_BY_HOP | {b"content-length", b"expect"}
-_FORWARDED = (b"x-forwarded-proto", b"x-forwarded-host")
+_REQUEST_DROP = HOP_BY_HOP | {b"content-length", b"expect", b"x-request-id"}
+_REQUEST_DROP_UNTRUSTED = _REQUEST_DROP | {b"x-forwarded-proto", b"x-forwarded-host"}
 _INTERNAL_PREFIX = b"x-strangler-"
 _REQUEST_ID_OK = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,200}")
 
 
-def connection_tokens(headers: Iterable[tuple[bytes, bytes]]) -> frozenset[bytes]:
+def connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> frozenset[bytes]:
     """Header names listed in ``Connection`` (they are hop-by-hop for this message)."""
     tokens: set[bytes] = set()
     for name, value in headers:
@@ -57,7 +57,7 @@ def request_id(headers: Iterable[tuple[bytes, bytes]], generate: bytes) -> bytes
 
 
 def request_headers(
-    headers: Iterable[tuple[bytes, bytes]],
+    headers: Sequence[tuple[bytes, bytes]],
     *,
     client_ip: str | None,
     scheme: str,
@@ -72,15 +72,15 @@ def request_headers(
     and ``-Host`` are the client's word and are replaced by what this hop saw.
     ``traceparent``/``tracestate`` and everything end-to-end pass through untouched.
     """
-    headers = list(headers)
-    drop = _REQUEST_DROP | connection_tokens(headers)
-    if trusted_hops == 0:
-        drop = drop | set(_FORWARDED)
+    drop = _REQUEST_DROP_UNTRUSTED if trusted_hops == 0 else _REQUEST_DROP
+    tokens = connection_tokens(headers)
+    if tokens:
+        drop = drop | tokens
     out: Headers = []
     forwarded_for = b""
     host = b""
     for name, value in headers:
-        if name in drop or name.startswith(_INTERNAL_PREFIX) or name == b"x-request-id":
+        if name in drop or name.startswith(_INTERNAL_PREFIX):
             continue
         if name == b"x-forwarded-for":
             forwarded_for = value if not forwarded_for else forwarded_for + b", " + value
@@ -98,14 +98,14 @@ def request_headers(
     return out
 
 
-def response_headers(headers: Iterable[tuple[bytes, bytes]], request_id: bytes) -> Headers:
+def response_headers(headers: Sequence[tuple[bytes, bytes]], request_id: bytes) -> Headers:
     """Upstream response headers for the client: hop-by-hop stripped, ``X-Request-ID`` added.
 
     ``Content-Length`` stays (the server side keeps the framing); ``Content-Encoding`` and the
     body pass byte-for-byte.
     """
-    headers = list(headers)
-    drop = HOP_BY_HOP | connection_tokens(headers)
+    tokens = connection_tokens(headers)
+    drop = HOP_BY_HOP | tokens if tokens else HOP_BY_HOP
     out: Headers = [(n, v) for n, v in headers if n not in drop]
     if not any(n == b"x-request-id" for n, _ in out):
         out.append((b"x-request-id", request_id))
