@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import httpx
@@ -36,7 +36,10 @@ class Ports:
 
     @classmethod
     def free(cls) -> Ports:
-        return cls(free_port(), free_port(), free_port())
+        ports: set[int] = set()
+        while len(ports) < 3:  # the OS may hand out one port twice
+            ports.add(free_port())
+        return cls(*sorted(ports))
 
     @property
     def proxy_url(self) -> str:
@@ -287,7 +290,8 @@ def stop(stack: Stack) -> str:
 
 
 @pytest.mark.slow
-def test_a_second_up_keeps_data_flags_and_token(var_dir: Path) -> None:
+def test_a_second_up_keeps_data_flags_and_token(tmp_path: Path) -> None:
+    var_dir = tmp_path / "var"
     first = bring_up(var_dir)
     try:
         monolith = f"http://127.0.0.1:{first.ports.monolith}"
@@ -343,7 +347,7 @@ def test_a_busy_port_is_a_clear_error(var_dir: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        ports = Ports(free_port(), free_port(), port)  # the admin API's port is taken
+        ports = replace(Ports.free(), admin=port)  # the admin API port is taken
         up = start_up(var_dir, ports)
         output, _ = up.communicate(timeout=120)
     assert up.returncode == 1, output
