@@ -30,10 +30,9 @@ $(MITM_STAMP): pyproject.toml
 ## The mitmproxy engine's own environment (.venv-mitm); quick when it is up to date.
 mitm: $(MITM_STAMP)
 
-## The analysis report of the monolith (var/report), then the whole stack on the embedded
-## default (SQLite, localhost). Ctrl-C stops it all.
+## The whole stack on the embedded default (SQLite, localhost): migrate, seed, the analysis
+## report (var/report), the route table, the monolith and the proxy. Ctrl-C stops it all.
 demo: $(STAMP)
-	$(VENV)/bin/strangler analyze legacy_monolith --out var/report
 	$(VENV)/bin/strangler up
 
 ## Every check, then the whole pytest suite.
