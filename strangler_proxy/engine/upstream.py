@@ -146,6 +146,7 @@ class _Connection(asyncio.Protocol):
         self.error: UpstreamError | None = None
         self.paused = False
         self.received_any = False
+        self.idle = False
 
     def _wake(self) -> None:
         waiter = self._waiter
@@ -178,6 +179,9 @@ class _Connection(asyncio.Protocol):
         self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
     def data_received(self, data: bytes) -> None:
+        if self.idle:  # bytes nobody asked for: never let them answer the next request
+            self.abort()
+            return
         self.received_any = True
         try:
             self.parser.feed_data(data)
@@ -209,6 +213,10 @@ class _Connection(asyncio.Protocol):
         self._write_ready = None
 
     # -- httptools callbacks ----------------------------------------------------------
+    def on_message_begin(self) -> None:
+        if self.complete:  # a second answer to one request: the connection is out of step
+            raise UpstreamBroken("upstream sent more than one answer")
+
     def on_header(self, name: bytes, value: bytes) -> None:
         self.headers.append((name.lower(), value))
 
@@ -478,6 +486,7 @@ class PooledUpstream:
         if len(idle) >= self._max_idle:
             conn.abort()
             return
+        conn.idle = True
         idle.append(conn)
 
     async def aclose(self) -> None:

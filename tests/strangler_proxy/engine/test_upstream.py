@@ -107,6 +107,31 @@ async def test_a_connection_is_reused_after_a_body_larger_than_the_read_buffer()
     assert len(heads) == 3
 
 
+@pytest.mark.parametrize("pause", [0.0, 0.1], ids=["same-packet", "while-idle"])
+async def test_an_unasked_for_answer_never_reaches_the_next_request(pause: float) -> None:
+    connections = 0
+
+    async def desync(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(OK)
+        await asyncio.sleep(pause)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
+        await writer.drain()
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
+        await writer.drain()
+
+    async with server(desync) as (origin, _):
+        client = PooledUpstream()
+        assert await read(client, origin) == (200, b"ok")
+        await asyncio.sleep(0.3)
+        assert await read(client, origin) == (200, b"ok")  # a fresh connection answered
+        await client.aclose()
+    assert connections == 2
+
+
 async def test_a_refused_connection_is_connect_failed() -> None:
     client = PooledUpstream()
     with pytest.raises(ConnectFailed) as caught:
