@@ -118,6 +118,8 @@ def run(
         )
         if admin_token_file is not None and not admin_token_file.is_file():
             raise ConfigError(f"--admin-token-file: no such file {admin_token_file}")
+        if admin_token_file is not None:
+            _check_token(admin_token_file)
         if admin_listen and admin_token_file is None:
             raise ConfigError(
                 "--admin-token-file: required with --admin-listen (no token, no flip)"
@@ -160,3 +162,16 @@ def _check_store(url: str) -> None:
         open_store(url).close()
     except (ValueError, StoreError, OSError) as exc:
         raise ConfigError(f"--store: {exc}") from exc
+
+
+def _check_token(path: Path) -> None:
+    """The admin token must be there and acceptable before anything starts."""
+    from strangler_proxy.admin.auth import AdminTokens, TokenError
+
+    token = path.read_text().strip()
+    if not token:
+        raise ConfigError(f"--admin-token-file: {path} is empty (no token, no flip)")
+    try:
+        AdminTokens.parse(token)
+    except TokenError as exc:
+        raise ConfigError(f"--admin-token-file: {exc}") from exc

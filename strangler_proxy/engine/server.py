@@ -10,19 +10,18 @@ engine polling the store, and each writes a snapshot file the admin merges.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from uvicorn.supervisors import Multiprocess
 
+from strangler_proxy.admin import create_admin_app
 from strangler_proxy.engine import runtime
 from strangler_proxy.engine.app import ProxyApp
 from strangler_proxy.engine.protocol import MAX_HEADER_BYTES_ENV, ProxyHttpProtocol
@@ -98,11 +97,13 @@ def run_engine(settings: EngineSettings) -> None:
     config = uvicorn_config(settings)
     admin = _admin_server(settings)
     try:
-        if admin is not None:
-            threading.Thread(target=admin.run, name="strangler-admin", daemon=True).start()
-        server = uvicorn.Server(config)
+        if admin is not None:  # bound here, so a taken admin port stops the start
+            admin_socket = admin.config.bind_socket()
+            threading.Thread(
+                target=admin.run, args=([admin_socket],), name="strangler-admin", daemon=True
+            ).start()
         if settings.workers == 1:
-            server.run()
+            uvicorn.Server(config).run()
         else:
             Multiprocess(config, sockets=[config.bind_socket()]).run()
     finally:
@@ -116,12 +117,8 @@ def run_engine(settings: EngineSettings) -> None:
 def _admin_server(settings: EngineSettings) -> uvicorn.Server | None:
     if settings.admin_port is None or settings.admin_host is None:
         return None
-    factory = _admin_factory()
-    if factory is None:
-        log.warning("strangler_proxy.admin is not available: no admin port")
-        return None
     token = Path(settings.admin_token_file).read_text().strip() if settings.admin_token_file else ""
-    app = factory(
+    app = create_admin_app(
         store_url=settings.store_url,
         token=token,
         metrics_text=metrics_text,
@@ -137,11 +134,3 @@ def _admin_server(settings: EngineSettings) -> uvicorn.Server | None:
         access_log=False,
     )
     return uvicorn.Server(config)
-
-
-def _admin_factory() -> Callable[..., Any] | None:
-    if importlib.util.find_spec("strangler_proxy.admin") is None:
-        return None
-    module = importlib.import_module("strangler_proxy.admin")
-    factory: Callable[..., Any] | None = getattr(module, "create_admin_app", None)
-    return factory

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
 from strangler_proxy.cli import main
+from strangler_proxy.stack.process import free_port
 
 MONOLITH = ("--monolith", "http://127.0.0.1:8000")
 
@@ -35,6 +41,41 @@ def test_bad_options_are_named(args: tuple[str, ...], message: str) -> None:
     result = CliRunner().invoke(main, ["proxy", "run", *args])
     assert result.exit_code == 2
     assert message in result.output
+
+
+def test_an_empty_token_file_is_refused(tmp_path: Path) -> None:
+    token = tmp_path / "admin.token"
+    token.write_text("\n")
+    args = ["--admin-listen", "127.0.0.1:8081", "--admin-token-file", str(token), *MONOLITH]
+    result = CliRunner().invoke(main, ["proxy", "run", *args])
+    assert result.exit_code == 2
+    assert f"--admin-token-file: {token} is empty (no token, no flip)" in result.output
+
+
+def test_a_weak_token_is_refused(tmp_path: Path) -> None:
+    token = tmp_path / "admin.token"
+    token.write_text("t0ken\n")
+    args = ["--admin-listen", "127.0.0.1:8081", "--admin-token-file", str(token), *MONOLITH]
+    result = CliRunner().invoke(main, ["proxy", "run", *args])
+    assert result.exit_code == 2
+    assert "--admin-token-file: admin token 'admin' is too short" in result.output
+
+
+def test_a_taken_admin_port_stops_the_start(tmp_path: Path) -> None:
+    token = tmp_path / "admin.token"
+    token.write_text("a-long-enough-admin-token\n")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        admin = f"127.0.0.1:{taken.getsockname()[1]}"
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "strangler"), "proxy", "run", *MONOLITH,
+             "--listen", f"127.0.0.1:{free_port()}", "--store", f"sqlite:///{tmp_path / 'f.db'}",
+             "--admin-listen", admin, "--admin-token-file", str(token)],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert result.returncode != 0
+    assert "address already in use" in result.stderr.lower()
 
 
 def test_the_monolith_is_required() -> None:
