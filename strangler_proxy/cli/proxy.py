@@ -8,6 +8,7 @@ import click
 
 from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
 from strangler_proxy.engine.upstream import Timeouts
+from strangler_proxy.store.base import Snapshot
 
 
 @click.group()
@@ -142,26 +143,56 @@ def run(
             admin_port=admin_port,
             admin_token_file=str(admin_token_file) if admin_token_file else None,
         )
-        _check_store(store_url)
+        snapshot = _read_store(store_url)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine
 
-    click.echo(
-        f"strangler proxy on http://{host}:{port} -> {monolith_url} "
-        f"({workers} worker{'s' if workers > 1 else ''}, store {store_url})"
-    )
+    _banner(settings, snapshot)
     run_engine(settings)
 
 
-def _check_store(url: str) -> None:
-    """Open the flag store once here, so a bad ``--store`` is named before workers start."""
+def _read_store(url: str) -> Snapshot:
+    """Read the flag store once here, so a bad ``--store`` is named before workers start."""
     from strangler_proxy.store import StoreError, open_store
 
     try:
-        open_store(url).close()
+        store = open_store(url)
+        try:
+            return store.snapshot()
+        finally:
+            store.close()
     except (ValueError, StoreError, OSError) as exc:
         raise ConfigError(f"--store: {exc}") from exc
+
+
+def _banner(settings: EngineSettings, snapshot: Snapshot) -> None:
+    """What is about to serve, as a table (routes by mode, services, limits)."""
+    from collections import Counter
+
+    from rich.console import Console
+    from rich.table import Table
+
+    modes = Counter(route.mode.value for route in snapshot.table.routes())
+    routes = ", ".join(f"{n} {m}" for m, n in sorted(modes.items())) or "none: all to the monolith"
+    admin = f"http://{settings.admin_host}:{settings.admin_port}" if settings.admin_port else "off"
+    t = settings.timeouts
+    table = Table(title="strangler proxy", show_header=False, title_justify="left")
+    table.add_column(style="bold")
+    table.add_column()
+    for name, value in (
+        ("listen", f"http://{settings.host}:{settings.port} ({settings.workers} worker(s))"),
+        ("monolith", settings.monolith_url),
+        ("store", f"{settings.store_url} (version {snapshot.version})"),
+        ("routes", routes),
+        ("services", ", ".join(s.name for s in snapshot.services) or "none"),
+        ("admin", admin),
+        ("timeouts", f"connect {t.connect:g} s, read {t.read:g} s, total {t.total:g} s"),
+        ("limits", f"headers {settings.max_header_bytes} B, body {settings.max_body_bytes} B, "
+                   f"{settings.max_concurrency} in flight per worker"),
+    ):  # fmt: skip
+        table.add_row(name, value)
+    Console().print(table)
 
 
 def _check_token(path: Path) -> None:
