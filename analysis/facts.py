@@ -82,6 +82,7 @@ class ClassFact:
     actions: tuple[Action, ...] = ()
     attrs: tuple[tuple[str, str], ...] = ()  # string class attributes (lookup_field, label...)
     queryset: str | None = None  # dotted root of ``queryset = X.objects...`` / ``model = X``
+    serializer: str | None = None  # dotted ``serializer_class = X`` (a DRF view)
     model_fields: bool = False  # declares django.db.models fields: a model, whatever its bases
 
 

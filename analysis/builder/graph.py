@@ -157,12 +157,14 @@ class GraphBuilder:
 
     def _declared_model(self, module: str, facts: ModuleFacts, cls: ClassFact) -> None:
         """A class declared over a model (``queryset = X...``, ``model = X`` or ``class
-        Meta: model = X``: views, serializers, forms, GraphQL types) reads X; with
+        Meta: model = X``: views, serializers, forms, GraphQL types; or, for a DRF view
+        without a queryset, ``serializer_class = S`` over ``S.Meta.model``) reads X; with
         create/update/destroy actions (a ModelViewSet) it writes X through DRF's mixins,
         without a line of ORM code of its own."""
-        if not cls.queryset or cls.name in self.symbols.model_of_class:
+        declared = cls.queryset or cls.serializer
+        if not declared or cls.name in self.symbols.model_of_class:
             return
-        label = self.symbols.label_of(Ref("class", cls.queryset))
+        label = self.symbols.label_of(Ref("class", declared))
         if label is None:
             return
         site = f"{facts.path}:{cls.line}:{cls.name.rsplit('.', 1)[-1]}"

@@ -32,6 +32,7 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
     attrs: list[tuple[str, str]] = []
     meta: dict[str, object] = {}
     queryset: str | None = None
+    serializer: str | None = None
     model_fields = False
     for stmt in node.body:
         if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -55,6 +56,8 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
                     attrs.append((target.id, text))
                 if target.id in ("queryset", "model"):
                     queryset = queryset or model_root(stmt.value, scope)
+                elif target.id == "serializer_class":
+                    serializer = scope.dotted(stmt.value)
     model, app_label = meta.get("model"), meta.get("app_label")
     return ClassFact(
         name=name,
@@ -68,6 +71,7 @@ def collect_class(node: ast.ClassDef, scope: Scope, prefix: str) -> ClassFact:
         actions=tuple(actions),
         attrs=tuple(attrs),
         queryset=queryset or (model if isinstance(model, str) else None),
+        serializer=serializer,
         model_fields=model_fields or bool(fields),
     )
 
