@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Access = Literal["read", "write"]
-RefKind = Literal["class", "label", "related"]
+RefKind = Literal["class", "label", "related", "dynamic"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,8 @@ class Ref:
 
     kind "class": ``target`` is a dotted class name (``shop.catalog.models.Product``);
     kind "label": ``target`` is ``app_label.Model``, ``Model`` (same app) or ``self``;
+    kind "dynamic": ``target`` is ``app_label.Model`` loaded by name at run time
+    (``apps.get_model("app_label", "Model")`` with literal arguments);
     kind "related": ``target`` is a dotted class name and ``attr`` a related manager or
     field on its instances (``order.lines`` -> target Order, attr "lines").
     """

@@ -11,14 +11,16 @@ Nodes (ids are strings):
 Edges carry kind (also the MultiDiGraph key), weight (WEIGHTS) and sites
 (``path:line`` or ``path:line:function``):
 - module -> module "import" (conditional, function_level: true when every site is);
-- module -> model "defines"; module -> model "read" / "write";
+- module -> model "defines"; module -> model "read" / "write" (dynamic: true when one of
+  its uses goes through a model loaded by name, ``apps.get_model("app", "Model")``);
 - model -> model "relation" (field, relation in fk/o2o/m2m/inherits/proxy, and fields:
   every {field, relation} between the pair);
 - endpoint -> module "route" (the module holding the view);
 - module -> module "signal" (receiver -> sender's or signal's module; signal, sender).
 
-Graph attributes: ``atomic_blocks`` [{module, function, site, models}] and ``signals``
-[{signal, sender, receiver, site}].
+Graph attributes: ``atomic_blocks`` [{module, function, site, models}], ``signals``
+[{signal, sender, receiver, site}] and ``dynamic_loads`` [{module, function, model,
+access, site}] (ORM uses of models loaded by name with ``apps.get_model``).
 """
 
 from __future__ import annotations
@@ -147,13 +149,33 @@ class GraphBuilder:
             self.edges[key]["function_level"] = all(f for _, f in seen)
 
     def _orm(self) -> None:
+        loads = []
         for name, facts in self.symbols.modules.items():
             for function in facts.functions:
-                for label, access, line in self.uses(facts, function):
-                    site = f"{facts.path}:{line}:{function.name}"
-                    self._edge(f"module:{name}", self._model_node(label), access, site)
+                for use in function.uses:
+                    label = self._label(facts, function, use.target)
+                    if label is None:
+                        continue
+                    site = f"{facts.path}:{use.line}:{function.name}"
+                    node = self._model_node(label)
+                    attrs = self._edge(f"module:{name}", node, use.access, site)
+                    if use.target.kind == "dynamic":
+                        attrs["dynamic"] = True
+                        loads.append(
+                            {
+                                "module": name,
+                                "function": function.name,
+                                "model": label,
+                                "access": use.access,
+                                "site": site,
+                            }
+                        )
             for cls in facts.classes:
                 self._declared_model(name, facts, cls)
+        for (_, _, kind), attrs in self.edges.items():
+            if kind in ("read", "write"):
+                attrs.setdefault("dynamic", False)
+        self.graph.graph["dynamic_loads"] = loads
 
     def _declared_model(self, module: str, facts: ModuleFacts, cls: ClassFact) -> None:
         """A class declared over a model (``queryset = X...``, ``model = X`` or ``class
@@ -176,14 +198,15 @@ class GraphBuilder:
         """(model label, "read"/"write", line) for each ORM use the symbols can resolve."""
         found: list[tuple[str, str, int]] = []
         for use in function.uses:
-            label = (
-                self.symbols.related(use.target)
-                if use.target.kind == "related"
-                else (self.symbols.label_of(use.target, self._context(facts, function)))
-            )
+            label = self._label(facts, function, use.target)
             if label:
                 found.append((label, use.access, use.line))
         return found
+
+    def _label(self, facts: ModuleFacts, function: FunctionFact, ref: Ref) -> str | None:
+        if ref.kind == "related":
+            return self.symbols.related(ref)
+        return self.symbols.label_of(ref, self._context(facts, function))
 
     def _context(self, facts: ModuleFacts, function: FunctionFact) -> str | None:
         """The model whose method this is (for "self" and same-app label strings)."""

@@ -11,9 +11,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
-from analysis.collect.scope import LABEL_PREFIX, STAR_PREFIX, USER_MODEL
+from analysis.collect.scope import (
+    DYNAMIC_PREFIX,
+    LABEL_PREFIX,
+    STAR_PREFIX,
+    USER_MODEL,
+    label_alias,
+)
 from analysis.facts import ClassFact, Field, FunctionFact, ModuleFacts, Ref
 
+BOUND = (LABEL_PREFIX, DYNAMIC_PREFIX)  # aliases bound to a model label
 MODEL_ROOTS = frozenset({"django.db.models.Model", "django.db.models.base.Model"})
 CONCRETE_EXTERNAL = frozenset({"auth.User", "auth.Group", "auth.Permission"})
 EXTERNAL_MODELS = frozenset(
@@ -87,7 +94,7 @@ class Symbols:
             dotted in self.classes
             or dotted in self.modules
             or dotted in self.functions
-            or dotted.startswith(LABEL_PREFIX)
+            or dotted.startswith(BOUND)
         )
 
     def _resolve(self, dotted: str, depth: int) -> str:
@@ -110,7 +117,7 @@ class Symbols:
             return self._first_known([f"{m}.{suffix}" for m in stars], depth, dotted)
         if alias == f"{module}.{head}":
             return dotted
-        if alias.startswith(LABEL_PREFIX):
+        if alias.startswith(BOUND):
             return alias
         return self._resolve(f"{alias}.{tail}" if tail else alias, depth + 1)
 
@@ -199,8 +206,9 @@ class Symbols:
         of the model the reference appears in (for "self" and same-app names)."""
         if ref.kind == "class":
             name = self.resolve(ref.target)
-            if name.startswith(LABEL_PREFIX):
-                return self.label_of(Ref("label", name[len(LABEL_PREFIX) :]), context)
+            bound = label_alias(name)
+            if bound is not None:
+                return self.label_of(bound, context)
             label = self.model_of_class.get(name)
             if label is not None:
                 return label

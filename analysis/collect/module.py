@@ -10,8 +10,8 @@ from analysis.collect.classes import collect_class
 from analysis.collect.functions import FunctionCollector
 from analysis.collect.imports import collect_imports
 from analysis.collect.scope import (
-    LABEL_PREFIX,
     Scope,
+    alias_of,
     attr_chain,
     literal_str,
     module_statements,
@@ -92,9 +92,9 @@ def _collect(
             settings[target.id] = text
         elif isinstance(stmt.value, ast.Call):
             parts = attr_chain(stmt.value.func)
-            label = scope.dynamic_model(stmt.value)
-            if label:
-                aliases[target.id] = LABEL_PREFIX + label
+            loaded = scope.model_load(stmt.value)
+            if loaded:
+                aliases[target.id] = alias_of(loaded)
             elif parts and parts[-1] == "Signal":
                 signals.append(f"{module}.{target.id}")
                 aliases[target.id] = f"{module}.{target.id}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 
 from analysis.collect.classes import MANAGERS
-from analysis.collect.scope import LABEL_PREFIX, Scope, argument
+from analysis.collect.scope import Scope, argument, label_alias
 from analysis.facts import Access, Ref
 
 READS = frozenset(
@@ -173,9 +173,9 @@ class Types:
         if not isinstance(target, ast.Name):
             return
         if isinstance(value, ast.Call):
-            label = self.scope.dynamic_model(value)
-            if label:
-                self.classes[target.id] = Ref("label", label)
+            loaded = self.scope.model_load(value)
+            if loaded:
+                self.classes[target.id] = loaded
                 return
         if isinstance(value, ast.IfExp):  # model = Product if staff else ActiveProduct
             value = value.body
@@ -195,8 +195,9 @@ class Types:
             parts = annotation.value.split(".")
             if all(p.isidentifier() for p in parts):  # "Order" / "models.Order": no parse
                 head = self.scope.aliases.get(parts[0])
-                if head is not None and head.startswith(LABEL_PREFIX):
-                    self.instances[name] = Ref("label", head[len(LABEL_PREFIX) :])
+                bound = label_alias(head) if head is not None else None
+                if bound is not None:
+                    self.instances[name] = bound
                 elif head is not None:
                     self.instances[name] = Ref("class", ".".join([head, *parts[1:]]))
                 return

@@ -9,6 +9,7 @@ from analysis.facts import Ref
 
 USER_MODEL = "settings.AUTH_USER_MODEL"  # label placeholder the builder resolves
 LABEL_PREFIX = "label:"  # an alias bound to a model label (User = get_user_model())
+DYNAMIC_PREFIX = "dynamic:"  # an alias bound to apps.get_model("app", "Model")
 STAR_PREFIX = "*:"  # a name that may come from star imports: "*:mod1|mod2:Name"
 BUILTINS = frozenset(dir(builtins)) | {"self", "cls"}
 
@@ -46,6 +47,20 @@ def argument(call: ast.Call, index: int, name: str) -> ast.expr | None:
     return keyword(call, name)
 
 
+def label_alias(dotted: str) -> Ref | None:
+    """The model reference an alias holds when it is bound to a label (see the prefixes)."""
+    if dotted.startswith(LABEL_PREFIX):
+        return Ref("label", dotted[len(LABEL_PREFIX) :])
+    if dotted.startswith(DYNAMIC_PREFIX):
+        return Ref("dynamic", dotted[len(DYNAMIC_PREFIX) :])
+    return None
+
+
+def alias_of(ref: Ref) -> str:
+    """The alias text for a label or dynamic reference (the inverse of label_alias)."""
+    return (DYNAMIC_PREFIX if ref.kind == "dynamic" else LABEL_PREFIX) + ref.target
+
+
 class Scope:
     """The module's names: imports, module-level classes/functions, model aliases."""
 
@@ -72,16 +87,24 @@ class Scope:
         if text is not None:
             return Ref("label", text)
         if isinstance(node, ast.Call):
-            label = self.dynamic_model(node)
-            return Ref("label", label) if label else None
+            return self.model_load(node)
         dotted = self.dotted(node)
         if dotted is None:
             return None
-        if dotted.startswith(LABEL_PREFIX):
-            return Ref("label", dotted[len(LABEL_PREFIX) :])
+        bound = label_alias(dotted)
+        if bound is not None:
+            return bound
         if dotted.endswith("AUTH_USER_MODEL"):
             return Ref("label", USER_MODEL)
         return Ref("class", dotted)
+
+    def model_load(self, call: ast.Call) -> Ref | None:
+        """``apps.get_model(...)`` -> a "dynamic" reference; ``get_user_model()`` -> the
+        user model's label (Django's own way to name it, no smell)."""
+        label = self.dynamic_model(call)
+        if label is None:
+            return None
+        return Ref("label", label) if label == USER_MODEL else Ref("dynamic", label)
 
     def dynamic_model(self, call: ast.Call) -> str | None:
         """``apps.get_model("app", "Model")`` / ``get_model("app.Model")`` /

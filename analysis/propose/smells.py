@@ -10,7 +10,9 @@
 - import-cycle: two Django apps importing each other (module-level or function-level imports);
 - god-module: a module touching other apps' tables and entangled with ``GOD_APPS`` or more
   apps (tables, imports both ways);
-- shared-utility: data-less code used from three or more services (the ``shared`` library).
+- shared-utility: data-less code used from three or more services (the ``shared`` library);
+- dynamic-model-load: a module reaching a table through ``apps.get_model("app", "Model")``,
+  a dependency that its imports hide (and that import-linter cannot see).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from analysis.propose.model import SHARED, Proposal
 from analysis.propose.view import MODULE, edges, kind_of, module_id, name_of
 
 GOD_APPS = 5
+BY_NAME = "by name with apps.get_model"
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ def find_smells(graph: nx.MultiDiGraph, proposal: Proposal) -> tuple[Smell, ...]
         *_import_cycles(graph),
         *_god_modules(graph),
         *_shared(proposal),
+        *_dynamic_loads(graph, proposal),
     ]
     return tuple(found)
 
@@ -240,3 +244,27 @@ def _shared(proposal: Proposal) -> list[Smell]:
             tuple(modules),
         )
     ]
+
+
+def _dynamic_loads(graph: nx.MultiDiGraph, proposal: Proposal) -> list[Smell]:
+    """Per module and model loaded by name: the functions and sites."""
+    sites: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    functions: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    for load in graph.graph.get("dynamic_loads", []):
+        key = (str(load["module"]), str(load["model"]))
+        sites[key][str(load["site"])] = None
+        functions[key][str(load["function"])] = None
+    smells = []
+    for module, model in sorted(sites):
+        own = proposal.module_service.get(module) or "?"
+        owner = proposal.model_service.get(model) or "outside"
+        names = ", ".join(functions[(module, model)])
+        smells.append(
+            Smell(
+                "dynamic-model-load",
+                f"{module} ({own}) loads {model} ({owner}) {BY_NAME} in {names}",
+                tuple(sorted({own, owner})),
+                tuple(sites[(module, model)]),
+            )
+        )
+    return smells

@@ -25,7 +25,7 @@ class GraphBuilder:
     """Adds contract-shaped nodes and edges to a MultiDiGraph."""
 
     def __init__(self) -> None:
-        self.graph = nx.MultiDiGraph(atomic_blocks=[], signals=[])
+        self.graph = nx.MultiDiGraph(atomic_blocks=[], signals=[], dynamic_loads=[])
 
     def module(self, name: str, app: str | None, lines: int = 50) -> str:
         path = name.replace(".", "/") + ".py"

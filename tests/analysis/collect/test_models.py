@@ -1,5 +1,5 @@
 from analysis.facts import ClassFact, Field, Ref
-from tests.analysis.collect.helpers import facts_of
+from tests.analysis.collect.helpers import facts_of, function
 
 MODELS = """
 from django.conf import settings
@@ -67,22 +67,34 @@ def test_every_kind_of_relation_target() -> None:
     assert "name" not in fields
 
 
-def test_apps_get_model_with_literal_arguments_names_a_label() -> None:
+def test_apps_get_model_with_literal_arguments_is_a_dynamic_load_of_a_label() -> None:
     facts = facts_of(
         """
         from django.apps import apps
+        from django.contrib.auth import get_user_model
         Order = apps.get_model("orders", "Order")
         Line = apps.get_model("orders.OrderLine")
+        User = get_user_model()
 
         def total():
-            return Order.objects.count() + Line.objects.count()
+            return Order.objects.count() + Line.objects.count() + User.objects.count()
+
+        def reserve(pk):
+            Product = apps.get_model(app_label="catalog", model_name="Product")
+            product = Product.objects.get(pk=pk)
+            product.save()
         """
     )
-    assert facts.aliases["Order"] == "label:orders.Order"
-    uses = {(u.target, u.access) for u in facts.functions[0].uses}
-    assert uses == {
-        (Ref("label", "orders.Order"), "read"),
-        (Ref("label", "orders.OrderLine"), "read"),
+    assert facts.aliases["Order"] == "dynamic:orders.Order"
+    assert facts.aliases["User"] == "label:settings.AUTH_USER_MODEL"  # Django's way: no smell
+    assert {(u.target, u.access) for u in function(facts, "total").uses} == {
+        (Ref("dynamic", "orders.Order"), "read"),
+        (Ref("dynamic", "orders.OrderLine"), "read"),
+        (Ref("label", "settings.AUTH_USER_MODEL"), "read"),
+    }
+    assert {(u.target, u.access) for u in function(facts, "reserve").uses} == {
+        (Ref("dynamic", "catalog.Product"), "read"),
+        (Ref("dynamic", "catalog.Product"), "write"),  # an instance of it saved
     }
 
 

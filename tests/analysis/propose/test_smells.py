@@ -52,3 +52,29 @@ def test_a_cross_service_call_names_what_is_used() -> None:
 
     assert calls["shop.orders.services"].startswith("shop.orders.services (orders) uses catalog:")
     assert "write payments.Payment" in calls["shop.orders.services"]
+
+
+def test_a_model_loaded_by_name_is_a_smell_with_its_sites() -> None:
+    b = GraphBuilder()
+    b.module("catalog.models", "catalog")
+    b.model("catalog.Product", "catalog.models")
+    b.module("inventory.services", "inventory")
+    b.uses("inventory.services", "read", "catalog.Product", "reserve")
+    b.graph.graph["dynamic_loads"] = [
+        {
+            "module": "inventory.services",
+            "function": "reserve",
+            "model": "catalog.Product",
+            "access": access,
+            "site": f"inventory/services.py:{line}:reserve",
+        }
+        for access, line in (("read", 12), ("write", 14))
+    ]
+
+    (smell,) = smells_of("dynamic-model-load", b.graph)
+
+    assert smell.summary.startswith("inventory.services (")
+    assert "loads catalog.Product (" in smell.summary
+    assert smell.summary.endswith("by name with apps.get_model in reserve")
+    assert smell.where == ("inventory/services.py:12:reserve", "inventory/services.py:14:reserve")
+    assert not smells_of("dynamic-model-load")  # the literal shop loads none by name

@@ -234,6 +234,12 @@ def test_the_legacy_monolith_report_names_its_planted_smells(tmp_path: Path) -> 
     assert smells["shared-utility"]
     foreign = " ".join(smells["foreign-write"])
     assert "orders.OrderEvent" in foreign  # payments.refund and shipping write it
+    loads = " ".join(smells["dynamic-model-load"])
+    assert "legacy_monolith.inventory.services (" in loads and "catalog.Product" in loads
+    for function in ("customer_for", "cart_for", "open_shipments_for"):
+        assert function in loads  # common.helpers
+    assert "dynamic-model-load" in (out / "report.md").read_text()
+    assert "dynamic-model-load" in (out / "report.html").read_text()
     models = {m["label"]: m for m in doc["models"]}
     assert models["common.TimeStamped"]["abstract"] and models["catalog.ActiveProduct"]["proxy"]
 
