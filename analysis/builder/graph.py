@@ -2,7 +2,8 @@
 
 Nodes (ids are strings):
 - ``module:<dotted>``: kind="module", name, path (posix, relative to the root), app (the
-  label of the enclosing Django app or None), lines.
+  label of the enclosing Django app or None), lines, wiring (project wiring outside any
+  app: settings, the root urlconf, the project package, wsgi/asgi/manage; no domain).
 - ``model:<app_label>.<Model>``: kind="model", label, module (None for a model outside
   the tree, such as auth.User), abstract, proxy, external.
 - ``endpoint:<pattern>``: kind="endpoint", pattern (proxy template, ``{pk}``,
@@ -84,6 +85,7 @@ class GraphBuilder:
                 path=facts.path,
                 app=self.symbols.app_of(name),
                 lines=facts.lines,
+                wiring=name in self.symbols.wiring,
             )
 
     def _model_node(self, label: str) -> str:

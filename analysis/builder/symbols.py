@@ -171,6 +171,30 @@ class Symbols:
             name = name.rpartition(".")[0]
         return None
 
+    @cached_property
+    def wiring(self) -> frozenset[str]:
+        """The project's wiring, outside any app: settings modules (those assigning
+        ROOT_URLCONF or INSTALLED_APPS, and their ``settings`` package), the root urlconf,
+        the project package holding them, and wsgi/asgi/manage entry points."""
+        found: set[str] = set()
+        for name, facts in self.modules.items():
+            if not {"ROOT_URLCONF", "INSTALLED_APPS"} & facts.settings.keys():
+                continue
+            found.add(name)
+            package = name.rpartition(".")[0]
+            if package.rpartition(".")[2] == "settings":  # project/settings/base.py
+                found.update(m for m in self.modules if m.startswith(f"{package}."))
+                found.add(package)
+                package = package.rpartition(".")[0]
+            found.add(package)
+            urlconf = facts.settings.get("ROOT_URLCONF")
+            if urlconf:
+                found.add(urlconf)
+        for name in self.modules:
+            if {"wsgi", "asgi", "manage"} & set(name.split(".")[1:]):
+                found.add(name)
+        return frozenset(m for m in found if m in self.modules and self.app_of(m) is None)
+
     def is_model(self, dotted: str) -> bool:
         name = self.resolve(dotted)
         known = self._is_model.get(name)

@@ -34,7 +34,7 @@ from analysis.propose.model import (
 )
 from analysis.propose.ownership import ownership
 from analysis.propose.plan import extraction_order, service_dependencies
-from analysis.propose.view import edges, kind_of, name_of
+from analysis.propose.routes import endpoint_services
 
 __all__ = [
     "SHARED",
@@ -77,28 +77,18 @@ def propose(
     module_service = dict(clustering.module_service)
     owners = ownership(graph, module_service, clustering.model_service)
     model_service = {o.model: o.service for o in owners if o.service is not None}
-    endpoint_service = _endpoint_services(graph, module_service)
+    endpoint_service = endpoint_services(graph, module_service, model_service)
     return Proposal(
         services=_services(module_service, model_service, endpoint_service),
         module_service=module_service,
         model_service=model_service,
         endpoint_service=endpoint_service,
         ownership=owners,
-        extraction_order=extraction_order(graph, module_service, model_service),
+        extraction_order=extraction_order(graph, module_service, model_service, endpoint_service),
         cycles=service_cycles(service_dependencies(graph, module_service, model_service)),
         resolution=clustering.resolution,
         seed=seed,
     )
-
-
-def _endpoint_services(graph: nx.MultiDiGraph, module_service: dict[str, str]) -> dict[str, str]:
-    found = {}
-    for edge in edges(graph, "route"):
-        if kind_of(graph, edge.source) == "endpoint":
-            service = module_service.get(name_of(edge.target))
-            if service is not None:
-                found[name_of(edge.source)] = service
-    return found
 
 
 def _services(

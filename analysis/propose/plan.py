@@ -78,8 +78,12 @@ def extraction_order(
     graph: nx.MultiDiGraph,
     module_service: Mapping[str, str],
     model_service: Mapping[str, str],
+    endpoint_service: Mapping[str, str] | None = None,
     weights: CostWeights = DEFAULT_COSTS,
 ) -> tuple[ExtractionStep, ...]:
+    """``endpoint_service``: the suggested service per endpoint pattern (default: the
+    service of the module holding the view)."""
+
     def crossing(*kinds: str) -> list[_Crossing]:
         found = []
         for edge in edges(graph, *kinds):
@@ -90,7 +94,7 @@ def extraction_order(
         return found
 
     calls, relations = crossing(*CALL_KINDS), crossing("relation")
-    routes = _routes_by_service(graph, module_service)
+    routes = _routes_by_service(graph, module_service, endpoint_service)
     services = sorted({*module_service.values(), *model_service.values()} - {SHARED})
     steps = [
         _step(graph, s, calls, relations, routes.get(s, ()), model_service, weights)
@@ -175,11 +179,17 @@ def _sagas(
 
 
 def _routes_by_service(
-    graph: nx.MultiDiGraph, module_service: Mapping[str, str]
+    graph: nx.MultiDiGraph,
+    module_service: Mapping[str, str],
+    endpoint_service: Mapping[str, str] | None,
 ) -> dict[str, tuple[RouteCut, ...]]:
     found: dict[str, list[RouteCut]] = defaultdict(list)
     for edge in edges(graph, "route"):
-        service = module_service.get(name_of(edge.target))
+        service = (
+            module_service.get(name_of(edge.target))
+            if endpoint_service is None
+            else endpoint_service.get(name_of(edge.source))
+        )
         if kind_of(graph, edge.source) != "endpoint" or service is None:
             continue
         data = graph.nodes[edge.source]

@@ -15,7 +15,7 @@ from typing import Any
 from analysis.report.assets import CSS, JS
 from analysis.report.document import Document
 from analysis.report.layout import force_layout, separate
-from analysis.report.markdown import METRIC_HELP
+from analysis.report.markdown import METRIC_HELP, MONOLITH_WHY
 
 PALETTE = [
     "#4e79a7",
@@ -151,7 +151,7 @@ def render_html(doc: Document) -> str:
         f"drag to pan, click a service for its contents</span></div><p>{legend}</p>"
         f'<div class="graph-wrap">{render_svg(doc)}<div id="details">'
         '<p class="muted">Click a service to see its modules, models and endpoints.</p>'
-        "</div></div></section>",
+        f"</div></div>{_staying(doc)}</section>",
         "<section><h2>Metrics</h2>"
         + _table(
             ["metric", "value", "meaning"],
@@ -285,3 +285,11 @@ def _cycles(doc: Document) -> str:
             "cycle-breaks",
         )
     )
+
+
+def _staying(doc: Document) -> str:
+    staying = [e["pattern"] for e in doc["endpoints"] if e["service"] is None]
+    if not staying:
+        return ""
+    codes = ", ".join(f"<code>{escape(p)}</code>" for p in staying)
+    return f"<p>{len(staying)} endpoint(s) stay with the monolith ({MONOLITH_WHY}): {codes}</p>"

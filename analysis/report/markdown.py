@@ -38,6 +38,9 @@ def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[str]:
     return [*lines, ""]
 
 
+MONOLITH_WHY = "no suggested service: project wiring, shared or data-less code"
+
+
 def render_markdown(doc: Document) -> str:
     s = doc["summary"]
     out = [
@@ -64,6 +67,13 @@ def render_markdown(doc: Document) -> str:
             for sv in doc["services"]
         ),
     )
+    staying = [e["pattern"] for e in doc["endpoints"] if e["service"] is None]
+    if staying:
+        out += [
+            f"{len(staying)} endpoint(s) stay with the monolith ({MONOLITH_WHY}): "
+            + ", ".join(f"`{p}`" for p in staying),
+            "",
+        ]
     out += ["## Metrics", ""]
     metrics = {**doc["metrics"]["proposal"], **(doc["metrics"]["truth"] or {})}
     out += table(

@@ -34,8 +34,15 @@ def test_modules_carry_path_app_and_size(analysis: Analysis) -> None:
         "path": "shop/catalog/models/product.py",
         "app": "products",  # the label set in catalog/apps.py
         "lines": 13,
+        "wiring": False,
     }
     assert analysis.graph.nodes["module:shop.urls"]["app"] is None
+
+
+def test_project_wiring_is_marked(analysis: Analysis) -> None:
+    wiring = {d["name"] for _, d in analysis.graph.nodes(data=True) if d.get("wiring")}
+    # settings (INSTALLED_APPS/ROOT_URLCONF), the root urlconf and the project package.
+    assert wiring == {"shop", "shop.settings", "shop.urls"}
 
 
 def test_tests_and_migrations_are_left_out(analysis: Analysis) -> None:

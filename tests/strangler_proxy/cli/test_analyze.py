@@ -240,6 +240,10 @@ def test_the_legacy_monolith_report_names_its_planted_smells(tmp_path: Path) -> 
         assert function in loads  # common.helpers
     assert "dynamic-model-load" in (out / "report.md").read_text()
     assert "dynamic-model-load" in (out / "report.html").read_text()
+    endpoints = {e["pattern"]: e for e in doc["endpoints"]}
+    assert endpoints["/health/"]["service"] is None  # no domain: stays with the monolith
+    assert endpoints["/api/catalog/products/"]["service"] == "catalog"
+    assert "`/health/`" in (out / "report.md").read_text()
     models = {m["label"]: m for m in doc["models"]}
     assert models["common.TimeStamped"]["abstract"] and models["catalog.ActiveProduct"]["proxy"]
 
