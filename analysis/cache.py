@@ -6,6 +6,7 @@ code, so editing a collector invalidates every entry without a version number to
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import pickle
@@ -65,7 +66,10 @@ def tree_key(keys: list[str]) -> str:
 @dataclass(frozen=True, slots=True)
 class FactCache:
     """``<dir>/<code version>/<key[:2]>/<key>.pickle`` per file, and ``graphs/<key>.pickle``
-    with the latest whole analysis (so an unchanged tree skips the graph building too)."""
+    with the latest whole analysis (so an unchanged tree skips the graph building too).
+
+    One cache directory serves one tree: after a run that parsed anything, the entries
+    that run did not use are pruned (see ``prune``), so the cache stays one tree's size."""
 
     directory: Path  # already versioned: see open_cache()
 
@@ -78,6 +82,24 @@ class FactCache:
         data = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
         _write(self.directory / key[:2] / f"{key}.pickle", data)
         return data
+
+    def prune(self, keep: set[str]) -> int:
+        """Remove the per-file entries whose key is not in ``keep`` (files' old contents,
+        deleted files): one directory listing, no reads. Returns how many were removed."""
+        removed = 0
+        try:
+            folders = [d for d in os.scandir(self.directory) if len(d.name) == 2 and d.is_dir()]
+        except OSError:
+            return 0
+        for folder in folders:
+            with os.scandir(folder.path) as entries:
+                for entry in entries:
+                    key, _, suffix = entry.name.partition(".")
+                    if suffix == "pickle" and key not in keep:
+                        with contextlib.suppress(OSError):
+                            os.unlink(entry.path)
+                            removed += 1
+        return removed
 
     def get_graph(self, key: str) -> object | None:
         return _load(self.directory / "graphs" / f"{key}.pickle")

@@ -194,6 +194,20 @@ def test_a_changed_file_is_the_only_one_read_again(shop: Path, tmp_path: Path) -
     assert again.graph.nodes["module:shop.orders.views"]["lines"] == 21
 
 
+def test_entries_of_old_contents_and_deleted_files_are_pruned(shop: Path, tmp_path: Path) -> None:
+    def entries() -> int:
+        return sum(1 for p in (tmp_path / "cache").rglob("*.pickle") if p.parent.name != "graphs")
+
+    build_graph(shop, cache_dir=tmp_path / "cache")
+    assert entries() == 26
+    views = shop / "shop/orders/views.py"
+    views.write_text(views.read_text() + "\ndef refund(request):\n    return None\n")
+    (shop / "shop/orders/signals.py").unlink()
+    again = build_graph(shop, cache_dir=tmp_path / "cache")
+    assert again.stats["files"] == 25
+    assert entries() == 25  # the old views.py and the deleted signals.py are gone
+
+
 def test_default_cache_lives_in_the_analyzed_root(shop: Path) -> None:
     build_graph(shop)
     assert list((shop / ".strangler-cache").rglob("*.pickle"))
