@@ -5,7 +5,10 @@ A ``Router`` keeps the current route table and service instances from the flag s
 (through the store's ``TableWatcher``, polled at most every ``poll_interval`` seconds on
 the request path: a flip is seen by the first request after that; an unreadable store
 keeps the last good table), and turns a request into a ``Plan``: who answers, where, and
-where a shadow copy goes.
+where a shadow copy goes. A canary route deciding for a client the routing core cannot
+tell apart (no authenticated user, no ``strangler_client`` cookie) gives it a random
+canary cookie and decides by it, so browsers behind one address spread across both sides
+and then stay where they landed.
 
 >>> router = Router(store)                                      # doctest: +SKIP
 >>> plan = router.plan("GET", "/api/catalog/products/7/", {}, "127.0.0.1")  # doctest: +SKIP
@@ -16,17 +19,36 @@ where a shadow copy goes.
 from __future__ import annotations
 
 import itertools
+import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from strangler_proxy.registry import ServiceSpec
-from strangler_proxy.routing import MONOLITH, Decision, RequestFacts, RouteTable, client_key
+from strangler_proxy.routing import (
+    CANARY_COOKIE,
+    MONOLITH,
+    Decision,
+    Mode,
+    RouteTable,
+    client_key,
+)
 from strangler_proxy.store import FlagStore, TableWatcher
 
 #: Internal request headers: clients may not set them (removed before routing).
 INTERNAL_PREFIX = "x-strangler-"
+#: The key ``client_key`` gives a request with no user, no canary cookie and no address.
+_NOBODY = client_key({}, None)
+
+
+def new_client_id() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def canary_cookie(client_id: str) -> str:
+    """The ``Set-Cookie`` value that keeps a browser on its side of every canary."""
+    return f"{CANARY_COOKIE}={client_id}; Path=/; HttpOnly; SameSite=Lax"
 
 
 @dataclass(frozen=True)
@@ -56,14 +78,17 @@ class Plan:
     served_by: str  # "monolith" or the service that answers
     target: Upstream | None  # None: mitmproxy's reverse target (the monolith) answers
     shadow: Upstream | None  # where a copy of the request goes, if anywhere
+    set_cookie: str | None = None  # a new canary cookie for the client (``Set-Cookie``)
 
     def metadata(self) -> dict[str, str | None]:
-        """What the flow file records for the comparison tools."""
+        """What the flow file records for the comparison tools (``fallback``: why the
+        monolith answered instead of the service, set by the addon; None otherwise)."""
         return {
             "role": "primary",
             "route": self.decision.route_id,
             "served_by": self.served_by,
             "shadow": self.decision.shadow if self.shadow else None,
+            "fallback": None,
         }
 
 
@@ -74,12 +99,14 @@ class Router:
         *,
         poll_interval: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        new_client: Callable[[], str] = new_client_id,
     ) -> None:
         if poll_interval <= 0:
             raise ValueError(f"poll_interval must be positive, got {poll_interval}")
         self._watcher = TableWatcher(store)
         self._poll_interval = poll_interval
         self._clock = clock
+        self._new_client = new_client
         self._table = self._watcher.table
         self._instances = _round_robin(self._watcher.services)
         self._checked = clock()
@@ -106,15 +133,22 @@ class Router:
     ) -> Plan:
         """``headers`` with lower-case names; ``path`` without the query string."""
         self.refresh()
-        facts = RequestFacts(method, path, client_key(headers, client_addr))
-        decision = self._table.decide(facts)
+        route = self._table.match(method, path)
+        key, set_cookie = "", None
+        if route is not None and route.mode is Mode.CANARY:  # only a split asks who it is
+            key = client_key(headers, client_addr)
+            if client_key(headers, None) == _NOBODY:  # neither a user nor a canary cookie
+                client_id = self._new_client()
+                key = client_key({"cookie": f"{CANARY_COOKIE}={client_id}"}, None)
+                set_cookie = canary_cookie(client_id)
+        decision = self._table.decide_matched(route, key)
         shadow = self._next(decision.shadow) if decision.shadow else None
         if not decision.to_service:
-            return Plan(decision, MONOLITH, None, shadow)
+            return Plan(decision, MONOLITH, None, shadow, set_cookie)
         target = self._next(decision.primary)
         if target is None:  # the store refuses routes to unregistered services; be safe anyway
-            return Plan(decision, MONOLITH, None, shadow)
-        return Plan(decision, decision.primary, target, shadow)
+            return Plan(decision, MONOLITH, None, shadow, set_cookie)
+        return Plan(decision, decision.primary, target, shadow, set_cookie)
 
     def _next(self, service: str) -> Upstream | None:
         cycle = self._instances.get(service)

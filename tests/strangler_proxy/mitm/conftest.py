@@ -3,6 +3,7 @@ stand-in ``catalog`` service and a SQLite flag store in a tmp dir."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ MITM_BIN = ROOT / ".venv-mitm" / "bin"
 ADDON = ROOT / "strangler_proxy" / "mitm" / "addon.py"
 STAND_IN = Path(__file__).with_name("stand_in.py")
 DETAIL = "catalog-product-detail"
+REGISTER = "customers-register"
 
 
 @pytest.fixture(scope="session")
@@ -56,6 +58,29 @@ def mitmdump(
     return proc
 
 
+FLOW_READER = """
+import json, sys
+from mitmproxy import io
+with open(sys.argv[1], "rb") as f:
+    print(json.dumps([
+        {"path": fl.request.path, "method": fl.request.method, "id": fl.id,
+         "status": fl.response and fl.response.status_code, **fl.metadata["strangler"]}
+        for fl in io.FlowReader(f).stream() if "strangler" in fl.metadata
+    ]))
+"""
+
+
+def read_flows(bin_dir: Path, flows: Path) -> list[dict[str, object]]:
+    """A flow file's flows (path, method, id, status and ``metadata["strangler"]``), read
+    with mitmproxy in its own environment."""
+    done = subprocess.run(
+        [str(bin_dir / "python"), "-c", FLOW_READER, str(flows)], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    found: list[dict[str, object]] = json.loads(done.stdout)
+    return found
+
+
 @pytest.fixture(scope="module")
 def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The ``catalog`` stand-in service; yields its base URL."""
@@ -72,11 +97,13 @@ def store_url(tmp_path_factory: pytest.TempPathFactory, stand_in: str) -> Iterat
     url = f"sqlite:///{tmp_path_factory.mktemp('flags') / 'flags.sqlite3'}"
     store = open_store(url)
     store.register_service("catalog", [stand_in], actor="test")
+    store.register_service("dead", [f"http://127.0.0.1:{free_port()}"], actor="test")  # refuses
     get = frozenset({"GET"})
     store.upsert_routes(
         [
             Route(DETAIL, get, "/api/catalog/products/{pk:int}/", None, Mode.MONOLITH),
             Route("catalog-products", get, "/api/catalog/products/", None, Mode.MONOLITH),
+            Route(REGISTER, frozenset({"POST"}), "/api/auth/register/", None, Mode.MONOLITH),
         ],
         actor="test",
         reason="fixture",

@@ -1,5 +1,7 @@
 """A stand-in service for the proxy tests: answers any request with who it is, and
-remembers what it received (``GET /__received__``).
+remembers what it received (``GET /__received__``). A ``fail`` query parameter makes it
+fail after reading the request: ``fail=500`` answers 500, ``fail=drop`` closes the
+connection without answering, ``fail=slow`` answers after 3 s.
 
     python stand_in.py NAME PORT
 """
@@ -9,7 +11,9 @@ from __future__ import annotations
 import json
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
 
 NAME = sys.argv[1] if len(sys.argv) > 1 else "service"
 RECEIVED: list[dict[str, object]] = []
@@ -37,7 +41,13 @@ class Handler(BaseHTTPRequestHandler):
                         }
                     )
             payload = json.dumps({"served_by": NAME, "path": self.path}).encode()
-        self.send_response(200)
+        fail = parse_qs(urlsplit(self.path).query).get("fail", [""])[0]
+        if fail == "drop":
+            self.close_connection = True
+            return
+        if fail == "slow":
+            time.sleep(3)
+        self.send_response(500 if fail == "500" else 200)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()

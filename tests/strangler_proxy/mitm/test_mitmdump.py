@@ -3,7 +3,6 @@ flag store; flags are flipped in the store while mitmdump runs."""
 
 from __future__ import annotations
 
-import json
 import subprocess
 import time
 from collections import Counter
@@ -14,7 +13,7 @@ import pytest
 
 from strangler_proxy.store import FlagStore
 from tests.conftest import RunningServer
-from tests.strangler_proxy.mitm.conftest import DETAIL, mitmdump
+from tests.strangler_proxy.mitm.conftest import DETAIL, mitmdump, read_flows
 
 PRODUCT = "/api/catalog/products/1/"
 
@@ -125,25 +124,14 @@ def test_flows_are_written_to_a_readable_flow_file(
         assert served_by(httpx.get(base + PRODUCT + "?captured=1", trust_env=False)) == "monolith"
         assert copies_of(stand_in, PRODUCT + "?captured=1")
         time.sleep(0.3)  # the stand-in has answered; let mitmproxy record that answer
-    reader = (
-        "import json, sys\n"
-        "from mitmproxy import io\n"
-        "with open(sys.argv[1], 'rb') as f:\n"
-        "    print(json.dumps([{'path': fl.request.path, 'status': fl.response and "
-        "fl.response.status_code, 'id': fl.id, **fl.metadata['strangler']} "
-        "for fl in io.FlowReader(f).stream() if 'strangler' in fl.metadata]))\n"
-    )
-    done = subprocess.run(
-        [str(mitm_env / "python"), "-c", reader, str(flows)], capture_output=True, text=True
-    )
-    assert done.returncode == 0, done.stderr
-    captured = [f for f in json.loads(done.stdout) if f["path"] == PRODUCT + "?captured=1"]
+    captured = [f for f in read_flows(mitm_env, flows) if f["path"] == PRODUCT + "?captured=1"]
     primary = next(f for f in captured if f["role"] == "primary")
     shadow = next(f for f in captured if f["role"] == "shadow")
-    assert (primary["served_by"], primary["route"], primary["shadow"]) == (
+    assert (primary["served_by"], primary["route"], primary["shadow"], primary["fallback"]) == (
         "monolith",
         DETAIL,
         "catalog",
+        None,
     )
     assert (shadow["served_by"], shadow["shadow_of"], shadow["status"]) == (
         "catalog",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from strangler_proxy.mitm.router import Router, Upstream, internal_headers
+from strangler_proxy.mitm.router import Router, Upstream, canary_cookie, internal_headers
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.store import FlagStore, open_store
 
@@ -99,6 +99,33 @@ def test_canary_splits_by_client_and_is_sticky(store: FlagStore) -> None:
     assert 500 < served["catalog"] < 700, served  # 30% of 2000, give or take
     same_client = {"cookie": "strangler_client=c1"}
     assert len({router.plan("GET", PRODUCT, same_client, None).served_by for _ in range(50)}) == 1
+
+
+def test_a_canary_gives_a_client_without_identity_a_cookie_and_decides_by_it(
+    store: FlagStore,
+) -> None:
+    flip(store, "canary", percent=50)
+    ids = iter(f"new-{i}" for i in range(1000))
+    router = Router(store, new_client=lambda: next(ids))
+    plans = [router.plan("GET", PRODUCT, {}, "10.0.0.7") for _ in range(200)]
+    assert [p.set_cookie for p in plans[:2]] == [canary_cookie("new-0"), canary_cookie("new-1")]
+    assert canary_cookie("x") == "strangler_client=x; Path=/; HttpOnly; SameSite=Lax"
+    # one address, yet the new cookies spread the clients across both sides...
+    assert 60 < Counter(p.served_by for p in plans)["catalog"] < 140
+    # ...and each client, back with its cookie, lands where its first request did
+    for i in range(0, 200, 10):
+        back = router.plan("GET", PRODUCT, {"cookie": f"strangler_client=new-{i}"}, "10.0.0.7")
+        assert (back.served_by, back.set_cookie) == (plans[i].served_by, None)
+
+
+def test_no_cookie_for_a_known_user_or_outside_a_canary(store: FlagStore) -> None:
+    router = Router(store)
+    assert router.plan("GET", PRODUCT, {}, "10.0.0.7").set_cookie is None  # monolith mode
+    flip(store, "canary", percent=50)
+    router = Router(store)
+    for known in ({"authorization": "Token abc"}, {"cookie": "sessionid=s; a=b"}):
+        assert router.plan("GET", PRODUCT, known, "10.0.0.7").set_cookie is None
+    assert router.plan("GET", "/api/orders/", {}, "10.0.0.7").set_cookie is None  # unmatched
 
 
 def test_a_flip_is_seen_after_the_poll_interval(store: FlagStore) -> None:

@@ -1,0 +1,59 @@
+"""When the monolith answers instead of a failing service: the production engine's rules,
+as the mitmproxy engine applies them (pure, no mitmproxy)."""
+
+from __future__ import annotations
+
+import pytest
+
+from strangler_proxy.mitm.fallback import Action, Attempt, Failure, Verdict, judge
+
+REFUSED = Attempt(failure=Failure.REFUSED, detail="[Errno 111] Connect call failed")
+CONNECT_TIMEOUT = Attempt(failure=Failure.CONNECT_TIMEOUT)
+TIMEOUT = Attempt(failure=Failure.TIMEOUT)
+BROKEN = Attempt(failure=Failure.BROKEN, detail="peer closed connection")
+
+
+@pytest.mark.parametrize(
+    ("method", "attempt", "verdict"),
+    [
+        # safe to repeat: any failure or 5xx falls back
+        ("GET", REFUSED, Verdict(Action.FALLBACK, "refused")),
+        ("HEAD", TIMEOUT, Verdict(Action.FALLBACK, "timeout")),
+        ("options", BROKEN, Verdict(Action.FALLBACK, "broken")),
+        ("GET", Attempt(status=503), Verdict(Action.FALLBACK, "5xx")),
+        ("GET", Attempt(status=404), Verdict(Action.RELAY)),
+        # never reached the service: falls back whatever the method
+        ("POST", REFUSED, Verdict(Action.FALLBACK, "refused")),
+        ("DELETE", CONNECT_TIMEOUT, Verdict(Action.FALLBACK, "timeout")),
+        # reached the service and not safe to repeat: never sent twice
+        ("POST", Attempt(status=500), Verdict(Action.RELAY)),
+        ("PUT", TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504)),
+        ("POST", BROKEN, Verdict(Action.ERROR, "upstream failed: peer closed connection", 502)),
+    ],
+)
+def test_the_monolith_answers_only_when_repeating_is_safe(
+    method: str, attempt: Attempt, verdict: Verdict
+) -> None:
+    assert judge(method, attempt, fallback=True) == verdict
+
+
+@pytest.mark.parametrize(
+    ("attempt", "verdict"),
+    [
+        (REFUSED, Verdict(Action.ERROR, "upstream refused the connection", 502)),
+        (CONNECT_TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504)),
+        (Attempt(status=502), Verdict(Action.RELAY)),
+    ],
+)
+def test_without_a_fallback_the_proxy_answers_the_failure(
+    attempt: Attempt, verdict: Verdict
+) -> None:
+    assert judge("GET", attempt, fallback=False) == verdict
+
+
+def test_an_attempt_has_a_status_or_a_failure() -> None:
+    with pytest.raises(ValueError, match="either a status or a failure"):
+        Attempt()
+    with pytest.raises(ValueError, match="either a status or a failure"):
+        Attempt(status=200, failure=Failure.BROKEN)
+    assert not REFUSED.reached and not CONNECT_TIMEOUT.reached and BROKEN.reached
