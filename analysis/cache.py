@@ -1,4 +1,4 @@
-"""Facts cached per file content: one pickle per content hash under the cache directory.
+"""Facts cached per file content hash, in one pack under the cache directory.
 
 The key covers the file's bytes, its module name and path, and the collectors' own source
 code, so editing a collector invalidates every entry without a version number to bump.
@@ -6,13 +6,11 @@ code, so editing a collector invalidates every entry without a version number to
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import os
 import pickle
 import shutil
 import tempfile
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -20,16 +18,18 @@ from analysis.facts import BrokenFile, ModuleFacts
 
 Facts = ModuleFacts | BrokenFile
 DEFAULT_DIR = ".strangler-cache"
+PACK = "facts.pickle"
 
 
 @cache
 def code_version(*folders: str) -> str:
-    """A hash of the analyzer's code that produces facts (facts.py, collect/) and, if
-    named, other folders (builder/): editing it invalidates what it produced."""
+    """A hash of the analyzer's code that produces facts (facts.py, collect/, this cache's
+    layout) and, if named, other folders (builder/): editing it invalidates what it
+    produced."""
     here = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=8)
     for folder in ("collect", *folders):
-        for path in sorted([here / "facts.py", *(here / folder).glob("*.py")]):
+        for path in sorted([here / "facts.py", here / "cache.py", *(here / folder).glob("*.py")]):
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -63,43 +63,52 @@ def tree_key(keys: list[str]) -> str:
     return digest.hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
 class FactCache:
-    """``<dir>/<code version>/<key[:2]>/<key>.pickle`` per file, and ``graphs/<key>.pickle``
-    with the latest whole analysis (so an unchanged tree skips the graph building too).
+    """``<dir>/<code version>/facts.pickle``: one pack mapping each file's key to its
+    pickled facts, and ``graphs/<key>.pickle`` with the latest whole analysis (so an
+    unchanged tree skips the graph building too).
 
-    One cache directory serves one tree: after a run that parsed anything, the entries
-    that run did not use are pruned (see ``prune``), so the cache stays one tree's size."""
+    One pack, not a file per source file: creating a thousand small files costs more than
+    parsing a tenth of them. One cache directory serves one tree: ``save`` writes only the
+    entries of the latest run, so old contents and deleted files are pruned as it goes."""
 
-    directory: Path  # already versioned: see open_cache()
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory  # already versioned: see open_cache()
+        self._pack: dict[str, bytes] | None = None  # read on first use
+        self._fresh: dict[str, bytes] = {}
+
+    @property
+    def pack(self) -> dict[str, bytes]:
+        if self._pack is None:
+            stored = _load(self.directory / PACK)
+            self._pack = stored if isinstance(stored, dict) else {}
+        return self._pack
 
     def get(self, key: str) -> Facts | None:
-        facts = _load(self.directory / key[:2] / f"{key}.pickle")
+        data = self._fresh.get(key) or self.pack.get(key)
+        if data is None:
+            return None
+        try:
+            facts = pickle.loads(data)
+        except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
+            return None  # unreadable: compute it again
         return facts if isinstance(facts, ModuleFacts | BrokenFile) else None
 
-    def put(self, key: str, facts: Facts) -> bytes:
-        """Store the facts; returns their pickled form (cheap to send between processes)."""
-        data = pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
-        _write(self.directory / key[:2] / f"{key}.pickle", data)
-        return data
+    def put(self, key: str, data: bytes) -> None:
+        """Record pickled facts (see ``dump``); ``save`` writes them."""
+        self._fresh[key] = data
 
-    def prune(self, keep: set[str]) -> int:
-        """Remove the per-file entries whose key is not in ``keep`` (files' old contents,
-        deleted files): one directory listing, no reads. Returns how many were removed."""
-        removed = 0
-        try:
-            folders = [d for d in os.scandir(self.directory) if len(d.name) == 2 and d.is_dir()]
-        except OSError:
-            return 0
-        for folder in folders:
-            with os.scandir(folder.path) as entries:
-                for entry in entries:
-                    key, _, suffix = entry.name.partition(".")
-                    if suffix == "pickle" and key not in keep:
-                        with contextlib.suppress(OSError):
-                            os.unlink(entry.path)
-                            removed += 1
-        return removed
+    def save(self, keys: list[str]) -> None:
+        """Write the pack with the entries of ``keys`` only (the latest run's files)."""
+        if not self._fresh and set(keys) == self.pack.keys():
+            return
+        pack = {k: d for k in keys if (d := self._fresh.get(k) or self.pack.get(k))}
+        _write(self.directory / PACK, pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL))
+        self._pack, self._fresh = pack, {}
+
+    def stored(self) -> set[str]:
+        """The keys with facts in the cache."""
+        return {*self.pack, *self._fresh}
 
     def get_graph(self, key: str) -> object | None:
         return _load(self.directory / "graphs" / f"{key}.pickle")
@@ -109,6 +118,10 @@ class FactCache:
         for old in folder.glob("*.pickle"):
             old.unlink(missing_ok=True)  # one tree, one graph: keep the latest only
         _write(folder / f"{key}.pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def dump(facts: Facts) -> bytes:
+    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _load(path: Path) -> object | None:

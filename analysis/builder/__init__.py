@@ -93,8 +93,7 @@ def _build(
     mark: float,
 ) -> tuple[nx.MultiDiGraph, list[BrokenFile], dict[str, int]]:
     result = read_all(keyed, cache, jobs or os.cpu_count() or 1, progress)
-    if result.parsed:  # new entries were written: drop those of old contents
-        cache.prune({k.key for k in keyed if isinstance(k, Job)})
+    cache.save([k.key for k in keyed if isinstance(k, Job)])  # the latest run's only
     facts = [f for f in result.facts if isinstance(f, ModuleFacts)]
     broken = sorted((f for f in result.facts if isinstance(f, BrokenFile)), key=lambda b: b.path)
     timings["parse"] = time.perf_counter() - mark

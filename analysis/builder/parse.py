@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from analysis.builder.discover import SourceFile
-from analysis.cache import FactCache, Facts, cache_key
+from analysis.cache import FactCache, Facts, cache_key, dump
 from analysis.collect import collect_module
 from analysis.facts import BrokenFile
 
@@ -101,21 +101,23 @@ def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tup
     chunks = [ordered[n :: jobs * 4] for n in range(jobs * 4)]
     out: list[tuple[int, Facts]] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = [pool.submit(_collect_chunk, chunk, cache) for chunk in chunks if chunk]
+        futures = [pool.submit(_collect_chunk, chunk) for chunk in chunks if chunk]
         for future in as_completed(futures):
-            out.extend((i, pickle.loads(data)) for i, data in future.result())
+            for i, job, data in future.result():
+                cache.put(job.key, data)
+                out.append((i, pickle.loads(data)))
     return out
 
 
-def _collect_chunk(chunk: list[tuple[int, Job]], cache: FactCache) -> list[tuple[int, bytes]]:
+def _collect_chunk(chunk: list[tuple[int, Job]]) -> list[tuple[int, Job, bytes]]:
     """In a worker: facts pickled once, for the cache and for the trip back."""
     with paused_gc():
-        return [(i, cache.put(job.key, _collect(job))) for i, job in chunk]
+        return [(i, job, dump(_collect(job))) for i, job in chunk]
 
 
 def collect_job(job: Job, cache: FactCache) -> Facts:
     facts = _collect(job)
-    cache.put(job.key, facts)
+    cache.put(job.key, dump(facts))
     return facts
 
 

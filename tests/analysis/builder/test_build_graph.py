@@ -9,6 +9,7 @@ import pytest
 
 from analysis import Analysis, BrokenFile, build_graph
 from analysis.builder import parse
+from analysis.cache import open_cache
 from tests.analysis.builder.shop_project import write_project
 
 
@@ -196,7 +197,7 @@ def test_a_changed_file_is_the_only_one_read_again(shop: Path, tmp_path: Path) -
 
 def test_entries_of_old_contents_and_deleted_files_are_pruned(shop: Path, tmp_path: Path) -> None:
     def entries() -> int:
-        return sum(1 for p in (tmp_path / "cache").rglob("*.pickle") if p.parent.name != "graphs")
+        return len(open_cache(tmp_path / "cache").stored())
 
     build_graph(shop, cache_dir=tmp_path / "cache")
     assert entries() == 26
@@ -257,3 +258,12 @@ def test_entries_of_older_analyzer_versions_are_removed(shop: Path, tmp_path: Pa
     keep.mkdir()
     build_graph(shop, cache_dir=tmp_path / "cache")
     assert not stale.exists() and keep.exists()
+
+
+def test_an_unreadable_cache_is_rebuilt(shop: Path, tmp_path: Path) -> None:
+    first = build_graph(shop, cache_dir=tmp_path / "cache")
+    for pickled in (tmp_path / "cache").rglob("*.pickle"):
+        pickled.write_bytes(b"not a pickle")
+    again = build_graph(shop, cache_dir=tmp_path / "cache")
+    assert again.stats == {"files": 26, "parsed": 26, "cached": 0, "broken": 1}
+    assert nx.utils.edges_equal(first.graph.edges(keys=True), again.graph.edges(keys=True))
