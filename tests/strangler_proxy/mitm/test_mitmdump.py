@@ -141,10 +141,16 @@ def test_flows_are_written_to_a_readable_flow_file(
 
 
 @pytest.mark.parametrize(
-    ("bad_store", "poll_ms", "message"),
+    ("bad_store", "poll_ms", "extra", "message"),
     [
-        ("postgresql://nowhere/flags", 100, "strangler_store='postgresql://nowhere/flags': "),
-        ("", 0, "strangler_poll_ms must be positive, got 0"),
+        ("postgresql://nowhere/flags", 100, (), "strangler_store='postgresql://nowhere/flags': "),
+        ("", 0, (), "strangler_poll_ms must be positive, got 0"),
+        (
+            "",
+            100,
+            ("--set", "strangler_service_timeout_ms=-5"),
+            "strangler_service_timeout_ms must be positive, got -5",
+        ),
     ],
 )
 def test_a_bad_option_stops_mitmdump_with_the_option_named(
@@ -154,10 +160,12 @@ def test_a_bad_option_stops_mitmdump_with_the_option_named(
     tmp_path: Path,
     bad_store: str,
     poll_ms: int,
+    extra: tuple[str, ...],
     message: str,
 ) -> None:
     monolith = monolith_server.base_url
-    proc = mitmdump(mitm_env, tmp_path, monolith, bad_store or store_url, poll_ms=poll_ms)
+    store = bad_store or store_url
+    proc = mitmdump(mitm_env, tmp_path, monolith, store, *extra, poll_ms=poll_ms)
     done = subprocess.run(proc.argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
