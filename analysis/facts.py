@@ -14,11 +14,24 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 Access = Literal["read", "write"]
+
+
+class Fact:
+    """Base of every fact: pickled as its constructor call, about twice as fast to load
+    as the state that slotted dataclasses pickle by default (facts travel from worker
+    processes and through the cache)."""
+
+    __slots__: tuple[str, ...] = ()  # a dataclass(slots=True) lists its fields here, in order
+
+    def __reduce__(self) -> tuple[type, tuple[object, ...]]:
+        return type(self), tuple(getattr(self, name) for name in type(self).__slots__)
+
+
 RefKind = Literal["class", "label", "related", "dynamic"]
 
 
 @dataclass(frozen=True, slots=True)
-class Import:
+class Import(Fact):
     """``import module`` (name None) or ``from module import name`` (name "*" for a star
     import), made absolute."""
 
@@ -30,7 +43,7 @@ class Import:
 
 
 @dataclass(frozen=True, slots=True)
-class Ref:
+class Ref(Fact):
     """A reference to a model that the builder resolves to an ``app_label.Model``.
 
     Dotted names here and elsewhere may start with ``*:mod1|mod2:`` when the name is not
@@ -50,7 +63,7 @@ class Ref:
 
 
 @dataclass(frozen=True, slots=True)
-class Field:
+class Field(Fact):
     """A relation field declared in a class body: ``customer = models.ForeignKey(...)``."""
 
     name: str
@@ -61,7 +74,7 @@ class Field:
 
 
 @dataclass(frozen=True, slots=True)
-class Action:
+class Action(Fact):
     """A DRF ``@action`` on a viewset method."""
 
     name: str
@@ -72,7 +85,7 @@ class Action:
 
 
 @dataclass(frozen=True, slots=True)
-class ClassFact:
+class ClassFact(Fact):
     name: str  # dotted: module.Class
     line: int
     bases: tuple[str, ...]  # dotted references
@@ -89,14 +102,14 @@ class ClassFact:
 
 
 @dataclass(frozen=True, slots=True)
-class OrmUse:
+class OrmUse(Fact):
     target: Ref
     access: Access
     line: int
 
 
 @dataclass(frozen=True, slots=True)
-class Call:
+class Call(Fact):
     """A call to a dotted name (a function in this module or an imported one)."""
 
     callee: str
@@ -104,7 +117,7 @@ class Call:
 
 
 @dataclass(frozen=True, slots=True)
-class Atomic:
+class Atomic(Fact):
     """A ``transaction.atomic`` block: a decorated function or a ``with`` body."""
 
     line: int
@@ -112,7 +125,7 @@ class Atomic:
 
 
 @dataclass(frozen=True, slots=True)
-class FunctionFact:
+class FunctionFact(Fact):
     """A function, method or class body (name is its qualified name in the module)."""
 
     name: str
@@ -125,7 +138,7 @@ class FunctionFact:
 
 
 @dataclass(frozen=True, slots=True)
-class Receiver:
+class Receiver(Fact):
     """``@receiver(signal, sender=X)`` or ``signal.connect(fn, sender=X)``."""
 
     signal: str  # dotted reference of the signal object
@@ -135,7 +148,7 @@ class Receiver:
 
 
 @dataclass(frozen=True, slots=True)
-class Send:
+class Send(Fact):
     """``signal.send(...)`` / ``signal.send_robust(...)``."""
 
     signal: str
@@ -144,7 +157,7 @@ class Send:
 
 
 @dataclass(frozen=True, slots=True)
-class Route:
+class Route(Fact):
     """One entry of a ``urlpatterns`` list.
 
     kind "view": ``pattern`` leads to ``view`` (a dotted callable; ``as_view({...})``
@@ -163,7 +176,7 @@ class Route:
 
 
 @dataclass(frozen=True, slots=True)
-class Registration:
+class Registration(Fact):
     """``router.register(prefix, ViewSet, basename=...)``; router is a dotted name."""
 
     router: str
@@ -174,7 +187,7 @@ class Registration:
 
 
 @dataclass(frozen=True, slots=True)
-class ModuleFacts:
+class ModuleFacts(Fact):
     module: str
     path: str  # relative to the analyzed root, posix
     is_package: bool
@@ -194,7 +207,7 @@ class ModuleFacts:
 
 
 @dataclass(frozen=True, slots=True)
-class BrokenFile:
+class BrokenFile(Fact):
     """A file the analyzer could not read; it is reported and skipped."""
 
     path: str
