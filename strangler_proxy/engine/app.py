@@ -77,7 +77,6 @@ class ProxyApp:
         upstream: Upstream,
         metrics: Metrics,
         shadow: ShadowDispatcher,
-        lifespan: Callable[[Scope, Receive, Send], Awaitable[None]] | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
@@ -87,7 +86,6 @@ class ProxyApp:
         self.shadow = shadow
         self.monolith = settings.monolith
         self.inflight = 0
-        self._lifespan = lifespan
         self._id_prefix = secrets.token_hex(8)
         self._ids = itertools.count(1)
 
@@ -99,8 +97,6 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             await self.http(scope, receive, send)
-        elif scope["type"] == "lifespan" and self._lifespan is not None:
-            await self._lifespan(scope, receive, send)
 
     # -- one request ----------------------------------------------------------------------
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,4 +1,5 @@
-"""One worker's engine: the ASGI app plus what runs beside it for its lifetime.
+"""One worker's engine: the ASGI app plus what runs beside it for its lifetime
+(``start`` before serving, ``stop`` after the drain).
 
 Beside the app: the store poller (every ``poll_interval`` it asks the store's ``version()``
 and swaps the whole route table and the registry when it moved), active health checks, the
@@ -10,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import json
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -67,13 +70,16 @@ class EngineRuntime:
             self.upstream,
             self.metrics,
             self.shadow,
-            lifespan=self.lifespan,
         )
         self._tasks: list[asyncio.Task[None]] = []
 
-    def refresh(self) -> bool:
-        """Swap in the store's table and registry if they changed; True when they did."""
-        table = self.watcher.poll()
+    async def refresh(self) -> bool:
+        """Swap in the store's table and registry if they changed; True when they did.
+
+        The store is read in a thread: a remote store (PostgreSQL) can take up to its connect
+        timeout to answer, and the event loop must go on serving meanwhile. The swap itself
+        happens here, on the loop, so a request sees either the old table or the new one."""
+        table = await asyncio.to_thread(self.watcher.poll)
         if table is None:
             if self.watcher.last_error is not None:
                 log.warning(
@@ -113,27 +119,13 @@ class EngineRuntime:
             self._state_file().unlink(missing_ok=True)
         self.store.close()
 
-    async def lifespan(self, scope: Any, receive: Any, send: Any) -> None:
-        """The ASGI lifespan protocol: start beside-tasks, and stop them after the drain."""
-        while True:
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                try:
-                    await self.start()
-                except Exception as exc:
-                    await send({"type": "lifespan.startup.failed", "message": str(exc)})
-                    return
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await self.stop()
-                await send({"type": "lifespan.shutdown.complete"})
-                return
-
-    async def _every(self, seconds: float, action: Any) -> None:
+    async def _every(self, seconds: float, action: Callable[[], object]) -> None:
         while True:
             await asyncio.sleep(seconds)
             try:
-                action()
+                done = action()
+                if inspect.isawaitable(done):
+                    await done
             except Exception:
                 log.exception("background step %s failed", getattr(action, "__name__", action))
 

@@ -1,46 +1,41 @@
-"""Run the engine: uvicorn (uvloop + httptools) with one or more worker processes, and the
-admin app (when configured) in a thread of the main process.
+"""Run the engine: the listening socket, one or more worker processes, the admin app.
 
-With one worker the engine runs in this process and the admin reads its counters live; with
-several, uvicorn's supervisor spawns the workers on one shared socket, each with its own
-engine polling the store, and each writes a snapshot file the admin merges.
+The socket is bound here, before anything else, so a taken port stops the start. With one
+worker the engine runs in this process (uvloop, ``front.Front`` over the socket) and the
+admin reads its counters live; with several, spawned workers share the socket, each with its
+own engine polling the store, and each writes a snapshot file the admin merges. SIGTERM or
+SIGINT drains: no new connection is accepted, in-flight requests get ``graceful_seconds``.
 
 >>> run_engine(EngineSettings(monolith_url="http://127.0.0.1:8000", port=8080))  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import os
+import multiprocessing
 import shutil
+import signal
+import socket
 import tempfile
 import threading
+from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
 import uvicorn
-from uvicorn.supervisors import Multiprocess
+import uvloop
 
 from strangler_proxy.admin import create_admin_app
 from strangler_proxy.engine import runtime
-from strangler_proxy.engine.app import ProxyApp
-from strangler_proxy.engine.protocol import MAX_HEADER_BYTES_ENV, ProxyHttpProtocol
+from strangler_proxy.engine.front import Front
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.metrics import render
 
-SETTINGS_ENV = "STRANGLER_PROXY_SETTINGS"
-STATE_DIR_ENV = "STRANGLER_PROXY_STATE_DIR"
 log = logging.getLogger("strangler.proxy")
-
-
-def create_app() -> ProxyApp:
-    """uvicorn's app factory, called once in each worker process."""
-    settings = EngineSettings.from_json(os.environ[SETTINGS_ENV])
-    state_dir = os.environ.get(STATE_DIR_ENV)
-    engine = runtime.EngineRuntime(settings, state_dir=Path(state_dir) if state_dir else None)
-    if state_dir is None:
-        runtime.LOCAL = engine
-    return engine.app
+_STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+#: where the workers of this process write their snapshots (several workers only)
+_state_dir: Path | None = None
 
 
 def metrics_text() -> str:
@@ -61,40 +56,45 @@ def health_snapshot() -> dict[str, Any]:
 def _states() -> list[dict[str, Any]]:
     if runtime.LOCAL is not None:
         return [runtime.LOCAL.snapshot()]
-    state_dir = os.environ.get(STATE_DIR_ENV)
-    return runtime.read_states(Path(state_dir)) if state_dir else []
+    return runtime.read_states(_state_dir) if _state_dir is not None else []
 
 
-def uvicorn_config(settings: EngineSettings) -> uvicorn.Config:
-    return uvicorn.Config(
-        "strangler_proxy.engine.server:create_app",
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers,
-        loop="uvloop",
-        http=ProxyHttpProtocol,
-        ws="none",
-        lifespan="on",
-        proxy_headers=False,  # X-Forwarded-* are handled by the wire rules (trusted hops)
-        server_header=False,  # the upstream's Server and Date headers pass through
-        date_header=False,
-        access_log=False,
-        log_level="warning",
-        timeout_graceful_shutdown=int(settings.graceful_seconds),
-        timeout_keep_alive=5,
-    )
+def bind(settings: EngineSettings) -> socket.socket:
+    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
+    return socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+
+
+async def serve(settings: EngineSettings, sock: socket.socket, state_dir: Path | None) -> None:
+    """One worker: the engine on ``sock`` until SIGTERM/SIGINT, then a graceful drain."""
+    engine = runtime.EngineRuntime(settings, state_dir=state_dir)
+    if state_dir is None:
+        runtime.LOCAL = engine
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    for sig in _STOP_SIGNALS:
+        loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    front = Front(engine.app, max_head_bytes=settings.max_header_bytes)
+    server = await loop.create_server(front.protocol, sock=sock, backlog=2048)
+    try:
+        await stop.wait()
+    finally:
+        server.close()
+        await front.drain(settings.graceful_seconds)
+        await engine.stop()
+        for sig in _STOP_SIGNALS:
+            loop.remove_signal_handler(sig)
+
+
+def _worker(settings_json: str, sock: socket.socket, state_dir: str) -> None:
+    """A spawned worker process's entry point."""
+    uvloop.run(serve(EngineSettings.from_json(settings_json), sock, Path(state_dir)))
 
 
 def run_engine(settings: EngineSettings) -> None:
     """Serve until SIGINT/SIGTERM, then drain in-flight requests and stop."""
-    os.environ[SETTINGS_ENV] = settings.to_json()
-    os.environ[MAX_HEADER_BYTES_ENV] = str(settings.max_header_bytes)
-    state_dir: str | None = None
-    if settings.workers > 1:
-        state_dir = tempfile.mkdtemp(prefix="strangler-proxy-")
-        os.environ[STATE_DIR_ENV] = state_dir
-    config = uvicorn_config(settings)
+    global _state_dir
+    sock = bind(settings)
     admin = _admin_server(settings)
     try:
         if admin is not None:  # bound here, so a taken admin port stops the start
@@ -103,15 +103,48 @@ def run_engine(settings: EngineSettings) -> None:
                 target=admin.run, args=([admin_socket],), name="strangler-admin", daemon=True
             ).start()
         if settings.workers == 1:
-            uvicorn.Server(config).run()
+            uvloop.run(serve(settings, sock, None))
         else:
-            Multiprocess(config, sockets=[config.bind_socket()]).run()
+            _state_dir = Path(tempfile.mkdtemp(prefix="strangler-proxy-"))
+            _supervise(settings, sock, _state_dir)
     finally:
+        sock.close()
         if admin is not None:
             admin.should_exit = True
-        if state_dir is not None:
-            shutil.rmtree(state_dir, ignore_errors=True)
-            os.environ.pop(STATE_DIR_ENV, None)
+        if _state_dir is not None:
+            shutil.rmtree(_state_dir, ignore_errors=True)
+            _state_dir = None
+
+
+def _supervise(settings: EngineSettings, sock: socket.socket, state_dir: Path) -> None:
+    """Keep ``settings.workers`` processes serving ``sock`` (a dead one is replaced) until
+    SIGTERM/SIGINT, then pass the signal on and wait for their drain."""
+    spawn = multiprocessing.get_context("spawn")
+    stop = threading.Event()
+    for sig in _STOP_SIGNALS:
+        signal.signal(sig, lambda *_: stop.set())
+
+    def start() -> BaseProcess:
+        process = spawn.Process(
+            target=_worker, args=(settings.to_json(), sock, str(state_dir)), daemon=False
+        )
+        process.start()
+        return process
+
+    workers = [start() for _ in range(settings.workers)]
+    while not stop.wait(0.5):
+        for i, process in enumerate(workers):
+            if not process.is_alive():
+                log.warning("worker %s exited with %s; starting another", process.pid,
+                            process.exitcode)  # fmt: skip
+                workers[i] = start()
+    for process in workers:
+        process.terminate()  # SIGTERM: the worker drains
+    for process in workers:
+        process.join(settings.graceful_seconds + 5)
+        if process.is_alive():
+            process.kill()
+            process.join()
 
 
 def _admin_server(settings: EngineSettings) -> uvicorn.Server | None:

@@ -129,11 +129,13 @@ class _Connection(asyncio.Protocol):
         self._write_ready: asyncio.Future[None] | None = None
         self._waiter: asyncio.Future[None] | None = None
         self.wait_until = math.inf
+        # one parser for the connection's life: a connection goes back to the pool only at
+        # a message boundary (complete, keep-alive, no error; never after a HEAD answer)
+        self.parser = httptools.HttpResponseParser(self)
         self._reset(head=False)
 
     # -- one exchange ------------------------------------------------------------------
     def _reset(self, head: bool) -> None:
-        self.parser = httptools.HttpResponseParser(self)
         self.head = head
         self.status = 0
         self.headers: Headers = []

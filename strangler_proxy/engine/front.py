@@ -1,0 +1,474 @@
+"""The server side of the engine: HTTP/1.1 on an asyncio protocol with httptools' request
+parser (llhttp, strict), running the ASGI app one task per request.
+
+It replaces uvicorn's protocol layer on the hot path (see the README for the profile that
+pointed here): the response head is held back and written together with the first body
+bytes, so a small answer costs one ``write`` (one syscall) instead of two; keep-alive
+timeouts are one sweep per second instead of a timer per request; the request scope is
+built from the parser's results without copies.
+
+What it adds to plain parsing, on the server side:
+
+- a cap on the request line plus headers: past it 431 and the connection closes (httptools
+  itself has no limit, so a client could grow a request head forever);
+- JSON bodies for the errors answered before the app runs: 400 for malformed or ambiguous
+  framing, which llhttp refuses in strict mode (CL+TE, differing or empty Content-Length,
+  a Transfer-Encoding whose last coding is not chunked, obs-fold); each closes;
+- flow control both ways (reading pauses past 64 KiB of unread request body, ``send``
+  waits while the client's socket buffer is full), pipelined requests answered in order,
+  ``Expect: 100-continue`` answered when the app first reads the body;
+- a graceful drain (``Front.drain``): idle connections close, busy ones close after their
+  answer, in-flight requests get ``graceful_seconds`` to finish.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import time
+import urllib.parse
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import Any, cast
+
+import httptools
+
+from strangler_proxy.engine.errors import error_body, error_bytes, error_headers
+
+log = logging.getLogger("strangler.proxy")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+App = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
+
+_READ_HIGH_WATER = 64 * 1024  # unread request body before the client socket is paused
+_SWEEP_EVERY = 1.0  # seconds between keep-alive sweeps
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+def _status_line(code: int) -> bytes:
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""
+    return f"HTTP/1.1 {code} {phrase}\r\n".encode("ascii")
+
+
+STATUS_LINES = {code: _status_line(code) for code in range(100, 600)}
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+_ASGI = {"version": "3.0", "spec_version": "2.3"}
+
+
+class _HeadTooLarge(Exception):
+    pass
+
+
+class Front:
+    """What the connections of one worker share: the app, the limits, who is connected."""
+
+    def __init__(self, app: App, *, max_head_bytes: int, keep_alive: float = 5.0) -> None:
+        self.app = app
+        self.max_head_bytes = max_head_bytes
+        self.keep_alive = keep_alive
+        self.connections: set[Connection] = set()
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.draining = False
+        self._sweeper: asyncio.Task[None] | None = None
+
+    def protocol(self) -> Connection:
+        """The protocol factory for ``loop.create_server``."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
+        return Connection(self)
+
+    async def _sweep(self) -> None:
+        """Close connections idle past the keep-alive timeout: one task, no timer per request."""
+        while True:
+            await asyncio.sleep(_SWEEP_EVERY)
+            limit = time.monotonic() - self.keep_alive
+            for conn in list(self.connections):
+                if conn.running is None and conn.idle_since < limit:
+                    conn.close()
+
+    async def drain(self, seconds: float) -> None:
+        """Stop keeping connections alive and give in-flight requests ``seconds`` to finish."""
+        self.draining = True
+        for conn in list(self.connections):
+            if conn.running is None:
+                conn.close()
+        if self.tasks:
+            await asyncio.wait(set(self.tasks), timeout=seconds)
+        for conn in list(self.connections):
+            conn.abort()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+
+
+class Connection(asyncio.Protocol):
+    """One client connection: parses requests and answers them one at a time, in order."""
+
+    def __init__(self, front: Front) -> None:
+        self.front = front
+        self.loop = asyncio.get_running_loop()
+        self.parser = httptools.HttpRequestParser(self)
+        # answer a request that says "Connection: close" even if bytes follow it
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        self.transport: asyncio.Transport | None = None
+        self.client: tuple[str, int] | None = None
+        self.server: tuple[str, int] | None = None
+        self.parsing: _Exchange | None = None  # the request whose bytes are arriving
+        self.running: _Exchange | None = None  # the request being answered
+        self.waiting: collections.deque[_Exchange] = collections.deque()  # pipelined
+        self.idle_since = time.monotonic()
+        self.reading = True
+        self.write_ready: asyncio.Future[None] | None = None
+        self._url = b""
+        self._headers: list[tuple[bytes, bytes]] = []
+        self._head_bytes = 0
+        self._head_too_large = False
+        self._expect_continue = False
+        self._last_words: bytes | None = None  # an error to send once the running answer is out
+
+    # -- asyncio.Protocol -------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+        self.client = _address(transport.get_extra_info("peername"))
+        self.server = _address(transport.get_extra_info("sockname"))
+        self.front.connections.add(self)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.front.connections.discard(self)
+        for exchange in (self.running, *self.waiting):
+            if exchange is not None:
+                exchange.disconnected = True
+                exchange.wake()
+        self.waiting.clear()
+        if self.write_ready is not None and not self.write_ready.done():
+            self.write_ready.set_result(None)
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except httptools.HttpParserUpgrade:
+            # no upgrades through the proxy (Upgrade is hop-by-hop and stripped): the request
+            # is answered as a plain one, then the connection closes
+            if self.parsing is not None:
+                self.parsing.keep_alive = False
+        except httptools.HttpParserError:
+            if self._head_too_large:
+                self._reply_and_close(431, "request headers too large")
+            else:
+                self._reply_and_close(400, "malformed or ambiguous HTTP request")
+            return
+        if self.waiting:
+            if self.running is None:
+                self._start(self.waiting.popleft())
+            if self.waiting:  # pipelined: answered in order; stop reading until then
+                self._pause_reading()
+
+    def pause_writing(self) -> None:
+        self.write_ready = self.loop.create_future()
+
+    def resume_writing(self) -> None:
+        ready, self.write_ready = self.write_ready, None
+        if ready is not None and not ready.done():
+            ready.set_result(None)
+
+    # -- httptools callbacks ----------------------------------------------------------
+    def on_message_begin(self) -> None:
+        self._url = b""
+        self._headers = []
+        self._head_bytes = 0
+        self._expect_continue = False
+
+    def _count(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > self.front.max_head_bytes:
+            self._head_too_large = True
+            raise _HeadTooLarge
+
+    def on_url(self, url: bytes) -> None:
+        self._count(len(url))
+        self._url += url
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count(len(name) + len(value) + 4)
+        name = name.lower()
+        if name == b"expect" and value.lower() == b"100-continue":
+            self._expect_continue = True
+        self._headers.append((name, value))
+
+    def on_headers_complete(self) -> None:
+        parser = self.parser
+        version = parser.get_http_version()
+        url = httptools.parse_url(self._url)
+        raw_path = url.path
+        path = raw_path.decode("latin-1")
+        if "%" in path:
+            path = urllib.parse.unquote(path)
+        scope: Scope = {
+            "type": "http",
+            "asgi": _ASGI,
+            "http_version": version,
+            "method": parser.get_method().decode("ascii"),
+            "scheme": "http",
+            "path": path,
+            "raw_path": raw_path,
+            "query_string": url.query or b"",
+            "root_path": "",
+            "headers": self._headers,
+            "client": self.client,
+            "server": self.server,
+        }
+        keep_alive = version != "1.0" and parser.should_keep_alive()
+        exchange = _Exchange(self, scope, keep_alive, self._expect_continue)
+        self.parsing = exchange
+        # started once the parser accepted everything fed so far (``data_received``): llhttp
+        # refuses some framing only after this callback, and a refused request never runs
+        self.waiting.append(exchange)
+
+    def on_body(self, body: bytes) -> None:
+        exchange = self.parsing
+        if exchange is None or exchange.complete:
+            return  # the answer went out already: the rest of the body is read and dropped
+        exchange.chunks.append(body)
+        exchange.buffered += len(body)
+        if exchange.buffered > _READ_HIGH_WATER:
+            self._pause_reading()
+        exchange.wake()
+
+    def on_message_complete(self) -> None:
+        exchange = self.parsing
+        if exchange is not None:
+            exchange.more_body = False
+            exchange.wake()
+
+    # -- answering ----------------------------------------------------------------------
+    def _start(self, exchange: _Exchange) -> None:
+        self.running = exchange
+        task = self.loop.create_task(exchange.run(self.front.app))
+        self.front.tasks.add(task)
+        task.add_done_callback(self.front.tasks.discard)
+
+    def answered(self, exchange: _Exchange) -> None:
+        """``exchange``'s answer is out: close, or go on with the next request."""
+        self.running = None
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        if not exchange.keep_alive:
+            if self._last_words is not None:
+                transport.write(self._last_words)
+            transport.close()
+            return
+        self.idle_since = time.monotonic()
+        if self.waiting:
+            self._start(self.waiting.popleft())
+        elif not self.reading:
+            self.reading = True
+            transport.resume_reading()
+
+    def _pause_reading(self) -> None:
+        if self.reading and self.transport is not None:
+            self.reading = False
+            self.transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        if not self.reading and not self.waiting and self.transport is not None:
+            self.reading = True
+            self.transport.resume_reading()
+
+    async def drain(self) -> None:
+        ready = self.write_ready
+        if ready is not None:
+            await ready
+
+    def close(self) -> None:
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def abort(self) -> None:
+        if self.transport is not None:
+            self.transport.abort()
+
+    def _reply_and_close(self, status: int, message: str) -> None:
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        self.waiting.clear()  # nothing that came with or after the bad bytes is answered
+        running = self.running
+        if running is None:
+            transport.write(error_bytes(status, message))
+            transport.close()
+            return
+        # the request being answered finishes first when its body is whole, else it cannot
+        self._pause_reading()
+        if running.more_body:
+            running.disconnected = True
+            running.wake()
+            transport.abort()
+            return
+        running.keep_alive = False
+        self._last_words = error_bytes(status, message)
+
+
+class _Exchange:
+    """One request and its answer; ``receive``/``send`` are the ASGI callables."""
+
+    __slots__ = (
+        "buffered",
+        "chunked",
+        "chunks",
+        "complete",
+        "conn",
+        "disconnected",
+        "expect_continue",
+        "head",
+        "keep_alive",
+        "more_body",
+        "no_body",
+        "scope",
+        "started",
+        "waiter",
+    )
+
+    def __init__(
+        self, conn: Connection, scope: Scope, keep_alive: bool, expect_continue: bool
+    ) -> None:
+        self.conn = conn
+        self.scope = scope
+        self.keep_alive = keep_alive
+        self.expect_continue = expect_continue
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.more_body = True
+        self.disconnected = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.started = False
+        self.complete = False
+        self.head = b""
+        self.chunked = False
+        self.no_body = False
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def run(self, app: App) -> None:
+        try:
+            await app(self.scope, self.receive, self.send)
+        except Exception:
+            log.exception("the proxy app failed on %s %s", self.scope["method"], self.scope["path"])
+            if not self.started and not self.disconnected:
+                body = error_body(500, "internal error in the proxy")
+                await self.send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": error_headers(body, close=True),
+                    }
+                )
+                await self.send({"type": "http.response.body", "body": body})
+        finally:
+            if not self.complete:  # the answer was left unfinished: the connection cannot go on
+                self.complete = True
+                self.conn.running = None
+                self.conn.abort()
+
+    async def receive(self) -> Message:
+        conn = self.conn
+        if self.expect_continue and not self.started:
+            self.expect_continue = False
+            if conn.transport is not None and not conn.transport.is_closing():
+                conn.transport.write(CONTINUE)
+        while not self.chunks and self.more_body and not self.disconnected and not self.complete:
+            conn.resume_reading()
+            self.waiter = conn.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        if self.disconnected or (self.complete and not self.chunks):
+            return {"type": "http.disconnect"}
+        body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        self.chunks = []
+        self.buffered = 0
+        if not conn.reading:
+            conn.resume_reading()
+        return {"type": "http.request", "body": body, "more_body": self.more_body}
+
+    async def send(self, message: Message) -> None:
+        if self.disconnected:
+            return
+        if not self.started:
+            self._start(message)
+            return
+        if self.complete or message["type"] != "http.response.body":
+            raise RuntimeError(f"unexpected ASGI message {message['type']!r}")
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        out = self.head
+        self.head = b""
+        if self.no_body:
+            pass
+        elif self.chunked:
+            if body:
+                out += b"%x\r\n%s\r\n" % (len(body), body)
+            if not more:
+                out += b"0\r\n\r\n"
+        else:
+            out = out + body if out else body
+        conn = self.conn
+        transport = conn.transport
+        if out and transport is not None:
+            transport.write(out)
+        if more:
+            if conn.write_ready is not None:
+                await conn.drain()
+            return
+        self.complete = True
+        conn.answered(self)
+
+    def _start(self, message: Message) -> None:
+        """Hold the head back: it goes out with the first body bytes (one write)."""
+        if message["type"] != "http.response.start":
+            raise RuntimeError(f"expected http.response.start, got {message['type']!r}")
+        self.started = True
+        self.expect_continue = False
+        status: int = message["status"]
+        head = [STATUS_LINES.get(status) or _status_line(status)]
+        framed = said_close = False
+        for name, value in message.get("headers", ()):
+            if name == b"content-length" or name == b"transfer-encoding":
+                framed = True
+            elif name == b"connection" and b"close" in value.lower():
+                self.keep_alive = False
+                said_close = True
+            head += [name, b": ", value, b"\r\n"]
+        self.no_body = self.scope["method"] == "HEAD" or status in _NO_BODY_STATUS or status < 200
+        if not framed and not self.no_body:
+            if self.scope["http_version"] == "1.1":
+                self.chunked = True
+                head.append(b"transfer-encoding: chunked\r\n")
+            else:  # an HTTP/1.0 client: the end of the body is the end of the connection
+                self.keep_alive = False
+        if self.conn.front.draining:
+            self.keep_alive = False
+        if not self.keep_alive and not said_close:
+            head.append(b"connection: close\r\n")
+        head.append(b"\r\n")
+        self.head = b"".join(head)
+
+
+def _address(value: object) -> tuple[str, int] | None:
+    if isinstance(value, tuple) and len(value) >= 2:
+        return str(value[0]), int(value[1])
+    return None
+
+
+__all__ = ["STATUS_LINES", "Connection", "Front"]
