@@ -9,7 +9,9 @@ from strangler_proxy.routing.canary import (
     CANARY_COOKIE,
     canary_bucket,
     client_key,
+    cookie_client_key,
     in_canary,
+    is_anonymous,
 )
 from strangler_proxy.routing.errors import InvalidFlag
 from strangler_proxy.routing.table import (
@@ -44,8 +46,10 @@ __all__ = [
     "canary_bucket",
     "client_key",
     "compile_template",
+    "cookie_client_key",
     "decision_for",
     "django_route_to_template",
     "in_canary",
+    "is_anonymous",
     "parse_mode",
 ]

@@ -9,6 +9,8 @@ percentage is unchanged, and raising it only ever moves clients *into* the canar
 True
 >>> client_key({"cookie": "strangler_client=abc"}, "10.0.0.7")
 'cookie:abc'
+>>> is_anonymous(client_key({}, "10.0.0.7"))
+True
 """
 
 from __future__ import annotations
@@ -45,10 +47,22 @@ def client_key(headers: Mapping[str, str], client_addr: str | None) -> str:
         if cookies.get(name):
             return "session:" + _digest(cookies[name])
     if cookies.get(CANARY_COOKIE):
-        return "cookie:" + cookies[CANARY_COOKIE]
+        return cookie_client_key(cookies[CANARY_COOKIE])
     if client_addr:
         return "addr:" + client_addr
     return "anonymous"
+
+
+def cookie_client_key(client_id: str) -> str:
+    """The key of a client known by its canary cookie: what ``client_key`` returns once the
+    client sends ``strangler_client=<client_id>`` back."""
+    return "cookie:" + client_id
+
+
+def is_anonymous(client_key: str) -> bool:
+    """True for a key that names no user and no cookie (only an address, or nothing): an
+    engine gives such a client a canary cookie so it stays on one side."""
+    return client_key == "anonymous" or client_key.startswith("addr:")
 
 
 def _digest(secret: str) -> str:

@@ -23,6 +23,7 @@ from strangler_proxy.routing.template import compile_template
 MONOLITH = "monolith"
 _METHOD = re.compile(r"[A-Z]+\Z")
 _SERVICE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
+_IMPLIED_BY_GET = frozenset({"HEAD", "OPTIONS"})
 
 
 class Mode(StrEnum):
@@ -45,7 +46,7 @@ class Route:
     """One endpoint's flag. Validated on construction: a bad value raises ``InvalidFlag``."""
 
     id: str
-    methods: frozenset[str]  # empty = any method; GET implies HEAD
+    methods: frozenset[str]  # empty = any method; GET implies HEAD and OPTIONS
     template: str
     service: str | None
     mode: Mode
@@ -94,10 +95,12 @@ class Route:
         return replace(self, mode=parse_mode(mode), percent=percent, service=service)
 
     def allows(self, method: str) -> bool:
+        """Listed methods, plus HEAD and OPTIONS where GET is listed (a CORS preflight goes
+        where the GET goes)."""
         return (
             not self.methods
             or method in self.methods
-            or (method == "HEAD" and "GET" in self.methods)
+            or (method in _IMPLIED_BY_GET and "GET" in self.methods)
         )
 
     def precedence_key(self) -> tuple[int, tuple[int, ...], bool, str]:
@@ -170,7 +173,7 @@ class RouteTable:
         self._entries = tuple(by_id[r.id] for r in ordered)
         methods = {m for r in ordered for m in r.methods}
         if "GET" in methods:
-            methods.add("HEAD")
+            methods |= _IMPLIED_BY_GET
         self._matchers = {m: _Matcher.build(self._entries, m) for m in sorted(methods)}
         self._any_matcher = _Matcher.build(self._entries, None)
         return self

@@ -1,6 +1,13 @@
 import pytest
 
-from strangler_proxy.routing import BUCKETS, canary_bucket, client_key, in_canary
+from strangler_proxy.routing import (
+    BUCKETS,
+    canary_bucket,
+    client_key,
+    cookie_client_key,
+    in_canary,
+    is_anonymous,
+)
 
 
 def test_bucket_is_stable_and_in_range() -> None:
@@ -59,3 +66,25 @@ def test_client_key_prefers_the_authenticated_user() -> None:
 )
 def test_client_key_falls_back(headers: dict[str, str], addr: str | None, prefix: str) -> None:
     assert client_key(headers, addr).startswith(prefix)
+
+
+def test_a_cookie_key_is_what_the_client_gets_once_it_sends_the_cookie_back() -> None:
+    sent_back = client_key({"cookie": "a=1; strangler_client=c0ffee"}, "10.0.0.1")
+    assert sent_back == cookie_client_key("c0ffee")
+    assert not is_anonymous(sent_back)
+
+
+@pytest.mark.parametrize(
+    ("headers", "addr", "anonymous"),
+    [
+        ({}, "10.0.0.1", True),
+        ({}, None, True),
+        ({"cookie": "strangler_client=abc"}, "10.0.0.1", False),
+        ({"cookie": "sessionid=s1"}, "10.0.0.1", False),
+        ({"authorization": "Bearer t"}, "10.0.0.1", False),
+    ],
+)
+def test_only_a_client_known_by_its_address_alone_is_anonymous(
+    headers: dict[str, str], addr: str | None, anonymous: bool
+) -> None:
+    assert is_anonymous(client_key(headers, addr)) is anonymous

@@ -76,6 +76,18 @@ def test_methods_filter_and_get_implies_head() -> None:
     assert table.get("write") is not None and table.get("write").methods == {"POST"}  # type: ignore[union-attr]
 
 
+def test_a_cors_preflight_goes_where_the_get_goes() -> None:
+    table = RouteTable.build(
+        [
+            route("detail", "/api/items/{pk:int}/", Mode.SERVICE, "catalog", methods=GET),
+            route("create", "/api/items/", Mode.SERVICE, "orders", methods=frozenset({"POST"})),
+        ]
+    )
+    assert table.match("OPTIONS", "/api/items/7/") == table.get("detail")
+    assert decide(table, "OPTIONS", "/api/items/7/", "addr:1").primary == "catalog"
+    assert table.match("OPTIONS", "/api/items/") is None  # no GET there: the monolith answers
+
+
 def test_any_method_route_matches_unlisted_methods() -> None:
     table = RouteTable.build(
         [
