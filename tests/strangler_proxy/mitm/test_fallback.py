@@ -41,10 +41,11 @@ def served_by(response: httpx.Response) -> str:
 
 
 def until(check: Callable[[], bool], deadline_s: float = 5.0) -> None:
-    """Wait for a flip to be live (the addon polls the store every 0.1 s here)."""
+    """Wait for ``check``: a flip to be live (the addon polls the store every 0.1 s here),
+    or the load to be under way."""
     deadline = time.monotonic() + deadline_s
     while not check():
-        assert time.monotonic() < deadline, "the flip did not show within 5 s"
+        assert time.monotonic() < deadline, f"still not true after {deadline_s} s"
         time.sleep(0.02)
 
 
