@@ -33,13 +33,13 @@ from strangler_proxy.routing import (
     Mode,
     RouteTable,
     client_key,
+    cookie_client_key,
+    is_anonymous,
 )
 from strangler_proxy.store import FlagStore, TableWatcher
 
 #: Internal request headers: clients may not set them (removed before routing).
 INTERNAL_PREFIX = "x-strangler-"
-#: The key ``client_key`` gives a request with no user, no canary cookie and no address.
-_NOBODY = client_key({}, None)
 
 
 def new_client_id() -> str:
@@ -137,9 +137,9 @@ class Router:
         key, set_cookie = "", None
         if route is not None and route.mode is Mode.CANARY:  # only a split asks who it is
             key = client_key(headers, client_addr)
-            if client_key(headers, None) == _NOBODY:  # neither a user nor a canary cookie
+            if is_anonymous(key):  # neither a user nor a canary cookie
                 client_id = self._new_client()
-                key = client_key({"cookie": f"{CANARY_COOKIE}={client_id}"}, None)
+                key = cookie_client_key(client_id)  # the key it has when it comes back
                 set_cookie = canary_cookie(client_id)
         decision = self._table.decide_matched(route, key)
         shadow = self._next(decision.shadow) if decision.shadow else None
