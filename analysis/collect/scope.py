@@ -134,33 +134,35 @@ _SKIP_FIELDS = frozenset(
     {"ctx", "op", "ops", "id", "attr", "arg", "name", "module", "level", "type_comment"}
     | {"kind", "is_async", "conversion", "simple", "asname", "names", "kwd_attrs", "rest"}
 )
-_LEAVES = frozenset(
+_LEAVES: frozenset[type] = frozenset(
     {ast.Constant, ast.Name, ast.Pass, ast.Break, ast.Continue, ast.Import, ast.ImportFrom}
     | {str, int, float, complex, bool, bytes, type(None), type(...)}
 )
-_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+# The fields worth walking per node type; none for leaves (pushed, popped, never opened).
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = dict.fromkeys(_LEAVES, ())
 
 
 def interesting_nodes(stmts: list[ast.stmt], kinds: tuple[type[ast.AST], ...]) -> list[ast.AST]:
     """The nodes of ``kinds`` under ``stmts``, in source order."""
     wanted = frozenset(kinds)
     found: list[ast.AST] = []
-    stack: list[ast.AST] = list(stmts)
+    stack: list[object] = list(stmts)
+    pop, push, extend, child_fields = stack.pop, stack.append, stack.extend, _CHILD_FIELDS.get
     while stack:
-        node = stack.pop()
+        node = pop()
         cls = type(node)
-        if cls in wanted:
-            found.append(node)
-        fields = _CHILD_FIELDS.get(cls)
+        fields = child_fields(cls)
         if fields is None:
-            fields = tuple(f for f in cls._fields if f not in _SKIP_FIELDS)
+            fields = tuple(f for f in getattr(cls, "_fields", ()) if f not in _SKIP_FIELDS)
             _CHILD_FIELDS[cls] = fields
+        if cls in wanted and isinstance(node, ast.AST):
+            found.append(node)
         for name in fields:
             value = getattr(node, name, None)
             if type(value) is list:
-                stack.extend(v for v in value if type(v) not in _LEAVES)
-            elif type(value) not in _LEAVES:
-                stack.append(value)  # type: ignore[arg-type]  # an AST node: not a leaf
+                extend(value)
+            else:
+                push(value)
     found.sort(key=lambda n: (getattr(n, "lineno", 0), getattr(n, "col_offset", 0)))
     return found
 
