@@ -223,8 +223,10 @@ def analyze(
     for table in summary_tables(doc):
         console.print(table)
     s = doc["summary"]
+    staying = sum(1 for e in doc["endpoints"] if e["service"] is None)
     console.print(
-        f"{s['modules']} modules, {s['models']} models, {s['endpoints']} endpoints -> "
+        f"{s['modules']} modules, {s['models']} models, {s['endpoints']} endpoints "
+        f"({staying} stay with the monolith) -> "
         f"{s['services']} services, {s['contested_models']} contested tables, "
         f"{len(doc['smells'])} smells, {s['broken_files']} file(s) skipped."
     )

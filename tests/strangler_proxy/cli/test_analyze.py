@@ -244,6 +244,7 @@ def test_the_legacy_monolith_report_names_its_planted_smells(tmp_path: Path) -> 
     assert endpoints["/health/"]["service"] is None  # no domain: stays with the monolith
     assert endpoints["/api/catalog/products/"]["service"] == "catalog"
     assert "`/health/`" in (out / "report.md").read_text()
+    assert "(2 stay with the monolith)" in " ".join(result.stdout.split())
     models = {m["label"]: m for m in doc["models"]}
     assert models["common.TimeStamped"]["abstract"] and models["catalog.ActiveProduct"]["proxy"]
 
