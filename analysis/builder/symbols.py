@@ -191,7 +191,7 @@ class Symbols:
             if urlconf:
                 found.add(urlconf)
         for name in self.modules:
-            if {"wsgi", "asgi", "manage"} & set(name.split(".")[1:]):
+            if {"wsgi", "asgi", "manage"} & set(name.split(".")):
                 found.add(name)
         return frozenset(m for m in found if m in self.modules and self.app_of(m) is None)
 

@@ -99,3 +99,36 @@ def test_m2m_through_tables_and_models_of_installed_packages(tmp_path: Path) -> 
     site = graph.nodes["model:sites.Site"]
     assert site["external"] and site["module"] is None
     assert graph.has_edge("module:site.blog.tagging", "model:sites.Site", "read")
+
+
+def test_project_wiring_outside_the_apps_is_marked(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "site",
+        {
+            "manage.py": "import os\n",
+            "proj/__init__.py": "",
+            "proj/settings/__init__.py": "from .base import *\n",
+            "proj/settings/base.py": (
+                'ROOT_URLCONF = "proj.urls"\nINSTALLED_APPS = ["proj.blog"]\n'
+            ),
+            "proj/settings/local.py": "DEBUG = True\n",
+            "proj/urls.py": "urlpatterns = []\n",
+            "proj/wsgi.py": "application = None\n",
+            "proj/views.py": "def home(request):\n    return None\n",
+            "proj/blog/__init__.py": "",
+            "proj/blog/models.py": MODEL.format(name="Post"),
+            "proj/blog/urls.py": "urlpatterns = []\n",
+        },
+    )
+    graph = build_graph(root, cache_dir=tmp_path / "cache").graph
+
+    wiring = {d["name"] for _, d in graph.nodes(data=True) if d.get("wiring")}
+    assert wiring == {
+        "manage",
+        "proj",
+        "proj.settings",
+        "proj.settings.base",
+        "proj.settings.local",
+        "proj.urls",
+        "proj.wsgi",
+    }  # proj.views holds views of its own; the blog app is a domain
