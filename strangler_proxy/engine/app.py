@@ -5,6 +5,8 @@ Every request: limits (503 over the concurrency limit, 413 body too large), wire
 answer (refused, circuit open; and for requests safe to repeat also timeout, broken
 connection or 5xx) hands the request to the monolith when the decision allows a fallback.
 A request whose body may have reached the service is never sent a second time.
+An anonymous client meeting a canary gets a ``strangler_client`` cookie, so it stays on
+one side.
 """
 
 from __future__ import annotations
@@ -33,7 +35,16 @@ from strangler_proxy.engine.upstream import (
     UpstreamTimeout,
 )
 from strangler_proxy.metrics import Metrics
-from strangler_proxy.routing import MONOLITH, UNMATCHED, Decision, Mode, RouteTable
+from strangler_proxy.routing import (
+    CANARY_COOKIE,
+    MONOLITH,
+    UNMATCHED,
+    Decision,
+    Mode,
+    RouteTable,
+    cookie_client_key,
+    is_anonymous,
+)
 from strangler_proxy.routing import client_key as routing_client_key
 
 Scope = dict[str, Any]
@@ -41,6 +52,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+CANARY_COOKIE_ATTRIBUTES = "Path=/; HttpOnly; SameSite=Lax"
 UNMATCHED_LABEL = "(unmatched)"
 
 
@@ -66,6 +78,7 @@ class _Request:
     headers: wire.Headers
     request_id: bytes
     body: RequestBody
+    set_cookie: bytes | None = None  # a canary cookie for the answer (anonymous clients)
 
 
 class ProxyApp:
@@ -110,25 +123,33 @@ class ProxyApp:
         self.inflight += 1
         label, served_by, status = UNMATCHED_LABEL, MONOLITH, 500
         try:
-            decision = self._decide(scope)
+            decision, cookie = self._decide(scope)
             label = decision.route_id or UNMATCHED_LABEL
-            served_by, status = await self._serve(scope, receive, send, decision)
+            served_by, status = await self._serve(scope, receive, send, decision, cookie)
         finally:
             self.inflight -= 1
             self.metrics.request(
                 label, served_by=served_by, status=status, seconds=time.perf_counter() - start
             )
 
-    def _decide(self, scope: Scope) -> Decision:
+    def _decide(self, scope: Scope) -> tuple[Decision, bytes | None]:
+        """The decision, and the ``Set-Cookie`` value when an anonymous client (no user, no
+        canary cookie) meets a canary: it gets a random id, used as its key right away, so
+        a browser stays on one side from its first request on."""
         table = self.tables.table
         route = table.match(scope["method"], scope["path"])
         if route is None:
-            return UNMATCHED
-        key = ""
-        if route.mode is Mode.CANARY:  # only a canary split needs to know who is asking
-            headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
-            key = routing_client_key(headers, self._client_ip(scope))
-        return table.decide_matched(route, key)
+            return UNMATCHED, None
+        if route.mode is not Mode.CANARY:  # only a canary split needs to know who is asking
+            return table.decide_matched(route, ""), None
+        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+        key = routing_client_key(headers, self._client_ip(scope))
+        cookie = None
+        if is_anonymous(key):
+            client_id = secrets.token_urlsafe(16)
+            key = cookie_client_key(client_id)
+            cookie = f"{CANARY_COOKIE}={client_id}; {CANARY_COOKIE_ATTRIBUTES}".encode("ascii")
+        return table.decide_matched(route, key), cookie
 
     def _client_ip(self, scope: Scope) -> str | None:
         client = scope.get("client")
@@ -136,7 +157,7 @@ class ProxyApp:
         return wire.client_address(peer, scope["headers"], self.settings.trusted_hops)
 
     async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, decision: Decision
+        self, scope: Scope, receive: Receive, send: Send, decision: Decision, cookie: bytes | None
     ) -> tuple[str, int]:
         """Answer the request; returns (who answered, status sent)."""
         raw = scope["headers"]
@@ -160,6 +181,7 @@ class ProxyApp:
             ),
             rid,
             body,
+            cookie,
         )
         try:
             return await self._forward(request, decision, send)
@@ -192,7 +214,7 @@ class ProxyApp:
             )
         elif decision.shadow:
             self.metrics.shadow(route, "skipped-large-body")
-        await self._relay(response, send, rid)
+        await self._relay(response, send, request)
         return MONOLITH, status
 
     async def _via_service(
@@ -235,7 +257,7 @@ class ProxyApp:
             response.close()
             self.metrics.fallback(route, "5xx")
             return None
-        await self._relay(response, send, request.request_id)
+        await self._relay(response, send, request)
         return decision.primary, response.status
 
     async def _call(
@@ -273,14 +295,11 @@ class ProxyApp:
             return None, status
         return response, response.status
 
-    async def _relay(self, response: UpstreamResponse, send: Send, rid: bytes) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status,
-                "headers": wire.response_headers(response.headers, rid),
-            }
-        )
+    async def _relay(self, response: UpstreamResponse, send: Send, request: _Request) -> None:
+        headers = wire.response_headers(response.headers, request.request_id)
+        if request.set_cookie is not None:
+            headers.append((b"set-cookie", request.set_cookie))
+        await send({"type": "http.response.start", "status": response.status, "headers": headers})
         whole = response.body_if_complete()
         if whole is not None:  # the common case: a small answer that has fully arrived
             await send({"type": "http.response.body", "body": whole, "more_body": False})

@@ -41,6 +41,7 @@ def store_url(var_dir: Path, catalog: Running) -> Iterator[str]:
             route("to-service", "/svc/{rest:path}", Mode.SERVICE, "catalog"),
             route("status", "/status/{code:int}", Mode.SERVICE, "catalog"),
             route("upload", "/upload", Mode.SERVICE, "catalog", methods=["POST"]),
+            route("split", "/split/{rest:path}", Mode.CANARY, "catalog", percent=50),
         ],
     )
     store.close()
