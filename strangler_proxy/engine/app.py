@@ -107,12 +107,9 @@ class ProxyApp:
         a random-number syscall per request."""
         return f"{self._id_prefix}-{next(self._ids):x}".encode()
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            await self.http(scope, receive, send)
-
     # -- one request ----------------------------------------------------------------------
-    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """An ASGI ``http`` scope (the engine's front sends no other kind)."""
         start = time.perf_counter()
         if self.inflight >= self.settings.max_concurrency:
             await _send_error(send, 503, "over the concurrency limit", None)
@@ -163,8 +160,11 @@ class ProxyApp:
         raw = scope["headers"]
         rid = wire.request_id(raw, self._next_id())
         try:
-            buffer = decision.to_service or bool(decision.shadow)
-            body = await self._body(scope, receive, buffer=buffer)
+            length, chunked = _framing(raw, scope["http_version"])
+            body: RequestBody = None if length is None else b""
+            if chunked or length:  # no coroutine for the common bodiless request
+                buffer = decision.to_service or bool(decision.shadow)
+                body = await self._body(receive, length, buffer=buffer)
         except ClientError as exc:
             await _send_error(send, exc.status, str(exc), rid, close=True)
             return "proxy", exc.status
@@ -316,13 +316,12 @@ class ProxyApp:
             response.close()
         await send({"type": "http.response.body", "body": pending or b"", "more_body": False})
 
-    async def _body(self, scope: Scope, receive: Receive, buffer: bool) -> RequestBody:
-        length, chunked = _framing(scope["headers"], scope["http_version"])
+    async def _body(self, receive: Receive, length: int | None, buffer: bool) -> RequestBody:
+        """A body that is there (``length`` > 0, or None for chunked): read whole when
+        ``buffer`` and small, else streamed."""
         limit = self.settings.max_body_bytes
         if length is not None and length > limit:
             raise ClientError(413, f"request body larger than {limit} bytes")
-        if not chunked and not length:
-            return None if length is None else b""
         chunks = _receive_body(receive, limit)
         if buffer and length is not None and length <= self.settings.buffer_body_bytes:
             return b"".join([c async for c in chunks])

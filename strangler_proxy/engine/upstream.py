@@ -21,7 +21,7 @@ import math
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Protocol, cast
+from typing import NamedTuple, Protocol, cast
 from urllib.parse import urlsplit
 
 import httptools
@@ -34,8 +34,9 @@ _SWEEP_EVERY = 0.1  # timeout precision, seconds
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-@dataclass(frozen=True)
-class Origin:
+class Origin(NamedTuple):
+    """Where a request goes (a tuple: hashed in C, it keys the connection pool)."""
+
     host: str
     port: int
 
@@ -388,11 +389,15 @@ class PooledUpstream:
         # request safe to repeat then gets one more try on a fresh connection.
         retry = method in _SAFE_METHODS and not isinstance(body, StreamedBody)
         while True:
-            conn, reused = await self._acquire(origin, timeouts)
+            conn = self._pooled(origin)
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect(origin, timeouts)
             self._busy.add(conn)
             try:
-                await self._send(conn, origin, method, target, headers, body, deadline,
-                                 timeouts.read)  # fmt: skip
+                stream = self._send_head(conn, origin, method, target, headers, body)
+                if stream is not None:
+                    await self._send_stream(conn, stream, deadline, timeouts.read)
                 while not conn.headers_done:
                     if conn.error is not None:
                         raise conn.error
@@ -408,13 +413,16 @@ class PooledUpstream:
                 raise
             return _Response(self, origin, conn, deadline, timeouts.read)
 
-    async def _acquire(self, origin: Origin, timeouts: Timeouts) -> tuple[_Connection, bool]:
-        """(a connection, whether it was reused from the pool)."""
+    def _pooled(self, origin: Origin) -> _Connection | None:
+        """An idle pooled connection to ``origin`` that is still open, if there is one."""
         idle = self._idle.get(origin)
         while idle:
             conn = idle.pop()
             if not conn.closed:
-                return conn, True
+                return conn
+        return None
+
+    async def _connect(self, origin: Origin, timeouts: Timeouts) -> _Connection:
         loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(timeouts.connect):
@@ -425,9 +433,9 @@ class PooledUpstream:
             raise ConnectTimeout(f"connecting to {origin} timed out") from exc
         except OSError as exc:
             raise ConnectFailed(f"cannot connect to {origin}: {exc.strerror or exc}") from exc
-        return conn, False
+        return conn
 
-    async def _send(
+    def _send_head(
         self,
         conn: _Connection,
         origin: Origin,
@@ -435,9 +443,9 @@ class PooledUpstream:
         target: bytes,
         headers: Headers,
         body: RequestBody,
-        deadline: float,
-        read_timeout: float,
-    ) -> None:
+    ) -> StreamedBody | None:
+        """Write the request head (with the whole body when it is bytes: one write); returns
+        ``body`` when it is a stream still to send (``_send_stream``), else None."""
         conn._reset(head=method == "HEAD")
         transport = conn.transport
         assert transport is not None
@@ -448,20 +456,27 @@ class PooledUpstream:
             head += [name, b": ", value, b"\r\n"]
         if not has_host:
             head.append(f"host: {origin.host}:{origin.port}\r\n".encode("ascii"))
-        if isinstance(body, bytes):
-            head += [b"content-length: ", str(len(body)).encode("ascii"), b"\r\n\r\n", body]
-            transport.write(b"".join(head))
-            return
         if body is None:
             head.append(b"\r\n")
             transport.write(b"".join(head))
-            return
-        chunked = body.length is None
-        if chunked:
+            return None
+        if isinstance(body, bytes):
+            head += [b"content-length: ", str(len(body)).encode("ascii"), b"\r\n\r\n", body]
+            transport.write(b"".join(head))
+            return None
+        if body.length is None:
             head.append(b"transfer-encoding: chunked\r\n\r\n")
         else:
             head += [b"content-length: ", str(body.length).encode("ascii"), b"\r\n\r\n"]
         transport.write(b"".join(head))
+        return body
+
+    async def _send_stream(
+        self, conn: _Connection, body: StreamedBody, deadline: float, read_timeout: float
+    ) -> None:
+        transport = conn.transport
+        assert transport is not None
+        chunked = body.length is None
         async for chunk in body.chunks:
             if conn.closed or conn.headers_done:  # upstream answered (or left) early
                 conn.keep_alive = False

@@ -44,7 +44,10 @@ def connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> frozenset[bytes
     tokens: set[bytes] = set()
     for name, value in headers:
         if name == b"connection":
-            tokens.update(t.strip().lower() for t in value.split(b",") if t.strip())
+            for token in value.split(b","):
+                token = token.strip().lower()
+                if token:
+                    tokens.add(token)
     return frozenset(tokens)
 
 
@@ -106,8 +109,14 @@ def response_headers(headers: Sequence[tuple[bytes, bytes]], request_id: bytes) 
     """
     tokens = connection_tokens(headers)
     drop = HOP_BY_HOP | tokens if tokens else HOP_BY_HOP
-    out: Headers = [(n, v) for n, v in headers if n not in drop]
-    if not any(n == b"x-request-id" for n, _ in out):
+    out: Headers = []
+    has_id = False
+    for header in headers:
+        name = header[0]
+        if name not in drop:
+            out.append(header)
+            has_id = has_id or name == b"x-request-id"
+    if not has_id:
         out.append((b"x-request-id", request_id))
     return out
 
