@@ -32,6 +32,7 @@ _READ_HIGH_WATER = 1 << 20  # pause the upstream socket past 1 MiB not yet sent 
 _MAX_IDLE_PER_ORIGIN = 256
 _SWEEP_EVERY = 0.1  # timeout precision, seconds
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_FRAMING = frozenset({b"content-length", b"transfer-encoding"})
 
 
 class Origin(NamedTuple):
@@ -133,6 +134,7 @@ class _Connection(asyncio.Protocol):
         # one parser for the connection's life: a connection goes back to the pool only at
         # a message boundary (complete, keep-alive, no error; never after a HEAD answer)
         self.parser = httptools.HttpResponseParser(self)
+        self.chunks: collections.deque[bytes] = collections.deque()
         self._reset(head=False)
 
     # -- one exchange ------------------------------------------------------------------
@@ -143,8 +145,9 @@ class _Connection(asyncio.Protocol):
         self.headers_done = False
         self.complete = False
         self.until_close = False
+        self.framed = False  # Content-Length or Transfer-Encoding seen
         self.keep_alive = False
-        self.chunks: collections.deque[bytes] = collections.deque()
+        self.chunks.clear()
         self.buffered = 0
         self.error: UpstreamError | None = None
         self.paused = False
@@ -221,18 +224,21 @@ class _Connection(asyncio.Protocol):
             raise UpstreamBroken("upstream sent more than one answer")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.headers.append((name.lower(), value))
+        name = name.lower()
+        if name in _FRAMING:
+            self.framed = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         status = self.parser.get_status_code()
         if 100 <= status < 200:  # interim response: wait for the real one
             self.headers = []
+            self.framed = False
             return
         self.status = status
         self.headers_done = True
         self.keep_alive = self.parser.should_keep_alive()
-        names = {n for n, _ in self.headers}
-        self.until_close = b"content-length" not in names and b"transfer-encoding" not in names
+        self.until_close = not self.framed
         if self.head:  # a HEAD answer has no body, whatever its headers say
             self.complete = True
             self.keep_alive = False
