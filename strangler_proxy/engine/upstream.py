@@ -33,6 +33,7 @@ _MAX_IDLE_PER_ORIGIN = 256
 _SWEEP_EVERY = 0.1  # timeout precision, seconds
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
+_WHOLE_BODY = 64 * 1024  # answers up to this size are read whole before they are relayed
 
 
 class Origin(NamedTuple):
@@ -146,6 +147,7 @@ class _Connection(asyncio.Protocol):
         self.complete = False
         self.until_close = False
         self.framed = False  # Content-Length or Transfer-Encoding seen
+        self.length = -1  # the declared Content-Length, -1 when there is none
         self.keep_alive = False
         self.chunks.clear()
         self.buffered = 0
@@ -227,6 +229,8 @@ class _Connection(asyncio.Protocol):
         name = name.lower()
         if name in _FRAMING:
             self.framed = True
+            if name == b"content-length" and value.isdigit():
+                self.length = int(value)
         self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
@@ -234,6 +238,7 @@ class _Connection(asyncio.Protocol):
         if 100 <= status < 200:  # interim response: wait for the real one
             self.headers = []
             self.framed = False
+            self.length = -1
             return
         self.status = status
         self.headers_done = True
@@ -407,6 +412,12 @@ class PooledUpstream:
                 while not conn.headers_done:
                     if conn.error is not None:
                         raise conn.error
+                    await conn.wait(deadline, timeouts.read)
+                # a small answer whose body is on its way (servers often write the head and
+                # the body apart): wait for all of it, so it is relayed in one step
+                while 0 <= conn.length <= _WHOLE_BODY and not conn.complete and not conn.closed:
+                    if conn.error is not None:
+                        break  # the body's reader reports it
                     await conn.wait(deadline, timeouts.read)
             except UpstreamBroken:
                 self._drop(conn)

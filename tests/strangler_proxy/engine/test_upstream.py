@@ -170,16 +170,24 @@ async def test_silence_after_the_request_is_a_read_timeout() -> None:
         await client.aclose()
 
 
-async def test_a_trickling_answer_meets_the_total_timeout() -> None:
+def trickling(
+    length: int,
+) -> Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]:
+    """An upstream answering ``length`` bytes, one every 0.1 s: never silent for 0.5 s."""
+
     async def trickle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n")
-        for _ in range(100):  # a byte every 0.1 s: never silent for the 0.5 s read timeout
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % length)
+        for _ in range(100):
             writer.write(b"x")
             await writer.drain()
             await asyncio.sleep(0.1)
 
-    async with server(trickle) as (origin, _):
+    return trickle
+
+
+async def test_a_trickling_answer_meets_the_total_timeout() -> None:
+    async with server(trickling(100_000)) as (origin, _):  # large: relayed as it arrives
         client = PooledUpstream()
         response = await client.request(
             origin, "GET", b"/", [], None, Timeouts(connect=0.5, read=0.5, total=1.0)
@@ -189,6 +197,18 @@ async def test_a_trickling_answer_meets_the_total_timeout() -> None:
             async for chunk in response.stream():
                 received += chunk
         assert 0 < len(received) < 100
+        await client.aclose()
+
+
+async def test_a_small_trickling_answer_times_out_before_anything_is_relayed() -> None:
+    """A small answer is read whole before it is handed on: a total timeout meets it while
+    nothing has gone to the client yet (so the client gets a clean 504, not half a body)."""
+    async with server(trickling(100)) as (origin, _):
+        client = PooledUpstream()
+        with pytest.raises(UpstreamTimeout):
+            await client.request(
+                origin, "GET", b"/", [], None, Timeouts(connect=0.5, read=0.5, total=1.0)
+            )
         await client.aclose()
 
 
