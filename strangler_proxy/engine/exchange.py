@@ -1,0 +1,196 @@
+"""One request and its answer on a client connection of the front (``front.Connection``):
+the ASGI ``receive``/``send`` callables, the response framing, the app run.
+
+The head is held back and written with the first body bytes (one ``write`` for a small
+answer). Without Content-Length or Transfer-Encoding from the app, an HTTP/1.1 answer is
+chunked and an HTTP/1.0 one ends with the connection; HEAD, 1xx, 204 and 304 have no body.
+An answer the app leaves unfinished (an upstream that broke mid-body) aborts the connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any
+
+from strangler_proxy.engine.errors import error_body, error_headers
+
+if TYPE_CHECKING:
+    from strangler_proxy.engine.front import Connection
+
+log = logging.getLogger("strangler.proxy")
+
+Scope = dict[str, Any]
+Message = dict[str, Any]
+App = Callable[
+    [Scope, Callable[[], Awaitable[Message]], Callable[[Message], Awaitable[None]]],
+    Awaitable[None],
+]
+
+_NO_BODY_STATUS = frozenset({204, 304})
+
+
+def _status_line(code: int) -> bytes:
+    try:
+        phrase = HTTPStatus(code).phrase
+    except ValueError:
+        phrase = ""
+    return f"HTTP/1.1 {code} {phrase}\r\n".encode("ascii")
+
+
+STATUS_LINES = {code: _status_line(code) for code in range(100, 600)}
+CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+
+
+class Exchange:
+    """One request and its answer; ``receive``/``send`` are the ASGI callables."""
+
+    __slots__ = (
+        "buffered",
+        "chunked",
+        "chunks",
+        "complete",
+        "conn",
+        "disconnected",
+        "expect_continue",
+        "head",
+        "keep_alive",
+        "more_body",
+        "no_body",
+        "scope",
+        "started",
+        "waiter",
+    )
+
+    def __init__(
+        self, conn: Connection, scope: Scope, keep_alive: bool, expect_continue: bool
+    ) -> None:
+        self.conn = conn
+        self.scope = scope
+        self.keep_alive = keep_alive
+        self.expect_continue = expect_continue
+        self.chunks: list[bytes] = []
+        self.buffered = 0
+        self.more_body = True
+        self.disconnected = False
+        self.waiter: asyncio.Future[None] | None = None
+        self.started = False
+        self.complete = False
+        self.head = b""
+        self.chunked = False
+        self.no_body = False
+
+    def wake(self) -> None:
+        waiter = self.waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def run(self, app: App) -> None:
+        try:
+            await app(self.scope, self.receive, self.send)
+        except Exception:
+            log.exception("the proxy app failed on %s %s", self.scope["method"], self.scope["path"])
+            if not self.started and not self.disconnected:
+                body = error_body(500, "internal error in the proxy")
+                await self.send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": error_headers(body, close=True),
+                    }
+                )
+                await self.send({"type": "http.response.body", "body": body})
+        finally:
+            if not self.complete:  # the answer was left unfinished: the connection cannot go on
+                self.complete = True
+                self.conn.running = None
+                self.conn.abort()
+
+    async def receive(self) -> Message:
+        conn = self.conn
+        if self.expect_continue and not self.started:
+            self.expect_continue = False
+            if conn.transport is not None and not conn.transport.is_closing():
+                conn.transport.write(CONTINUE)
+        while not self.chunks and self.more_body and not self.disconnected and not self.complete:
+            conn.resume_reading()
+            self.waiter = conn.loop.create_future()
+            try:
+                await self.waiter
+            finally:
+                self.waiter = None
+        if self.disconnected or (self.complete and not self.chunks):
+            return {"type": "http.disconnect"}
+        body = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        self.chunks = []
+        self.buffered = 0
+        if not conn.reading:
+            conn.resume_reading()
+        return {"type": "http.request", "body": body, "more_body": self.more_body}
+
+    async def send(self, message: Message) -> None:
+        if self.disconnected:
+            return
+        if not self.started:
+            self._start(message)
+            return
+        if self.complete or message["type"] != "http.response.body":
+            raise RuntimeError(f"unexpected ASGI message {message['type']!r}")
+        body: bytes = message.get("body", b"")
+        more: bool = message.get("more_body", False)
+        out = self.head
+        self.head = b""
+        if self.no_body:
+            pass
+        elif self.chunked:
+            if body:
+                out += b"%x\r\n%s\r\n" % (len(body), body)
+            if not more:
+                out += b"0\r\n\r\n"
+        else:
+            out = out + body if out else body
+        conn = self.conn
+        transport = conn.transport
+        if out and transport is not None:
+            transport.write(out)
+        if more:
+            if conn.write_ready is not None:
+                await conn.drain()
+            return
+        self.complete = True
+        conn.answered(self)
+
+    def _start(self, message: Message) -> None:
+        """Hold the head back: it goes out with the first body bytes (one write)."""
+        if message["type"] != "http.response.start":
+            raise RuntimeError(f"expected http.response.start, got {message['type']!r}")
+        self.started = True
+        self.expect_continue = False
+        status: int = message["status"]
+        head = [STATUS_LINES.get(status) or _status_line(status)]
+        framed = said_close = False
+        for name, value in message.get("headers", ()):
+            if name == b"content-length" or name == b"transfer-encoding":
+                framed = True
+            elif name == b"connection" and b"close" in value.lower():
+                self.keep_alive = False
+                said_close = True
+            head += [name, b": ", value, b"\r\n"]
+        self.no_body = self.scope["method"] == "HEAD" or status in _NO_BODY_STATUS or status < 200
+        if not framed and not self.no_body:
+            if self.scope["http_version"] == "1.1":
+                self.chunked = True
+                head.append(b"transfer-encoding: chunked\r\n")
+            else:  # an HTTP/1.0 client: the end of the body is the end of the connection
+                self.keep_alive = False
+        if self.conn.front.draining:
+            self.keep_alive = False
+        if not self.keep_alive and not said_close:
+            head.append(b"connection: close\r\n")
+        head.append(b"\r\n")
+        self.head = b"".join(head)
+
+
+__all__ = ["CONTINUE", "STATUS_LINES", "App", "Exchange", "Message", "Scope"]
