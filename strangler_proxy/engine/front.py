@@ -302,24 +302,30 @@ class Connection(asyncio.Protocol):
             self.transport.abort()
 
     def _reply_and_close(self, status: int, message: str) -> None:
+        """Bad bytes: the requests complete before them are answered, then this error, then
+        the connection closes; nothing after the bad bytes is ever read as a request."""
         transport = self.transport
         if transport is None or transport.is_closing():
             return
-        self.waiting.clear()  # nothing that came with or after the bad bytes is answered
-        running = self.running
-        if running is None:
+        broken = self.parsing
+        if broken is not None and broken.more_body:  # the bytes broke this request's body
+            if broken is self.running:  # it is being answered: it cannot finish
+                broken.disconnected = True
+                broken.wake()
+                transport.abort()
+                return
+            if broken in self.waiting:
+                self.waiting.remove(broken)
+        last = self.waiting[-1] if self.waiting else self.running
+        if last is None:
             transport.write(error_bytes(status, message))
             transport.close()
             return
-        # the request being answered finishes first when its body is whole, else it cannot
         self._pause_reading()
-        if running.more_body:
-            running.disconnected = True
-            running.wake()
-            transport.abort()
-            return
-        running.keep_alive = False
+        last.keep_alive = False
         self._last_words = error_bytes(status, message)
+        if self.running is None:
+            self._start(self.waiting.popleft())
 
 
 def _address(value: object) -> tuple[str, int] | None:

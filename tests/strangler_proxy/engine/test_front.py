@@ -98,3 +98,19 @@ def test_a_chunked_answer_is_re_framed_chunked_for_the_client(edge: Running) -> 
         assert len(body) == 100000
         sock.sendall(b"GET /after HTTP/1.1\r\nHost: x\r\n\r\n")
         assert read_answers(sock, 1)[0][1]["path"] == "/after"
+
+
+def test_bad_bytes_after_a_good_request_answer_it_then_400_and_close(edge: Running) -> None:
+    data = (
+        b"GET /first HTTP/1.1\r\nHost: x\r\n\r\n"
+        b"POST /second HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n"
+        b"hello GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
+    )
+    with socket.create_connection(("127.0.0.1", edge.port), timeout=5) as sock:
+        sock.sendall(data)
+        raw = b""
+        while chunk := sock.recv(65536):  # the proxy closes the connection
+            raw += chunk
+    first, _, rest = raw.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200 ") and b'"/first"' in rest
+    assert b"HTTP/1.1 400 Bad Request" in rest and b"/smuggled" not in raw
