@@ -38,6 +38,12 @@ from bench.proxy.runner import Settings, run
     help="monolith endpoint measured (its /health/ if this does not answer 200)",
 )
 @click.option("--monolith/--no-monolith", default=True, help="also measure the real monolith")
+@click.option(
+    "--monolith-layout",
+    default="2x4",
+    show_default=True,
+    help="gunicorn WORKERSxTHREADS of the monolith (1x8 measures the proxies more steadily)",
+)
 def main(
     seconds: float,
     connections: int,
@@ -46,15 +52,17 @@ def main(
     rounds: int,
     monolith_path: str,
     monolith: bool,
+    monolith_layout: str,
 ) -> None:
     """Throughput, added latency and peak memory of the proxies, as ratios to nginx and direct."""
     try:
         settings = Settings(seconds, connections, rate, latency_seconds, rounds)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+    layout = parse_layout(monolith_layout)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
-        rows = run(settings, monolith_path, monolith, Path(tmp))
+        rows = run(settings, monolith_path, monolith, Path(tmp), layout)
     caption = (
         f"wrk -t2 -c{connections}, {rounds} rounds of {seconds / rounds:g}s per row, rows "
         "interleaved, median shown. Latency in ms at the section's fixed rate (at most half the "
@@ -67,6 +75,16 @@ def main(
     )
     console = Console() if sys.stdout.isatty() else Console(width=170)
     console.print(render(rows, title="Proxy benchmark (loopback, one run)", caption=caption))
+
+
+def parse_layout(text: str) -> tuple[int, int]:
+    """``"1x8"`` -> ``(1, 8)``: gunicorn workers and threads per worker."""
+    workers, _, threads = text.lower().partition("x")
+    if not (workers.isdigit() and threads.isdigit() and int(workers) > 0 and int(threads) > 0):
+        raise click.BadParameter(
+            f"{text!r}: expected WORKERSxTHREADS, e.g. 1x8", param_hint="--monolith-layout"
+        )
+    return int(workers), int(threads)
 
 
 if __name__ == "__main__":

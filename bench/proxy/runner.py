@@ -176,7 +176,13 @@ def running(server: servers.Server) -> Iterator[servers.Server]:
         server.process.stop()
 
 
-def run(settings: Settings, monolith_path: str, with_monolith: bool, work: Path) -> list[Row]:
+def run(
+    settings: Settings,
+    monolith_path: str,
+    with_monolith: bool,
+    work: Path,
+    monolith_layout: tuple[int, int] = (2, 4),
+) -> list[Row]:
     """Both sections: the fast upstream, then (optionally) the real monolith."""
     store = servers.bench_store(work)
 
@@ -200,7 +206,7 @@ def run(settings: Settings, monolith_path: str, with_monolith: bool, work: Path)
             rows += section(title, upstream, proxies(upstream, path, (1, 2)), path, settings, bar)
         if with_monolith:
             task = bar.add_task("real monolith: migrate, seed, start", total=None)
-            with running(servers.start_monolith(work)) as monolith:
+            with running(servers.start_monolith(work, *monolith_layout)) as monolith:
                 bar.remove_task(task)
                 path = servers.monolith_path(monolith.url, monolith_path)
                 slow = below_capacity(monolith.url + path, settings)

@@ -176,8 +176,13 @@ def start_mitm(work: Path, monolith: str, store_url: str, health_path: str) -> S
     return Server("mitmproxy engine", f"http://127.0.0.1:{port}", proc.start())
 
 
-def start_monolith(work: Path) -> Server:
-    """The real monolith under gunicorn (2 workers x 4 threads), migrated and seeded (tiny)."""
+def start_monolith(work: Path, workers: int = 2, threads: int = 4) -> Server:
+    """The real monolith under gunicorn (gthread), migrated and seeded (tiny).
+
+    With several workers the kernel splits wrk's and each proxy's keep-alive connections
+    between them by chance, which moves the monolith's throughput by 2x between runs; one
+    worker with the same threads measures the proxies more steadily.
+    """
     var = work / "monolith"
     var.mkdir(parents=True, exist_ok=True)
     env = {"STRANGLER_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "legacy_monolith.shop.settings"}
@@ -191,14 +196,14 @@ def start_monolith(work: Path) -> Server:
     port = free_port()
     argv = [
         str(BIN / "gunicorn"), "legacy_monolith.shop.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
         "--worker-class", "gthread",
     ]  # fmt: skip
     proc = ManagedProcess(
         "monolith", argv, health_url=f"http://127.0.0.1:{port}/health/", env=env, cwd=ROOT,
         log_path=var / "gunicorn.log",
     )  # fmt: skip
-    return Server("gunicorn 2x4", f"http://127.0.0.1:{port}", proc.start())
+    return Server(f"gunicorn {workers}x{threads}", f"http://127.0.0.1:{port}", proc.start())
 
 
 def monolith_path(base_url: str, wanted: str) -> str:

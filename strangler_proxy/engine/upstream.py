@@ -30,6 +30,10 @@ from strangler_proxy.engine.wire import Headers
 
 _READ_HIGH_WATER = 1 << 20  # pause the upstream socket past 1 MiB not yet sent on
 _MAX_IDLE_PER_ORIGIN = 256
+# Requests per upstream connection before it is closed at a message boundary (nginx's
+# keepalive_requests, Envoy's max_requests_per_connection): a server whose workers split
+# kept-alive connections between them by chance (gunicorn) gets its split re-drawn.
+_MAX_REQUESTS_PER_CONNECTION = 1000
 _SWEEP_EVERY = 0.1  # timeout precision, seconds
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FRAMING = frozenset({b"content-length", b"transfer-encoding"})
@@ -136,6 +140,7 @@ class _Connection(asyncio.Protocol):
         # a message boundary (complete, keep-alive, no error; never after a HEAD answer)
         self.parser = httptools.HttpResponseParser(self)
         self.chunks: collections.deque[bytes] = collections.deque()
+        self.requests = 0  # exchanges started on this connection
         self._reset(head=False)
 
     # -- one exchange ------------------------------------------------------------------
@@ -370,9 +375,14 @@ class _Response:
 class PooledUpstream:
     """An HTTP/1.1 client with a keep-alive pool per origin; shared by all requests."""
 
-    def __init__(self, max_idle_per_origin: int = _MAX_IDLE_PER_ORIGIN) -> None:
+    def __init__(
+        self,
+        max_idle_per_origin: int = _MAX_IDLE_PER_ORIGIN,
+        max_requests_per_connection: int = _MAX_REQUESTS_PER_CONNECTION,
+    ) -> None:
         self._idle: dict[Origin, collections.deque[_Connection]] = {}
         self._max_idle = max_idle_per_origin
+        self._max_requests = max_requests_per_connection
         self._busy: set[_Connection] = set()
         self._sweeper: asyncio.Task[None] | None = None
 
@@ -464,6 +474,7 @@ class PooledUpstream:
         """Write the request head (with the whole body when it is bytes: one write); returns
         ``body`` when it is a stream still to send (``_send_stream``), else None."""
         conn._reset(head=method == "HEAD")
+        conn.requests += 1
         transport = conn.transport
         assert transport is not None
         head = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
@@ -513,7 +524,12 @@ class PooledUpstream:
 
     def _release(self, origin: Origin, conn: _Connection) -> None:
         self._busy.discard(conn)
-        if conn.closed or not conn.keep_alive or conn.error is not None:
+        if (
+            conn.closed
+            or not conn.keep_alive
+            or conn.error is not None
+            or conn.requests >= self._max_requests
+        ):
             conn.abort()
             return
         idle = self._idle.setdefault(origin, collections.deque())

@@ -85,6 +85,23 @@ async def test_connections_are_reused() -> None:
     assert all(head.startswith(b"GET / HTTP/1.1\r\nhost: x\r\n") for head in heads)
 
 
+async def test_a_connection_is_retired_after_its_request_budget() -> None:
+    connections = 0
+
+    async def counting(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await answer_each(reader, writer)
+
+    async with server(counting) as (origin, heads):
+        client = PooledUpstream(max_requests_per_connection=3)
+        for _ in range(7):
+            assert await read(client, origin) == (200, b"ok")
+        await client.aclose()
+    assert len(heads) == 7
+    assert connections == 3  # 3 + 3 + 1 requests: like nginx's keepalive_requests
+
+
 async def test_a_connection_is_reused_after_a_body_larger_than_the_read_buffer() -> None:
     big = b"b" * (1024 * 1024 + 512 * 1024)  # past the 1 MiB pause threshold
 
