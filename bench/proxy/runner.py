@@ -181,7 +181,7 @@ def run(
     monolith_path: str,
     with_monolith: bool,
     work: Path,
-    monolith_layout: tuple[int, int] = (2, 4),
+    monolith_layout: tuple[int, int] = (1, 8),
 ) -> list[Row]:
     """Both sections: the fast upstream, then (optionally) the real monolith."""
     store = servers.bench_store(work)
