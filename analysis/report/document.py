@@ -22,6 +22,24 @@ SCHEMA_VERSION = 1
 Document = dict[str, Any]
 
 
+#: The extraction plan's table, as both renderers show it.
+PLAN_COLUMNS = ["#", "service", "cost", "inbound", "foreign writes", "FKs cut", "endpoints"]
+_PLAN_KEYS = (
+    "rank",
+    "service",
+    "cost",
+    "inbound_coupling",
+    "foreign_writes",
+    "crossing_fks",
+    "endpoint_surface",
+)
+
+
+def plan_rows(doc: Mapping[str, Any]) -> list[list[Any]]:
+    """One row per extraction step, in ``PLAN_COLUMNS`` order."""
+    return [[step[key] for key in _PLAN_KEYS] for step in doc["extraction_order"]]
+
+
 def build_report(
     graph: nx.MultiDiGraph,
     proposal: Proposal,

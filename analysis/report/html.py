@@ -13,7 +13,7 @@ from html import escape
 from typing import Any
 
 from analysis.report.assets import CSS, JS
-from analysis.report.document import Document
+from analysis.report.document import PLAN_COLUMNS, Document, plan_rows
 from analysis.report.layout import force_layout, separate
 from analysis.report.markdown import METRIC_HELP, MONOLITH_WHY
 
@@ -223,19 +223,8 @@ def render_html(doc: Document) -> str:
 def _plan(doc: Document) -> str:
     out = [
         _table(
-            ["#", "service", "cost", "inbound", "foreign writes", "FKs cut", "endpoints"],
-            (
-                [
-                    st["rank"],
-                    st["service"],
-                    st["cost"],
-                    st["inbound_coupling"],
-                    st["foreign_writes"],
-                    st["crossing_fks"],
-                    st["endpoint_surface"],
-                ]
-                for st in doc["extraction_order"]
-            ),
+            PLAN_COLUMNS,
+            plan_rows(doc),
             "plan",
         )
     ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from analysis.report.document import Document
+from analysis.report.document import PLAN_COLUMNS, Document, plan_rows
 
 METRIC_HELP = {
     "modularity": "Newman modularity of the module dependency graph (higher is better)",
@@ -105,19 +105,8 @@ def render_markdown(doc: Document) -> str:
         ]
     out += ["", "## Extraction plan", ""]
     out += table(
-        ["#", "service", "cost", "inbound", "foreign writes", "FKs cut", "endpoints"],
-        (
-            [
-                st["rank"],
-                st["service"],
-                st["cost"],
-                st["inbound_coupling"],
-                st["foreign_writes"],
-                st["crossing_fks"],
-                st["endpoint_surface"],
-            ]
-            for st in doc["extraction_order"]
-        ),
+        PLAN_COLUMNS,
+        plan_rows(doc),
     )
     for st in doc["extraction_order"]:
         out += _step(st)
