@@ -40,6 +40,24 @@ def plan_rows(doc: Mapping[str, Any]) -> list[list[Any]]:
     return [[step[key] for key in _PLAN_KEYS] for step in doc["extraction_order"]]
 
 
+#: The ownership table, as both renderers show it.
+OWNERSHIP_COLUMNS = ["model", "owner", "defined in", "written from", "read from"]
+
+
+def ownership_rows(doc: Mapping[str, Any]) -> list[list[Any]]:
+    """One row per model: owner, defining module, the services that write and read it."""
+    return [
+        [
+            o["model"],
+            o["service"] or "(outside)",
+            o["defined_in"],
+            sorted({w["service"] for w in o["writers"]}),
+            sorted({r["service"] for r in o["readers"]}),
+        ]
+        for o in doc["ownership"]
+    ]
+
+
 def build_report(
     graph: nx.MultiDiGraph,
     proposal: Proposal,

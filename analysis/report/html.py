@@ -13,7 +13,13 @@ from html import escape
 from typing import Any
 
 from analysis.report.assets import CSS, JS
-from analysis.report.document import PLAN_COLUMNS, Document, plan_rows
+from analysis.report.document import (
+    OWNERSHIP_COLUMNS,
+    PLAN_COLUMNS,
+    Document,
+    ownership_rows,
+    plan_rows,
+)
 from analysis.report.layout import force_layout, separate
 from analysis.report.markdown import METRIC_HELP, MONOLITH_WHY
 
@@ -161,17 +167,8 @@ def render_html(doc: Document) -> str:
         + "</section>",
         "<section><h2>Table ownership</h2>"
         + _table(
-            ["model", "owner", "defined in", "written from", "read from"],
-            (
-                [
-                    o["model"],
-                    o["service"] or "(outside)",
-                    o["defined_in"],
-                    sorted({w["service"] for w in o["writers"]}),
-                    sorted({r["service"] for r in o["readers"]}),
-                ]
-                for o in doc["ownership"]
-            ),
+            OWNERSHIP_COLUMNS,
+            ownership_rows(doc),
             "ownership",
         )
         + "</section>",

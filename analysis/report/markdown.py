@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from analysis.report.document import PLAN_COLUMNS, Document, plan_rows
+from analysis.report.document import (
+    OWNERSHIP_COLUMNS,
+    PLAN_COLUMNS,
+    Document,
+    ownership_rows,
+    plan_rows,
+)
 
 METRIC_HELP = {
     "modularity": "Newman modularity of the module dependency graph (higher is better)",
@@ -81,17 +87,8 @@ def render_markdown(doc: Document) -> str:
     )
     out += ["## Table ownership", ""]
     out += table(
-        ["model", "owner", "defined in", "written from", "read from"],
-        (
-            [
-                o["model"],
-                o["service"] or "(outside)",
-                o["defined_in"],
-                sorted({w["service"] for w in o["writers"]}),
-                sorted({r["service"] for r in o["readers"]}),
-            ]
-            for o in doc["ownership"]
-        ),
+        OWNERSHIP_COLUMNS,
+        ownership_rows(doc),
     )
     contested = [o for o in doc["ownership"] if o["contested"]]
     out += ["## Contested tables", ""]
