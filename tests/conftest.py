@@ -7,7 +7,6 @@ all talk to it over real sockets.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,10 +14,13 @@ from pathlib import Path
 
 import pytest
 
+from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env, prepare_database
 from strangler_proxy.stack.process import ManagedProcess, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
+
+
+__all__ = ["RunningServer", "monolith_env", "prepare_monolith_db", "start_monolith"]
 
 
 @dataclass(frozen=True)
@@ -28,43 +30,16 @@ class RunningServer:
     env: dict[str, str]
 
 
-def monolith_env(var_dir: Path, database_url: str | None = None) -> dict[str, str]:
-    env = {
-        "STRANGLER_VAR_DIR": str(var_dir),
-        "DJANGO_SETTINGS_MODULE": "legacy_monolith.shop.settings",
-    }
-    if database_url:
-        env["DATABASE_URL"] = database_url
-    return env
-
-
 def prepare_monolith_db(env: dict[str, str], size: str = "tiny") -> None:
     """Migrate and seed a fresh monolith database (real manage.py commands)."""
-    import os
-
-    full_env = {**os.environ, **env}
-    manage = [sys.executable, str(ROOT / "legacy_monolith" / "manage.py")]
-    for args in (["migrate", "--noinput", "-v0"], ["seed_shop", "--size", size, "--seed", "42"]):
-        result = subprocess.run([*manage, *args], env=full_env, capture_output=True, text=True)
-        if result.returncode != 0:
-            command = " ".join(args)
-            raise RuntimeError(f"manage.py {command} failed:\n{result.stdout}\n{result.stderr}")
+    prepare_database(sys.executable, env, size=size)
 
 
 def start_monolith(var_dir: Path, env: dict[str, str], workers: int = 2) -> ManagedProcess:
     port = free_port()
-    argv = [
-        str(BIN / "gunicorn"),
-        "legacy_monolith.shop.wsgi:application",
-        "--bind", f"127.0.0.1:{port}",
-        "--workers", str(workers),
-        "--threads", "4",
-        "--worker-class", "gthread",
-        "--graceful-timeout", "5",
-    ]
     proc = ManagedProcess(
         "monolith",
-        argv,
+        gunicorn_argv(sys.executable, port, workers=workers),
         health_url=f"http://127.0.0.1:{port}/health/",
         env=env,
         cwd=ROOT,

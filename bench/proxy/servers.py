@@ -5,9 +5,7 @@ engine (``strangler proxy run``), the mitmproxy engine, and the monolith under g
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +13,7 @@ from pathlib import Path
 import httpx
 
 from strangler_proxy.routing import Mode, Route
+from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env, prepare_database
 from strangler_proxy.stack.process import ManagedProcess, free_port
 from strangler_proxy.store import open_store
 
@@ -185,20 +184,10 @@ def start_monolith(work: Path, workers: int = 2, threads: int = 4) -> Server:
     """
     var = work / "monolith"
     var.mkdir(parents=True, exist_ok=True)
-    env = {"STRANGLER_VAR_DIR": str(var), "DJANGO_SETTINGS_MODULE": "legacy_monolith.shop.settings"}
-    manage = [sys.executable, str(ROOT / "legacy_monolith" / "manage.py")]
-    for args in (["migrate", "--noinput", "-v0"], ["seed_shop", "--size", "tiny", "--seed", "42"]):
-        done = subprocess.run(
-            [*manage, *args], env={**os.environ, **env}, capture_output=True, text=True
-        )
-        if done.returncode != 0:
-            raise RuntimeError(f"manage.py {' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    env = monolith_env(var)
+    prepare_database(sys.executable, env, size="tiny")
     port = free_port()
-    argv = [
-        str(BIN / "gunicorn"), "legacy_monolith.shop.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", str(workers), "--threads", str(threads),
-        "--worker-class", "gthread",
-    ]  # fmt: skip
+    argv = gunicorn_argv(sys.executable, port, workers=workers, threads=threads)
     proc = ManagedProcess(
         "monolith", argv, health_url=f"http://127.0.0.1:{port}/health/", env=env, cwd=ROOT,
         log_path=var / "gunicorn.log",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import shlex
@@ -17,6 +16,7 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from strangler_proxy.stack.monolith import MonolithMissing, manage_py
 from strangler_proxy.stack.spec import (
     ServiceSpec,
     StackOptions,
@@ -101,11 +101,10 @@ def _spinner(console: Console, text: str) -> Iterator[None]:
 
 
 def _manage_py() -> Path:
-    """The monolith's manage.py, found without importing the monolith."""
-    spec = importlib.util.find_spec("legacy_monolith")
-    if spec is None or not spec.submodule_search_locations:
-        raise click.ClickException("the legacy_monolith package is not installed here")
-    return Path(next(iter(spec.submodule_search_locations))) / "manage.py"
+    try:
+        return manage_py()
+    except MonolithMissing as exc:
+        raise click.ClickException(str(exc)) from exc
 
 
 def _strangler() -> tuple[str, ...]:

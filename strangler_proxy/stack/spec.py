@@ -23,9 +23,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 
+from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env
+
 LOOPBACK = "127.0.0.1"
-MONOLITH_SETTINGS = "legacy_monolith.shop.settings"
-MONOLITH_WSGI = "legacy_monolith.shop.wsgi:application"
 
 #: Exit code of the "is the database empty?" probe when it is (0 means: has data already).
 EMPTY_DATABASE = 3
@@ -260,11 +260,8 @@ def monolith_service(options: StackOptions, *, python: str) -> ServiceSpec:
     return ServiceSpec(
         name="monolith",
         argv=(
-            *(python, "-m", "gunicorn", MONOLITH_WSGI),
-            *("--bind", f"{LOOPBACK}:{options.monolith_port}"),
-            *("--worker-class", "gthread", "--workers", "2", "--threads", "4"),
-            *("--graceful-timeout", "5", "--access-logfile", "-"),
-            *("--pid", str(options.var_dir / "run" / "monolith.pid")),
+            *gunicorn_argv(python, options.monolith_port, host=LOOPBACK),
+            *("--access-logfile", "-", "--pid", str(options.var_dir / "run" / "monolith.pid")),
         ),
         port=options.monolith_port,
         log_name="monolith.log",
@@ -294,7 +291,7 @@ def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> Servi
         ),
         port=options.proxy_port,
         log_name="proxy.log",
-        notes=("the public entry: routes each endpoint by its flag (uvicorn, 1 worker)",),
+        notes=("the public entry: routes each endpoint by its flag (1 worker)",),
         listeners=(Listener("admin API", options.admin_port, "/health"),),
     )
 
@@ -309,9 +306,7 @@ def default_stack(
     return StackSpec(
         var_dir=options.var_dir,
         cwd=manage_py.parent.parent,
-        env=MappingProxyType(
-            {"STRANGLER_VAR_DIR": str(options.var_dir), "DJANGO_SETTINGS_MODULE": MONOLITH_SETTINGS}
-        ),
+        env=MappingProxyType(monolith_env(options.var_dir)),
         prepare=(
             *monolith_tasks(options, python=python, manage_py=manage_py),
             *analysis_tasks(options, python=python, manage_py=manage_py, strangler=strangler),
