@@ -424,11 +424,13 @@ class PooledUpstream:
                         raise conn.error
                     await conn.wait(deadline, timeouts.read)
                 # a small answer whose body is on its way (servers often write the head and
-                # the body apart): wait for all of it, so it is relayed in one step
-                while 0 <= conn.length <= _WHOLE_BODY and not conn.complete and not conn.closed:
-                    if conn.error is not None:
-                        break  # the body's reader reports it
-                    await conn.wait(deadline, timeouts.read)
+                # the body apart): wait for all of it, so it is relayed in one step, or fails
+                # before any of it went on (the caller may then still ask someone else)
+                if 0 <= conn.length <= _WHOLE_BODY:
+                    while not conn.complete and not conn.closed and conn.error is None:
+                        await conn.wait(deadline, timeouts.read)
+                    if not conn.complete:
+                        raise conn.error or UpstreamBroken("upstream closed the connection")
             except UpstreamBroken:
                 self._drop(conn)
                 if retry and reused and not conn.received_any:

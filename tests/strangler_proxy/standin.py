@@ -4,7 +4,8 @@
 
 - ``GET /health/``            200 (``POST /_control/health/fail`` makes it answer 500)
 - ``POST /_control/behaviour/B``  from now on every other request: ``ok`` as below, ``fail``
-                               (503 after reading it) or ``slow`` (200 after 3 s)
+                               (503 after reading it), ``slow`` (200 after 3 s) or
+                               ``truncate`` (a head promising 100 bytes, 3 of them, a close)
 - ``GET /_received``          how many requests each ``METHOD path`` received (repeats show)
 - ``GET /big?size=N``         N bytes streamed in 64 KiB chunks
 - ``POST /upload``            reads the body streamed, answers its size and sha256
@@ -63,6 +64,11 @@ class StandIn:
             await _json(send, 200, dict(self.received))
         elif self.behaviour == "fail":
             await _json(send, 503, {"served_by": self.name, "failing": True})
+        elif self.behaviour == "truncate":
+            headers = [(b"content-type", b"application/json"), (b"content-length", b"100")]
+            await send({"type": "http.response.start", "status": 200, "headers": headers})
+            await send({"type": "http.response.body", "body": b'{"a', "more_body": True})
+            raise ConnectionAbortedError("the stand-in dies mid-answer")  # uvicorn closes
         elif self.behaviour == "slow":
             await asyncio.sleep(3)
             await _json(send, 200, {"served_by": self.name, "slow": True})

@@ -82,6 +82,26 @@ def test_a_post_the_service_failed_is_not_sent_again(
     assert "POST /orders/new" not in received(monolith)
 
 
+def test_a_get_the_service_cut_short_is_answered_by_the_monolith(
+    px: Running, service: Running, monolith: Running
+) -> None:
+    """The service sent a head and died before its body: nothing went to the client yet."""
+    behave(service, "truncate")
+    response = call(px, "GET", "/orders/4")
+    assert (response.status_code, response.json()["served_by"]) == (200, "monolith")
+    assert received(service)["GET /orders/4"] == 1
+
+
+def test_a_post_the_service_cut_short_is_a_502_and_is_not_sent_again(
+    px: Running, service: Running, monolith: Running
+) -> None:
+    behave(service, "truncate")
+    response = call(px, "POST", "/orders/new", b"{}")
+    assert response.status_code == 502
+    assert response.json()["error"].startswith("upstream failed")
+    assert "POST /orders/new" not in received(monolith)
+
+
 def test_a_get_the_service_is_too_slow_for_is_answered_by_the_monolith(
     px: Running, service: Running, monolith: Running
 ) -> None:

@@ -242,6 +242,23 @@ async def test_a_connection_closed_mid_body_is_broken() -> None:
         await client.aclose()
 
 
+async def test_a_small_answer_cut_short_fails_before_anything_is_handed_on() -> None:
+    """The head arrived, the body never did (the server died between two writes): the
+    request itself fails, so the caller can still let someone else answer a GET."""
+
+    async def head_only(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+        await writer.drain()
+        await asyncio.sleep(0.05)
+
+    async with server(head_only) as (origin, _):
+        client = PooledUpstream()
+        with pytest.raises(UpstreamBroken):
+            await client.request(origin, "GET", b"/", [(b"host", b"x")], None, FAST)
+        await client.aclose()
+
+
 async def test_a_pooled_connection_closed_under_a_request_is_retried_for_get_only() -> None:
     async def one_answer_per_connection(
         reader: asyncio.StreamReader, writer: asyncio.StreamWriter
