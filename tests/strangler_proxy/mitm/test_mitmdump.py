@@ -123,7 +123,12 @@ def test_flows_are_written_to_a_readable_flow_file(
         base = f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]
         assert served_by(httpx.get(base + PRODUCT + "?captured=1", trust_env=False)) == "monolith"
         assert copies_of(stand_in, PRODUCT + "?captured=1")
-        time.sleep(0.3)  # the stand-in has answered; let mitmproxy record that answer
+        # the stand-in got its copy; mitmproxy writes the shadow flow once its answer is back
+        assert proc.log_path is not None
+        deadline = time.monotonic() + 10
+        while "<<" not in proc.log_path.read_text().partition("[replay]: GET")[2]:
+            assert time.monotonic() < deadline, "mitmdump never logged the shadow's answer"
+            time.sleep(0.05)
     captured = [f for f in read_flows(mitm_env, flows) if f["path"] == PRODUCT + "?captured=1"]
     primary = next(f for f in captured if f["role"] == "primary")
     shadow = next(f for f in captured if f["role"] == "shadow")
