@@ -32,6 +32,17 @@ def counts(client: httpx.Client) -> dict[str, int]:
     }
 
 
+def test_the_browsable_api_is_styled_under_gunicorn(monolith_server):
+    """gunicorn serves no static files itself: WhiteNoise does, from the installed packages."""
+    with httpx.Client(base_url=monolith_server.base_url, trust_env=False) as client:
+        page = client.get("/api/catalog/products/", headers={"Accept": "text/html"})
+        assert page.status_code == 200
+        assert "/static/rest_framework/css/bootstrap.min.css" in page.text
+        css = client.get("/static/rest_framework/css/bootstrap.min.css")
+        assert css.status_code == 200
+        assert css.headers["content-type"].startswith("text/css")
+        assert client.get("/static/rest_framework/css/no-such-file.css").status_code == 404
+
 def test_health_endpoints(monolith_server):
     with httpx.Client(base_url=monolith_server.base_url, trust_env=False) as client:
         assert client.get("/health/").json() == {"status": "ok"}
