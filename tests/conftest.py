@@ -45,7 +45,6 @@ def start_monolith(var_dir: Path, env: dict[str, str], workers: int = 2) -> Mana
         cwd=ROOT,
         log_path=var_dir / "monolith.log",
     )
-    proc.port = port  # type: ignore[attr-defined]
     return proc.start()
 
 
@@ -56,6 +55,6 @@ def monolith_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Runnin
     prepare_monolith_db(env)
     proc = start_monolith(var_dir, env)
     try:
-        yield RunningServer(f"http://127.0.0.1:{proc.port}", proc, env)  # type: ignore[attr-defined]
+        yield RunningServer(proc.base_url, proc, env)
     finally:
         proc.stop()

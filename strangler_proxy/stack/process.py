@@ -17,6 +17,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,6 +61,18 @@ class ManagedProcess:
         self.stop_timeout = stop_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: object = None
+
+    @property
+    def base_url(self) -> str:
+        """Where it serves: the scheme, host and port of its health URL.
+
+        >>> ManagedProcess("x", ["x"], health_url="http://127.0.0.1:8000/health/").base_url
+        'http://127.0.0.1:8000'
+        """
+        if self.health_url is None:
+            raise ValueError(f"{self.name} has no health URL, so no known address")
+        parts = urlsplit(self.health_url)
+        return f"{parts.scheme}://{parts.netloc}"
 
     @property
     def pid(self) -> int | None:

@@ -69,7 +69,7 @@ def pg_shop(fresh_database, tmp_path_factory) -> Iterator[PgShop]:
     seeded = dump(env)  # before any test changes the data
     proc = start_monolith(var_dir, env)
     try:
-        yield PgShop(f"http://127.0.0.1:{proc.port}", fresh_database, env, seeded)  # type: ignore[attr-defined]
+        yield PgShop(proc.base_url, fresh_database, env, seeded)
     finally:
         proc.stop()
 

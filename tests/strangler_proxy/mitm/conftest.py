@@ -35,7 +35,7 @@ def mitm_env() -> Path:
 def mitmdump(
     bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100
 ) -> ManagedProcess:
-    """A mitmdump with the strangler addon on a free port (``.port``); not started yet."""
+    """A mitmdump with the strangler addon on a free port (``.base_url``); not started yet."""
     port = free_port()
     argv = [
         str(bin_dir / "mitmdump"),
@@ -54,7 +54,6 @@ def mitmdump(
         cwd=tmp,
         log_path=tmp / f"mitmdump-{port}.log",
     )
-    proc.port = port  # type: ignore[attr-defined]
     return proc
 
 
@@ -129,4 +128,4 @@ def proxy(
     """mitmdump in front of the monolith; yields its base URL."""
     tmp = tmp_path_factory.mktemp("mitm")
     with mitmdump(mitm_env, tmp, monolith_server.base_url, store_url) as proc:
-        yield f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]
+        yield proc.base_url

@@ -152,7 +152,7 @@ def test_the_flow_file_tells_each_fallback_and_its_reason(
     monolith = monolith_server.base_url
     timeout = ("--set", "strangler_service_timeout_ms=1000")
     with mitmdump(mitm_env, tmp_path, monolith, store_url, *timeout, "-w", str(flows)) as proc:
-        base = f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]
+        base = proc.base_url
         with httpx.Client(base_url=base, trust_env=False) as client:
             answers = {
                 path: client.request(method, path, json={} if method == "POST" else None)

@@ -120,7 +120,7 @@ def test_flows_are_written_to_a_readable_flow_file(
     flows = tmp_path / "flows.mitm"
     capture = mitmdump(mitm_env, tmp_path, monolith_server.base_url, store_url, "-w", str(flows))
     with capture as proc:
-        base = f"http://127.0.0.1:{proc.port}"  # type: ignore[attr-defined]
+        base = proc.base_url
         assert served_by(httpx.get(base + PRODUCT + "?captured=1", trust_env=False)) == "monolith"
         assert copies_of(stand_in, PRODUCT + "?captured=1")
         # the stand-in got its copy; mitmproxy writes the shadow flow once its answer is back
