@@ -50,6 +50,9 @@ def reserve(product_id: int, quantity: int, *, customer, order=None) -> Reservat
         .select_related("warehouse")
         .order_by("warehouse__priority", "warehouse__code")
     )
+    list(candidates)  # lock the product's stock in one fixed order before anything else
+    if release_expired(product_id=product.pk):  # their stock counts as available again
+        candidates = candidates.all()
     for item in candidates:
         if item.available >= quantity:
             StockItem.objects.filter(pk=item.pk).update(reserved=F("reserved") + quantity)
@@ -78,6 +81,25 @@ def release(reservation: Reservation) -> Reservation:
     reservation.status = Reservation.Status.RELEASED
     reservation.save(update_fields=["status"])
     return reservation
+
+
+@transaction.atomic
+def release_expired(*, product_id: int | None = None, now=None) -> int:
+    """Release the cart-less reservations whose time is up (all, or one product's); returns
+    how many. ``reserve`` calls it for its product; ``manage.py release_expired_reservations``
+    sweeps them all, as a cron job would."""
+    expired = Reservation.objects.filter(
+        status=Reservation.Status.ACTIVE,
+        order__isnull=True,
+        expires_at__lt=now or timezone.now(),
+    )
+    if product_id is not None:
+        expired = expired.filter(product_id=product_id)
+    released = 0
+    for reservation in expired.order_by("id"):
+        release(reservation)
+        released += 1
+    return released
 
 
 def release_for_order(order) -> int:

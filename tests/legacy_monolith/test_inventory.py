@@ -1,4 +1,10 @@
-from legacy_monolith.inventory.models import StockItem
+from datetime import timedelta
+from io import StringIO
+
+from django.core.management import call_command
+from django.utils import timezone
+
+from legacy_monolith.inventory.models import Reservation, StockItem
 from tests.legacy_monolith.conftest import assert_error
 
 
@@ -89,3 +95,43 @@ def test_reservation_errors(alice, anon, scarce_product):
     assert_error(anon.post("/api/inventory/reservations/", {"product": 1, "quantity": 1},
                            format="json"), 401, "not_authenticated")
     assert_error(alice.get("/api/inventory/reservations/999999/"), 404, "not_found")
+
+
+def expire(reservation_id: int) -> None:
+    Reservation.objects.filter(pk=reservation_id).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
+
+
+def test_an_expired_reservation_gives_its_stock_back_to_the_next_reserver(alice, bob,
+                                                                          scarce_product):
+    def reserve(client):
+        return client.post("/api/inventory/reservations/",
+                           {"product": scarce_product, "quantity": 1}, format="json")
+
+    units = sum(i.available for i in StockItem.objects.filter(product_id=scarce_product))
+    first, *rest = [reserve(alice).json() for _ in range(units)]  # all of it
+    assert first["expires_at"] is not None
+    assert_error(reserve(bob), 409, "out_of_stock")
+    expire(first["id"])
+    assert reserve(bob).status_code == 201  # alice's first unit came back and went to bob
+    assert alice.get(f"/api/inventory/reservations/{first['id']}/").json()["status"] == "released"
+    for other in rest:
+        assert alice.get(f"/api/inventory/reservations/{other['id']}/").json()["status"] == "active"
+    assert all(i.available == 0 for i in StockItem.objects.filter(product_id=scarce_product))
+
+
+def test_the_release_command_sweeps_expired_reservations_and_keeps_the_rest(alice):
+    made = [alice.post("/api/inventory/reservations/", {"product": 1, "quantity": 1},
+                       format="json").json()["id"] for _ in range(3)]
+    item = StockItem.objects.get(pk=Reservation.objects.get(pk=made[0]).stock_item_id)
+    reserved = item.reserved
+    expire(made[0])
+    expire(made[1])
+    out = StringIO()
+    call_command("release_expired_reservations", stdout=out)
+    assert out.getvalue().strip() == "released 2 expired reservation(s)"
+    statuses = dict(Reservation.objects.filter(pk__in=made).values_list("pk", "status"))
+    assert statuses == {made[0]: "released", made[1]: "released", made[2]: "active"}
+    item.refresh_from_db()
+    assert item.reserved == reserved - 2
