@@ -27,9 +27,21 @@ class ProductSerializer(serializers.ModelSerializer):
     class Meta:
         model = Product
         fields = [
-            "id", "sku", "name", "description", "category", "category_name", "tags", "tag_names",
-            "price", "weight_kg", "is_active", "rating_avg", "rating_count",
-            "created_at", "updated_at",
+            "id",
+            "sku",
+            "name",
+            "description",
+            "category",
+            "category_name",
+            "tags",
+            "tag_names",
+            "price",
+            "weight_kg",
+            "is_active",
+            "rating_avg",
+            "rating_count",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "rating_avg", "rating_count", "created_at", "updated_at"]
 

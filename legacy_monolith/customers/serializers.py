@@ -31,8 +31,18 @@ class CustomerSerializer(serializers.ModelSerializer):
     class Meta:
         model = Customer
         fields = [
-            "id", "username", "email", "first_name", "last_name", "phone", "newsletter",
-            "loyalty_points", "default_address", "addresses", "open_shipments", "created_at",
+            "id",
+            "username",
+            "email",
+            "first_name",
+            "last_name",
+            "phone",
+            "newsletter",
+            "loyalty_points",
+            "default_address",
+            "addresses",
+            "open_shipments",
+            "created_at",
         ]
         read_only_fields = ["id", "loyalty_points", "created_at"]
 
@@ -54,8 +64,11 @@ class CustomerSerializer(serializers.ModelSerializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    username = serializers.RegexField(r"^[\w.@+-]{3,150}$", max_length=150, error_messages={
-        "invalid": "Use 3 to 150 letters, digits and @/./+/-/_ only."})
+    username = serializers.RegexField(
+        r"^[\w.@+-]{3,150}$",
+        max_length=150,
+        error_messages={"invalid": "Use 3 to 150 letters, digits and @/./+/-/_ only."},
+    )
     password = serializers.CharField(min_length=8, write_only=True)
     email = serializers.EmailField()
     first_name = serializers.CharField(max_length=150, required=False, allow_blank=True)

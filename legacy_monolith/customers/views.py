@@ -50,8 +50,10 @@ class MeView(generics.RetrieveUpdateAPIView):
 
     def get_object(self):
         customer = customer_for(self.request.user)
-        return Customer.objects.select_related("user").prefetch_related("addresses").get(
-            pk=customer.pk
+        return (
+            Customer.objects.select_related("user")
+            .prefetch_related("addresses")
+            .get(pk=customer.pk)
         )
 
 

@@ -25,8 +25,16 @@ class StockItemSerializer(serializers.ModelSerializer):
     class Meta:
         model = StockItem
         fields = [
-            "id", "product", "sku", "warehouse", "warehouse_code", "quantity", "reserved",
-            "available", "reorder_level", "updated_at",
+            "id",
+            "product",
+            "sku",
+            "warehouse",
+            "warehouse_code",
+            "quantity",
+            "reserved",
+            "available",
+            "reorder_level",
+            "updated_at",
         ]
 
 
@@ -46,7 +54,13 @@ class ReservationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Reservation
         fields = [
-            "id", "product", "quantity", "status", "warehouse", "order", "expires_at",
+            "id",
+            "product",
+            "quantity",
+            "status",
+            "warehouse",
+            "order",
+            "expires_at",
             "created_at",
         ]
         read_only_fields = ["id", "status", "warehouse", "order", "expires_at", "created_at"]

@@ -10,7 +10,14 @@ class NotificationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Notification
         fields = [
-            "id", "template", "order", "channel", "subject", "body", "is_read", "read_at",
+            "id",
+            "template",
+            "order",
+            "channel",
+            "subject",
+            "body",
+            "is_read",
+            "read_at",
             "created_at",
         ]
 

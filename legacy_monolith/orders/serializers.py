@@ -84,9 +84,23 @@ class OrderSerializer(serializers.ModelSerializer):
     class Meta:
         model = Order
         fields = [
-            "id", "number", "status", "customer", "shipping_address", "shipping_address_text",
-            "subtotal", "shipping_cost", "tax", "total", "lines", "events", "payment",
-            "shipment", "placed_at", "created_at", "updated_at",
+            "id",
+            "number",
+            "status",
+            "customer",
+            "shipping_address",
+            "shipping_address_text",
+            "subtotal",
+            "shipping_cost",
+            "tax",
+            "total",
+            "lines",
+            "events",
+            "payment",
+            "shipment",
+            "placed_at",
+            "created_at",
+            "updated_at",
         ]
 
     def get_payment(self, order):

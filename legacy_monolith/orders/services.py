@@ -77,11 +77,14 @@ def checkout(user, address_id: int, payment_method: str) -> Order:
     order.status = Order.Status.PAID
     order.save(update_fields=["subtotal", "shipping_cost", "tax", "total", "status"])
     shipping.schedule(order, address, weight)
-    OrderEvent.objects.bulk_create([
-        OrderEvent(order=order, kind="placed", created_at=now),
-        OrderEvent(order=order, kind="paid", note=f"payment {payment.transaction_id}",
-                   created_at=now),
-    ])
+    OrderEvent.objects.bulk_create(
+        [
+            OrderEvent(order=order, kind="placed", created_at=now),
+            OrderEvent(
+                order=order, kind="paid", note=f"payment {payment.transaction_id}", created_at=now
+            ),
+        ]
+    )
     notify(customer, "payment_receipt", order=order, number=order.number, amount=order.total)
     Customer.objects.filter(pk=customer.pk).update(
         loyalty_points=F("loyalty_points") + int(order.total)

@@ -17,8 +17,17 @@ class PaymentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Payment
         fields = [
-            "id", "order", "order_number", "transaction_id", "method", "amount",
-            "refunded_amount", "status", "fee_rate", "refunds", "created_at",
+            "id",
+            "order",
+            "order_number",
+            "transaction_id",
+            "method",
+            "amount",
+            "refunded_amount",
+            "status",
+            "fee_rate",
+            "refunds",
+            "created_at",
         ]
 
 

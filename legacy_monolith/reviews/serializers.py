@@ -11,8 +11,16 @@ class ReviewSerializer(serializers.ModelSerializer):
     class Meta:
         model = Review
         fields = [
-            "id", "product", "author", "rating", "title", "body", "helpful_count",
-            "verified_purchase", "created_at", "updated_at",
+            "id",
+            "product",
+            "author",
+            "rating",
+            "title",
+            "body",
+            "helpful_count",
+            "verified_purchase",
+            "created_at",
+            "updated_at",
         ]
         read_only_fields = ["id", "helpful_count", "verified_purchase", "created_at", "updated_at"]
 

@@ -11,8 +11,19 @@ class ShipmentSerializer(serializers.ModelSerializer):
     class Meta:
         model = Shipment
         fields = [
-            "id", "order", "order_number", "carrier", "warehouse", "status", "tracking_number",
-            "weight_kg", "cost", "scheduled_for", "dispatched_at", "delivered_at", "created_at",
+            "id",
+            "order",
+            "order_number",
+            "carrier",
+            "warehouse",
+            "status",
+            "tracking_number",
+            "weight_kg",
+            "cost",
+            "scheduled_for",
+            "dispatched_at",
+            "delivered_at",
+            "created_at",
         ]
 
 

@@ -23,12 +23,14 @@ def quote(address, weight_kg: float, subtotal: Decimal | None = None) -> list[di
     rates = []
     for carrier in Carrier.objects.filter(is_active=True):
         cost = carrier.base_rate + carrier.per_kg_rate * Decimal(str(weight_kg))
-        rates.append({
-            "carrier": carrier.code,
-            "name": carrier.name,
-            "cost": str(money(0) if free else money(cost)),
-            "eta_days": ETA_DAYS.get(address.country, 6),
-        })
+        rates.append(
+            {
+                "carrier": carrier.code,
+                "name": carrier.name,
+                "cost": str(money(0) if free else money(cost)),
+                "eta_days": ETA_DAYS.get(address.country, 6),
+            }
+        )
     return sorted(rates, key=lambda r: (Decimal(r["cost"]), r["carrier"]))
 
 

@@ -10,13 +10,23 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(ROOT / "legacy_monolith" / "manage.py")]
-SHOP_DATA = ["auth.user", "customers", "catalog", "inventory", "orders", "payments",
-             "shipping", "reviews", "notifications"]
+SHOP_DATA = [
+    "auth.user",
+    "customers",
+    "catalog",
+    "inventory",
+    "orders",
+    "payments",
+    "shipping",
+    "reviews",
+    "notifications",
+]
 
 
 def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*MANAGE, *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [*MANAGE, *args], env={**os.environ, **env}, capture_output=True, text=True, timeout=120
+    )
 
 
 def dump(env: dict[str, str]) -> list[dict]:

@@ -11,12 +11,15 @@ def test_anyone_can_browse_categories(anon):
 
 
 def test_staff_manage_categories(staff):
-    created = staff.post("/api/catalog/categories/", {"name": "Games", "slug": "games"},
-                         format="json")
+    created = staff.post(
+        "/api/catalog/categories/", {"name": "Games", "slug": "games"}, format="json"
+    )
     assert created.status_code == 201
     url = f"/api/catalog/categories/{created.json()['id']}/"
-    assert staff.put(url, {"name": "Board games", "slug": "board-games"},
-                     format="json").json()["name"] == "Board games"
+    assert (
+        staff.put(url, {"name": "Board games", "slug": "board-games"}, format="json").json()["name"]
+        == "Board games"
+    )
     assert staff.patch(url, {"description": "Fun"}, format="json").json()["description"] == "Fun"
     assert staff.delete(url).status_code == 204
     assert_error(staff.get(url), 404, "not_found")
@@ -29,14 +32,18 @@ def test_a_category_with_products_cannot_be_deleted(staff):
 
 
 def test_customers_cannot_write_categories(alice, anon):
-    assert_error(alice.post("/api/catalog/categories/", {"name": "X", "slug": "x"},
-                            format="json"), 403, "permission_denied")
+    assert_error(
+        alice.post("/api/catalog/categories/", {"name": "X", "slug": "x"}, format="json"),
+        403,
+        "permission_denied",
+    )
     assert_error(anon.delete("/api/catalog/categories/1/"), 401, "not_authenticated")
 
 
 def test_category_validation(staff):
-    response = staff.post("/api/catalog/categories/", {"name": "", "slug": "not a slug"},
-                          format="json")
+    response = staff.post(
+        "/api/catalog/categories/", {"name": "", "slug": "not a slug"}, format="json"
+    )
     error = assert_error(response, 400, "validation_error")
     assert {"name", "slug"} <= set(error["fields"])
 
@@ -50,8 +57,10 @@ def test_products_are_paginated(anon):
 
 
 def test_products_filter_search_and_order(anon):
-    prices = [Decimal(p["price"]) for p in
-              anon.get("/api/catalog/products/?ordering=-price").json()["results"]]
+    prices = [
+        Decimal(p["price"])
+        for p in anon.get("/api/catalog/products/?ordering=-price").json()["results"]
+    ]
     assert prices == sorted(prices, reverse=True)
     cheap = anon.get("/api/catalog/products/?max_price=100&min_price=10").json()["results"]
     assert all(Decimal("10") <= Decimal(p["price"]) <= Decimal("100") for p in cheap)
@@ -63,8 +72,12 @@ def test_products_filter_search_and_order(anon):
 
 
 def test_product_filter_validation(anon):
-    error = assert_error(anon.get("/api/catalog/products/?min_price=cheap"), 400,
-                         "validation_error", field="min_price")
+    error = assert_error(
+        anon.get("/api/catalog/products/?min_price=cheap"),
+        400,
+        "validation_error",
+        field="min_price",
+    )
     assert "number" in error["message"]
 
 
@@ -83,8 +96,14 @@ def test_unknown_product_is_404(anon):
 def test_staff_create_update_delete_products(staff):
     created = staff.post(
         "/api/catalog/products/",
-        {"sku": "SKU-NEW", "name": "New thing", "category": 1, "price": "9.99",
-         "weight_kg": 0.2, "tag_names": ["new", "gift"]},
+        {
+            "sku": "SKU-NEW",
+            "name": "New thing",
+            "category": 1,
+            "price": "9.99",
+            "weight_kg": 0.2,
+            "tag_names": ["new", "gift"],
+        },
         format="json",
     )
     assert created.status_code == 201, created.content
@@ -100,15 +119,21 @@ def test_staff_create_update_delete_products(staff):
 
 
 def test_product_validation(staff):
-    response = staff.post("/api/catalog/products/", {"sku": "X", "name": "X", "category": 1,
-                                                     "price": "-1"}, format="json")
+    response = staff.post(
+        "/api/catalog/products/",
+        {"sku": "X", "name": "X", "category": 1, "price": "-1"},
+        format="json",
+    )
     error = assert_error(response, 400, "validation_error", field="price")
     assert error["fields"]["price"] == ["The price must be greater than zero."]
 
 
 def test_customers_cannot_write_products(alice):
-    assert_error(alice.patch("/api/catalog/products/1/", {"price": "1.00"}, format="json"),
-                 403, "permission_denied")
+    assert_error(
+        alice.patch("/api/catalog/products/1/", {"price": "1.00"}, format="json"),
+        403,
+        "permission_denied",
+    )
 
 
 def test_a_product_on_orders_cannot_be_deleted(staff):

@@ -4,8 +4,13 @@ from tests.legacy_monolith.conftest import assert_error
 def test_register_gives_a_token_that_works(anon):
     response = anon.post(
         "/api/auth/register/",
-        {"username": "newbie", "password": "long-enough", "email": "new@shop.example",
-         "first_name": "New", "last_name": "Bie"},
+        {
+            "username": "newbie",
+            "password": "long-enough",
+            "email": "new@shop.example",
+            "first_name": "New",
+            "last_name": "Bie",
+        },
         format="json",
     )
     assert response.status_code == 201
@@ -29,7 +34,8 @@ def test_register_explains_every_bad_field(anon):
 
 def test_token_for_a_seeded_customer(anon):
     response = anon.post(
-        "/api/auth/token/", {"username": "customer0002", "password": "shop-demo-pass"},
+        "/api/auth/token/",
+        {"username": "customer0002", "password": "shop-demo-pass"},
         format="json",
     )
     assert response.status_code == 200
@@ -52,8 +58,9 @@ def test_me_needs_authentication(anon):
 def test_me_shows_and_updates_the_profile(alice):
     me = alice.get("/api/customers/me/").json()
     assert me["username"] == "customer0001"
-    response = alice.patch("/api/customers/me/", {"phone": "+49 1", "first_name": "Al"},
-                           format="json")
+    response = alice.patch(
+        "/api/customers/me/", {"phone": "+49 1", "first_name": "Al"}, format="json"
+    )
     assert response.status_code == 200
     assert (response.json()["phone"], response.json()["first_name"]) == ("+49 1", "Al")
 
@@ -67,8 +74,13 @@ def test_me_rejects_someone_elses_default_address(alice, bob):
 def test_address_crud(alice):
     created = alice.post(
         "/api/customers/addresses/",
-        {"label": "cabin", "line1": "Seeweg 1", "city": "Graz", "postcode": "8010",
-         "country": "at"},
+        {
+            "label": "cabin",
+            "line1": "Seeweg 1",
+            "city": "Graz",
+            "postcode": "8010",
+            "country": "at",
+        },
         format="json",
     )
     assert created.status_code == 201
@@ -91,8 +103,9 @@ def test_addresses_are_private(alice, bob, anon):
 
 def test_address_validation(alice):
     response = alice.post(
-        "/api/customers/addresses/", {"line1": "x", "city": "y", "postcode": "1",
-                                      "country": "D1"}, format="json"
+        "/api/customers/addresses/",
+        {"line1": "x", "city": "y", "postcode": "1", "country": "D1"},
+        format="json",
     )
     error = assert_error(response, 400, "validation_error", field="country")
     assert "two-letter" in error["fields"]["country"][0]

@@ -29,9 +29,11 @@ def test_an_unexpected_crash_is_a_json_500(alice, monkeypatch):
 
     monkeypatch.setattr(services.shipping, "quote", broken)
     fill_cart(alice, (1, 1))
-    response = alice.post("/api/orders/checkout/",
-                          {"address": first_address(alice), "payment_method": "card"},
-                          format="json")
+    response = alice.post(
+        "/api/orders/checkout/",
+        {"address": first_address(alice), "payment_method": "card"},
+        format="json",
+    )
     error = assert_error(response, 500, "server_error")
     assert "exploded" not in error["message"]  # internals stay in the log
 

@@ -40,26 +40,43 @@ def test_cart_add_update_remove_clear(alice):
 
 def test_cart_errors(alice, bob, anon):
     assert_error(anon.get("/api/orders/cart/"), 401, "not_authenticated")
-    error = assert_error(alice.post("/api/orders/cart/items/", {"product": 99999},
-                                    format="json"), 400, "validation_error", field="product")
+    error = assert_error(
+        alice.post("/api/orders/cart/items/", {"product": 99999}, format="json"),
+        400,
+        "validation_error",
+        field="product",
+    )
     assert "does not exist or is not sold" in error["message"]
-    assert_error(alice.post("/api/orders/cart/items/", {"product": 1, "quantity": 0},
-                            format="json"), 400, "validation_error", field="quantity")
+    assert_error(
+        alice.post("/api/orders/cart/items/", {"product": 1, "quantity": 0}, format="json"),
+        400,
+        "validation_error",
+        field="quantity",
+    )
     fill_cart(bob, (1, 1))
     bobs_item = bob.get("/api/orders/cart/").json()["items"][0]["id"]
-    assert_error(alice.patch(f"/api/orders/cart/items/{bobs_item}/", {"quantity": 2},
-                             format="json"), 404, "not_found")
-    assert_error(bob.patch(f"/api/orders/cart/items/{bobs_item}/", {"quantity": 500},
-                           format="json"), 400, "validation_error", field="quantity")
+    assert_error(
+        alice.patch(f"/api/orders/cart/items/{bobs_item}/", {"quantity": 2}, format="json"),
+        404,
+        "not_found",
+    )
+    assert_error(
+        bob.patch(f"/api/orders/cart/items/{bobs_item}/", {"quantity": 500}, format="json"),
+        400,
+        "validation_error",
+        field="quantity",
+    )
     assert_error(alice.get("/api/orders/cart/clear/"), 405, "method_not_allowed")
 
 
 def test_checkout_creates_order_reservations_payment_shipment_notification(alice):
     before = row_counts()
     fill_cart(alice, (1, 2), (3, 1))
-    response = alice.post("/api/orders/checkout/",
-                          {"address": first_address(alice), "payment_method": "card"},
-                          format="json")
+    response = alice.post(
+        "/api/orders/checkout/",
+        {"address": first_address(alice), "payment_method": "card"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     order = response.json()
     assert order["status"] == "paid"
@@ -82,32 +99,51 @@ def test_checkout_creates_order_reservations_payment_shipment_notification(alice
     ("method", "scarce", "status", "code"),
     [("declined-card", False, 402, "payment_declined"), ("card", True, 409, "out_of_stock")],
 )
-def test_failed_checkout_rolls_everything_back(alice, scarce_product, method, scarce, status,
-                                               code):
+def test_failed_checkout_rolls_everything_back(alice, scarce_product, method, scarce, status, code):
     product = scarce_product if scarce else 1
     fill_cart(alice, (3, 1), (product, 2))
     before = row_counts()
-    response = alice.post("/api/orders/checkout/",
-                          {"address": first_address(alice), "payment_method": method},
-                          format="json")
+    response = alice.post(
+        "/api/orders/checkout/",
+        {"address": first_address(alice), "payment_method": method},
+        format="json",
+    )
     assert_error(response, status, code)
     assert row_counts() == before  # no order, reservation, payment, shipment or notification
     assert len(alice.get("/api/orders/cart/").json()["items"]) == 2  # the cart survives
 
 
 def test_checkout_validation(alice, bob):
-    error = assert_error(alice.post("/api/orders/checkout/", {"address": 1,
-                                                             "payment_method": "card"},
-                                    format="json"), 400, "empty_cart")
+    error = assert_error(
+        alice.post(
+            "/api/orders/checkout/", {"address": 1, "payment_method": "card"}, format="json"
+        ),
+        400,
+        "empty_cart",
+    )
     assert "cart is empty" in error["message"]
     fill_cart(alice, (1, 1))
-    error = assert_error(alice.post("/api/orders/checkout/",
-                                    {"address": first_address(alice), "payment_method": "iou"},
-                                    format="json"), 400, "validation_error", field="payment_method")
+    error = assert_error(
+        alice.post(
+            "/api/orders/checkout/",
+            {"address": first_address(alice), "payment_method": "iou"},
+            format="json",
+        ),
+        400,
+        "validation_error",
+        field="payment_method",
+    )
     assert "not a payment method" in error["message"]
-    error = assert_error(alice.post("/api/orders/checkout/",
-                                    {"address": first_address(bob), "payment_method": "card"},
-                                    format="json"), 400, "validation_error", field="address")
+    error = assert_error(
+        alice.post(
+            "/api/orders/checkout/",
+            {"address": first_address(bob), "payment_method": "card"},
+            format="json",
+        ),
+        400,
+        "validation_error",
+        field="address",
+    )
     assert "not one of yours" in error["message"]
 
 
@@ -127,9 +163,11 @@ def test_orders_are_private_and_staff_see_all(alice, bob, staff, anon):
 
 def test_cancel_releases_stock_refunds_and_cancels_shipment(alice, bob):
     fill_cart(alice, (1, 2))
-    order = alice.post("/api/orders/checkout/",
-                       {"address": first_address(alice), "payment_method": "card"},
-                       format="json").json()
+    order = alice.post(
+        "/api/orders/checkout/",
+        {"address": first_address(alice), "payment_method": "card"},
+        format="json",
+    ).json()
     reserved = row_counts()["reserved units"]
     assert_error(bob.post(f"/api/orders/{order['id']}/cancel/"), 404, "not_found")
     cancelled = alice.post(f"/api/orders/{order['id']}/cancel/")

@@ -27,8 +27,13 @@ def checkout(client: httpx.Client, method: str = "card", product: int = 6) -> ht
 def counts(client: httpx.Client) -> dict[str, int]:
     return {
         path: client.get(path).json()["count"]
-        for path in ("/api/orders/", "/api/payments/", "/api/shipping/shipments/",
-                     "/api/notifications/", "/api/inventory/reservations/")
+        for path in (
+            "/api/orders/",
+            "/api/payments/",
+            "/api/shipping/shipments/",
+            "/api/notifications/",
+            "/api/inventory/reservations/",
+        )
     }
 
 
@@ -42,6 +47,7 @@ def test_the_browsable_api_is_styled_under_gunicorn(monolith_server):
         assert css.status_code == 200
         assert css.headers["content-type"].startswith("text/css")
         assert client.get("/static/rest_framework/css/no-such-file.css").status_code == 404
+
 
 def test_health_endpoints(monolith_server):
     with httpx.Client(base_url=monolith_server.base_url, trust_env=False) as client:
@@ -58,8 +64,11 @@ def test_checkout_with_a_token_over_http(monolith_server):
         assert order["status"] == "paid"
         after = counts(client)
         assert {k: after[k] - before[k] for k in after} == {
-            "/api/orders/": 1, "/api/payments/": 1, "/api/shipping/shipments/": 1,
-            "/api/notifications/": 2, "/api/inventory/reservations/": 1,
+            "/api/orders/": 1,
+            "/api/payments/": 1,
+            "/api/shipping/shipments/": 1,
+            "/api/notifications/": 2,
+            "/api/inventory/reservations/": 1,
         }
         cancelled = client.post(f"/api/orders/{order['id']}/cancel/")
         assert cancelled.json()["status"] == "cancelled"

@@ -5,9 +5,11 @@ from tests.legacy_monolith.conftest import assert_error, fill_cart, first_addres
 
 def place_order(client) -> dict:
     fill_cart(client, (1, 1), (4, 2))
-    response = client.post("/api/orders/checkout/",
-                           {"address": first_address(client), "payment_method": "card"},
-                           format="json")
+    response = client.post(
+        "/api/orders/checkout/",
+        {"address": first_address(client), "payment_method": "card"},
+        format="json",
+    )
     assert response.status_code == 201, response.content
     return response.json()
 
@@ -31,8 +33,12 @@ def test_staff_refund_partially_then_fully(alice, staff):
     assert partial.status_code == 201
     assert partial.json()["amount"] == "1.00"
     assert staff.get(url.replace("refund/", "")).json()["status"] == "partially_refunded"
-    error = assert_error(staff.post(url, {"amount": "100000.00"}, format="json"), 400,
-                         "validation_error", field="amount")
+    error = assert_error(
+        staff.post(url, {"amount": "100000.00"}, format="json"),
+        400,
+        "validation_error",
+        field="amount",
+    )
     assert "can still be refunded" in error["message"]
     rest = staff.post(url, {}, format="json")
     assert rest.status_code == 201
@@ -44,10 +50,10 @@ def test_refund_errors(alice, staff):
     order = place_order(alice)
     url = f"/api/payments/{order['payment']['id']}/refund/"
     assert_error(alice.post(url, {}, format="json"), 403, "permission_denied")
-    assert_error(staff.post(url, {"amount": "-5"}, format="json"), 400, "validation_error",
-                 field="amount")
-    assert_error(staff.post("/api/payments/999999/refund/", {}, format="json"), 404,
-                 "not_found")
+    assert_error(
+        staff.post(url, {"amount": "-5"}, format="json"), 400, "validation_error", field="amount"
+    )
+    assert_error(staff.post("/api/payments/999999/refund/", {}, format="json"), 404, "not_found")
 
 
 def test_shipments_dispatch_and_deliver(alice, bob, staff):
@@ -77,9 +83,9 @@ def test_shipping_rates(alice, bob, anon):
     assert isinstance(body["weight_kg"], float)
     costs = [float(r["cost"]) for r in body["rates"]]
     assert costs == sorted(costs)
-    error = assert_error(alice.get("/api/shipping/rates/"), 400, "validation_error",
-                         field="address")
+    error = assert_error(
+        alice.get("/api/shipping/rates/"), 400, "validation_error", field="address"
+    )
     assert "?address=" in error["message"]
-    assert_error(alice.get(f"/api/shipping/rates/?address={first_address(bob)}"), 404,
-                 "not_found")
+    assert_error(alice.get(f"/api/shipping/rates/?address={first_address(bob)}"), 404, "not_found")
     assert_error(anon.get("/api/shipping/rates/?address=1"), 401, "not_authenticated")

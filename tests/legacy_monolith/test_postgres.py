@@ -87,14 +87,19 @@ def test_checkout_commits_everything_on_postgresql(pg_shop):
     number = response.json()["number"]
     after = {t: pg_shop.count(t) for t in TABLES}
     assert {t: after[t] - before[t] for t in TABLES} == {
-        "orders_order": 1, "orders_orderline": 1, "inventory_reservation": 1,
-        "payments_payment": 1, "shipping_shipment": 1, "notifications_notification": 2,
+        "orders_order": 1,
+        "orders_orderline": 1,
+        "inventory_reservation": 1,
+        "payments_payment": 1,
+        "shipping_shipment": 1,
+        "notifications_notification": 2,
     }
     assert pg_shop.count("orders_order", f"number = '{number}' AND status = 'paid'") == 1
 
 
-@pytest.mark.parametrize(("method", "quantity", "status"), [("declined-card", 1, 402),
-                                                            ("card", 10_000, 409)])
+@pytest.mark.parametrize(
+    ("method", "quantity", "status"), [("declined-card", 1, 402), ("card", 10_000, 409)]
+)
 def test_failed_checkout_rolls_back_on_postgresql(pg_shop, method, quantity, status):
     before = {t: pg_shop.count(t) for t in TABLES}
     reserved = pg_shop.count("inventory_stockitem", "reserved > 0")
@@ -106,8 +111,9 @@ def test_failed_checkout_rolls_back_on_postgresql(pg_shop, method, quantity, sta
             assert big.status_code == 201
             _drain_stock(pg_shop, product=3)
         address = client.get("/api/customers/me/").json()["addresses"][0]["id"]
-        response = client.post("/api/orders/checkout/",
-                               json={"address": address, "payment_method": method})
+        response = client.post(
+            "/api/orders/checkout/", json={"address": address, "payment_method": method}
+        )
     assert response.status_code == status, response.text
     assert response.json()["error"]["code"] in {"payment_declined", "out_of_stock"}
     assert {t: pg_shop.count(t) for t in TABLES} == before
@@ -127,9 +133,11 @@ def test_concurrent_checkouts_of_the_same_products_on_postgresql(pg_shop):
         for _ in range(3):
             for product in products:
                 client.post("/api/orders/cart/items/", json={"product": product, "quantity": 1})
-            codes.append(client.post("/api/orders/checkout/",
-                                     json={"address": address, "payment_method": "card"}
-                                     ).status_code)
+            codes.append(
+                client.post(
+                    "/api/orders/checkout/", json={"address": address, "payment_method": "card"}
+                ).status_code
+            )
         return codes
 
     try:
@@ -147,8 +155,14 @@ def test_seed_is_deterministic_on_postgresql_and_matches_sqlite(pg_shop, tmp_pat
     assert pg_shop.seeded_dump == dump(sqlite_env)
 
 
-TABLES = ("orders_order", "orders_orderline", "inventory_reservation", "payments_payment",
-          "shipping_shipment", "notifications_notification")
+TABLES = (
+    "orders_order",
+    "orders_orderline",
+    "inventory_reservation",
+    "payments_payment",
+    "shipping_shipment",
+    "notifications_notification",
+)
 
 
 def _drain_stock(shop: PgShop, product: int) -> None:

@@ -32,8 +32,14 @@ def test_seeded_data_has_the_demo_accounts_and_every_kind_of_row(two_seeded_dbs)
     assert users["staff"]["is_staff"] is True
     assert {f"customer{n:04d}" for n in range(1, 7)} <= set(users)
     kinds = Counter(r["model"] for r in rows)
-    for model in ("orders.orderline", "inventory.reservation", "payments.refund",
-                  "reviews.reviewvote", "notifications.notification", "shipping.shipment"):
+    for model in (
+        "orders.orderline",
+        "inventory.reservation",
+        "payments.refund",
+        "reviews.reviewvote",
+        "notifications.notification",
+        "shipping.shipment",
+    ):
         assert kinds[model] > 0, model
 
 
@@ -60,7 +66,8 @@ def test_flush_reseeds_and_another_seed_gives_other_data(two_seeded_dbs):
     other = dump(second)
     original = dump(first)
     assert [r["model"] for r in other if r["model"] == "catalog.category"] == [
-        r["model"] for r in original if r["model"] == "catalog.category"]
+        r["model"] for r in original if r["model"] == "catalog.category"
+    ]
     assert other != original
 
 
