@@ -35,145 +35,38 @@ STAFF_PASSWORD = "staff-demo-pass"
 _SALT = "seedshopsalt0001"
 
 BATCH = 2000
-ADJECTIVES = [
-    "Classic",
-    "Eco",
-    "Smart",
-    "Rugged",
-    "Compact",
-    "Deluxe",
-    "Urban",
-    "Nordic",
-    "Vintage",
-    "Pro",
-    "Silent",
-    "Bright",
-    "Travel",
-    "Family",
-    "Mini",
-    "Ultra",
-]
-NOUNS = [
-    "Kettle",
-    "Backpack",
-    "Lamp",
-    "Headphones",
-    "Mug",
-    "Blender",
-    "Jacket",
-    "Notebook",
-    "Speaker",
-    "Chair",
-    "Bottle",
-    "Tent",
-    "Watch",
-    "Pan",
-    "Scarf",
-    "Drill",
-    "Camera",
-]
-CATEGORY_WORDS = [
-    "Kitchen",
-    "Outdoor",
-    "Audio",
-    "Office",
-    "Fashion",
-    "Tools",
-    "Home",
-    "Sport",
-    "Garden",
-    "Toys",
-    "Books",
-    "Travel",
-    "Lighting",
-    "Bath",
-    "Pets",
-    "Tech",
-]
-TAGS = [
-    "new",
-    "sale",
-    "bestseller",
-    "eco",
-    "gift",
-    "limited",
-    "bundle",
-    "premium",
-    "budget",
-    "handmade",
-    "imported",
-    "local",
-]
-CITIES = [
-    ("BER", "Berlin", "DE"),
-    ("HAM", "Hamburg", "DE"),
-    ("MUC", "Munich", "DE"),
-    ("VIE", "Vienna", "AT"),
-    ("AMS", "Amsterdam", "NL"),
-    ("LYS", "Lyon", "FR"),
-    ("CGN", "Cologne", "DE"),
-    ("GRZ", "Graz", "AT"),
-]
-STREETS = [
-    "Hauptstrasse",
-    "Bahnhofstrasse",
-    "Gartenweg",
-    "Lindenallee",
-    "Marktplatz",
-    "Schulstrasse",
-    "Ringstrasse",
-    "Bergweg",
-]
-FIRST = [
-    "Anna",
-    "Ben",
-    "Clara",
-    "David",
-    "Emma",
-    "Felix",
-    "Greta",
-    "Hugo",
-    "Ida",
-    "Jonas",
-    "Klara",
-    "Leon",
-    "Mia",
-    "Noah",
-    "Olga",
-    "Paul",
-]
-LAST = [
-    "Becker",
-    "Fischer",
-    "Hoffmann",
-    "Klein",
-    "Meyer",
-    "Neumann",
-    "Richter",
-    "Schmidt",
-    "Schulz",
-    "Wagner",
-    "Weber",
-    "Wolf",
-]
-CARRIERS = [
-    ("PAKET", "Paket Express", "4.90", "0.80"),
-    ("SPEED", "SpeedPost", "7.50", "0.40"),
-    ("ECO", "EcoFreight", "3.20", "1.10"),
-]
+# word lists: one table each
+# fmt: off
+ADJECTIVES = ["Classic", "Eco", "Smart", "Rugged", "Compact", "Deluxe", "Urban", "Nordic",
+              "Vintage", "Pro", "Silent", "Bright", "Travel", "Family", "Mini", "Ultra"]
+NOUNS = ["Kettle", "Backpack", "Lamp", "Headphones", "Mug", "Blender", "Jacket", "Notebook",
+         "Speaker", "Chair", "Bottle", "Tent", "Watch", "Pan", "Scarf", "Drill", "Camera"]
+CATEGORY_WORDS = ["Kitchen", "Outdoor", "Audio", "Office", "Fashion", "Tools", "Home", "Sport",
+                  "Garden", "Toys", "Books", "Travel", "Lighting", "Bath", "Pets", "Tech"]
+TAGS = ["new", "sale", "bestseller", "eco", "gift", "limited", "bundle", "premium", "budget",
+        "handmade", "imported", "local"]
+CITIES = [("BER", "Berlin", "DE"), ("HAM", "Hamburg", "DE"), ("MUC", "Munich", "DE"),
+          ("VIE", "Vienna", "AT"), ("AMS", "Amsterdam", "NL"), ("LYS", "Lyon", "FR"),
+          ("CGN", "Cologne", "DE"), ("GRZ", "Graz", "AT")]
+STREETS = ["Hauptstrasse", "Bahnhofstrasse", "Gartenweg", "Lindenallee", "Marktplatz",
+           "Schulstrasse", "Ringstrasse", "Bergweg"]
+FIRST = ["Anna", "Ben", "Clara", "David", "Emma", "Felix", "Greta", "Hugo", "Ida", "Jonas",
+         "Klara", "Leon", "Mia", "Noah", "Olga", "Paul"]
+LAST = ["Becker", "Fischer", "Hoffmann", "Klein", "Meyer", "Neumann", "Richter", "Schmidt",
+        "Schulz", "Wagner", "Weber", "Wolf"]
+CARRIERS = [("PAKET", "Paket Express", "4.90", "0.80"), ("SPEED", "SpeedPost", "7.50", "0.40"),
+            ("ECO", "EcoFreight", "3.20", "1.10")]
+# fmt: on
 TEMPLATES = [
     ("order_placed", "Thank you for your order {number}", "We received order {number}."),
     ("payment_receipt", "Receipt for order {number}", "We charged {amount} EUR for {number}."),
     ("order_status", "Order {number} is {status}", "Your order {number} is now {status}."),
 ]
 STATUS_WEIGHTS = {"delivered": 50, "shipped": 15, "paid": 20, "cancelled": 10, "refunded": 5}
-SHIPMENT_STATUS = {
-    "paid": "scheduled",
-    "shipped": "dispatched",
-    "delivered": "delivered",
-    "refunded": "delivered",
-    "cancelled": "cancelled",
-}
+# fmt: off
+SHIPMENT_STATUS = {"paid": "scheduled", "shipped": "dispatched", "delivered": "delivered",
+                   "refunded": "delivered", "cancelled": "cancelled"}
+# fmt: on
 
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
