@@ -184,9 +184,16 @@ class GraphBuilder:
         Meta: model = X``: views, serializers, forms, GraphQL types; or, for a DRF view
         without a queryset, ``serializer_class = S`` over ``S.Meta.model``) reads X; with
         create/update/destroy actions (a ModelViewSet) it writes X through DRF's mixins,
-        without a line of ORM code of its own."""
-        declared = cls.queryset or cls.serializer
-        if not declared or cls.name in self.symbols.model_of_class:
+        without a line of ORM code of its own. A class that declares none of these inherits
+        the nearest project base's (a viewset over a shared base viewset)."""
+        if cls.name in self.symbols.model_of_class:
+            return
+        declared = next(
+            (c.queryset or c.serializer for c in self.symbols.ancestors(cls.name)
+             if c.queryset or c.serializer),
+            None,
+        )  # fmt: skip
+        if not declared:
             return
         label = self.symbols.label_of(Ref("class", declared))
         if label is None:

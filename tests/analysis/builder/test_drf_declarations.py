@@ -85,3 +85,41 @@ def test_serializers_meta_model_and_viewsets_queryset_or_serializer_read_the_mod
     assert ("site.api.products", "catalog.Product", "write") not in found  # read-only
     # A ModelViewSet creates, updates and destroys through its serializer.
     assert found[("site.api.tags", "catalog.Tag", "write")] == ["site/api/tags.py:5:TagViewSet"]
+
+
+INHERITED = {
+    **FILES,
+    "site/api/base.py": """
+        from rest_framework import viewsets
+        from site.catalog.models import Product
+
+        class BaseProductViewSet(viewsets.ModelViewSet):
+            queryset = Product.objects.all()
+    """,
+    "site/api/admin_products.py": """
+        from site.api.base import BaseProductViewSet
+        from site.catalog.models import Tag
+
+        class AdminProductViewSet(BaseProductViewSet):
+            permission_classes = []
+
+        class AdminTagViewSet(BaseProductViewSet):
+            queryset = Tag.objects.all()
+    """,
+}
+
+
+def test_views_inherit_their_bases_queryset(tmp_path: Path) -> None:
+    """A viewset over a shared base viewset (in another module) works on the base's model;
+    one that declares its own queryset keeps its own."""
+    found = data_edges(write(tmp_path / "p", INHERITED), tmp_path)
+    assert found[("site.api.admin_products", "catalog.Product", "write")] == [
+        "site/api/admin_products.py:5:AdminProductViewSet"
+    ]
+    assert found[("site.api.admin_products", "catalog.Tag", "write")] == [
+        "site/api/admin_products.py:8:AdminTagViewSet"
+    ]
+    # the subclass with its own queryset does not add the base's model a second time
+    assert found[("site.api.admin_products", "catalog.Product", "read")] == [
+        "site/api/admin_products.py:5:AdminProductViewSet"
+    ]
