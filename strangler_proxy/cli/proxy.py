@@ -87,6 +87,18 @@ def proxy() -> None:
     show_default=True,
     help="Seconds between active health checks of each service instance.",
 )
+@click.option(
+    "--access-log",
+    default=None,
+    metavar="FILE|-",
+    help="Append one JSON line per request (who answered, route, fallback, ms, request id).",
+)
+@click.option(
+    "--routing-headers/--no-routing-headers",
+    default=True,
+    show_default=True,
+    help="Tell clients who answered: X-Strangler-Served-By, -Route, -Fallback.",
+)
 def run(
     listen: str,
     monolith_url: str,
@@ -104,6 +116,8 @@ def run(
     graceful_seconds: float,
     health_path: str,
     health_interval: float,
+    access_log: str | None,
+    routing_headers: bool,
 ) -> None:
     """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
 
@@ -142,7 +156,10 @@ def run(
             admin_host=admin_host,
             admin_port=admin_port,
             admin_token_file=str(admin_token_file) if admin_token_file else None,
+            access_log=access_log,
+            routing_headers=routing_headers,
         )
+        _check_access_log(access_log)
         snapshot = _read_store(store_url)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
@@ -150,6 +167,18 @@ def run(
 
     _banner(settings, snapshot)
     run_engine(settings)
+
+
+def _check_access_log(where: str | None) -> None:
+    """Open the access log once here, so a file that cannot be written is named before
+    workers start (each worker then opens its own handle)."""
+    from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
+
+    if where is not None and where != "-":
+        try:
+            AccessLog.open(where).close()
+        except AccessLogError as exc:
+            raise ConfigError(f"--access-log: {exc}") from exc
 
 
 def _read_store(url: str) -> Snapshot:

@@ -6,7 +6,9 @@ answer (refused, circuit open; and for requests safe to repeat also timeout, bro
 connection or 5xx) hands the request to the monolith when the decision allows a fallback.
 A request whose body may have reached the service is never sent a second time.
 An anonymous client meeting a canary gets a ``strangler_client`` cookie, so it stays on
-one side.
+one side. Relayed answers say who answered (``X-Strangler-Served-By``, ``X-Strangler-Route``
+and, after a fallback, ``X-Strangler-Fallback``: the reason) unless ``routing_headers`` is
+off; with an access log, each request is one line of it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,14 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from strangler_proxy.balancing import ServicePools
 from strangler_proxy.engine import wire
+from strangler_proxy.engine.accesslog import AccessLog
+from strangler_proxy.engine.body import ClientError, framing, receive_body
 from strangler_proxy.engine.errors import error_body, error_headers
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
@@ -56,19 +60,23 @@ CANARY_COOKIE_ATTRIBUTES = "Path=/; HttpOnly; SameSite=Lax"
 UNMATCHED_LABEL = "(unmatched)"
 
 
-class ClientError(Exception):
-    """The request itself is refused (status + message for the JSON body)."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
 class TableHolder:
     """The current route table; swapped whole (one attribute assignment) by the poller."""
 
     def __init__(self, table: RouteTable | None = None) -> None:
         self.table = table if table is not None else RouteTable.build([])
+
+
+class Outcome(NamedTuple):
+    """How a request ended: who answered, the status sent, why the monolith stood in."""
+
+    served_by: str
+    status: int
+    fallback: str | None = None
+    request_id: bytes | None = None
+
+
+_UNANSWERED = Outcome(MONOLITH, 500)  # what the counters say if the app itself failed
 
 
 @dataclass
@@ -78,7 +86,9 @@ class _Request:
     headers: wire.Headers
     request_id: bytes
     body: RequestBody
+    route: str  # the matched route's id, or UNMATCHED_LABEL
     set_cookie: bytes | None = None  # a canary cookie for the answer (anonymous clients)
+    fallback: str | None = None  # why the monolith answered instead of the service
 
 
 class ProxyApp:
@@ -90,6 +100,7 @@ class ProxyApp:
         upstream: Upstream,
         metrics: Metrics,
         shadow: ShadowDispatcher,
+        access_log: AccessLog | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
@@ -97,6 +108,7 @@ class ProxyApp:
         self.upstream = upstream
         self.metrics = metrics
         self.shadow = shadow
+        self.access_log = access_log
         self.monolith = settings.monolith
         self.inflight = 0
         self._id_prefix = secrets.token_hex(8)
@@ -113,20 +125,36 @@ class ProxyApp:
         start = time.perf_counter()
         if self.inflight >= self.settings.max_concurrency:
             await _send_error(send, 503, "over the concurrency limit", None)
-            self.metrics.request(
-                UNMATCHED_LABEL, served_by="proxy", status=503, seconds=time.perf_counter() - start
-            )
+            self._done(scope, UNMATCHED_LABEL, Outcome("proxy", 503), start)
             return
         self.inflight += 1
-        label, served_by, status = UNMATCHED_LABEL, MONOLITH, 500
+        label, outcome = UNMATCHED_LABEL, _UNANSWERED
         try:
             decision, cookie = self._decide(scope)
             label = decision.route_id or UNMATCHED_LABEL
-            served_by, status = await self._serve(scope, receive, send, decision, cookie)
+            outcome = await self._serve(scope, receive, send, decision, cookie)
         finally:
             self.inflight -= 1
-            self.metrics.request(
-                label, served_by=served_by, status=status, seconds=time.perf_counter() - start
+            self._done(scope, label, outcome, start)
+
+    def _done(self, scope: Scope, label: str, outcome: Outcome, start: float) -> None:
+        """Count the request, and log it when there is an access log."""
+        seconds = time.perf_counter() - start
+        self.metrics.request(
+            label, served_by=outcome.served_by, status=outcome.status, seconds=seconds
+        )
+        if self.access_log is not None:
+            query = scope["query_string"]
+            self.access_log.record(
+                client=self._client_ip(scope),
+                method=scope["method"],
+                target=scope["raw_path"] + (b"?" + query if query else b""),
+                status=outcome.status,
+                served_by=outcome.served_by,
+                route=None if label == UNMATCHED_LABEL else label,
+                fallback=outcome.fallback,
+                request_id=outcome.request_id,
+                seconds=seconds,
             )
 
     def _decide(self, scope: Scope) -> tuple[Decision, bytes | None]:
@@ -155,19 +183,19 @@ class ProxyApp:
 
     async def _serve(
         self, scope: Scope, receive: Receive, send: Send, decision: Decision, cookie: bytes | None
-    ) -> tuple[str, int]:
-        """Answer the request; returns (who answered, status sent)."""
+    ) -> Outcome:
+        """Answer the request; returns how that went."""
         raw = scope["headers"]
         rid = wire.request_id(raw, self._next_id())
         try:
-            length, chunked = _framing(raw, scope["http_version"])
+            length, chunked = framing(raw, scope["http_version"])
             body: RequestBody = None if length is None else b""
             if chunked or length:  # no coroutine for the common bodiless request
                 buffer = decision.to_service or bool(decision.shadow)
                 body = await self._body(receive, length, buffer=buffer)
         except ClientError as exc:
             await _send_error(send, exc.status, str(exc), rid, close=True)
-            return "proxy", exc.status
+            return Outcome("proxy", exc.status, None, rid)
         query = scope["query_string"]
         request = _Request(
             scope["method"],
@@ -181,16 +209,18 @@ class ProxyApp:
             ),
             rid,
             body,
+            decision.route_id or UNMATCHED_LABEL,
             cookie,
         )
         try:
-            return await self._forward(request, decision, send)
+            served_by, status = await self._forward(request, decision, send)
         except ClientError as exc:  # the body broke a limit (or the client left) mid-stream
             await _send_error(send, exc.status, str(exc), rid, close=True)
-            return "proxy", exc.status
+            return Outcome("proxy", exc.status, request.fallback, rid)
+        return Outcome(served_by, status, request.fallback, rid)
 
     async def _forward(self, request: _Request, decision: Decision, send: Send) -> tuple[str, int]:
-        route = decision.route_id or UNMATCHED_LABEL
+        route = request.route
         rid = request.request_id
         if decision.to_service:
             answered = await self._via_service(request, decision, send)
@@ -214,18 +244,17 @@ class ProxyApp:
             )
         elif decision.shadow:
             self.metrics.shadow(route, "skipped-large-body")
-        await self._relay(response, send, request)
+        await self._relay(response, send, request, MONOLITH)
         return MONOLITH, status
 
     async def _via_service(
         self, request: _Request, decision: Decision, send: Send
     ) -> tuple[str, int] | None:
         """Try the service; None means: let the monolith answer (a fallback, counted)."""
-        route = decision.route_id or UNMATCHED_LABEL
         instance = self.pools.pick(decision.primary)
         if instance is None or instance.origin is None:
             if decision.fallback:
-                self.metrics.fallback(route, "circuit-open")
+                self._fall_back(request, "circuit-open")
                 return None
             await _send_error(
                 send, 503, f"no available instance of {decision.primary}", request.request_id
@@ -244,7 +273,7 @@ class ProxyApp:
             )
         except _Fallback as fb:
             self.pools.report(instance, ok=False)
-            self.metrics.fallback(route, fb.reason)
+            self._fall_back(request, fb.reason)
             return None
         finally:
             instance.inflight -= 1
@@ -255,10 +284,14 @@ class ProxyApp:
         self.pools.report(instance, ok=not failed)
         if failed and decision.fallback and repeatable:
             response.close()
-            self.metrics.fallback(route, "5xx")
+            self._fall_back(request, "5xx")
             return None
-        await self._relay(response, send, request)
+        await self._relay(response, send, request, decision.primary)
         return decision.primary, response.status
+
+    def _fall_back(self, request: _Request, reason: str) -> None:
+        request.fallback = reason
+        self.metrics.fallback(request.route, reason)
 
     async def _call(
         self,
@@ -295,8 +328,16 @@ class ProxyApp:
             return None, status
         return response, response.status
 
-    async def _relay(self, response: UpstreamResponse, send: Send, request: _Request) -> None:
+    async def _relay(
+        self, response: UpstreamResponse, send: Send, request: _Request, served_by: str
+    ) -> None:
         headers = wire.response_headers(response.headers, request.request_id)
+        if self.settings.routing_headers:
+            headers.append((b"x-strangler-served-by", served_by.encode("latin-1")))
+            if request.route != UNMATCHED_LABEL:
+                headers.append((b"x-strangler-route", request.route.encode("latin-1")))
+            if request.fallback is not None:
+                headers.append((b"x-strangler-fallback", request.fallback.encode("latin-1")))
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -322,7 +363,7 @@ class ProxyApp:
         limit = self.settings.max_body_bytes
         if length is not None and length > limit:
             raise ClientError(413, f"request body larger than {limit} bytes")
-        chunks = _receive_body(receive, limit)
+        chunks = receive_body(receive, limit)
         if buffer and length is not None and length <= self.settings.buffer_body_bytes:
             return b"".join([c async for c in chunks])
         return StreamedBody(chunks, length)
@@ -340,49 +381,6 @@ def _reason(exc: UpstreamError) -> str:
     return "refused" if isinstance(exc, ConnectFailed) else "broken"
 
 
-def _framing(headers: wire.Headers, http_version: str) -> tuple[int | None, bool]:
-    """(Content-Length, chunked). The server's parser already refused most ambiguous framing
-    (CL+TE, differing or empty Content-Length, a last coding other than chunked); these are
-    the cases it lets through and a proxy must not."""
-    length: int | None = None
-    chunked = False
-    hosts = 0
-    for name, value in headers:
-        if name == b"host":
-            hosts += 1
-            if hosts > 1:  # RFC 9112 3.2: which one would the upstream believe?
-                raise ClientError(400, "more than one Host header")
-        elif name == b"content-length":
-            if not value.strip().isdigit():
-                raise ClientError(400, "invalid Content-Length")
-            length = int(value)
-        elif name == b"transfer-encoding":
-            if http_version == "1.0":  # RFC 9112 6.1: faulty framing in HTTP/1.0
-                raise ClientError(400, "Transfer-Encoding in an HTTP/1.0 request")
-            if value.strip().lower() != b"chunked":  # e.g. "gzip, chunked": can't re-frame
-                raise ClientError(501, "only Transfer-Encoding: chunked is supported")
-            chunked = True
-    if chunked and length is not None:
-        raise ClientError(400, "both Content-Length and Transfer-Encoding")
-    return length, chunked
-
-
-async def _receive_body(receive: Receive, limit: int) -> AsyncIterator[bytes]:
-    seen = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientError(499, "client went away")
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > limit:
-            raise ClientError(413, f"request body larger than {limit} bytes")
-        if chunk:
-            yield chunk
-        if not message.get("more_body", False):
-            return
-
-
 async def _send_error(
     send: Send, status: int, message: str, rid: bytes | None, close: bool = False
 ) -> None:
@@ -397,4 +395,4 @@ async def _send_error(
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-__all__ = ["ClientError", "ProxyApp", "TableHolder"]
+__all__ = ["Outcome", "ProxyApp", "TableHolder"]

@@ -21,8 +21,9 @@ from typing import Any
 
 from strangler_proxy.balancing import ServicePools
 from strangler_proxy.balancing.health import HealthChecker
+from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
 from strangler_proxy.engine.app import ProxyApp, TableHolder
-from strangler_proxy.engine.settings import EngineSettings
+from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
 from strangler_proxy.engine.upstream import PooledUpstream, Upstream
 from strangler_proxy.metrics import Metrics
@@ -63,6 +64,7 @@ class EngineRuntime:
             self.pools, path=settings.health_path, interval=settings.health_interval
         )
         self.state_dir = state_dir
+        self.access_log = _open_access_log(settings.access_log)
         self.app = ProxyApp(
             settings,
             self.tables,
@@ -70,6 +72,7 @@ class EngineRuntime:
             self.upstream,
             self.metrics,
             self.shadow,
+            self.access_log,
         )
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -117,6 +120,8 @@ class EngineRuntime:
         await self.upstream.aclose()
         if self.state_dir is not None:
             self._state_file().unlink(missing_ok=True)
+        if self.access_log is not None:
+            self.access_log.close()
         self.store.close()
 
     async def _every(self, seconds: float, action: Callable[[], object]) -> None:
@@ -138,6 +143,15 @@ class EngineRuntime:
         tmp = target.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.snapshot()))
         tmp.replace(target)
+
+
+def _open_access_log(where: str | None) -> AccessLog | None:
+    if where is None:
+        return None
+    try:
+        return AccessLog.open(where)
+    except AccessLogError as exc:
+        raise ConfigError(f"--access-log: {exc}") from exc
 
 
 def read_states(state_dir: Path) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
 from typing import Any
 
 from strangler_proxy.engine.upstream import Origin, Timeouts
@@ -43,6 +44,8 @@ class EngineSettings:
     admin_host: str | None = None
     admin_port: int | None = None
     admin_token_file: str | None = None
+    access_log: str | None = None  # a file appended to, "-" for standard output, None: off
+    routing_headers: bool = True  # X-Strangler-Served-By / -Route / -Fallback on answers
 
     def __post_init__(self) -> None:
         _check(lambda: Origin.parse(self.monolith_url), "--monolith")
@@ -67,6 +70,8 @@ class EngineSettings:
             raise ConfigError(f"--trusted-hops: must be 0 or more, got {self.trusted_hops}")
         if not self.health_path.startswith("/"):
             raise ConfigError(f"--health-path: must start with '/', got {self.health_path!r}")
+        if self.access_log not in (None, "-") and not Path(str(self.access_log)).parent.is_dir():
+            raise ConfigError(f"--access-log: no such directory for {self.access_log!r}")
         if (self.admin_port is None) != (self.admin_host is None):
             raise ConfigError("--admin-listen: give host and port together")
 

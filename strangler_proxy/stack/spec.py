@@ -288,10 +288,14 @@ def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> Servi
             *("--admin-listen", f"{LOOPBACK}:{options.admin_port}"),
             *("--admin-token-file", str(options.token_file)),
             *("--graceful-seconds", "5"),
+            *("--access-log", str(options.var_dir / "logs" / "access.log")),
         ),
         port=options.proxy_port,
         log_name="proxy.log",
-        notes=("the public entry: routes each endpoint by its flag (1 worker)",),
+        notes=(
+            "the public entry: routes each endpoint by its flag (1 worker)",
+            "answers say who served them (X-Strangler-Served-By); logs/access.log",
+        ),
         listeners=(Listener("admin API", options.admin_port, "/health"),),
     )
 

@@ -28,6 +28,11 @@ MONOLITH = ("--monolith", "http://127.0.0.1:8000")
         (("--health-path", "health", *MONOLITH), "--health-path: must start with '/'"),
         (("--store", "mysql://db", *MONOLITH), "--store: unsupported store URL 'mysql://db'"),
         (
+            ("--access-log", "/no/such/dir/access.log", *MONOLITH),
+            "--access-log: no such directory for '/no/such/dir/access.log'",
+        ),
+        (("--access-log", "/proc/version", *MONOLITH), "--access-log: cannot append to"),
+        (
             ("--admin-listen", "127.0.0.1:8081", *MONOLITH),
             "--admin-token-file: required with --admin-listen (no token, no flip)",
         ),
