@@ -293,8 +293,8 @@ def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> Servi
         port=options.proxy_port,
         log_name="proxy.log",
         notes=(
-            "the public entry: routes each endpoint by its flag (1 worker)",
-            "answers say who served them (X-Strangler-Served-By); logs/access.log",
+            "the public entry: routes each endpoint by its flag (1 worker); "
+            "X-Strangler-Served-By says who answered, logs/access.log each request",
         ),
         listeners=(Listener("admin API", options.admin_port, "/health"),),
     )

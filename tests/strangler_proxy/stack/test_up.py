@@ -252,6 +252,11 @@ def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> Non
         assert time.monotonic() < deadline, "the proxy picks up a flip within a second or so"
         assert httpx.get(detail, trust_env=False).status_code == 200
         time.sleep(0.2)
+    answer = httpx.get(detail, trust_env=False)
+    assert answer.headers["x-strangler-served-by"] == "catalog"
+    assert answer.headers["x-strangler-route"] == "product-detail"
+    logged = (stack.var_dir / "logs" / "access.log").read_text().splitlines()
+    assert any('"route":"product-detail","fallback":null' in line for line in logged)
     listing = stack.strangler("routes", "list")
     assert listing.returncode == 0, listing.stderr
     assert re.search(r"product-detail .*service .*catalog", listing.stdout), listing.stdout
