@@ -24,6 +24,20 @@ def echo_monolith(var_dir: Path) -> Iterator[Running]:
         yield proc
 
 
+@pytest.fixture
+def service(var_dir: Path) -> Iterator[Running]:
+    """A fresh stand-in ``orders`` service for one test (its counters start at zero)."""
+    with standin("orders", var_dir) as proc:
+        yield proc
+
+
+@pytest.fixture
+def monolith(var_dir: Path) -> Iterator[Running]:
+    """A fresh stand-in monolith for one test, so it can tell what reached it."""
+    with standin("monolith", var_dir) as proc:
+        yield proc
+
+
 @pytest.fixture(scope="module")
 def catalog(var_dir: Path) -> Iterator[Running]:
     with standin("catalog", var_dir) as proc:

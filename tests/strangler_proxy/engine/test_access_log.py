@@ -5,7 +5,6 @@ monolith alike. Both upstreams are stand-in processes; the proxy is the real one
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -14,23 +13,11 @@ import pytest
 from strangler_proxy.engine.accesslog import AccessLog
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
-from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
+from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, until
 
 
 @pytest.fixture
-def service(var_dir: Path) -> Iterator[Running]:
-    with standin("orders", var_dir) as proc:
-        yield proc
-
-
-@pytest.fixture
-def monolith(var_dir: Path) -> Iterator[Running]:
-    with standin("monolith", var_dir) as proc:
-        yield proc
-
-
-@pytest.fixture
-def store_url(service: Running, tmp_path: Path) -> str:
+def orders_store(service: Running, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
     store = open_store(url)
     seed(
@@ -55,10 +42,10 @@ def lines(log: Path, count: int) -> list[dict[str, object]]:
 
 
 def test_answers_and_the_access_log_say_who_answered_and_why(
-    monolith: Running, service: Running, store_url: str, var_dir: Path, tmp_path: Path
+    monolith: Running, service: Running, orders_store: str, var_dir: Path, tmp_path: Path
 ) -> None:
     log = tmp_path / "access.log"
-    with proxy(monolith.url, store_url, var_dir, "--access-log", str(log)) as px:
+    with proxy(monolith.url, orders_store, var_dir, "--access-log", str(log)) as px:
         served = httpx.get(
             px.url + "/orders/1?x=1", headers={"X-Request-ID": "req-1"}, trust_env=False
         )
@@ -98,9 +85,9 @@ def test_answers_and_the_access_log_say_who_answered_and_why(
 
 
 def test_routing_headers_can_be_turned_off(
-    monolith: Running, store_url: str, var_dir: Path
+    monolith: Running, orders_store: str, var_dir: Path
 ) -> None:
-    with proxy(monolith.url, store_url, var_dir, "--no-routing-headers") as px:
+    with proxy(monolith.url, orders_store, var_dir, "--no-routing-headers") as px:
         answer = httpx.get(px.url + "/catalog/", trust_env=False)
     assert answer.status_code == 200
     assert not [name for name in answer.headers if name.startswith("x-strangler-")]

@@ -14,19 +14,7 @@ import pytest
 
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
-from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin
-
-
-@pytest.fixture
-def service(var_dir: Path) -> Iterator[Running]:
-    with standin("orders", var_dir) as proc:
-        yield proc
-
-
-@pytest.fixture
-def monolith(var_dir: Path) -> Iterator[Running]:
-    with standin("monolith", var_dir) as proc:
-        yield proc
+from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed
 
 
 @pytest.fixture
