@@ -68,9 +68,13 @@ def test_counters_cover_every_request_fallback_and_shadow(
     httpx.post(catalog.url + "/_control/behaviour/ok", trust_env=False)
 
     def scraped() -> str | None:
+        """The scrape once every worker's snapshot (written each second) holds all of it."""
         text = admin_get(admin, "/metrics").text
-        done = metric(text, 'strangler_requests_total{route="svc",served_by="catalog",code="2xx"}')
-        return text if done >= 10 and "strangler_shadow_total" in text else None
+        if "strangler_shadow_total" not in text:
+            return None
+        done = metric(text, 'strangler_request_duration_seconds_count{route="svc"}') >= 13
+        shadowed = 'strangler_requests_total{route="shadowed",served_by="monolith",code="2xx"}'
+        return text if done and metric(text, shadowed) >= 10 else None
 
     text = until(scraped, timeout=5)
     assert (
