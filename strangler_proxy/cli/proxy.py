@@ -166,7 +166,10 @@ def run(
     from strangler_proxy.engine.server import run_engine
 
     _banner(settings, snapshot)
-    run_engine(settings)
+    try:
+        run_engine(settings)
+    except ConfigError as exc:  # a port taken by someone else: named, no traceback
+        raise click.ClickException(str(exc)) from exc
 
 
 def _check_access_log(where: str | None) -> None:

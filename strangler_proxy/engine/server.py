@@ -5,6 +5,7 @@ worker the engine runs in this process (uvloop, ``front.Front`` over the socket)
 admin reads its counters live; with several, spawned workers share the socket, each with its
 own engine polling the store, and each writes a snapshot file the admin merges. SIGTERM or
 SIGINT drains: no new connection is accepted, in-flight requests get ``graceful_seconds``.
+A port that cannot be had is a ``ConfigError`` naming ``--listen`` or ``--admin-listen``.
 
 >>> run_engine(EngineSettings(monolith_url="http://127.0.0.1:8000", port=8080))  # doctest: +SKIP
 """
@@ -29,7 +30,7 @@ import uvloop
 from strangler_proxy.admin import create_admin_app
 from strangler_proxy.engine import runtime
 from strangler_proxy.engine.front import Front
-from strangler_proxy.engine.settings import EngineSettings
+from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.metrics import render
 
 log = logging.getLogger("strangler.proxy")
@@ -60,8 +61,18 @@ def _states() -> list[dict[str, Any]]:
 
 
 def bind(settings: EngineSettings) -> socket.socket:
-    family = socket.AF_INET6 if ":" in settings.host else socket.AF_INET
-    return socket.create_server((settings.host, settings.port), family=family, backlog=2048)
+    return _listen(settings.host, settings.port, "--listen")
+
+
+def _listen(host: str, port: int, option: str) -> socket.socket:
+    """A listening socket, or a ``ConfigError`` naming ``option`` (a taken port, say)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ConfigError(
+            f"{option}: cannot listen on {host}:{port}: {exc.strerror or exc}"
+        ) from exc
 
 
 async def serve(settings: EngineSettings, sock: socket.socket, state_dir: Path | None) -> None:
@@ -98,7 +109,8 @@ def run_engine(settings: EngineSettings) -> None:
     admin = _admin_server(settings)
     try:
         if admin is not None:  # bound here, so a taken admin port stops the start
-            admin_socket = admin.config.bind_socket()
+            assert settings.admin_host is not None and settings.admin_port is not None
+            admin_socket = _listen(settings.admin_host, settings.admin_port, "--admin-listen")
             threading.Thread(
                 target=admin.run, args=([admin_socket],), name="strangler-admin", daemon=True
             ).start()

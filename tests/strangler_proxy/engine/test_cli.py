@@ -79,8 +79,26 @@ def test_a_taken_admin_port_stops_the_start(tmp_path: Path) -> None:
              "--admin-listen", admin, "--admin-token-file", str(token)],
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
-    assert result.returncode != 0
-    assert "address already in use" in result.stderr.lower()
+    assert result.returncode == 1
+    assert f"Error: --admin-listen: cannot listen on {admin}: Address already in use" in (
+        result.stderr
+    )
+    assert "Traceback" not in result.stderr
+
+
+def test_a_taken_proxy_port_is_named_without_a_traceback(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        result = subprocess.run(
+            [str(Path(sys.executable).parent / "strangler"), "proxy", "run", *MONOLITH,
+             "--listen", listen, "--store", f"sqlite:///{tmp_path / 'f.db'}"],
+            capture_output=True, text=True, timeout=30,
+        )  # fmt: skip
+    assert result.returncode == 1
+    assert f"Error: --listen: cannot listen on {listen}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr
 
 
 def test_the_monolith_is_required() -> None:
