@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env, prepare_database
-from strangler_proxy.stack.process import ManagedProcess, free_port
+from strangler_proxy.stack.process import ManagedProcess
+from tests.ports import start_on_a_free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,16 +37,17 @@ def prepare_monolith_db(env: dict[str, str], size: str = "tiny") -> None:
 
 
 def start_monolith(var_dir: Path, env: dict[str, str], workers: int = 2) -> ManagedProcess:
-    port = free_port()
-    proc = ManagedProcess(
-        "monolith",
-        gunicorn_argv(sys.executable, port, workers=workers),
-        health_url=f"http://127.0.0.1:{port}/health/",
-        env=env,
-        cwd=ROOT,
-        log_path=var_dir / "monolith.log",
-    )
-    return proc.start()
+    def make(port: int) -> ManagedProcess:
+        return ManagedProcess(
+            "monolith",
+            gunicorn_argv(sys.executable, port, workers=workers),
+            health_url=f"http://127.0.0.1:{port}/health/",
+            env=env,
+            cwd=ROOT,
+            log_path=var_dir / "monolith.log",
+        )
+
+    return start_on_a_free_port(make)
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import TypeVar
 
 from strangler_proxy.routing import Mode, Route
-from strangler_proxy.stack.process import ManagedProcess, free_port
+from strangler_proxy.stack.process import ManagedProcess
 from strangler_proxy.store import FlagStore
+from tests.ports import start_on_a_free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -31,17 +32,27 @@ class Running(ManagedProcess):
 @contextlib.contextmanager
 def standin(name: str, var_dir: Path, port: int | None = None) -> Iterator[Running]:
     """The stand-in upstream (tests/strangler_proxy/standin.py) as its own process."""
-    port = port or free_port()
-    proc = Running(
-        name,
-        [sys.executable, "-m", "tests.strangler_proxy.standin", name, str(port)],
-        health_url=f"http://127.0.0.1:{port}/health/",
-        cwd=ROOT,
-        log_path=var_dir / f"{name}-{port}.log",
-    )
-    proc.url, proc.port = f"http://127.0.0.1:{port}", port
-    with proc:
+
+    def make(port: int) -> Running:
+        proc = Running(
+            name,
+            [sys.executable, "-m", "tests.strangler_proxy.standin", name, str(port)],
+            health_url=f"http://127.0.0.1:{port}/health/",
+            cwd=ROOT,
+            log_path=var_dir / f"{name}-{port}.log",
+        )
+        proc.url, proc.port = f"http://127.0.0.1:{port}", port
+        return proc
+
+    if port:  # asked for (a restart on the same address): no other port will do
+        proc = make(port)
+        proc.start()
+    else:
+        proc = start_on_a_free_port(make)
+    try:
         yield proc
+    finally:
+        proc.stop()
 
 
 @contextlib.contextmanager
@@ -54,26 +65,32 @@ def proxy(
     health_path: str = "/health/",
 ) -> Iterator[Running]:
     """``strangler proxy run`` in front of ``monolith_url``; healthy once it forwards."""
-    port = free_port()
-    argv = [
-        str(BIN / "strangler"), "proxy", "run",
-        "--listen", f"127.0.0.1:{port}",
-        "--monolith", monolith_url,
-        "--store", store_url,
-        *args,
-    ]  # fmt: skip
-    proc = Running(
-        "proxy",
-        argv,
-        health_url=f"http://127.0.0.1:{port}{health_path}",
-        env=env,
-        cwd=ROOT,
-        log_path=var_dir / f"proxy-{port}.log",
-        stop_timeout=15.0,
-    )
-    proc.url, proc.port = f"http://127.0.0.1:{port}", port
-    with proc:
+
+    def make(port: int) -> Running:
+        argv = [
+            str(BIN / "strangler"), "proxy", "run",
+            "--listen", f"127.0.0.1:{port}",
+            "--monolith", monolith_url,
+            "--store", store_url,
+            *args,
+        ]  # fmt: skip
+        proc = Running(
+            "proxy",
+            argv,
+            health_url=f"http://127.0.0.1:{port}{health_path}",
+            env=env,
+            cwd=ROOT,
+            log_path=var_dir / f"proxy-{port}.log",
+            stop_timeout=15.0,
+        )
+        proc.url, proc.port = f"http://127.0.0.1:{port}", port
+        return proc
+
+    proc = start_on_a_free_port(make)
+    try:
         yield proc
+    finally:
+        proc.stop()
 
 
 def route(

@@ -1,0 +1,34 @@
+"""Start a child process on a free port, and survive the race that comes with it.
+
+``free_port()`` binds port 0, reads the port and lets it go; the child binds it a moment
+later. In between, any other process may take it (every outgoing test connection takes an
+ephemeral port from the same range), and the child dies with "address already in use".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from strangler_proxy.stack.process import ManagedProcess, ProcessFailed, free_port
+
+P = TypeVar("P", bound=ManagedProcess)
+
+#: what a child says when another process took its port after ``free_port()`` picked it
+PORT_TAKEN = ("address already in use", "connection in use")
+
+
+def start_on_a_free_port(make: Callable[[int], P], attempts: int = 3) -> P:
+    """``make(port).start()`` on a free port; when another process took that port between
+    ``free_port()`` and the child's bind (thousands of test connections use ephemeral ports
+    too), once more on another one."""
+    for attempt in range(1, attempts + 1):
+        proc = make(free_port())
+        try:
+            proc.start()
+        except ProcessFailed as exc:
+            if attempt < attempts and any(s in str(exc).lower() for s in PORT_TAKEN):
+                continue
+            raise
+        return proc
+    raise AssertionError("unreachable")
