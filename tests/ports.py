@@ -7,7 +7,8 @@ ephemeral port from the same range), and the child dies with "address already in
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 from strangler_proxy.stack.process import ManagedProcess, ProcessFailed, free_port
@@ -32,3 +33,13 @@ def start_on_a_free_port(make: Callable[[int], P], attempts: int = 3) -> P:
             raise
         return proc
     raise AssertionError("unreachable")
+
+
+@contextlib.contextmanager
+def started_on_a_free_port(make: Callable[[int], P], attempts: int = 3) -> Iterator[P]:
+    """``start_on_a_free_port`` for a ``with`` block: stopped when it ends."""
+    proc = start_on_a_free_port(make, attempts)
+    try:
+        yield proc
+    finally:
+        proc.stop()

@@ -17,7 +17,7 @@ from typing import TypeVar
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.stack.process import ManagedProcess
 from strangler_proxy.store import FlagStore
-from tests.ports import start_on_a_free_port
+from tests.ports import started_on_a_free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -45,14 +45,11 @@ def standin(name: str, var_dir: Path, port: int | None = None) -> Iterator[Runni
         return proc
 
     if port:  # asked for (a restart on the same address): no other port will do
-        proc = make(port)
-        proc.start()
+        with make(port) as proc:
+            yield proc  # type: ignore[misc]  # ManagedProcess.__enter__ returns the base type
     else:
-        proc = start_on_a_free_port(make)
-    try:
-        yield proc
-    finally:
-        proc.stop()
+        with started_on_a_free_port(make) as proc:
+            yield proc
 
 
 @contextlib.contextmanager
@@ -86,11 +83,8 @@ def proxy(
         proc.url, proc.port = f"http://127.0.0.1:{port}", port
         return proc
 
-    proc = start_on_a_free_port(make)
-    try:
+    with started_on_a_free_port(make) as proc:
         yield proc
-    finally:
-        proc.stop()
 
 
 def route(

@@ -3,6 +3,7 @@ stand-in ``catalog`` service and a SQLite flag store in a tmp dir."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import subprocess
 import sys
@@ -15,6 +16,7 @@ from strangler_proxy.routing import Mode, Route
 from strangler_proxy.stack.process import ManagedProcess, free_port
 from strangler_proxy.store import FlagStore, open_store
 from tests.conftest import ROOT, RunningServer
+from tests.ports import started_on_a_free_port
 
 MITM_BIN = ROOT / ".venv-mitm" / "bin"
 ADDON = ROOT / "strangler_proxy" / "mitm" / "addon.py"
@@ -32,12 +34,12 @@ def mitm_env() -> Path:
     return MITM_BIN
 
 
-def mitmdump(
-    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100
-) -> ManagedProcess:
-    """A mitmdump with the strangler addon on a free port (``.base_url``); not started yet."""
-    port = free_port()
-    argv = [
+def mitmdump_argv(
+    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, port: int,
+    poll_ms: int = 100,
+) -> list[str]:  # fmt: skip
+    """mitmdump with the strangler addon in reverse mode in front of ``monolith``."""
+    return [
         str(bin_dir / "mitmdump"),
         "-s", str(ADDON),
         "--mode", f"reverse:{monolith}",
@@ -47,14 +49,25 @@ def mitmdump(
         "--set", f"confdir={tmp / 'mitm-conf'}",
         *extra,
     ]  # fmt: skip
-    proc = ManagedProcess(
-        "mitmdump",
-        argv,
-        health_url=f"http://127.0.0.1:{port}/health/",
-        cwd=tmp,
-        log_path=tmp / f"mitmdump-{port}.log",
-    )
-    return proc
+
+
+@contextlib.contextmanager
+def mitmdump(
+    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100
+) -> Iterator[ManagedProcess]:
+    """A running mitmdump with the strangler addon on a free port (``.base_url``)."""
+
+    def make(port: int) -> ManagedProcess:
+        return ManagedProcess(
+            "mitmdump",
+            mitmdump_argv(bin_dir, tmp, monolith, store_url, *extra, port=port, poll_ms=poll_ms),
+            health_url=f"http://127.0.0.1:{port}/health/",
+            cwd=tmp,
+            log_path=tmp / f"mitmdump-{port}.log",
+        )
+
+    with started_on_a_free_port(make) as proc:
+        yield proc
 
 
 FLOW_READER = """
@@ -83,12 +96,15 @@ def read_flows(bin_dir: Path, flows: Path) -> list[dict[str, object]]:
 @pytest.fixture(scope="module")
 def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The ``catalog`` stand-in service; yields its base URL."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("stand-in") / "catalog.log"
-    argv = [sys.executable, str(STAND_IN), "catalog", str(port)]
-    url = f"http://127.0.0.1:{port}"
-    with ManagedProcess("catalog", argv, health_url=f"{url}/health/", log_path=log):
-        yield url
+    logs = tmp_path_factory.mktemp("stand-in")
+
+    def make(port: int) -> ManagedProcess:
+        argv = [sys.executable, str(STAND_IN), "catalog", str(port)]
+        health = f"http://127.0.0.1:{port}/health/"
+        return ManagedProcess("catalog", argv, health_url=health, log_path=logs / f"{port}.log")
+
+    with started_on_a_free_port(make) as proc:
+        yield proc.base_url
 
 
 @pytest.fixture(scope="module")
