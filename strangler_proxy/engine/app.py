@@ -144,11 +144,10 @@ class ProxyApp:
             label, served_by=outcome.served_by, status=outcome.status, seconds=seconds
         )
         if self.access_log is not None:
-            query = scope["query_string"]
             self.access_log.record(
                 client=self._client_ip(scope),
                 method=scope["method"],
-                target=scope["raw_path"] + (b"?" + query if query else b""),
+                target=_target(scope),
                 status=outcome.status,
                 served_by=outcome.served_by,
                 route=None if label == UNMATCHED_LABEL else label,
@@ -196,10 +195,9 @@ class ProxyApp:
         except ClientError as exc:
             await _send_error(send, exc.status, str(exc), rid, close=True)
             return Outcome("proxy", exc.status, None, rid)
-        query = scope["query_string"]
         request = _Request(
             scope["method"],
-            scope["raw_path"] + (b"?" + query if query else b""),
+            _target(scope),
             wire.request_headers(
                 raw if self.settings.preserve_host else [h for h in raw if h[0] != b"host"],
                 client_ip=self._client_ip(scope),
@@ -367,6 +365,13 @@ class ProxyApp:
         if buffer and length is not None and length <= self.settings.buffer_body_bytes:
             return b"".join([c async for c in chunks])
         return StreamedBody(chunks, length)
+
+
+def _target(scope: Scope) -> bytes:
+    """The request target as it came: the raw path, and the query when there is one."""
+    query: bytes = scope["query_string"]
+    raw_path: bytes = scope["raw_path"]
+    return raw_path + b"?" + query if query else raw_path
 
 
 class _Fallback(Exception):

@@ -10,7 +10,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.engine.accesslog import AccessLog
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
 from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, until
@@ -93,13 +92,19 @@ def test_routing_headers_can_be_turned_off(
     assert not [name for name in answer.headers if name.startswith("x-strangler-")]
 
 
-def test_a_refused_request_is_logged_as_the_proxys_answer(tmp_path: Path) -> None:
+def test_a_request_the_proxy_refuses_is_logged_as_its_own_answer(
+    monolith: Running, service: Running, orders_store: str, var_dir: Path, tmp_path: Path
+) -> None:
     log = tmp_path / "access.log"
-    access = AccessLog.open(str(log))
-    access.record(
-        client=None, method="POST", target=b"/orders/", status=413, served_by="proxy",
-        route="orders", fallback=None, request_id=None, seconds=0.0001,
-    )  # fmt: skip
-    access.close()
-    (record,) = [json.loads(x) for x in log.read_text().splitlines()]
-    assert (record["status"], record["served_by"], record["request_id"]) == (413, "proxy", None)
+    args = ("--access-log", str(log), "--max-body-bytes", "10")
+    with proxy(monolith.url, orders_store, var_dir, *args) as px:
+        refused = httpx.post(px.url + "/orders/new", content=b"x" * 100, trust_env=False)
+        (record,) = lines(log, 1)
+    assert refused.status_code == 413
+    picked = {k: record[k] for k in ("method", "target", "status", "served_by", "route")}
+    assert picked == {
+        "method": "POST", "target": "/orders/new", "status": 413, "served_by": "proxy",
+        "route": "orders",
+    }  # fmt: skip
+    assert record["request_id"] == refused.headers["x-request-id"]
+    assert "POST /orders/new" not in httpx.get(service.url + "/_received", trust_env=False).json()
