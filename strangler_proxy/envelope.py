@@ -8,8 +8,8 @@ engine, see one format whichever side answered::
 ``fields`` only for an invalid input (field name -> messages, as DRF's validation errors);
 ``request_id`` only from the proxy (the id it sent upstream and logged).
 
->>> error_body(502, "upstream refused the connection", request_id=b"ab-1")
-b'{"error":{"status":502,"code":"bad_gateway","message":"upstream refused the connection","request_id":"ab-1"}}'
+>>> error_body(502, "upstream refused", request_id=b"ab-1")
+b'{"error":{"status":502,"code":"bad_gateway","message":"upstream refused","request_id":"ab-1"}}'
 >>> error_document(400, "bad mode 'x'", fields={"mode": ["bad mode 'x'"]})["error"]["code"]
 'validation_error'
 >>> error_message(b'{"error":{"status":404,"code":"not_found","message":"no route x"}}')
@@ -47,8 +47,10 @@ STATUS_CODES: Mapping[int, str] = {
 
 
 def default_code(status: int) -> str:
-    """>>> default_code(418)
-    'im_a_teapot'
+    """The snake-case code of ``status``.
+
+    >>> default_code(418)
+    'i_m_a_teapot'
     """
     if status in STATUS_CODES:
         return STATUS_CODES[status]
