@@ -136,11 +136,11 @@ def import_routes(
     Re-importing keeps the flags of routes that still exist and removes routes that are gone,
     unless they still send traffic to a service.
     """
+    from strangler_proxy.cli.sources import endpoints_from_source
     from strangler_proxy.store import InvalidFlag, StoreError, open_store
     from strangler_proxy.store.importing import (
         ImportSourceError,
         endpoints_from_report,
-        endpoints_from_source,
         import_routes,
     )
 

@@ -1,10 +1,11 @@
 """Fill the store from the monolith's URL patterns (the adapter around ``routing.imports``).
 
-Sources: the analyzer's ``report.json`` (its ``endpoints``) or the analyzer run on the
-source tree (its graph's ``endpoint:*`` nodes). Used by ``strangler routes import`` and by
-anything that starts a stack with the route table imported::
+Sources: the analyzer's ``report.json`` (its ``endpoints``) here, or the analyzer run on the
+source tree (``strangler_proxy.cli.sources.endpoints_from_source``: the store never imports
+the analyzer). Used by ``strangler routes import`` and by anything that starts a stack with
+the route table imported::
 
-    outcome = import_routes(store, endpoints_from_source(Path("legacy_monolith")))
+    outcome = import_routes(store, endpoints_from_report(Path("var/report.json")))
 """
 
 from __future__ import annotations
@@ -45,25 +46,6 @@ def endpoints_from_report(path: Path) -> list[dict[str, Any]]:
             f"{path} has no 'endpoints' list (is it the analyzer's report.json?)"
         )
     return endpoints
-
-
-def endpoints_from_source(source: Path, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Run the static analyzer (it never imports the code) and collect its endpoints."""
-    try:
-        from analysis import build_graph
-    except ImportError as exc:
-        raise ImportSourceError(
-            "the analyzer (analysis.build_graph) is not available; use a report.json"
-        ) from exc
-    try:
-        graph = build_graph(source, progress=progress).graph
-    except (OSError, ValueError) as exc:
-        raise ImportSourceError(f"cannot analyze {source}: {exc}") from exc
-    return [
-        {"pattern": node.removeprefix("endpoint:"), **attrs}
-        for node, attrs in graph.nodes(data=True)
-        if isinstance(node, str) and node.startswith("endpoint:")
-    ]
 
 
 def import_routes(
