@@ -15,17 +15,16 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlsplit
 
 from strangler_proxy.balancing.outlier import OutlierDetector, OutlierPolicy
-from strangler_proxy.engine.upstream import Origin
+from strangler_proxy.registry import InstanceAddress, Origin
 
 
 @dataclass(eq=False)
 class Instance:
     service: str
     url: str
-    origin: Origin | None  # None: not reachable by the hot-path client (e.g. https)
+    origin: Origin | None  # None: a URL no engine can reach (stored before it was refused)
     prefix: bytes  # path prefix of the instance URL, prepended to the request target
     healthy: bool = True  # last verdict of the active health check
     inflight: int = 0
@@ -34,10 +33,12 @@ class Instance:
 
     @classmethod
     def from_url(cls, service: str, url: str, policy: OutlierPolicy) -> Instance:
-        parts = urlsplit(url)
-        origin = Origin(parts.hostname or "", parts.port or 80) if parts.scheme == "http" else None
+        try:
+            address = InstanceAddress.parse(url)
+        except ValueError:
+            return cls(service, url, None, b"", healthy=False, detector=OutlierDetector(policy))
         return cls(
-            service, url, origin, parts.path.rstrip("/").encode(), detector=OutlierDetector(policy)
+            service, url, address.origin, address.prefix.encode(), detector=OutlierDetector(policy)
         )
 
     def available(self, now: float) -> bool:

@@ -10,16 +10,14 @@ plane) health-checks and load-balances its instances.
 from __future__ import annotations
 
 import json
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from strangler_proxy.routing import InvalidFlag
-
-SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
+from strangler_proxy.registry.address import HTTPS_REFUSED, InstanceAddress, Origin
+from strangler_proxy.routing import SERVICE_NAME, InvalidFlag
 
 
 @dataclass(frozen=True)
@@ -49,20 +47,19 @@ class ServiceSpec:
 
 
 def normalise_instance_url(url: object) -> str:
+    """``scheme://host[:port][/prefix]`` with a lower-case host and no trailing ``/``; an
+    ``InvalidFlag`` on ``urls`` for anything the engines could not reach."""
     if not isinstance(url, str):
         raise InvalidFlag("urls", f"an instance URL must be a string, got {url!r}")
     try:
-        parts = urlsplit(url.strip())
-        port = parts.port
+        address = InstanceAddress.parse(url)
     except ValueError as exc:
         raise InvalidFlag("urls", f"bad instance URL {url!r}: {exc}") from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise InvalidFlag("urls", f"bad instance URL {url!r}: need http(s)://host[:port]")
-    if parts.username or parts.password or parts.query or parts.fragment:
-        raise InvalidFlag("urls", f"bad instance URL {url!r}: no credentials, query or fragment")
-    host = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
-    netloc = host if port is None else f"{host}:{port}"
-    return f"{parts.scheme}://{netloc}{parts.path.rstrip('/')}"
+    parts = urlsplit(url.strip())
+    host = address.origin.host
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return f"http://{netloc}{address.prefix}"
 
 
 def load_services_file(path: Path) -> list[ServiceSpec]:
@@ -81,4 +78,12 @@ def load_services_file(path: Path) -> list[ServiceSpec]:
     return [ServiceSpec.create(name, urls) for name, urls in services.items()]
 
 
-__all__ = ["SERVICE_NAME", "ServiceSpec", "load_services_file", "normalise_instance_url"]
+__all__ = [
+    "HTTPS_REFUSED",
+    "SERVICE_NAME",
+    "InstanceAddress",
+    "Origin",
+    "ServiceSpec",
+    "load_services_file",
+    "normalise_instance_url",
+]

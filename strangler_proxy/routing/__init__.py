@@ -16,6 +16,7 @@ from strangler_proxy.routing.canary import (
 from strangler_proxy.routing.errors import InvalidFlag
 from strangler_proxy.routing.table import (
     MONOLITH,
+    SERVICE_NAME,
     UNMATCHED,
     Decision,
     Mode,
@@ -35,6 +36,7 @@ __all__ = [
     "BUCKETS",
     "CANARY_COOKIE",
     "MONOLITH",
+    "SERVICE_NAME",
     "UNMATCHED",
     "Decision",
     "InvalidFlag",

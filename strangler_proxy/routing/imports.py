@@ -13,12 +13,11 @@ Django ``path()`` syntax (``api/items/<int:pk>/``) or a ``re_path()`` regex
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from strangler_proxy.routing.errors import InvalidFlag
-from strangler_proxy.routing.table import Mode, Route
+from strangler_proxy.routing.table import SERVICE_NAME, Mode, Route
 from strangler_proxy.routing.template import SEGMENT_TYPES, django_route_to_template
 
 #: regex of a named group -> template type (anything else becomes ``str``).
@@ -36,7 +35,6 @@ GROUP_TYPES = {
     SEGMENT_TYPES["uuid"][0]: "uuid",
     r"[0-9a-f-]+": "str",
 }
-_SERVICE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
 
 
 class Unsupported(ValueError):
@@ -69,7 +67,7 @@ def routes_from_endpoints(endpoints: Iterable[Mapping[str, object]]) -> ImportPl
         route_id = name if isinstance(name, str) and name.strip() and name not in routes else None
         route_id = route_id or f"{','.join(sorted(methods)) or 'ANY'} {template}"
         service = endpoint.get("service")
-        suggested = service if isinstance(service, str) and _SERVICE.match(service) else None
+        suggested = service if isinstance(service, str) and SERVICE_NAME.match(service) else None
         try:
             routes[route_id] = Route(route_id, methods, template, suggested, Mode.MONOLITH)
         except InvalidFlag as exc:

@@ -22,7 +22,8 @@ from strangler_proxy.routing.template import compile_template
 
 MONOLITH = "monolith"
 _METHOD = re.compile(r"[A-Z]+\Z")
-_SERVICE = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
+#: a service's name (the registry, the routes and the importer all check this one)
+SERVICE_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]{0,62}\Z")
 _IMPLIED_BY_GET = frozenset({"HEAD", "OPTIONS"})
 
 
@@ -74,7 +75,7 @@ class Route:
         compile_template(self.template)
         object.__setattr__(self, "mode", parse_mode(self.mode))
         if self.service is not None and (
-            not isinstance(self.service, str) or not _SERVICE.match(self.service)
+            not isinstance(self.service, str) or not SERVICE_NAME.match(self.service)
         ):
             raise InvalidFlag(
                 "service", f"bad service name {self.service!r} (lower-case letters, digits, _.-)"

@@ -4,27 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol
-from urllib.parse import urlsplit
+from typing import Protocol
 
 from strangler_proxy.engine.wire import Headers
-
-
-class Origin(NamedTuple):
-    """Where a request goes (a tuple: hashed in C, it keys the connection pool)."""
-
-    host: str
-    port: int
-
-    @classmethod
-    def parse(cls, url: str) -> Origin:
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname:
-            raise ValueError(f"upstream URL must be http://host[:port], got {url!r}")
-        return cls(parts.hostname, parts.port or 80)
-
-    def __str__(self) -> str:
-        return f"http://{self.host}:{self.port}"
+from strangler_proxy.registry import Origin as Origin  # the one parser of upstream URLs
 
 
 @dataclass(frozen=True)

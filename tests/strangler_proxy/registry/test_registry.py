@@ -11,7 +11,6 @@ from strangler_proxy.routing import InvalidFlag
     ("url", "normalised"),
     [
         ("http://127.0.0.1:8101/", "http://127.0.0.1:8101"),
-        ("https://catalog.internal", "https://catalog.internal"),
         ("http://[::1]:8101", "http://[::1]:8101"),
         ("http://127.0.0.1:8101/catalog/", "http://127.0.0.1:8101/catalog"),
         (" HTTP://Example.com:80 ", "http://example.com:80"),
@@ -24,8 +23,9 @@ def test_instance_urls_are_normalised(url: str, normalised: str) -> None:
 @pytest.mark.parametrize(
     ("url", "message"),
     [
-        ("127.0.0.1:8101", "need http(s)://host[:port]"),
-        ("ftp://host", "need http(s)://host[:port]"),
+        ("127.0.0.1:8101", "need http://host[:port]"),
+        ("ftp://host", "need http://host[:port]"),
+        ("https://catalog.internal", "https instances are not supported"),
         ("http://user:pw@host", "no credentials"),
         ("http://host/?x=1", "no credentials, query or fragment"),
         ("http://host:99999", "bad instance URL"),
