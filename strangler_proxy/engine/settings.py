@@ -2,9 +2,11 @@
 
 >>> EngineSettings(monolith_url="http://127.0.0.1:8000").max_body_bytes
 1073741824
->>> EngineSettings(monolith_url="ftp://x")
-Traceback (most recent call last):
-ConfigError: --monolith: upstream URL must be http://host[:port], got 'ftp://x'
+>>> try:
+...     EngineSettings(monolith_url="ftp://x")
+... except ConfigError as exc:
+...     print(exc)
+--monolith: upstream URL must be http://host[:port], got 'ftp://x'
 """
 
 from __future__ import annotations

@@ -1,9 +1,21 @@
 """A real child process that is up once its health URL answers.
 
->>> proc = ManagedProcess("monolith", ["gunicorn", "..."], health_url="http://127.0.0.1:8000/health/")
->>> with proc:            # starts it and waits until /health/ answers 200
-...     ...               # use it
->>> # leaving the block sends SIGTERM to its process group, then SIGKILL after a grace period
+>>> import sys
+>>> nap = [sys.executable, "-c", "import time; time.sleep(60)"]
+>>> with ManagedProcess("sleeper", nap, health_url=None) as child:
+...     child.running()   # started (with a health URL: once it answered 200)
+True
+>>> child.returncode      # leaving the block sent SIGTERM to its process group
+-15
+
+A child that does not stop within ``stop_timeout`` gets SIGKILL. One that exits before it
+answers its health URL fails at once, with the tail of its log:
+
+>>> gone = [sys.executable, "-c", "raise SystemExit(3)"]
+>>> ManagedProcess("broken", gone, health_url="http://127.0.0.1:1/health/").start()
+Traceback (most recent call last):
+...
+strangler_proxy.stack.process.ProcessFailed: broken exited with code 3 before it answered ...
 """
 
 from __future__ import annotations

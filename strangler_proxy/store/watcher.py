@@ -3,9 +3,29 @@
 Synchronous and free of asyncio: an engine calls ``poll()`` from a timer (every ~0.5 s)
 and, when it returns a table, swaps its reference to it in one assignment.
 
->>> watcher = TableWatcher(store)          # doctest: +SKIP
->>> table = watcher.table                  # the current table, loaded once at construction
->>> fresh = watcher.poll()                 # a new RouteTable if a flag changed, else None
+>>> import tempfile
+>>> from pathlib import Path
+>>> from strangler_proxy.routing import Mode, RequestFacts, Route
+>>> from strangler_proxy.store import SqliteFlagStore
+>>> folder = tempfile.TemporaryDirectory()
+>>> store = SqliteFlagStore(Path(folder.name) / "flags.sqlite3")
+>>> _ = store.register_service("orders", ["http://127.0.0.1:8102"], actor="alice")
+>>> orders = Route("orders", frozenset({"GET"}), "/api/orders/", "orders", Mode.MONOLITH)
+>>> _ = store.upsert_routes([orders], actor="alice", reason="import")
+>>> facts = RequestFacts("GET", "/api/orders/", "addr:127.0.0.1")
+
+>>> watcher = TableWatcher(store)          # loads the current table once
+>>> watcher.table.decide(facts).primary
+'monolith'
+>>> watcher.poll() is None                 # the store's version has not moved
+True
+>>> _ = store.set_route("orders", mode="service", actor="alice", reason="go")
+>>> fresh = watcher.poll()                 # the new table, once, after a change
+>>> fresh is watcher.table, fresh.decide(facts).primary
+(True, 'orders')
+>>> watcher.poll() is None
+True
+>>> store.close(); folder.cleanup()
 """
 
 from __future__ import annotations

@@ -2,10 +2,11 @@
 
 >>> TrafficSpec.parse(target="http://127.0.0.1:8000/", duration=5, rate=20).base_url
 'http://127.0.0.1:8000'
->>> TrafficSpec.parse(target="127.0.0.1:8000", duration=5, rate=20)
-Traceback (most recent call last):
-...
-SpecError: --target: expected an http(s):// URL such as http://127.0.0.1:8000, got '127.0.0.1:8000'
+>>> try:
+...     TrafficSpec.parse(target="127.0.0.1:8000", duration=5, rate=20)
+... except SpecError as exc:
+...     print(exc)
+--target: expected an http(s):// URL such as http://127.0.0.1:8000, got '127.0.0.1:8000'
 """
 
 from __future__ import annotations

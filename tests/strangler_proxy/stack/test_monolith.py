@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
 import sys
 from pathlib import Path
 
 import pytest
 
-from strangler_proxy.stack import monolith
 from strangler_proxy.stack.monolith import (
     PrepareFailed,
     gunicorn_argv,
@@ -16,12 +14,6 @@ from strangler_proxy.stack.monolith import (
     monolith_env,
     prepare_database,
 )
-
-
-def test_docstring_examples() -> None:
-    result = doctest.testmod(monolith)
-    assert result.attempted > 0
-    assert result.failed == 0
 
 
 def test_manage_py_is_found_without_importing_the_monolith() -> None:
