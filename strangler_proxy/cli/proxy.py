@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
 from strangler_proxy.engine.upstream import Timeouts
 from strangler_proxy.store.base import Snapshot
+
+if TYPE_CHECKING:
+    from strangler_proxy.admin import AdminApp
+    from strangler_proxy.engine.server import AdminFactory
+    from strangler_proxy.engine.status import WorkerStatus
 
 
 @click.group()
@@ -17,7 +23,12 @@ def proxy() -> None:
 
 
 @proxy.command()
-@click.option("--listen", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to serve.")
+@click.option(
+    "--listen",
+    default="127.0.0.1:8080",
+    show_default=True,
+    help="HOST:PORT to serve (port 0: the kernel picks; the bound port is printed).",
+)
 @click.option(
     "--monolith", "monolith_url", required=True, help="Monolith base URL, http://HOST:PORT."
 )
@@ -29,7 +40,9 @@ def proxy() -> None:
     help="Flag store URL (routes and the service registry).",
 )
 @click.option("--workers", default=1, show_default=True, help="Worker processes (one socket).")
-@click.option("--admin-listen", default=None, help="HOST:PORT of the admin API (loopback).")
+@click.option(
+    "--admin-listen", default=None, help="HOST:PORT of the admin API (loopback; 0: any port)."
+)
 @click.option(
     "--admin-token-file",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -165,11 +178,37 @@ def run(
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine
 
-    _banner(settings, snapshot)
     try:
-        run_engine(settings)
+        run_engine(
+            settings,
+            admin=_admin_app(settings),
+            on_listening=lambda bound: _banner(bound, snapshot),
+        )
     except ConfigError as exc:  # a port taken by someone else: named, no traceback
         raise click.ClickException(str(exc)) from exc
+
+
+def _admin_app(settings: EngineSettings) -> AdminFactory | None:
+    """The admin API for the engine's workers (``--admin-listen``), or None.
+
+    The command line composes the two: the engine reports on its workers through the
+    ``WorkerStatus`` it hands over, the admin app never imports the engine."""
+    if settings.admin_port is None:
+        return None
+    from strangler_proxy.admin import create_admin_app
+
+    path = settings.admin_token_file
+    token = Path(path).read_text().strip() if path else ""
+
+    def make(status: WorkerStatus) -> AdminApp:
+        return create_admin_app(
+            store_url=settings.store_url,
+            token=token,
+            metrics_text=status.metrics_text,
+            health_snapshot=status.health_snapshot,
+        )
+
+    return make
 
 
 def _check_access_log(where: str | None) -> None:

@@ -1,10 +1,16 @@
 """One worker's engine: the ASGI app plus what runs beside it for its lifetime
-(``start`` before serving, ``stop`` after the drain).
+(``start`` before serving, ``stop`` after the drain), built in one place: ``build_engine``.
 
 Beside the app: the store poller (every ``poll_interval`` it asks the store's ``version()``
 and swaps the whole route table and the registry when it moved), active health checks, the
 shadow workers and, with several workers, a snapshot file of this worker's counters and
 instance health that the admin process merges.
+
+``build_engine`` is the engine's one composition root: every worker (the one in the main
+process and each spawned one) is built by it, from the settings, and a test may hand it its
+own store, upstream or clock::
+
+    engine = build_engine(settings, store=open_store(url), upstream=PooledUpstream())
 """
 
 from __future__ import annotations
@@ -15,7 +21,9 @@ import inspect
 import json
 import logging
 import os
+import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,50 +39,68 @@ from strangler_proxy.store import FlagStore, TableWatcher, open_store
 
 log = logging.getLogger("strangler.proxy")
 
-#: the runtime of this process, when it runs in the admin's process (one worker)
-LOCAL: EngineRuntime | None = None
+
+def build_engine(
+    settings: EngineSettings,
+    *,
+    store: FlagStore | None = None,
+    upstream: Upstream | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    state_dir: Path | None = None,
+) -> EngineRuntime:
+    """The engine of one worker, from its parts; the store is opened from ``settings``
+    unless given. ``state_dir``: where this worker writes its snapshot (several workers)."""
+    store = store if store is not None else open_store(settings.store_url)
+    watcher = TableWatcher(store)
+    pools = ServicePools(clock=clock)
+    pools.update({s.name: s.instances for s in watcher.services})
+    metrics = Metrics()
+    upstream = upstream if upstream is not None else PooledUpstream()
+    shadow = ShadowDispatcher(
+        upstream,
+        pools,
+        metrics,
+        settings.timeouts,
+        queue_size=settings.shadow_queue,
+        workers=settings.shadow_workers,
+    )
+    access_log = _open_access_log(settings.access_log)
+    tables = TableHolder(watcher.table)
+    app = ProxyApp(settings, tables, pools, upstream, metrics, shadow, access_log)
+    return EngineRuntime(
+        settings=settings,
+        store=store,
+        watcher=watcher,
+        tables=tables,
+        pools=pools,
+        metrics=metrics,
+        upstream=upstream,
+        shadow=shadow,
+        health=HealthChecker(pools, path=settings.health_path, interval=settings.health_interval),
+        access_log=access_log,
+        app=app,
+        state_dir=state_dir,
+    )
 
 
+@dataclass(eq=False)
 class EngineRuntime:
-    def __init__(
-        self,
-        settings: EngineSettings,
-        *,
-        store: FlagStore | None = None,
-        upstream: Upstream | None = None,
-        state_dir: Path | None = None,
-    ) -> None:
-        self.settings = settings
-        self.store = store or open_store(settings.store_url)
-        self.watcher = TableWatcher(self.store)
-        self.tables = TableHolder(self.watcher.table)
-        self.pools = ServicePools()
-        self.pools.update({s.name: s.instances for s in self.watcher.services})
-        self.metrics = Metrics()
-        self.upstream: Upstream = upstream or PooledUpstream()
-        self.shadow = ShadowDispatcher(
-            self.upstream,
-            self.pools,
-            self.metrics,
-            settings.timeouts,
-            queue_size=settings.shadow_queue,
-            workers=settings.shadow_workers,
-        )
-        self.health = HealthChecker(
-            self.pools, path=settings.health_path, interval=settings.health_interval
-        )
-        self.state_dir = state_dir
-        self.access_log = _open_access_log(settings.access_log)
-        self.app = ProxyApp(
-            settings,
-            self.tables,
-            self.pools,
-            self.upstream,
-            self.metrics,
-            self.shadow,
-            self.access_log,
-        )
-        self._tasks: list[asyncio.Task[None]] = []
+    """The parts of one worker (``build_engine`` makes them) and their lifetime: ``start``,
+    ``refresh`` (the store poll), ``snapshot``, ``stop``."""
+
+    settings: EngineSettings
+    store: FlagStore
+    watcher: TableWatcher
+    tables: TableHolder
+    pools: ServicePools
+    metrics: Metrics
+    upstream: Upstream
+    shadow: ShadowDispatcher
+    health: HealthChecker
+    access_log: AccessLog | None
+    app: ProxyApp
+    state_dir: Path | None = None
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list, init=False, repr=False)
 
     async def refresh(self) -> bool:
         """Swap in the store's table and registry if they changed; True when they did.

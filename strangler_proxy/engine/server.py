@@ -1,25 +1,36 @@
-"""Run the engine: the listening socket, one or more worker processes, the admin app.
+"""Run the engine: the listening sockets, one or more worker processes, the admin app.
 
-The socket is bound here, before anything else, so a taken port stops the start. With one
-worker the engine runs in this process (uvloop, ``front.Front`` over the socket) and the
-admin reads its counters live; with several, spawned workers share the socket, each with its
-own engine polling the store, and each writes a snapshot file the admin merges. SIGTERM or
-SIGINT drains: no new connection is accepted, in-flight requests get ``graceful_seconds``.
-A port that cannot be had is a ``ConfigError`` naming ``--listen`` or ``--admin-listen``.
+The sockets are bound here, before anything else, so a taken port stops the start (a
+``ConfigError`` naming ``--listen`` or ``--admin-listen``). Port 0 lets the kernel pick; once
+bound, the engine reports where it serves on standard output, in one line of a fixed format
+(``LISTENING`` reads it back)::
 
->>> run_engine(EngineSettings(monolith_url="http://127.0.0.1:8000", port=8080))  # doctest: +SKIP
+    strangler proxy listening on http://127.0.0.1:41023 (admin http://127.0.0.1:41025)
+
+With one worker the engine runs in this process (uvloop, ``front.Front`` over the socket) and
+the admin reads its counters live; with several, spawned workers share the socket, each with
+its own engine polling the store, and each writes a snapshot file the admin merges. Every
+worker is built by ``runtime.build_engine``. SIGTERM or SIGINT drains: no new connection is
+accepted, in-flight requests get ``graceful_seconds``. The admin app is not the engine's to
+make: the caller passes a factory that gets the ``WorkerStatus`` to report on.
+
+>>> run_engine(EngineSettings(monolith_url="http://127.0.0.1:8000", port=0))  # doctest: +SKIP
+strangler proxy listening on http://127.0.0.1:41023
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import multiprocessing
+import re
 import shutil
 import signal
 import socket
 import tempfile
 import threading
+from collections.abc import Awaitable, Callable
 from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
@@ -27,41 +38,83 @@ from typing import Any
 import uvicorn
 import uvloop
 
-from strangler_proxy.admin import create_admin_app
-from strangler_proxy.engine import runtime
 from strangler_proxy.engine.front import Front
+from strangler_proxy.engine.runtime import EngineRuntime, build_engine
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
-from strangler_proxy.metrics import render
+from strangler_proxy.engine.status import WorkerStatus
 
 log = logging.getLogger("strangler.proxy")
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-#: where the workers of this process write their snapshots (several workers only)
-_state_dir: Path | None = None
+
+#: the admin ASGI app for the workers a ``WorkerStatus`` reports on
+AdminFactory = Callable[[WorkerStatus], Callable[..., Awaitable[None]]]
+
+_HOST = r"\[[^\]]+\]|[^\s:/]+"
+#: the line the engine prints once its sockets are bound (stable: tests and people read it)
+LISTENING = re.compile(
+    rf"^strangler proxy listening on http://(?P<host>{_HOST}):(?P<port>\d+)"
+    rf"(?: \(admin http://(?P<admin_host>{_HOST}):(?P<admin_port>\d+)\))?$",
+    re.MULTILINE,
+)
 
 
-def metrics_text() -> str:
-    """Prometheus text for every worker of this proxy (the admin app serves it)."""
-    return render(state["metrics"] for state in _states())
+def url(host: str, port: int) -> str:
+    """The base URL of ``host:port``.
+
+    >>> url("::1", 8080)
+    'http://[::1]:8080'
+    """
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def health_snapshot() -> dict[str, Any]:
-    """Instance health as each worker sees it, plus what it is doing."""
-    return {
-        "workers": [
-            {k: state[k] for k in ("pid", "version", "inflight", "shadow_queue", "health")}
-            for state in _states()
-        ]
-    }
+def listening_line(settings: EngineSettings) -> str:
+    """The one line that says where the engine serves (``LISTENING`` reads it back).
+
+    >>> bound = EngineSettings(
+    ...     monolith_url="http://m", port=41023, admin_host="127.0.0.1", admin_port=41025
+    ... )
+    >>> listening_line(bound)
+    'strangler proxy listening on http://127.0.0.1:41023 (admin http://127.0.0.1:41025)'
+    >>> LISTENING.match(listening_line(bound))["admin_port"]
+    '41025'
+    """
+    line = f"strangler proxy listening on {url(settings.host, settings.port)}"
+    if settings.admin_host is not None and settings.admin_port is not None:
+        line += f" (admin {url(settings.admin_host, settings.admin_port)})"
+    return line
 
 
-def _states() -> list[dict[str, Any]]:
-    if runtime.LOCAL is not None:
-        return [runtime.LOCAL.snapshot()]
-    return runtime.read_states(_state_dir) if _state_dir is not None else []
+@dataclasses.dataclass(frozen=True)
+class Listeners:
+    """The bound sockets, and the settings with the ports the kernel gave (for port 0)."""
+
+    settings: EngineSettings
+    proxy: socket.socket
+    admin: socket.socket | None
+
+    def close(self) -> None:
+        self.proxy.close()
+        if self.admin is not None:
+            self.admin.close()
 
 
-def bind(settings: EngineSettings) -> socket.socket:
-    return _listen(settings.host, settings.port, "--listen")
+def bind(settings: EngineSettings) -> Listeners:
+    """Bind ``--listen`` and, when set, ``--admin-listen``; a port that cannot be had is a
+    ``ConfigError`` naming the option."""
+    proxy = _listen(settings.host, settings.port, "--listen")
+    admin = None
+    if settings.admin_host is not None and settings.admin_port is not None:
+        try:
+            admin = _listen(settings.admin_host, settings.admin_port, "--admin-listen")
+        except ConfigError:
+            proxy.close()
+            raise
+    bound = dataclasses.replace(
+        settings,
+        port=proxy.getsockname()[1],
+        admin_port=admin.getsockname()[1] if admin is not None else None,
+    )
+    return Listeners(bound, proxy, admin)
 
 
 def _listen(host: str, port: int, option: str) -> socket.socket:
@@ -75,11 +128,9 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
         ) from exc
 
 
-async def serve(settings: EngineSettings, sock: socket.socket, state_dir: Path | None) -> None:
-    """One worker: the engine on ``sock`` until SIGTERM/SIGINT, then a graceful drain."""
-    engine = runtime.EngineRuntime(settings, state_dir=state_dir)
-    if state_dir is None:
-        runtime.LOCAL = engine
+async def serve(engine: EngineRuntime, sock: socket.socket) -> None:
+    """One worker: ``engine`` on ``sock`` until SIGTERM/SIGINT, then a graceful drain."""
+    settings = engine.settings
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     for sig in _STOP_SIGNALS:
@@ -97,35 +148,56 @@ async def serve(settings: EngineSettings, sock: socket.socket, state_dir: Path |
             loop.remove_signal_handler(sig)
 
 
+async def _serve_here(settings: EngineSettings, sock: socket.socket, status: WorkerStatus) -> None:
+    """The one worker, in this process: built on the running loop, read live by the admin."""
+    engine = build_engine(settings)
+    status.local = engine
+    await serve(engine, sock)
+
+
 def _worker(settings_json: str, sock: socket.socket, state_dir: str) -> None:
-    """A spawned worker process's entry point."""
-    uvloop.run(serve(EngineSettings.from_json(settings_json), sock, Path(state_dir)))
+    """A spawned worker process's entry point: the same root, writing snapshots."""
+    settings = EngineSettings.from_json(settings_json)
+    uvloop.run(serve(build_engine(settings, state_dir=Path(state_dir)), sock))
 
 
-def run_engine(settings: EngineSettings) -> None:
-    """Serve until SIGINT/SIGTERM, then drain in-flight requests and stop."""
-    global _state_dir
-    sock = bind(settings)
-    admin = _admin_server(settings)
+def run_engine(
+    settings: EngineSettings,
+    *,
+    admin: AdminFactory | None = None,
+    on_listening: Callable[[EngineSettings], None] | None = None,
+) -> None:
+    """Bind, report where (``on_listening`` with the bound settings, then the ``LISTENING``
+    line), serve until SIGINT/SIGTERM, then drain in-flight requests and stop."""
+    listeners = bind(settings)
+    settings = listeners.settings
+    state_dir = Path(tempfile.mkdtemp(prefix="strangler-proxy-")) if settings.workers > 1 else None
+    status = WorkerStatus(state_dir)
+    admin_server = None
     try:
-        if admin is not None:  # bound here, so a taken admin port stops the start
-            assert settings.admin_host is not None and settings.admin_port is not None
-            admin_socket = _listen(settings.admin_host, settings.admin_port, "--admin-listen")
+        if listeners.admin is not None:
+            if admin is None:
+                raise ConfigError("--admin-listen: no admin app to serve there")
+            admin_server = _admin_server(admin(status))
             threading.Thread(
-                target=admin.run, args=([admin_socket],), name="strangler-admin", daemon=True
+                target=admin_server.run,
+                args=([listeners.admin],),
+                name="strangler-admin",
+                daemon=True,
             ).start()
-        if settings.workers == 1:
-            uvloop.run(serve(settings, sock, None))
+        if on_listening is not None:
+            on_listening(settings)
+        print(listening_line(settings), flush=True)
+        if state_dir is None:
+            uvloop.run(_serve_here(settings, listeners.proxy, status))
         else:
-            _state_dir = Path(tempfile.mkdtemp(prefix="strangler-proxy-"))
-            _supervise(settings, sock, _state_dir)
+            _supervise(settings, listeners.proxy, state_dir)
     finally:
-        sock.close()
-        if admin is not None:
-            admin.should_exit = True
-        if _state_dir is not None:
-            shutil.rmtree(_state_dir, ignore_errors=True)
-            _state_dir = None
+        listeners.close()
+        if admin_server is not None:
+            admin_server.should_exit = True
+        if state_dir is not None:
+            shutil.rmtree(state_dir, ignore_errors=True)
 
 
 def _supervise(settings: EngineSettings, sock: socket.socket, state_dir: Path) -> None:
@@ -159,23 +231,9 @@ def _supervise(settings: EngineSettings, sock: socket.socket, state_dir: Path) -
             process.join()
 
 
-def _admin_server(settings: EngineSettings) -> uvicorn.Server | None:
-    if settings.admin_port is None or settings.admin_host is None:
-        return None
-    token = Path(settings.admin_token_file).read_text().strip() if settings.admin_token_file else ""
-    app = create_admin_app(
-        store_url=settings.store_url,
-        token=token,
-        metrics_text=metrics_text,
-        health_snapshot=health_snapshot,
-    )
+def _admin_server(app: Any) -> uvicorn.Server:
+    """uvicorn serving the admin app on the socket ``run`` is handed."""
     config = uvicorn.Config(
-        app,
-        host=settings.admin_host,
-        port=settings.admin_port,
-        loop="asyncio",
-        lifespan="auto",
-        log_level="warning",
-        access_log=False,
+        app, loop="asyncio", lifespan="auto", log_level="warning", access_log=False
     )
     return uvicorn.Server(config)

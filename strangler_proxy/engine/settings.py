@@ -52,7 +52,6 @@ class EngineSettings:
     def __post_init__(self) -> None:
         _check(lambda: Origin.parse(self.monolith_url), "--monolith")
         positive = {
-            "--port": self.port,
             "--workers": self.workers,
             "--max-header-bytes": self.max_header_bytes,
             "--max-body-bytes": self.max_body_bytes,
@@ -66,8 +65,9 @@ class EngineSettings:
         for option, value in positive.items():
             if not value > 0:
                 raise ConfigError(f"{option}: must be greater than 0, got {value}")
-        if self.port > 65535:
-            raise ConfigError(f"--port: must be at most 65535, got {self.port}")
+        for option, port in (("--port", self.port), ("--admin-port", self.admin_port)):
+            if port is not None and not 0 <= port <= 65535:  # 0: the kernel picks one
+                raise ConfigError(f"{option}: must be 0 to 65535, got {port}")
         if self.trusted_hops < 0:
             raise ConfigError(f"--trusted-hops: must be 0 or more, got {self.trusted_hops}")
         if not self.health_path.startswith("/"):
@@ -93,9 +93,14 @@ class EngineSettings:
 
 
 def parse_listen(value: str, option: str) -> tuple[str, int]:
-    """``host:port`` -> (host, port), naming ``option`` when it is not that."""
+    """``host:port`` -> (host, port), naming ``option`` when it is not that; port 0 asks
+    the kernel for a free one (the engine reports which).
+
+    >>> parse_listen("127.0.0.1:0", "--listen"), parse_listen("[::1]:8080", "--listen")
+    (('127.0.0.1', 0), ('::1', 8080))
+    """
     host, sep, port = value.rpartition(":")
-    if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) < 65536:
         raise ConfigError(f"{option}: expected HOST:PORT, got {value!r}")
     return host.strip("[]"), int(port)
 

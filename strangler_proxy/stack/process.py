@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -60,12 +61,21 @@ class ManagedProcess:
         start_timeout: float = 30.0,
         stop_timeout: float = 10.0,
         more_health_urls: Sequence[str] = (),
+        announces: re.Pattern[str] | None = None,
     ) -> None:
         self.name = name
         self.argv = list(argv)
         self.health_url = health_url
         #: Further URLs that must answer 200 too (a second port, such as an admin API).
         self.more_health_urls = tuple(more_health_urls)
+        #: For a child told to listen on port 0: the line it prints once it listens. Its
+        #: named groups (``port``, ...) land in ``announced`` and fill the ``{port}``-style
+        #: placeholders of the health URLs before they are asked.
+        self.announces = announces
+        self.announced: dict[str, str] = {}
+        self._url_templates = (health_url, self.more_health_urls)
+        if announces is not None and log_path is None:
+            raise ValueError(f"{name}: reading the port it announces needs a log_path")
         self.env = {**os.environ, **(env or {})}
         self.cwd = cwd
         self.log_path = log_path
@@ -83,8 +93,22 @@ class ManagedProcess:
         """
         if self.health_url is None:
             raise ValueError(f"{self.name} has no health URL, so no known address")
+        if "{" in self.health_url:
+            raise ValueError(f"{self.name} has not said where it listens yet (start it)")
         parts = urlsplit(self.health_url)
         return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def port(self) -> int:
+        """The port of its health URL (the one it announced, for port 0).
+
+        >>> ManagedProcess("x", ["x"], health_url="http://127.0.0.1:8000/health/").port
+        8000
+        """
+        port = urlsplit(self.base_url).port
+        if port is None:
+            raise ValueError(f"{self.name}: no port in {self.base_url}")
+        return port
 
     @property
     def pid(self) -> int | None:
@@ -96,9 +120,11 @@ class ManagedProcess:
         return self._proc.poll() if self._proc else None
 
     def start(self) -> ManagedProcess:
+        offset = 0
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             out = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            offset = out.tell()
             self._log = out
         else:
             out = subprocess.DEVNULL  # type: ignore[assignment]
@@ -110,8 +136,38 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        if self.announces is not None:
+            self.announced = self._wait_announced(self.announces, offset)
+            health, more = self._url_templates
+            self.health_url = health.format_map(self.announced) if health else None
+            self.more_health_urls = tuple(u.format_map(self.announced) for u in more)
         self.wait_healthy()
         return self
+
+    def _wait_announced(self, pattern: re.Pattern[str], offset: int) -> dict[str, str]:
+        """The named groups of the first line of its output (from ``offset`` of the log)
+        that ``pattern`` finds; ProcessFailed when it exits or stays silent too long."""
+        assert self.log_path is not None and self._proc is not None
+        deadline = time.monotonic() + self.start_timeout
+        while True:
+            with open(self.log_path, "rb") as log:
+                log.seek(offset)
+                found = pattern.search(log.read().decode(errors="replace"))
+            if found is not None:
+                return {k: v for k, v in found.groupdict().items() if v is not None}
+            if self._proc.poll() is not None:
+                self._closing_log()
+                raise ProcessFailed(
+                    f"{self.name} exited with code {self._proc.returncode} before it said "
+                    f"where it listens{self._tail()}"
+                )
+            if time.monotonic() > deadline:
+                self.stop()
+                raise ProcessFailed(
+                    f"{self.name} did not say where it listens within {self.start_timeout:.0f} "
+                    f"s (no line matching {pattern.pattern!r}){self._tail()}"
+                )
+            time.sleep(0.05)
 
     def wait_healthy(self) -> None:
         """Wait until every health URL answers 200 (in turn, within one ``start_timeout``)."""

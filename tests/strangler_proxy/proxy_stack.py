@@ -1,5 +1,6 @@
 """Start the real pieces of a proxy stack on loopback: stand-in upstreams, the flag store and
-``strangler proxy run`` itself, each on a free port, each stopped by its context manager.
+``strangler proxy run`` itself, each on a port the kernel picks (port 0: the child prints
+which), each stopped by its context manager.
 
 >>> with standin("catalog", tmp) as catalog, proxy(monolith.url, store_url, tmp) as px:
 ...     httpx.get(px.url + "/api/catalog/products/")
@@ -8,16 +9,18 @@
 from __future__ import annotations
 
 import contextlib
+import itertools
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TypeVar
 
+from strangler_proxy.engine.server import LISTENING
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.stack.process import ManagedProcess
 from strangler_proxy.store import FlagStore
-from tests.ports import started_on_a_free_port
+from tests.strangler_proxy.standin import LISTENING as STANDIN_LISTENING
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -25,31 +28,34 @@ T = TypeVar("T")
 
 
 class Running(ManagedProcess):
-    url: str
-    port: int
+    """A started child that serves HTTP on the port it was given or announced."""
+
+    @property
+    def url(self) -> str:
+        return self.base_url
+
+    @property
+    def admin_url(self) -> str:
+        """The proxy's admin API (started with ``--admin-listen 127.0.0.1:0``)."""
+        if "admin_port" not in self.announced:
+            raise ValueError(f"{self.name} announced no admin port (no --admin-listen?)")
+        return f"http://127.0.0.1:{self.announced['admin_port']}"
 
 
 @contextlib.contextmanager
 def standin(name: str, var_dir: Path, port: int | None = None) -> Iterator[Running]:
-    """The stand-in upstream (tests/strangler_proxy/standin.py) as its own process."""
-
-    def make(port: int) -> Running:
-        proc = Running(
-            name,
-            [sys.executable, "-m", "tests.strangler_proxy.standin", name, str(port)],
-            health_url=f"http://127.0.0.1:{port}/health/",
-            cwd=ROOT,
-            log_path=var_dir / f"{name}-{port}.log",
-        )
-        proc.url, proc.port = f"http://127.0.0.1:{port}", port
-        return proc
-
-    if port:  # asked for (a restart on the same address): no other port will do
-        with make(port) as proc:
-            yield proc  # type: ignore[misc]  # ManagedProcess.__enter__ returns the base type
-    else:
-        with started_on_a_free_port(make) as proc:
-            yield proc
+    """The stand-in upstream (tests/strangler_proxy/standin.py) as its own process, on the
+    port the kernel picks (it prints it), or on ``port`` (a restart on the same address)."""
+    argv = [sys.executable, "-m", "tests.strangler_proxy.standin", name, str(port or 0)]
+    with Running(
+        name,
+        argv,
+        health_url=f"http://127.0.0.1:{port or '{port}'}/health/",
+        announces=None if port else STANDIN_LISTENING,
+        cwd=ROOT,
+        log_path=var_dir / f"{name}-{port or 'any'}.log",
+    ) as proc:
+        yield proc  # type: ignore[misc]  # ManagedProcess.__enter__ returns the base type
 
 
 @contextlib.contextmanager
@@ -61,30 +67,30 @@ def proxy(
     env: dict[str, str] | None = None,
     health_path: str = "/health/",
 ) -> Iterator[Running]:
-    """``strangler proxy run`` in front of ``monolith_url``; healthy once it forwards."""
+    """``strangler proxy run --listen 127.0.0.1:0`` in front of ``monolith_url``: the port it
+    reports (``LISTENING``), healthy once it forwards. Pass ``--admin-listen 127.0.0.1:0``
+    in ``args`` for an admin API (``.admin_url``)."""
+    argv = [
+        str(BIN / "strangler"), "proxy", "run",
+        "--listen", "127.0.0.1:0",
+        "--monolith", monolith_url,
+        "--store", store_url,
+        *args,
+    ]  # fmt: skip
+    with Running(
+        "proxy",
+        argv,
+        health_url="http://127.0.0.1:{port}" + health_path,
+        announces=LISTENING,
+        env=env,
+        cwd=ROOT,
+        log_path=var_dir / f"proxy-{next(_RUNS)}.log",
+        stop_timeout=15.0,
+    ) as proc:
+        yield proc  # type: ignore[misc]
 
-    def make(port: int) -> Running:
-        argv = [
-            str(BIN / "strangler"), "proxy", "run",
-            "--listen", f"127.0.0.1:{port}",
-            "--monolith", monolith_url,
-            "--store", store_url,
-            *args,
-        ]  # fmt: skip
-        proc = Running(
-            "proxy",
-            argv,
-            health_url=f"http://127.0.0.1:{port}{health_path}",
-            env=env,
-            cwd=ROOT,
-            log_path=var_dir / f"proxy-{port}.log",
-            stop_timeout=15.0,
-        )
-        proc.url, proc.port = f"http://127.0.0.1:{port}", port
-        return proc
 
-    with started_on_a_free_port(make) as proc:
-        yield proc
+_RUNS = itertools.count(1)
 
 
 def route(

@@ -1,6 +1,8 @@
 """A stand-in upstream: a tiny real HTTP server process (an ASGI app under uvicorn).
 
-``python -m tests.strangler_proxy.standin NAME PORT`` serves:
+``python -m tests.strangler_proxy.standin NAME PORT`` (PORT 0: the kernel picks one) prints
+``standin NAME listening on http://127.0.0.1:PORT`` once bound (``LISTENING`` reads it) and
+serves:
 
 - ``GET /health/``            200 (``POST /_control/health/fail`` makes it answer 500)
 - ``POST /_control/behaviour/B``  from now on every other request: ``ok`` as below, ``fail``
@@ -22,6 +24,8 @@ import collections
 import gzip
 import hashlib
 import json
+import re
+import socket
 import sys
 from typing import Any
 from urllib.parse import parse_qs
@@ -29,6 +33,8 @@ from urllib.parse import parse_qs
 import uvicorn
 
 GZIP_PAYLOAD = gzip.compress(b'{"compressed": true}' * 50, mtime=0)
+#: the line a stand-in prints once it listens
+LISTENING = re.compile(r"^standin \S+ listening on http://127\.0\.0\.1:(?P<port>\d+)$", re.M)
 
 
 class StandIn:
@@ -134,6 +140,13 @@ async def _stream(send: Any, size: int) -> None:
         await send({"type": "http.response.body", "body": b""})
 
 
+def main(name: str, port: int) -> None:
+    """Bind (port 0: any), say where, serve until SIGTERM."""
+    sock = socket.create_server(("127.0.0.1", port))
+    print(f"standin {name} listening on http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
+    config = uvicorn.Config(StandIn(name), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
 if __name__ == "__main__":
-    name, port = sys.argv[1], int(sys.argv[2])
-    uvicorn.run(StandIn(name), host="127.0.0.1", port=port, log_level="warning", access_log=False)
+    main(sys.argv[1], int(sys.argv[2]))

@@ -9,7 +9,6 @@ from click.testing import CliRunner
 
 from strangler_proxy.cli import main
 from strangler_proxy.routing import Mode
-from strangler_proxy.stack.process import free_port
 from strangler_proxy.store import SqliteFlagStore
 from tests.strangler_proxy.proxy_stack import proxy, route, seed, standin, until
 
@@ -26,17 +25,16 @@ def test_flip_through_the_proxy_admin_port_and_restart(tmp_path: Path) -> None:
     with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
         with SqliteFlagStore(store_path) as store:
             seed(store, {"catalog": [catalog.url]}, [route("products", "/api/catalog/products/")])
-        admin_port = free_port()
-        admin_url = f"http://127.0.0.1:{admin_port}"
         admin_args = (
             "--admin-listen",
-            f"127.0.0.1:{admin_port}",
+            "127.0.0.1:0",
             "--admin-token-file",
             str(token_file),
         )
         store_url = f"sqlite:///{store_path}"
 
         with proxy(monolith.url, store_url, tmp_path, *admin_args) as edge:
+            admin_url = edge.admin_url
             assert served_by(edge.url) == "monolith"
             refused = httpx.patch(
                 f"{admin_url}/routes/products",
@@ -70,6 +68,7 @@ def test_flip_through_the_proxy_admin_port_and_restart(tmp_path: Path) -> None:
             assert 'route="products"' in metrics.text
 
         with proxy(monolith.url, store_url, tmp_path, *admin_args) as restarted:
+            admin_url = restarted.admin_url
             assert served_by(restarted.url) == "catalog"
             history = httpx.get(
                 f"{admin_url}/routes/products/history",

@@ -7,7 +7,7 @@ import asyncio
 import threading
 from pathlib import Path
 
-from strangler_proxy.engine.runtime import EngineRuntime
+from strangler_proxy.engine.runtime import build_engine
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.store import open_store
 from strangler_proxy.store.sqlite import SqliteFlagStore
@@ -32,7 +32,7 @@ def test_a_slow_store_poll_leaves_the_loop_serving(tmp_path: Path) -> None:
     writer = open_store(url)
     seed(writer, {}, [route("home", "/home")])
     slow = SlowStore(tmp_path / "flags.sqlite3")
-    engine = EngineRuntime(EngineSettings(monolith_url="http://127.0.0.1:9"), store=slow)
+    engine = build_engine(EngineSettings(monolith_url="http://127.0.0.1:9"), store=slow)
     seed(writer, {}, [route("about", "/about")])  # the table moves: the next poll swaps it
 
     async def scenario() -> bool:

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from strangler_proxy.routing import Mode
-from strangler_proxy.stack.process import free_port
 from strangler_proxy.store import open_store
 from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
 
@@ -23,7 +22,6 @@ def stack(
     """(proxy, admin URL, service) with /svc/* on "catalog" and /shadowed/* shadowed to it."""
     tmp = tmp_path_factory.mktemp("metrics")
     (tmp / "admin.token").write_text(TOKEN + "\n")
-    admin_port = free_port()
     with standin("monolith", tmp) as monolith, standin("catalog", tmp) as catalog:
         url = f"sqlite:///{tmp / 'flags.sqlite3'}"
         store = open_store(url)
@@ -35,11 +33,11 @@ def stack(
         store.close()
         args = (
             "--workers", str(request.param),
-            "--admin-listen", f"127.0.0.1:{admin_port}",
+            "--admin-listen", "127.0.0.1:0",
             "--admin-token-file", str(tmp / "admin.token"),
         )  # fmt: skip
         with proxy(monolith.url, url, tmp, *args) as px:
-            yield px, f"http://127.0.0.1:{admin_port}", catalog
+            yield px, px.admin_url, catalog
 
 
 def admin_get(admin: str, path: str) -> httpx.Response:

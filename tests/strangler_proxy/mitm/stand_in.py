@@ -3,7 +3,8 @@ remembers what it received (``GET /__received__``). A ``fail`` query parameter m
 fail after reading the request: ``fail=500`` answers 500, ``fail=drop`` closes the
 connection without answering, ``fail=slow`` answers after 3 s.
 
-    python stand_in.py NAME PORT
+    python stand_in.py NAME PORT      # PORT 0: the kernel picks; it prints
+                                      # "stand-in NAME listening on http://127.0.0.1:PORT"
 """
 
 from __future__ import annotations
@@ -60,5 +61,6 @@ class Handler(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
-    port = int(sys.argv[2])
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2])), Handler)
+    print(f"stand-in {NAME} listening on http://127.0.0.1:{server.server_port}", flush=True)
+    server.serve_forever()

@@ -8,7 +8,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.stack.process import free_port
 from strangler_proxy.store import open_store
 from tests.strangler_proxy.proxy_stack import proxy, route, seed, standin, until
 
@@ -24,9 +23,8 @@ def served_by(client: httpx.Client, path: str) -> str:
 def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Path) -> None:
     token = secrets.token_urlsafe(24)
     (tmp_path / "admin.token").write_text(token)
-    admin_port = free_port()
     admin = [
-        "--admin-listen", f"127.0.0.1:{admin_port}",
+        "--admin-listen", "127.0.0.1:0",
         "--admin-token-file", str(tmp_path / "admin.token"),
     ]  # fmt: skip
     store = open_store(postgres_url)
@@ -43,7 +41,7 @@ def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Pat
         ):
             assert served_by(client, "/api/catalog/products/") == "monolith"
             flip = httpx.patch(
-                f"http://127.0.0.1:{admin_port}/routes/catalog",
+                f"{edge.admin_url}/routes/catalog",
                 json={"mode": "service", "service": "catalog", "reason": "cut over"},
                 headers={"authorization": f"Bearer {token}"},
                 trust_env=False,
