@@ -1,4 +1,5 @@
-"""One request and its answer on a client connection of the front (``front.Connection``):
+"""One request and its answer on a client connection of the front (``front.Connection``,
+seen here through the ``Connection`` protocol, so this module never imports the front):
 the ASGI ``receive``/``send`` callables, the response framing, the app run.
 
 The head is held back and written with the first body bytes (one ``write`` for a small
@@ -13,12 +14,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from strangler_proxy.engine.errors import error_body, error_headers
-
-if TYPE_CHECKING:
-    from strangler_proxy.engine.front import Connection
 
 log = logging.getLogger("strangler.proxy")
 
@@ -30,6 +28,33 @@ App = Callable[
 ]
 
 _NO_BODY_STATUS = frozenset({204, 304})
+
+
+class Draining(Protocol):
+    @property
+    def draining(self) -> bool: ...
+
+
+class Connection(Protocol):
+    """What an exchange needs of its client connection (``front.Connection`` is one): the
+    transport and loop, read flow control, the drain of writes, and word of the answer."""
+
+    running: Exchange | None
+
+    @property
+    def front(self) -> Draining: ...
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop: ...
+    @property
+    def transport(self) -> asyncio.Transport | None: ...
+    @property
+    def reading(self) -> bool: ...
+    @property
+    def write_ready(self) -> asyncio.Future[None] | None: ...
+    def abort(self) -> None: ...
+    def resume_reading(self) -> None: ...
+    async def drain(self) -> None: ...
+    def answered(self, exchange: Exchange) -> None: ...
 
 
 def _status_line(code: int) -> bytes:
@@ -193,4 +218,4 @@ class Exchange:
         self.head = b"".join(head)
 
 
-__all__ = ["CONTINUE", "STATUS_LINES", "App", "Exchange", "Message", "Scope"]
+__all__ = ["CONTINUE", "STATUS_LINES", "App", "Connection", "Exchange", "Message", "Scope"]
