@@ -1,5 +1,10 @@
 """Every mode routes as declared, in front of the real monolith (Django under gunicorn) and a
-stand-in service; flags flip under load without dropping a request."""
+stand-in service; flags flip under load without dropping a request.
+
+Each test has its own flag store and its own proxy reading it (``shop``), so no test sees a
+flag another one flipped and none has to put flags back. Instead of sleeping for a poll or
+two, tests wait (with a bound) for what they can observe: who answers, what a service got.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +19,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.routing import Mode
+from strangler_proxy.routing import CANARY_COOKIE, Mode
 from strangler_proxy.store import FlagStore, open_store
 from tests.conftest import RunningServer
 from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
@@ -23,9 +28,10 @@ PRODUCTS = "/api/catalog/products/"
 PING = "/health/db/"  # cheap on the monolith; the stand-in echoes it
 
 
-@pytest.fixture(scope="module")
-def flags(var_dir: Path, catalog: Running) -> Iterator[tuple[str, FlagStore]]:
-    url = f"sqlite:///{var_dir / 'modes.sqlite3'}"
+@pytest.fixture
+def flags(tmp_path: Path, catalog: Running) -> Iterator[tuple[str, FlagStore]]:
+    """This test's own store: ``products`` and ``ping`` on the monolith, ``catalog`` known."""
+    url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
     store = open_store(url)
     seed(
         store,
@@ -39,10 +45,11 @@ def flags(var_dir: Path, catalog: Running) -> Iterator[tuple[str, FlagStore]]:
     store.close()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def shop(
     monolith_server: RunningServer, flags: tuple[str, FlagStore], var_dir: Path
 ) -> Iterator[Running]:
+    """The proxy in front of the monolith, reading this test's store."""
     with proxy(monolith_server.base_url, flags[0], var_dir) as proc:
         yield proc
 
@@ -52,6 +59,17 @@ def who(response: httpx.Response) -> str:
     assert response.status_code == 200, response.text
     served_by: str = response.json().get("served_by", "monolith")
     return served_by
+
+
+def received(service: Running, request: str) -> int:
+    """How many times ``service`` (a stand-in) received ``request`` (``"GET /path"``)."""
+    counts: dict[str, int] = httpx.get(service.url + "/_received", trust_env=False).json()
+    return counts.get(request, 0)
+
+
+def answered_after(load: Load, moment: float) -> int:
+    """How many of ``load``'s requests were sent after ``moment`` and have been answered."""
+    return sum(sent > moment for sent, _, _ in list(load.results))
 
 
 def flip(store: FlagStore, route_id: str, mode: Mode, percent: int = 0) -> None:
@@ -66,28 +84,24 @@ def test_every_mode_routes_as_declared(
 ) -> None:
     store = flags[1]
     client = httpx.Client(base_url=shop.url, trust_env=False)
-    assert who(client.get(PRODUCTS)) == "monolith"
-    assert "results" in client.get(PRODUCTS).json() or client.get(PRODUCTS).json()
+    page = client.get(PRODUCTS)
+    assert who(page) == "monolith"  # Django's paginated product list, not the echo:
+    assert set(page.json()) == {"count", "next", "previous", "results"}
+    assert page.json()["results"]
 
     flip(store, "products", Mode.SERVICE)
     until(lambda: who(client.get(PRODUCTS)) == "catalog", timeout=2)
 
     flip(store, "products", Mode.SHADOW)
     until(lambda: who(client.get(PRODUCTS)) == "monolith", timeout=2)
-    seen = httpx.get(catalog.url + "/_received", trust_env=False).json().get(f"GET {PRODUCTS}", 0)
+    seen = received(catalog, f"GET {PRODUCTS}")
     assert who(client.get(PRODUCTS)) == "monolith"
-    until(
-        lambda: (
-            httpx.get(catalog.url + "/_received", trust_env=False).json()[f"GET {PRODUCTS}"] > seen
-        ),
-        timeout=2,
-    )
+    until(lambda: received(catalog, f"GET {PRODUCTS}") > seen, timeout=2)  # the copy
 
     flip(store, "products", Mode.CANARY, percent=100)
     until(lambda: who(client.get(PRODUCTS)) == "catalog", timeout=2)
     flip(store, "products", Mode.CANARY, percent=0)
     until(lambda: who(client.get(PRODUCTS)) == "monolith", timeout=2)
-    flip(store, "products", Mode.MONOLITH)
 
 
 def test_a_canary_splits_within_tolerance_and_sticks(
@@ -95,7 +109,8 @@ def test_a_canary_splits_within_tolerance_and_sticks(
 ) -> None:
     flip(flags[1], "ping", Mode.CANARY, percent=30)
     client = httpx.Client(base_url=shop.url, trust_env=False)
-    time.sleep(1.0)  # two polls: the proxy has the table now
+    # the proxy has the canary once it gives a new browser the canary cookie
+    until(lambda: CANARY_COOKIE in httpx.get(shop.url + PING, trust_env=False).cookies)
 
     def side(user: int) -> str:
         client.cookies.clear()  # each request is a different user, known by its cookie only
@@ -105,7 +120,6 @@ def test_a_canary_splits_within_tolerance_and_sticks(
     share = sum(s == "catalog" for s in sides.values()) / len(sides)
     assert 0.25 <= share <= 0.35, share
     assert all(side(user) == sides[user] for user in range(0, 2000, 10))  # sticky
-    flip(flags[1], "ping", Mode.MONOLITH)
 
 
 class Load:
@@ -141,19 +155,16 @@ class Load:
 def test_a_flip_under_load_drops_nothing_and_applies_within_a_second(
     shop: Running, flags: tuple[str, FlagStore]
 ) -> None:
-    flip(flags[1], "ping", Mode.MONOLITH)
-    time.sleep(1.0)  # two polls: whatever an earlier test left, the proxy routes to the monolith
     with Load(shop.url + PING) as load:
-        time.sleep(1.0)
+        until(lambda: len(load.results) >= 50)  # under way, on the monolith
         flipped = time.monotonic()
         flip(flags[1], "ping", Mode.SERVICE)
-        time.sleep(2.0)
+        until(lambda: answered_after(load, flipped + 1.0) >= 50)
     outcomes = [o for _, _, o in load.results]
     assert len(outcomes) > 100
     assert not [o for o in outcomes if o.startswith("error")]
     assert {o for sent, done, o in load.results if done < flipped} == {"monolith"}
     assert {o for sent, _, o in load.results if sent > flipped + 1.0} == {"catalog"}
-    flip(flags[1], "ping", Mode.MONOLITH)
 
 
 def test_killing_the_service_mid_run_fails_no_get_and_repeats_no_post(
@@ -180,11 +191,13 @@ def test_killing_the_service_mid_run_fails_no_get_and_repeats_no_post(
                 httpx.post, px.url + "/api/orders/checkout/slow?seconds=3", content=b"{}",
                 trust_env=False, timeout=10,
             )  # fmt: skip
-            time.sleep(1.0)
+            # the POST has reached the service (it answers in 3 s) and the GETs are flowing
+            until(lambda: received(service, "POST /api/orders/checkout/slow") == 1)
+            until(lambda: len(load.results) >= 50)
             killed = time.monotonic()
             assert service.pid is not None
             os.killpg(service.pid, signal.SIGKILL)
-            time.sleep(2.0)
+            until(lambda: answered_after(load, killed + 0.1) >= 50)
             posted = post.result()
     outcomes = [o for _, _, o in load.results]
     assert len(outcomes) > 100
@@ -209,6 +222,5 @@ def test_a_flip_reaches_every_worker(
 
         assert answers() == {"monolith"}
         flip(store, "ping", Mode.SERVICE)
-        time.sleep(1.0)
-        assert answers() == {"catalog"}
+        until(lambda: answers() == {"catalog"})  # every worker, each from its own poll
     store.close()
