@@ -5,14 +5,13 @@ from __future__ import annotations
 import concurrent.futures
 import os
 import signal
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.strangler_proxy.proxy_stack import Running, proxy, standin
+from tests.strangler_proxy.proxy_stack import Running, proxy, standin, until
 
 
 @pytest.fixture(scope="module")
@@ -71,6 +70,12 @@ def test_bodies_within_the_limit_pass(tight: Running) -> None:
     assert (response.status_code, response.json()["body_bytes"]) == (200, 1000)
 
 
+def received(upstream: Running, request: str) -> int:
+    """How many times the stand-in ``upstream`` received ``request`` (``"GET /path"``)."""
+    counts: dict[str, int] = httpx.get(upstream.url + "/_received", trust_env=False).json()
+    return counts.get(request, 0)
+
+
 def test_shutdown_drains_requests_in_flight(
     echo_monolith: Running, store_url: str, var_dir: Path
 ) -> None:
@@ -79,8 +84,11 @@ def test_shutdown_drains_requests_in_flight(
         concurrent.futures.ThreadPoolExecutor(1) as pool,
     ):
         assert px.pid is not None
-        pending = pool.submit(httpx.get, px.url + "/slow?seconds=1.5", trust_env=False, timeout=10)
-        time.sleep(0.5)  # the request is in flight now
+        slow = "/drain/slow"  # a path of its own: the stand-in's count tells it arrived
+        pending = pool.submit(
+            httpx.get, px.url + slow + "?seconds=1.5", trust_env=False, timeout=10
+        )
+        until(lambda: received(echo_monolith, f"GET {slow}") == 1)  # in flight now
         os.kill(px.pid, signal.SIGTERM)
         response = pending.result()
         assert response.status_code == 200 and response.json()["slow"] is True
