@@ -69,6 +69,13 @@ async def answer_each(reader: asyncio.StreamReader, writer: asyncio.StreamWriter
         await writer.drain()
 
 
+async def until(check: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Let the loop run until ``check()`` holds; TimeoutError after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not check():
+            await asyncio.sleep(0.01)
+
+
 async def read(client: PooledUpstream, origin: Origin, method: str = "GET") -> tuple[int, bytes]:
     response = await client.request(origin, method, b"/", [(b"host", b"x")], None, FAST)
     body = b"".join([chunk async for chunk in response.stream()])
@@ -115,7 +122,8 @@ async def test_a_connection_is_reused_after_a_body_larger_than_the_read_buffer()
         client = PooledUpstream()
         for _ in range(3):
             response = await client.request(origin, "GET", b"/", [], None, FAST)
-            await asyncio.sleep(0.1)  # let whatever can arrive arrive
+            # 1 MiB is buffered and the client stopped reading: the rest waits in the kernel
+            await until(lambda: any(conn.paused for conn in client._busy))
             body = response.body_if_complete()
             if body is None:
                 body = b"".join([chunk async for chunk in response.stream()])
@@ -127,23 +135,27 @@ async def test_a_connection_is_reused_after_a_body_larger_than_the_read_buffer()
 @pytest.mark.parametrize("pause", [0.0, 0.1], ids=["same-packet", "while-idle"])
 async def test_an_unasked_for_answer_never_reaches_the_next_request(pause: float) -> None:
     connections = 0
+    ended = asyncio.Event()  # the first connection is over (the client closed it)
 
     async def desync(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         nonlocal connections
         connections += 1
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(OK)
-        await asyncio.sleep(pause)
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
-        await writer.drain()
-        await reader.readuntil(b"\r\n\r\n")
-        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
-        await writer.drain()
+        try:
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(OK)
+            await asyncio.sleep(pause)  # the behaviour under test: evil bytes while idle
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
+            await writer.drain()
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nevil!")
+            await writer.drain()
+        finally:
+            ended.set()
 
     async with server(desync) as (origin, _):
         client = PooledUpstream()
         assert await read(client, origin) == (200, b"ok")
-        await asyncio.sleep(0.3)
+        await asyncio.wait_for(ended.wait(), 5)  # the client dropped it, having read the rest
         assert await read(client, origin) == (200, b"ok")  # a fresh connection answered
         await client.aclose()
     assert connections == 2
@@ -178,7 +190,7 @@ async def test_a_connection_that_is_never_accepted_times_out_as_connect_failed()
 async def test_silence_after_the_request_is_a_read_timeout() -> None:
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
-        await asyncio.sleep(3)
+        await asyncio.sleep(3)  # the behaviour under test: no answer (FAST reads for 0.5 s)
 
     async with server(silent) as (origin, _):
         client = PooledUpstream()
@@ -250,7 +262,7 @@ async def test_a_small_answer_cut_short_fails_before_anything_is_handed_on() -> 
         await reader.readuntil(b"\r\n\r\n")
         writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
         await writer.drain()
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05)  # the behaviour under test: a close a moment after the head
 
     async with server(head_only) as (origin, _):
         client = PooledUpstream()
