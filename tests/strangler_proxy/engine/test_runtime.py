@@ -15,14 +15,17 @@ from tests.strangler_proxy.proxy_stack import route, seed
 
 
 class SlowStore(SqliteFlagStore):
-    """A real SQLite store whose ``version()`` waits until ``answer`` is set (at most 5 s)."""
+    """A real SQLite store whose ``version()`` says it was ``asked``, then waits until
+    ``answer`` is set (at most 5 s)."""
 
     def __init__(self, path: Path) -> None:
         super().__init__(path)
+        self.asked = threading.Event()
         self.answer = threading.Event()
         self.answered_in_time = False
 
     def version(self) -> int:
+        self.asked.set()
         self.answered_in_time = self.answer.wait(5.0)
         return super().version()
 
@@ -37,7 +40,9 @@ def test_a_slow_store_poll_leaves_the_loop_serving(tmp_path: Path) -> None:
 
     async def scenario() -> bool:
         polling = asyncio.create_task(engine.refresh())
-        await asyncio.sleep(0.05)  # the loop runs while the poll waits for the store...
+        async with asyncio.timeout(5):  # the loop runs while the poll waits for the store...
+            while not slow.asked.is_set():
+                await asyncio.sleep(0.01)
         slow.answer.set()  # ...and it is the loop that lets the store answer
         return await polling
 
