@@ -1,5 +1,20 @@
-"""The static analyzer: reads a Django codebase (never imports or runs it) into a graph."""
+"""The static analyzer: reads a Django codebase (never imports or runs it) into a graph.
 
-from analysis.builder import WEIGHTS, Analysis, BrokenFile, Progress, build_graph
+The names are loaded on first use (see ``analysis.builder``).
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from analysis.builder.build import WEIGHTS, Analysis, BrokenFile, Progress, build_graph
 
 __all__ = ["WEIGHTS", "Analysis", "BrokenFile", "Progress", "build_graph"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        return getattr(import_module("analysis.builder.build"), name)
+    raise AttributeError(f"module 'analysis' has no attribute {name!r}")

@@ -1,4 +1,9 @@
-"""Facts cached per file content hash, in one pack under the cache directory.
+"""The analyzer's caches: facts per file content hash, the latest graph, the latest reports.
+
+Safe by construction: the cache lives outside the analysed tree (a per-user directory keyed
+by the tree's resolved path, unless a directory is named), and everything in it is JSON,
+checked when read (``analysis.codec``), so a planted or damaged file can never run code:
+at worst it is ignored and the analysis is done again.
 
 The key covers the file's bytes, its module name and path, and the collectors' own source
 code, so editing a collector invalidates every entry without a version number to bump.
@@ -7,18 +12,29 @@ code, so editing a collector invalidates every entry without a version number to
 from __future__ import annotations
 
 import hashlib
+import json
 import os
-import pickle
 import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
 
-from analysis.facts import BrokenFile, ModuleFacts
+from analysis.codec import Facts, decode
 
-Facts = ModuleFacts | BrokenFile
-DEFAULT_DIR = ".strangler-cache"
-PACK = "facts.pickle"
+ENV = "STRANGLER_CACHE_DIR"
+PACK = "facts.json"
+
+
+def default_cache_dir(root: Path) -> Path:
+    """``$STRANGLER_CACHE_DIR``, else ``$XDG_CACHE_HOME/strangler``, else
+    ``~/.cache/strangler``; one folder per analysed tree (its name and a hash of its
+    resolved path), never inside the tree itself."""
+    base = os.environ.get(ENV) or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "strangler"
+    )
+    resolved = root.resolve()
+    digest = hashlib.blake2b(str(resolved).encode(), digest_size=8).hexdigest()
+    return Path(base) / f"{resolved.name or 'root'}-{digest}"
 
 
 @cache
@@ -29,7 +45,8 @@ def code_version(*folders: str) -> str:
     here = Path(__file__).parent
     digest = hashlib.blake2b(digest_size=8)
     for folder in ("collect", *folders):
-        for path in sorted([here / "facts.py", here / "cache.py", *(here / folder).glob("*.py")]):
+        own = [here / "facts.py", here / "codec.py", here / "cache.py"]
+        for path in sorted([*own, *(here / folder).glob("*.py")]):
             digest.update(path.read_bytes())
     return digest.hexdigest()
 
@@ -64,9 +81,10 @@ def tree_key(keys: list[str]) -> str:
 
 
 class FactCache:
-    """``<dir>/<code version>/facts.pickle``: one pack mapping each file's key to its
-    pickled facts, and ``graphs/<key>.pickle`` with the latest whole analysis (so an
-    unchanged tree skips the graph building too).
+    """``<dir>/<code version>/facts.json``: one pack mapping each file's key to its encoded
+    facts; ``graphs/<key>.json``, the latest whole graph (so an unchanged tree skips the
+    graph building too); ``results/<key>.json``, the latest reports (so an unchanged tree
+    and the same options skip everything).
 
     One pack, not a file per source file: creating a thousand small files costs more than
     parsing a tenth of them. One cache directory serves one tree: ``save`` writes only the
@@ -74,63 +92,87 @@ class FactCache:
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory  # already versioned: see open_cache()
-        self._pack: dict[str, bytes] | None = None  # read on first use
-        self._fresh: dict[str, bytes] = {}
+        self._pack: dict[str, object] | None = None  # read on first use
+        self._fresh: dict[str, str] = {}  # key -> encoded facts as JSON text
 
     @property
-    def pack(self) -> dict[str, bytes]:
+    def pack(self) -> dict[str, object]:
         if self._pack is None:
-            stored = _load(self.directory / PACK)
+            stored = load_json(self.directory / PACK)
             self._pack = stored if isinstance(stored, dict) else {}
         return self._pack
 
     def get(self, key: str) -> Facts | None:
-        data = self._fresh.get(key) or self.pack.get(key)
-        if data is None:
+        data = self._fresh.get(key)
+        value = json.loads(data) if data is not None else self.pack.get(key)
+        if value is None:
             return None
         try:
-            facts = pickle.loads(data)
-        except (EOFError, pickle.UnpicklingError, AttributeError, ImportError, TypeError):
-            return None  # unreadable: compute it again
-        return facts if isinstance(facts, ModuleFacts | BrokenFile) else None
+            return decode(value)
+        except (ValueError, TypeError, RecursionError):
+            return None  # foreign or damaged: compute it again
 
-    def put(self, key: str, data: bytes) -> None:
-        """Record pickled facts (see ``dump``); ``save`` writes them."""
+    def put(self, key: str, data: str) -> None:
+        """Record encoded facts as JSON text (see ``analysis.codec``); ``save`` writes them."""
         self._fresh[key] = data
 
     def save(self, keys: list[str]) -> None:
         """Write the pack with the entries of ``keys`` only (the latest run's files)."""
         if not self._fresh and set(keys) == self.pack.keys():
             return
-        pack = {k: d for k in keys if (d := self._fresh.get(k) or self.pack.get(k))}
-        _write(self.directory / PACK, pickle.dumps(pack, protocol=pickle.HIGHEST_PROTOCOL))
-        self._pack, self._fresh = pack, {}
+        parts = []
+        for key in keys:
+            text = self._fresh.get(key)
+            if text is None and key in self.pack:
+                text = json.dumps(self.pack[key], separators=(",", ":"))
+            if text is not None:
+                parts.append(f"{json.dumps(key)}:{text}")
+        _write(self.directory / PACK, ("{" + ",".join(parts) + "}").encode())
+        self._pack, self._fresh = None, {}
 
     def stored(self) -> set[str]:
         """The keys with facts in the cache."""
         return {*self.pack, *self._fresh}
 
     def get_graph(self, key: str) -> object | None:
-        return _load(self.directory / "graphs" / f"{key}.pickle")
+        """The JSON value ``put_graph`` stored under ``key`` (None if missing or unreadable)."""
+        return _keyed(load_json(self.directory / "graphs" / f"{key}.json"), key)
 
     def put_graph(self, key: str, value: object) -> None:
-        folder = self.directory / "graphs"
-        for old in folder.glob("*.pickle"):
-            old.unlink(missing_ok=True)  # one tree, one graph: keep the latest only
-        _write(folder / f"{key}.pickle", pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+        _write_latest(self.directory / "graphs", key, value)
+
+    def get_result(self, key: str) -> object | None:
+        return _keyed(load_json(self.directory / "results" / f"{key}.json"), key)
+
+    def put_result(self, key: str, value: object) -> None:
+        _write_latest(self.directory / "results", key, value)
 
 
-def dump(facts: Facts) -> bytes:
-    return pickle.dumps(facts, protocol=pickle.HIGHEST_PROTOCOL)
+def encoded(value: object) -> str:
+    """Compact JSON text, as the pack stores it."""
+    return json.dumps(value, separators=(",", ":"))
 
 
-def _load(path: Path) -> object | None:
+def load_json(path: Path) -> object | None:
+    """The JSON value in ``path``, or None when it is missing or not JSON (never code)."""
     try:
-        with path.open("rb") as handle:
-            value: object = pickle.load(handle)
-            return value
-    except (OSError, EOFError, pickle.UnpicklingError, AttributeError, ImportError):
+        value: object = json.loads(path.read_bytes())
+    except (OSError, ValueError, RecursionError):
         return None  # missing or unreadable: compute it again
+    return value
+
+
+def _keyed(stored: object, key: str) -> object | None:
+    """The value of a ``{"key", "value"}`` file, if it was written for ``key``."""
+    if isinstance(stored, dict) and stored.get("key") == key:
+        return stored.get("value")
+    return None
+
+
+def _write_latest(folder: Path, key: str, value: object) -> None:
+    for old in folder.glob("*.json"):
+        old.unlink(missing_ok=True)  # one tree, one entry: keep the latest only
+    _write(folder / f"{key}.json", encoded({"key": key, "value": value}).encode())
 
 
 def _write(target: Path, data: bytes) -> None:

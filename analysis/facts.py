@@ -1,6 +1,6 @@
 """Facts: what the collectors read out of one source file.
 
-Every fact is a frozen, picklable value that depends only on the file's text, its dotted
+Every fact is a frozen, plain value that depends only on the file's text, its dotted
 module name and its path, so facts are cached by content hash and computed in worker
 processes. Names in facts are *dotted references as written in that module*, already run
 through the module's own imports (``models.ForeignKey`` -> ``django.db.models.ForeignKey``,
@@ -17,9 +17,9 @@ Access = Literal["read", "write"]
 
 
 class Fact:
-    """Base of every fact: pickled as its constructor call, about twice as fast to load
-    as the state that slotted dataclasses pickle by default (facts travel from worker
-    processes and through the cache)."""
+    """Base of every fact: sent from worker processes as its constructor call, about twice
+    as fast to load as the state that slotted dataclasses send by default. (The cache
+    stores facts as checked JSON, never like this: see ``analysis.codec``.)"""
 
     __slots__: tuple[str, ...] = ()  # a dataclass(slots=True) lists its fields here, in order
 

@@ -9,11 +9,12 @@ from pathlib import Path
 
 import networkx as nx
 
-from analysis.builder.discover import discover
 from analysis.builder.graph import WEIGHTS, GraphBuilder
-from analysis.builder.parse import Job, Progress, fingerprint, paused_gc, read_all
+from analysis.builder.parse import Progress, paused_gc, read_all
+from analysis.builder.scan import Job, Scan, scan
+from analysis.builder.stored import from_json, to_json
 from analysis.builder.symbols import Symbols
-from analysis.cache import DEFAULT_DIR, FactCache, open_cache, tree_key
+from analysis.cache import FactCache, default_cache_dir, open_cache
 from analysis.facts import BrokenFile, ModuleFacts
 
 __all__ = ["WEIGHTS", "Analysis", "BrokenFile", "Progress", "build_graph"]
@@ -39,7 +40,8 @@ def build_graph(
     """Analyze the Python tree at ``root`` statically (nothing is imported or run).
 
     ``jobs``: worker processes for parsing (default: the CPU count); ``cache_dir``: where
-    facts are cached by content hash (default ``<root>/.strangler-cache``); ``progress``
+    facts are cached by content hash (default: a per-user folder for this tree, outside
+    it: ``analysis.cache.default_cache_dir``; never a file inside the tree); ``progress``
     is called as ``progress(phase, done, total)`` for the phases "discover", "parse" and
     "build". Unparseable files are skipped and listed in ``Analysis.broken``.
     """
@@ -47,28 +49,25 @@ def build_graph(
     if not root.is_dir():
         raise NotADirectoryError(f"not a directory to analyze: {root}")
     with paused_gc():
-        return _analyze(root, jobs, cache_dir, progress, exclude_tests)
+        scanned = scan(root, exclude_tests)
+        cache = open_cache(cache_dir if cache_dir is not None else default_cache_dir(root))
+        return analyze_scan(root, scanned, cache, jobs, progress)
 
 
-def _analyze(
+def analyze_scan(
     root: Path,
-    jobs: int | None,
-    cache_dir: Path | None,
-    progress: Progress | None,
-    exclude_tests: bool,
+    scanned: Scan,
+    cache: FactCache,
+    jobs: int | None = None,
+    progress: Progress | None = None,
 ) -> Analysis:
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
-    files = discover(root, exclude_tests)
+    """``build_graph`` once the tree is scanned and its cache opened."""
+    files = scanned.files
     if progress:
         progress("discover", len(files), len(files))
-    timings["discover"] = time.perf_counter() - start
-
-    mark = time.perf_counter()
-    cache = open_cache(cache_dir if cache_dir is not None else root / DEFAULT_DIR)
-    keyed = fingerprint(files)
-    whole = tree_key([k.key if isinstance(k, Job) else f"{k.path}\0{k.reason}" for k in keyed])
-    stored = _stored(cache.get_graph(whole))
+    timings = {"discover": scanned.seconds["discover"]}
+    mark = time.perf_counter() - scanned.seconds["fingerprint"]  # parse includes reading
+    stored = from_json(cache.get_graph(scanned.key))
     if stored is not None:  # nothing changed since the last run
         graph, broken = stored
         timings["parse"] = time.perf_counter() - mark
@@ -78,9 +77,9 @@ def _analyze(
             progress("build", 1, 1)
         stats = {"files": len(files), "parsed": 0, "cached": len(files), "broken": len(broken)}
     else:
-        graph, broken, stats = _build(keyed, cache, jobs, progress, timings, mark)
-        cache.put_graph(whole, (graph, broken))
-    timings["total"] = time.perf_counter() - start
+        graph, broken, stats = _build(scanned.keyed, cache, jobs, progress, timings, mark)
+        cache.put_graph(scanned.key, to_json(graph, broken))
+    timings["total"] = timings["discover"] + time.perf_counter() - mark
     return Analysis(graph, broken, timings, root, stats)
 
 
@@ -112,11 +111,3 @@ def _build(
         "broken": len(broken),
     }
     return graph, broken, stats
-
-
-def _stored(value: object) -> tuple[nx.MultiDiGraph, list[BrokenFile]] | None:
-    if isinstance(value, tuple) and len(value) == 2:
-        graph, broken = value
-        if isinstance(graph, nx.MultiDiGraph) and isinstance(broken, list):
-            return graph, broken
-    return None

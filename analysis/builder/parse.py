@@ -4,15 +4,14 @@ parallel worker processes (and cached for next time)."""
 from __future__ import annotations
 
 import gc
-import pickle
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
-from analysis.builder.discover import SourceFile
-from analysis.cache import FactCache, Facts, cache_key, dump
+from analysis.builder.scan import Job
+from analysis.cache import FactCache, encoded
+from analysis.codec import Facts, encode
 from analysis.collect import collect_module
 from analysis.facts import BrokenFile
 
@@ -20,16 +19,6 @@ Progress = Callable[[str, int, int], None]
 # Less source than this to parse (about a tenth of a second) is parsed in this process:
 # starting worker processes would cost more than it saves.
 PARALLEL_MIN_BYTES = 500_000
-
-
-@dataclass(frozen=True, slots=True)
-class Job:
-    path: Path
-    rel: str
-    module: str
-    is_package: bool
-    key: str
-    size: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,20 +40,6 @@ def paused_gc() -> Iterator[None]:
     finally:
         if enabled:
             gc.enable()
-
-
-def fingerprint(files: list[SourceFile]) -> list[Job | BrokenFile]:
-    """Each file's content key (or why it cannot be read): cheap, no parsing."""
-    found: list[Job | BrokenFile] = []
-    for source in files:
-        try:
-            data = source.path.read_bytes()
-        except OSError as error:
-            found.append(BrokenFile(source.rel, f"cannot read the file: {error.strerror}"))
-            continue
-        key = cache_key(data, source.module, source.rel, source.is_package)
-        found.append(Job(source.path, source.rel, source.module, source.is_package, key, len(data)))
-    return found
 
 
 def read_all(
@@ -103,21 +78,25 @@ def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tup
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_collect_chunk, chunk) for chunk in chunks if chunk]
         for future in as_completed(futures):
-            for i, job, data in future.result():
-                cache.put(job.key, data)
-                out.append((i, pickle.loads(data)))
+            for i, job, facts, text in future.result():
+                cache.put(job.key, text)
+                out.append((i, facts))
     return out
 
 
-def _collect_chunk(chunk: list[tuple[int, Job]]) -> list[tuple[int, Job, bytes]]:
-    """In a worker: facts pickled once, for the cache and for the trip back."""
+def _collect_chunk(chunk: list[tuple[int, Job]]) -> list[tuple[int, Job, Facts, str]]:
+    """In a worker: the facts, and their cache entry (JSON text) made here, in parallel."""
+    out = []
     with paused_gc():
-        return [(i, job, dump(_collect(job))) for i, job in chunk]
+        for i, job in chunk:
+            facts = _collect(job)
+            out.append((i, job, facts, encoded(encode(facts))))
+    return out
 
 
 def collect_job(job: Job, cache: FactCache) -> Facts:
     facts = _collect(job)
-    cache.put(job.key, dump(facts))
+    cache.put(job.key, encoded(encode(facts)))
     return facts
 
 

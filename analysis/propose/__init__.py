@@ -35,6 +35,7 @@ from analysis.propose.model import (
 from analysis.propose.ownership import ownership
 from analysis.propose.plan import extraction_order, service_dependencies
 from analysis.propose.routes import endpoint_services
+from analysis.propose.view import memoised
 
 __all__ = [
     "SHARED",
@@ -69,6 +70,13 @@ def propose(
     """Cluster, assign ownership, order the extraction; the same input gives the same answer."""
     if resolution <= 0:
         raise ValueError(f"--resolution must be positive, got {resolution}")
+    with memoised(graph):
+        return _propose(graph, services, resolution, seed, weights)
+
+
+def _propose(
+    graph: nx.MultiDiGraph, services: int | None, resolution: float, seed: int, weights: Weights
+) -> Proposal:
     clustering = (
         cluster_to_count(graph, services, seed=seed, weights=weights)
         if services is not None

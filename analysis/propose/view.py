@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,25 +69,69 @@ def concrete_models(graph: nx.MultiDiGraph) -> list[str]:
 
 
 def edges(graph: nx.MultiDiGraph, *kinds: str) -> Iterator[Edge]:
-    """Every edge of the given kinds (all kinds if none given), in a deterministic order."""
-    wanted = set(kinds)
-    rows = []
-    for source, target, key, data in graph.edges(keys=True, data=True):
-        kind = str(data.get("kind", key))
-        if wanted and kind not in wanted:
-            continue
-        rows.append(
-            Edge(
-                source=source,
-                target=target,
-                kind=kind,
-                weight=float(data.get("weight", 1.0)),
-                sites=tuple(str(s) for s in data.get("sites", ()) or ()),
-                attrs=dict(data),
-            )
-        )
-    rows.sort(key=lambda e: (e.source, e.target, e.kind))
+    """Every edge of the given kinds (all kinds if none given), in a deterministic order.
+
+    Inside ``memoised(graph)`` the edges are read and sorted once for the whole scope."""
+    memo = _MEMO.get()
+    if memo is None or memo.graph is not graph:
+        return iter(_select(_all_edges(graph), kinds))
+    wanted = tuple(sorted(set(kinds)))
+    rows = memo.by_kinds.get(wanted)
+    if rows is None:
+        rows = memo.by_kinds[wanted] = _select(memo.rows, kinds)
     return iter(rows)
+
+
+@contextmanager
+def memoised(graph: nx.MultiDiGraph) -> Iterator[None]:
+    """A scope in which ``graph`` is not changed, so ``edges`` reads it once.
+
+    The proposal and the report ask for the edges of a few kinds some twenty times; nested
+    scopes on the same graph share the outer one's memo."""
+    current = _MEMO.get()
+    if current is not None and current.graph is graph:
+        yield
+        return
+    token = _MEMO.set(_Memo(graph, _all_edges(graph), {}))
+    try:
+        yield
+    finally:
+        _MEMO.reset(token)
+
+
+@dataclass
+class _Memo:
+    graph: nx.MultiDiGraph
+    rows: list[Edge]  # every edge, sorted
+    by_kinds: dict[tuple[str, ...], list[Edge]]
+
+
+_MEMO: ContextVar[_Memo | None] = ContextVar("analysis_edges_memo", default=None)
+
+
+def _all_edges(graph: nx.MultiDiGraph) -> list[Edge]:
+    rows = [
+        Edge(
+            source=source,
+            target=target,
+            kind=str(data.get("kind", key)),
+            weight=float(data.get("weight", 1.0)),
+            sites=tuple(str(s) for s in data.get("sites", ()) or ()),
+            attrs=dict(data),
+        )
+        for source, target, key, data in graph.edges(keys=True, data=True)
+    ]
+    rows.sort(key=lambda e: (e.source, e.target, e.kind))
+    return rows
+
+
+def _select(rows: list[Edge], kinds: tuple[str, ...]) -> list[Edge]:
+    """The rows of ``kinds`` (all if none), in their order (a stable sort's subset is the
+    sorted subset)."""
+    if not kinds:
+        return rows
+    wanted = set(kinds)
+    return [edge for edge in rows if edge.kind in wanted]
 
 
 def defining_module(graph: nx.MultiDiGraph, label: str) -> str | None:

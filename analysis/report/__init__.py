@@ -9,34 +9,39 @@ import json
 from pathlib import Path
 
 from analysis.report.contracts import importlinter_contracts, service_prefixes, tach_toml
-from analysis.report.document import SCHEMA_VERSION, Document, build_report
+from analysis.report.document import Document, build_report
 from analysis.report.html import render_html
 from analysis.report.markdown import render_markdown
+from analysis.run import REPORT_FILES, SCHEMA_VERSION, write_files
 
 __all__ = [
+    "REPORT_FILES",
     "SCHEMA_VERSION",
     "Document",
     "build_report",
     "importlinter_contracts",
     "render_html",
     "render_markdown",
+    "render_report",
     "service_prefixes",
     "tach_toml",
+    "write_files",
     "write_report",
 ]
 
 
+def render_report(doc: Document) -> dict[str, str]:
+    """Every report file's text, by its path relative to the output folder."""
+    module_service = {m["name"]: m["service"] for m in doc["modules"] if m["service"]}
+    return {
+        "report.json": json.dumps(doc, indent=2, sort_keys=False) + "\n",
+        "report.md": render_markdown(doc),
+        "report.html": render_html(doc),
+        "contracts/.importlinter": importlinter_contracts(module_service),
+        "contracts/tach.toml": tach_toml(module_service),
+    }
+
+
 def write_report(doc: Document, out: Path) -> list[Path]:
     """Write report.json, report.md, report.html and contracts/ under ``out``; return the paths."""
-    module_service = {m["name"]: m["service"] for m in doc["modules"] if m["service"]}
-    files = {
-        out / "report.json": json.dumps(doc, indent=2, sort_keys=False) + "\n",
-        out / "report.md": render_markdown(doc),
-        out / "report.html": render_html(doc),
-        out / "contracts" / ".importlinter": importlinter_contracts(module_service),
-        out / "contracts" / "tach.toml": tach_toml(module_service),
-    }
-    for path, text in files.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return list(files)
+    return write_files(render_report(doc), out)

@@ -16,9 +16,9 @@ from analysis.metrics import Metrics, evaluate
 from analysis.propose import SHARED, Proposal
 from analysis.propose.plan import service_dependencies
 from analysis.propose.smells import find_smells
-from analysis.propose.view import edges, kind_of, name_of
+from analysis.propose.view import edges, kind_of, memoised, name_of
+from analysis.run import SCHEMA_VERSION
 
-SCHEMA_VERSION = 1
 Document = dict[str, Any]
 
 
@@ -69,6 +69,19 @@ def build_report(
     requested_services: int | None = None,
 ) -> Document:
     """Everything the analysis found and proposes, as plain JSON-ready data."""
+    with memoised(graph):
+        return _document(graph, proposal, root, timings, broken, truth, requested_services)
+
+
+def _document(
+    graph: nx.MultiDiGraph,
+    proposal: Proposal,
+    root: str,
+    timings: Mapping[str, float] | None,
+    broken: Sequence[tuple[str, str]],
+    truth: Mapping[str, str] | None,
+    requested_services: int | None,
+) -> Document:
     partition = {m: s for m, s in proposal.module_service.items() if s != SHARED}
     metrics = evaluate(graph, partition, truth)
     return {

@@ -1,7 +1,8 @@
 """``strangler analyze``: read a Django codebase statically and propose its services.
 
-The composition root of the analyzer: build the graph (``analysis.build_graph``), propose
-(``analysis.propose``), measure and render (``analysis.report``), with progress and tables.
+The composition root of the analyzer: ``analysis.run.analyze`` builds the graph, proposes,
+measures and renders (or finds all that cached, outside the analysed tree, when nothing
+changed); this writes the files and shows progress and tables.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analysis import build_graph
-from analysis.propose import propose
-from analysis.report import build_report, write_report
+from analysis.run import Options, write_files
+from analysis.run import analyze as analyze_tree
 
 DEFAULT_PATH = Path("legacy_monolith")
 TRUTH_FILE = "domain_truth.json"
@@ -36,7 +36,7 @@ class AnalyzeSpec:
     seed: int
     truth: Mapping[str, str] | None
     jobs: int | None
-    cache_dir: Path
+    cache_dir: Path | None  # None: the per-user cache (analysis.cache.default_cache_dir)
 
 
 def load_truth(path: Path) -> dict[str, str]:
@@ -92,7 +92,7 @@ def make_spec(
         seed=seed,
         truth=load_truth(truth) if truth is not None else None,
         jobs=jobs,
-        cache_dir=cache_dir if cache_dir is not None else out / ".cache",
+        cache_dir=cache_dir,
     )
 
 
@@ -107,28 +107,20 @@ def run(spec: AnalyzeSpec, progress: Progress | None = None) -> tuple[dict[str, 
             tasks[phase] = progress.add_task(phase, total=max(total, 1))
         progress.update(tasks[phase], completed=done, total=max(total, 1))
 
-    analysis = build_graph(spec.path, jobs=spec.jobs, cache_dir=spec.cache_dir, progress=step)
-    step("propose", 0, 1)
-    proposal = propose(
-        analysis.graph, services=spec.services, resolution=spec.resolution, seed=spec.seed
+    options = Options(
+        services=spec.services,
+        resolution=spec.resolution,
+        seed=spec.seed,
+        truth=spec.truth,
+        jobs=spec.jobs,
     )
-    step("propose", 1, 1)
-    step("report", 0, 1)
     try:
-        doc = build_report(
-            analysis.graph,
-            proposal,
-            root=str(spec.path),
-            timings=analysis.timings,
-            broken=[(b.path, b.reason) for b in analysis.broken],
-            truth=spec.truth,
-            requested_services=spec.services,
-        )
+        outcome = analyze_tree(spec.path, options, cache_dir=spec.cache_dir, progress=step)
     except ValueError as error:  # a truth naming none of the modules
+        if spec.truth is None:
+            raise
         raise click.BadParameter(str(error), param_hint="--truth") from error
-    paths = write_report(doc, spec.out)
-    step("report", 1, 1)
-    return doc, paths
+    return outcome.doc, write_files(outcome.files, spec.out)
 
 
 def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
@@ -192,7 +184,9 @@ def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
 @click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
-    help="Where parsed facts are cached by content hash (default OUT/.cache).",
+    help="Where facts, the graph and the reports are cached (default: a folder per tree "
+    "under $STRANGLER_CACHE_DIR, $XDG_CACHE_HOME/strangler or ~/.cache/strangler; never "
+    "inside PATH).",
 )
 def analyze(
     path: Path | None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -9,7 +10,7 @@ import pytest
 
 from analysis import Analysis, BrokenFile, build_graph
 from analysis.builder import parse
-from analysis.cache import open_cache
+from analysis.cache import PACK, code_version, default_cache_dir, open_cache
 from tests.analysis.builder.shop_project import write_project
 
 
@@ -209,11 +210,28 @@ def test_entries_of_old_contents_and_deleted_files_are_pruned(shop: Path, tmp_pa
     assert entries() == 25  # the old views.py and the deleted signals.py are gone
 
 
-def test_default_cache_lives_in_the_analyzed_root(shop: Path) -> None:
+def test_default_cache_lives_outside_the_analyzed_tree(shop: Path, user_cache: Path) -> None:
+    before = sorted(p.relative_to(shop) for p in shop.rglob("*"))
     build_graph(shop)
-    assert list((shop / ".strangler-cache").rglob("*.pickle"))
-    assert (shop / ".strangler-cache" / ".gitignore").read_text().endswith("*\n")
+    assert sorted(p.relative_to(shop) for p in shop.rglob("*")) == before  # nothing written
+    assert [p.parent for p in user_cache.rglob(PACK)] == [default_cache_dir(shop) / code_version()]
+    assert default_cache_dir(shop).parent == user_cache
     assert build_graph(shop).stats["cached"] == 26
+
+
+def test_each_tree_has_its_own_default_cache(tmp_path: Path) -> None:
+    one, other = write_project(tmp_path / "one"), write_project(tmp_path / "other")
+    assert default_cache_dir(one) != default_cache_dir(other)
+    assert default_cache_dir(one) == default_cache_dir(tmp_path / "other" / ".." / "one")
+
+
+def test_the_cache_holds_only_json(shop: Path, tmp_path: Path) -> None:
+    build_graph(shop, cache_dir=tmp_path / "cache")
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.is_file()]
+    assert {p.suffix for p in files} == {".json", ""}  # "": the .gitignore
+    for path in files:
+        if path.suffix == ".json":
+            json.loads(path.read_text())
 
 
 def test_worker_processes_give_the_same_graph(
@@ -262,8 +280,8 @@ def test_entries_of_older_analyzer_versions_are_removed(shop: Path, tmp_path: Pa
 
 def test_an_unreadable_cache_is_rebuilt(shop: Path, tmp_path: Path) -> None:
     first = build_graph(shop, cache_dir=tmp_path / "cache")
-    for pickled in (tmp_path / "cache").rglob("*.pickle"):
-        pickled.write_bytes(b"not a pickle")
+    for stored in (tmp_path / "cache").rglob("*.json"):
+        stored.write_bytes(b"not json")
     again = build_graph(shop, cache_dir=tmp_path / "cache")
     assert again.stats == {"files": 26, "parsed": 26, "cached": 0, "broken": 1}
     assert nx.utils.edges_equal(first.graph.edges(keys=True), again.graph.edges(keys=True))

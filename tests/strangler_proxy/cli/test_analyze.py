@@ -75,6 +75,13 @@ PROJECT = {
 TRUTH = {"shop.catalog": "catalog", "shop.orders": "orders"}
 
 
+@pytest.fixture(autouse=True)
+def user_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The per-user cache (``~/.cache/strangler``) of this test's commands."""
+    monkeypatch.setenv("STRANGLER_CACHE_DIR", str(tmp_path / "user-cache"))
+    return tmp_path / "user-cache"
+
+
 def strangler(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [STRANGLER, "analyze", *args], cwd=cwd, capture_output=True, text=True, timeout=240
