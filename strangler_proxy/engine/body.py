@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
+from strangler_proxy.engine.http11 import valid_host
 from strangler_proxy.engine.wire import Headers
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -26,7 +27,7 @@ class ClientError(Exception):
 def framing(headers: Headers, http_version: str) -> tuple[int | None, bool]:
     """(Content-Length, chunked). The server's parser already refused most ambiguous framing
     (CL+TE, differing or empty Content-Length, a last coding other than chunked); these are
-    the cases it lets through and a proxy must not."""
+    the cases it lets through and a proxy must not (RFC 9112 3.2 and 6.1)."""
     length: int | None = None
     chunked = False
     hosts = 0
@@ -35,6 +36,8 @@ def framing(headers: Headers, http_version: str) -> tuple[int | None, bool]:
             hosts += 1
             if hosts > 1:  # RFC 9112 3.2: which one would the upstream believe?
                 raise ClientError(400, "more than one Host header")
+            if not valid_host(value):
+                raise ClientError(400, "invalid Host header")
         elif name == b"content-length":
             if not value.strip().isdigit():
                 raise ClientError(400, "invalid Content-Length")
@@ -45,6 +48,8 @@ def framing(headers: Headers, http_version: str) -> tuple[int | None, bool]:
             if value.strip().lower() != b"chunked":  # e.g. "gzip, chunked": can't re-frame
                 raise ClientError(501, "only Transfer-Encoding: chunked is supported")
             chunked = True
+    if hosts == 0 and http_version == "1.1":  # RFC 9112 3.2
+        raise ClientError(400, "an HTTP/1.1 request needs a Host header")
     if chunked and length is not None:
         raise ClientError(400, "both Content-Length and Transfer-Encoding")
     return length, chunked

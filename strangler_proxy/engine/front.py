@@ -10,8 +10,14 @@ parser's results without copies.
 
 What it adds to plain parsing, on the server side:
 
-- a cap on the request line plus headers: past it 431 and the connection closes (httptools
-  itself has no limit, so a client could grow a request head forever);
+- a cap on the request line plus headers: past it 431 (414 when the request-target alone
+  is past it) and the connection closes (httptools itself has no limit, so a client could
+  grow a request head forever);
+- the HTTP/1.1 rules about what a server receives that llhttp leaves to it (the table is in
+  the README, "HTTP conformance"): 505 for a major version other than 1 (HTTP/1.2 is read as
+  1.1), the host of an absolute-form target replacing Host, the asterisk form only for
+  OPTIONS, ``Max-Forwards`` on OPTIONS/TRACE (0: answered here; else decremented), trailer
+  fields never merged into the headers, ``Via`` added;
 - JSON bodies for the errors answered before the app runs: 400 for malformed or ambiguous
   framing, which llhttp refuses in strict mode (CL+TE, differing or empty Content-Length,
   a Transfer-Encoding whose last coding is not chunked, obs-fold); each closes;
@@ -28,12 +34,14 @@ import asyncio
 import collections
 import time
 import urllib.parse
+from collections.abc import Awaitable, Callable
 from typing import cast
 
 import httptools
 
+from strangler_proxy.engine import http11
 from strangler_proxy.engine.errors import error_bytes
-from strangler_proxy.engine.exchange import App, Exchange, Scope
+from strangler_proxy.engine.exchange import App, Exchange, Message, Scope
 
 _READ_HIGH_WATER = 64 * 1024  # unread request body before the client socket is paused
 _SWEEP_EVERY = 1.0  # seconds between keep-alive sweeps
@@ -42,8 +50,22 @@ _SWEEP_EVERY = 1.0  # seconds between keep-alive sweeps
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
 
 
-class _HeadTooLarge(Exception):
-    pass
+class _Refused(Exception):
+    """The request head is refused before the app runs (the status is on the connection)."""
+
+
+#: the scope key of an answer the front gives itself (Max-Forwards: 0), instead of the app
+OWN_ANSWER = "strangler.own_answer"
+
+
+async def _own_answer(
+    scope: Scope,
+    receive: Callable[[], Awaitable[Message]],
+    send: Callable[[Message], Awaitable[None]],
+) -> None:
+    status, headers, body = scope[OWN_ANSWER]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
 
 
 class Front:
@@ -95,7 +117,9 @@ class Connection(asyncio.Protocol):
         self.loop = asyncio.get_running_loop()
         self.parser = httptools.HttpRequestParser(self)
         # answer a request that says "Connection: close" even if bytes follow it
-        self.parser.set_dangerous_leniencies(lenient_data_after_close=True)
+        # and any version digits: the front answers 505 itself (llhttp's strict check lets
+        # HTTP/2.0 through as if it were 1.1, and refuses HTTP/1.2 with a plain 400)
+        self.parser.set_dangerous_leniencies(lenient_data_after_close=True, lenient_version=True)
         self.transport: asyncio.Transport | None = None
         self.client: tuple[str, int] | None = None
         self.server: tuple[str, int] | None = None
@@ -110,7 +134,8 @@ class Connection(asyncio.Protocol):
         self._url = b""
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_bytes = 0
-        self._head_too_large = False
+        self._in_trailers = False
+        self._refused: tuple[int, str] | None = None  # why the parser was stopped
         self._expect_continue = False
         self._last_words: bytes | None = None  # an error to send once the running answer is out
 
@@ -141,10 +166,8 @@ class Connection(asyncio.Protocol):
             if self.parsing is not None:
                 self.parsing.keep_alive = False
         except httptools.HttpParserError:
-            if self._head_too_large:
-                self._reply_and_close(431, "request headers too large")
-            else:
-                self._reply_and_close(400, "malformed or ambiguous HTTP request")
+            status, message = self._refused or (400, "malformed or ambiguous HTTP request")
+            self._reply_and_close(status, message)
             return
         if self.waiting:
             if self.running is None:
@@ -165,30 +188,50 @@ class Connection(asyncio.Protocol):
         self._url = b""
         self._headers = []
         self._head_bytes = 0
+        self._in_trailers = False
         self._expect_continue = False
 
-    def _count(self, size: int) -> None:
+    def _count(self, size: int, in_target: bool = False) -> None:
         self._head_bytes += size
         if self._head_bytes > self.front.max_head_bytes:
-            self._head_too_large = True
-            raise _HeadTooLarge
+            if in_target:
+                self._refuse(414, "request-target too long")  # RFC 9112 3
+            self._refuse(431, "request headers too large")
+
+    def _refuse(self, status: int, message: str) -> None:
+        self._refused = (status, message)
+        raise _Refused(message)
 
     def on_url(self, url: bytes) -> None:
-        self._count(len(url))
+        self._count(len(url), in_target=True)
         self._url += url
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count(len(name) + len(value) + 4)
+        if self._in_trailers:  # RFC 9110 6.5.1: never merged into the header section
+            return
         name = name.lower()
         if name == b"expect" and value.lower() == b"100-continue":
             self._expect_continue = True
         self._headers.append((name, value))
 
     def on_headers_complete(self) -> None:
+        self._in_trailers = True  # any field from now on is a trailer field
         parser = self.parser
         version = parser.get_http_version()
+        if version not in ("1.1", "1.0"):
+            if not version.startswith("1."):  # RFC 9110 15.6.6 (HTTP/0.9, 2.0, 3.0 ...)
+                self._refuse(505, f"HTTP/{version} is not supported, use HTTP/1.1")
+            version = "1.1"  # RFC 9110 2.5: a higher minor version is read as the highest known
+        method = parser.get_method().decode("ascii")
         url = httptools.parse_url(self._url)
-        raw_path = url.path
+        if url.schema is not None:  # absolute-form: RFC 9112 3.2.2, its host replaces Host
+            authority = url.host if url.port is None else b"%s:%d" % (url.host, url.port)
+            self._headers = [h for h in self._headers if h[0] != b"host"]
+            self._headers.append((b"host", authority))
+        elif self._url == b"*" and method != "OPTIONS":  # RFC 9112 3.2.4
+            self._refuse(400, "the asterisk form is only for OPTIONS")
+        raw_path = url.path or (b"*" if method == "OPTIONS" else b"/")
         path = raw_path.decode("latin-1")
         if "%" in path:
             path = urllib.parse.unquote(path)
@@ -196,7 +239,7 @@ class Connection(asyncio.Protocol):
             "type": "http",
             "asgi": _ASGI,
             "http_version": version,
-            "method": parser.get_method().decode("ascii"),
+            "method": method,
             "scheme": "http",
             "path": path,
             "raw_path": raw_path,
@@ -206,6 +249,14 @@ class Connection(asyncio.Protocol):
             "client": self.client,
             "server": self.server,
         }
+        if method in ("OPTIONS", "TRACE"):  # RFC 9110 7.6.2
+            hops, self._headers = http11.max_forwards(self._headers)
+            scope["headers"] = self._headers
+            if hops == 0:  # the proxy is the final recipient
+                scope[OWN_ANSWER] = http11.final_recipient_answer(
+                    method, self._url, version, self._headers
+                )
+        self._headers.append(http11.via(version))  # RFC 9110 7.6.3
         keep_alive = version != "1.0" and parser.should_keep_alive()
         exchange = Exchange(self, scope, keep_alive, self._expect_continue)
         self.parsing = exchange
@@ -250,7 +301,7 @@ class Connection(asyncio.Protocol):
         while True:
             exchange = self.running
             if exchange is not None:
-                await exchange.run(app)
+                await exchange.run(_own_answer if OWN_ANSWER in exchange.scope else app)
                 continue
             if self.transport is None or self.transport.is_closing():
                 return
