@@ -39,24 +39,22 @@ from strangler_proxy.engine.upstream import (
     UpstreamTimeout,
 )
 from strangler_proxy.metrics import Metrics
-from strangler_proxy.routing import (
-    CANARY_COOKIE,
-    MONOLITH,
-    UNMATCHED,
-    Decision,
-    Mode,
-    RouteTable,
-    cookie_client_key,
-    is_anonymous,
+from strangler_proxy.policy import (
+    Action,
+    Attempt,
+    Failure,
+    Verdict,
+    judge,
+    plan,
+    routing_headers,
+    unavailable,
 )
-from strangler_proxy.routing import client_key as routing_client_key
+from strangler_proxy.routing import MONOLITH, Decision, RouteTable
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-CANARY_COOKIE_ATTRIBUTES = "Path=/; HttpOnly; SameSite=Lax"
 UNMATCHED_LABEL = "(unmatched)"
 
 
@@ -124,7 +122,7 @@ class ProxyApp:
         """An ASGI ``http`` scope (the engine's front sends no other kind)."""
         start = time.perf_counter()
         if self.inflight >= self.settings.max_concurrency:
-            await _send_error(send, 503, "over the concurrency limit", None)
+            await _send_error(send, 503, "over the concurrency limit", None, code="over_capacity")
             self._done(scope, UNMATCHED_LABEL, Outcome("proxy", 503), start)
             return
         self.inflight += 1
@@ -157,23 +155,16 @@ class ProxyApp:
             )
 
     def _decide(self, scope: Scope) -> tuple[Decision, bytes | None]:
-        """The decision, and the ``Set-Cookie`` value when an anonymous client (no user, no
-        canary cookie) meets a canary: it gets a random id, used as its key right away, so
-        a browser stays on one side from its first request on."""
-        table = self.tables.table
-        route = table.match(scope["method"], scope["path"])
-        if route is None:
-            return UNMATCHED, None
-        if route.mode is not Mode.CANARY:  # only a canary split needs to know who is asking
-            return table.decide_matched(route, ""), None
-        headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
-        key = routing_client_key(headers, self._client_ip(scope))
-        cookie = None
-        if is_anonymous(key):
-            client_id = secrets.token_urlsafe(16)
-            key = cookie_client_key(client_id)
-            cookie = f"{CANARY_COOKIE}={client_id}; {CANARY_COOKIE_ATTRIBUTES}".encode("ascii")
-        return table.decide_matched(route, key), cookie
+        """The policy's plan: the decision, and a ``Set-Cookie`` value for an anonymous
+        client meeting a canary (``policy.plan``)."""
+
+        def who() -> tuple[dict[str, str], str | None]:
+            headers = {n.decode("latin-1"): v.decode("latin-1") for n, v in scope["headers"]}
+            return headers, self._client_ip(scope)
+
+        decided = plan(self.tables.table, scope["method"], scope["path"], who)
+        cookie = decided.set_cookie
+        return decided.decision, None if cookie is None else cookie.encode("latin-1")
 
     def _client_ip(self, scope: Scope) -> str | None:
         client = scope.get("client")
@@ -224,7 +215,7 @@ class ProxyApp:
             answered = await self._via_service(request, decision, send)
             if answered is not None:
                 return answered
-        response, status = await self._call(self.monolith, b"", request, send)
+        response, status = await self._call(self.monolith, request, send)
         if response is None:
             return "proxy", status
         if decision.shadow and not isinstance(request.body, StreamedBody):
@@ -251,39 +242,29 @@ class ProxyApp:
         """Try the service; None means: let the monolith answer (a fallback, counted)."""
         instance = self.pools.pick(decision.primary)
         if instance is None or instance.origin is None:
-            if decision.fallback:
-                self._fall_back(request, "circuit-open")
+            verdict = unavailable(decision.primary, fallback=decision.fallback)
+            if verdict.action is Action.FALLBACK:
+                self._fall_back(request, verdict.reason)
                 return None
-            await _send_error(
-                send, 503, f"no available instance of {decision.primary}", request.request_id
-            )
-            return "proxy", 503
-        repeatable = request.method in SAFE_METHODS and not isinstance(request.body, StreamedBody)
+            await self._send_verdict(send, verdict, request)
+            return "proxy", verdict.status or 503
+        streamed = isinstance(request.body, StreamedBody)
         instance.inflight += 1
         try:
-            response, status = await self._call(
-                instance.origin,
-                instance.prefix,
-                request,
-                send,
-                fallback=decision.fallback,
-                reached_ok=repeatable,
-            )
-        except _Fallback as fb:
-            self.pools.report(instance, ok=False)
-            self._fall_back(request, fb.reason)
-            return None
+            response, attempt = await self._attempt(instance.origin, instance.prefix, request)
         finally:
             instance.inflight -= 1
-        if response is None:  # failed and answered with an error (no fallback allowed)
-            self.pools.report(instance, ok=False)
-            return decision.primary, status
-        failed = response.status >= 500
-        self.pools.report(instance, ok=not failed)
-        if failed and decision.fallback and repeatable:
-            response.close()
-            self._fall_back(request, "5xx")
+        self.pools.report(instance, ok=attempt.failure is None and (attempt.status or 0) < 500)
+        verdict = judge(request.method, attempt, fallback=decision.fallback, streamed=streamed)
+        if verdict.action is Action.FALLBACK:
+            if response is not None:
+                response.close()
+            self._fall_back(request, verdict.reason)
             return None
+        if verdict.action is Action.ERROR:
+            await self._send_verdict(send, verdict, request)
+            return decision.primary, verdict.status or 502
+        assert response is not None
         await self._relay(response, send, request, decision.primary)
         return decision.primary, response.status
 
@@ -291,19 +272,10 @@ class ProxyApp:
         request.fallback = reason
         self.metrics.fallback(request.route, reason)
 
-    async def _call(
-        self,
-        origin: Origin,
-        prefix: bytes,
-        request: _Request,
-        send: Send,
-        *,
-        fallback: bool = False,
-        reached_ok: bool = False,
-    ) -> tuple[UpstreamResponse | None, int]:
-        """One upstream exchange. On failure, with ``fallback`` raise ``_Fallback`` when the
-        monolith may still answer (nothing was sent, or ``reached_ok``: safe to repeat);
-        otherwise answer 502/504 and return (None, status)."""
+    async def _attempt(
+        self, origin: Origin, prefix: bytes, request: _Request
+    ) -> tuple[UpstreamResponse | None, Attempt]:
+        """One upstream exchange, and how it went in the policy's terms."""
         try:
             response = await self.upstream.request(
                 origin,
@@ -314,28 +286,34 @@ class ProxyApp:
                 self.settings.timeouts,
             )
         except UpstreamError as exc:
-            if fallback and (isinstance(exc, ConnectFailed) or reached_ok):
-                raise _Fallback(_reason(exc)) from exc
-            if isinstance(exc, UpstreamTimeout | ConnectTimeout):
-                status, message = 504, "upstream timed out"
-            elif isinstance(exc, ConnectFailed):
-                status, message = 502, "upstream refused the connection"
-            else:
-                status, message = 502, f"upstream failed: {exc}"
-            await _send_error(send, status, message, request.request_id)
-            return None, status
-        return response, response.status
+            return None, Attempt(failure=_failure(exc), detail=str(exc))
+        return response, Attempt(status=response.status)
+
+    async def _call(
+        self, origin: Origin, request: _Request, send: Send
+    ) -> tuple[UpstreamResponse | None, int]:
+        """The monolith's exchange: its answer, or the proxy's 502/504 sent (None)."""
+        response, attempt = await self._attempt(origin, b"", request)
+        if response is not None:
+            return response, response.status
+        verdict = judge(request.method, attempt, fallback=False)
+        await self._send_verdict(send, verdict, request)
+        return None, verdict.status or 502
+
+    async def _send_verdict(self, send: Send, verdict: Verdict, request: _Request) -> None:
+        status = verdict.status or 502
+        await _send_error(send, status, verdict.message, request.request_id, code=verdict.code)
 
     async def _relay(
         self, response: UpstreamResponse, send: Send, request: _Request, served_by: str
     ) -> None:
         headers = wire.response_headers(response.headers, request.request_id)
         if self.settings.routing_headers:
-            headers.append((b"x-strangler-served-by", served_by.encode("latin-1")))
-            if request.route != UNMATCHED_LABEL:
-                headers.append((b"x-strangler-route", request.route.encode("latin-1")))
-            if request.fallback is not None:
-                headers.append((b"x-strangler-fallback", request.fallback.encode("latin-1")))
+            route = None if request.route == UNMATCHED_LABEL else request.route
+            headers += [
+                (name.encode("ascii"), value.encode("latin-1"))
+                for name, value in routing_headers(served_by, route, request.fallback)
+            ]
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})
@@ -374,22 +352,24 @@ def _target(scope: Scope) -> bytes:
     return raw_path + b"?" + query if query else raw_path
 
 
-class _Fallback(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _reason(exc: UpstreamError) -> str:
-    if isinstance(exc, UpstreamTimeout | ConnectTimeout):
-        return "timeout"
-    return "refused" if isinstance(exc, ConnectFailed) else "broken"
+def _failure(exc: UpstreamError) -> Failure:
+    """An upstream error in the policy's terms (did the request reach the service?)."""
+    if isinstance(exc, ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    if isinstance(exc, ConnectFailed):
+        return Failure.REFUSED
+    return Failure.TIMEOUT if isinstance(exc, UpstreamTimeout) else Failure.BROKEN
 
 
 async def _send_error(
-    send: Send, status: int, message: str, rid: bytes | None, close: bool = False
+    send: Send,
+    status: int,
+    message: str,
+    rid: bytes | None,
+    close: bool = False,
+    code: str | None = None,
 ) -> None:
-    body = error_body(status, message, rid)
+    body = error_body(status, message, rid, code)
     await send(
         {
             "type": "http.response.start",

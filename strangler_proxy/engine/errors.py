@@ -1,23 +1,24 @@
-"""The proxy's own answers: short JSON bodies, one shape for every status.
+"""The engine's own answers, in the one envelope every part of the toolkit sends
+(``strangler_proxy.envelope``), with the request id the proxy sent upstream and logged.
 
->>> error_body(502, "upstream refused")
-b'{"error":"upstream refused","status":502}'
+>>> error_body(502, "upstream refused", b"ab-1")
+b'{"error":{"status":502,"code":"bad_gateway","message":"upstream refused","request_id":"ab-1"}}'
+>>> error_bytes(400, "bad request").split(b"\\r\\n")[0]
+b'HTTP/1.1 400 Bad Request'
 """
 
 from __future__ import annotations
 
-import json
 from http import HTTPStatus
-from typing import Any
 
+from strangler_proxy import envelope
 from strangler_proxy.engine.wire import Headers
 
 
-def error_body(status: int, message: str, request_id: bytes | None = None) -> bytes:
-    doc: dict[str, Any] = {"error": message, "status": status}
-    if request_id:
-        doc["request_id"] = request_id.decode("ascii", "replace")
-    return json.dumps(doc, separators=(",", ":")).encode()
+def error_body(
+    status: int, message: str, request_id: bytes | None = None, code: str | None = None
+) -> bytes:
+    return envelope.error_body(status, message, code=code, request_id=request_id)
 
 
 def error_headers(body: bytes, request_id: bytes | None = None, close: bool = False) -> Headers:
@@ -32,9 +33,9 @@ def error_headers(body: bytes, request_id: bytes | None = None, close: bool = Fa
     return headers
 
 
-def error_bytes(status: int, message: str) -> bytes:
+def error_bytes(status: int, message: str, code: str | None = None) -> bytes:
     """A whole HTTP/1.1 response, for answers written straight to the socket."""
-    body = error_body(status, message)
+    body = error_body(status, message, code=code)
     head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode("ascii")]
     head += [name + b": " + value for name, value in error_headers(body, close=True)]
     return b"\r\n".join(head) + b"\r\n\r\n" + body

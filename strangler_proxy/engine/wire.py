@@ -12,8 +12,10 @@ False
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
+
+from strangler_proxy.policy import INTERNAL_PREFIX
+from strangler_proxy.policy.answer import REQUEST_ID_OK
 
 Headers = list[tuple[bytes, bytes]]
 
@@ -35,8 +37,7 @@ HOP_BY_HOP = frozenset(
 #: answered by the server side, and X-Forwarded-* are rebuilt from what this hop saw.
 _REQUEST_DROP = HOP_BY_HOP | {b"content-length", b"expect", b"x-request-id"}
 _REQUEST_DROP_UNTRUSTED = _REQUEST_DROP | {b"x-forwarded-proto", b"x-forwarded-host"}
-_INTERNAL_PREFIX = b"x-strangler-"
-_REQUEST_ID_OK = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,200}")
+_INTERNAL_PREFIX = INTERNAL_PREFIX.encode("ascii")
 
 
 def connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> frozenset[bytes]:
@@ -54,7 +55,7 @@ def connection_tokens(headers: Sequence[tuple[bytes, bytes]]) -> frozenset[bytes
 def request_id(headers: Iterable[tuple[bytes, bytes]], generate: bytes) -> bytes:
     """The incoming ``X-Request-ID`` when it is well-formed, else ``generate``."""
     for name, value in headers:
-        if name == b"x-request-id" and _REQUEST_ID_OK.fullmatch(value):
+        if name == b"x-request-id" and REQUEST_ID_OK.fullmatch(value):
             return value
     return generate
 

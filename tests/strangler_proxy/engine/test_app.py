@@ -24,6 +24,7 @@ from strangler_proxy.engine.upstream import (
 from strangler_proxy.engine.wire import Headers
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.routing import Mode, RouteTable
+from tests.envelope import error_of
 from tests.strangler_proxy.proxy_stack import route
 
 pytestmark = pytest.mark.anyio
@@ -168,4 +169,9 @@ async def test_over_the_concurrency_limit_the_answer_is_503() -> None:
     app = app_with(FakeUpstream({SERVICE: 200, MONOLITH: 200}))
     app.inflight = app.settings.max_concurrency
     status, body = await call(app, "GET", "/orders/1")
-    assert (status, body) == (503, b'{"error":"over the concurrency limit","status":503}')
+    assert status == 503
+    assert error_of(body, 503) == {
+        "status": 503,
+        "code": "over_capacity",
+        "message": "over the concurrency limit",
+    }

@@ -9,6 +9,7 @@ import socket
 
 import pytest
 
+from tests.envelope import error_of
 from tests.strangler_proxy.proxy_stack import Running
 
 SMUGGLED = b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -85,7 +86,7 @@ AMBIGUOUS = {
 def test_ambiguous_framing_is_refused_and_the_connection_closed(edge: Running, case: str) -> None:
     status, body, closed = exchange(edge.port, AMBIGUOUS[case])
     assert status == 400
-    assert body["status"] == 400 and isinstance(body["error"], str) and body["error"]
+    assert error_of(body, 400)["message"]
     assert closed
 
 
@@ -95,7 +96,10 @@ def test_a_coding_before_chunked_is_not_implemented(edge: Running) -> None:
         b"0\r\n\r\n" + SMUGGLED
     )
     status, body, closed = exchange(edge.port, data)
-    assert (status, body["error"]) == (501, "only Transfer-Encoding: chunked is supported")
+    assert (status, error_of(body)["message"]) == (
+        501,
+        "only Transfer-Encoding: chunked is supported",
+    )
     assert closed
 
 
@@ -111,7 +115,7 @@ def test_plain_chunked_bodies_are_fine(edge: Running) -> None:
 def test_headers_too_large_get_431(edge: Running) -> None:
     data = b"GET /anything HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 40_000 + b"\r\n\r\n"
     status, body, closed = exchange(edge.port, data)
-    assert (status, body["error"]) == (431, "request headers too large")
+    assert (status, error_of(body)["message"]) == (431, "request headers too large")
     assert closed
 
 
@@ -125,5 +129,5 @@ def test_a_declared_body_over_the_limit_gets_413_before_it_is_read(edge: Running
     data = b"POST /anything HTTP/1.1\r\nHost: x\r\nContent-Length: 99999999999\r\n\r\nabc"
     status, body, closed = exchange(edge.port, data)
     assert status == 413
-    assert body["error"] == "request body larger than 1073741824 bytes"
+    assert error_of(body, 413)["message"] == "request body larger than 1073741824 bytes"
     assert closed

@@ -11,6 +11,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.envelope import error_of
 from tests.strangler_proxy.proxy_stack import Running, proxy, standin, until
 
 
@@ -27,14 +28,14 @@ def test_an_upstream_that_refuses_gets_502(store_url: str, var_dir: Path) -> Non
         upstream.stop()
         response = httpx.get(px.url + "/anything", trust_env=False)
     assert response.status_code == 502
-    assert response.json()["error"] == "upstream refused the connection"
-    assert response.json()["request_id"] == response.headers["x-request-id"]
+    assert error_of(response.content, 502)["message"] == "upstream refused the connection"
+    assert response.json()["error"]["request_id"] == response.headers["x-request-id"]
 
 
 def test_an_upstream_that_is_too_slow_gets_504(tight: Running) -> None:
     response = httpx.get(tight.url + "/slow?seconds=4", trust_env=False, timeout=10)
     assert response.status_code == 504
-    assert response.json()["error"] == "upstream timed out"
+    assert error_of(response.content, 504)["message"] == "upstream timed out"
 
 
 def test_over_the_concurrency_limit_gets_503(tight: Running) -> None:
@@ -47,7 +48,7 @@ def test_over_the_concurrency_limit_gets_503(tight: Running) -> None:
     assert statuses.count(200) >= 1 and statuses.count(503) >= 1
     assert set(statuses) <= {200, 503}
     refused = next(r for r in responses if r.status_code == 503)
-    assert refused.json() == {"error": "over the concurrency limit", "status": 503}
+    assert error_of(refused.content, 503)["code"] == "over_capacity"
 
 
 def test_a_streamed_body_over_the_limit_gets_413(tight: Running) -> None:
@@ -57,7 +58,7 @@ def test_a_streamed_body_over_the_limit_gets_413(tight: Running) -> None:
 
     response = httpx.post(tight.url + "/anything", content=chunks(), trust_env=False)
     assert response.status_code == 413
-    assert response.json()["error"] == "request body larger than 1000 bytes"
+    assert error_of(response.content, 413)["message"] == "request body larger than 1000 bytes"
 
 
 def test_a_declared_body_over_the_limit_gets_413(tight: Running) -> None:
