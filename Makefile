@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 MITM_VENV  := $(VENV)-mitm
 MITM_STAMP := $(MITM_VENV)/.installed
 
-.PHONY: demo test check lint typecheck contracts pytest install mitm browser clean
+.PHONY: demo test check lint typecheck contracts pytest install mitm browser nginx clean
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -57,7 +57,16 @@ browser:
 	  && apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } \
 	  || echo "note: chromium is not installed; the report's browser test will skip"
 
-pytest: $(STAMP) $(MITM_STAMP) browser
+## nginx (Debian's package), the live reference of the engine's HTTP conformance table
+## (tests/strangler_proxy/engine/test_conformance.py). Best effort, as for chromium: without
+## it the nginx rows skip and say why.
+nginx:
+	@{ command -v nginx || test -x /usr/sbin/nginx; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null && apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } \
+	  || echo "note: nginx is not installed; the conformance table's nginx rows will skip"
+
+pytest: $(STAMP) $(MITM_STAMP) browser nginx
 	$(PY) -m pytest
 
 clean:
