@@ -1,8 +1,8 @@
 """Fixtures that start real things on loopback and clean them up.
 
-``monolith_server`` is the legacy monolith under gunicorn on a free port, on its own SQLite
-file, migrated and seeded with the ``tiny`` data set. Proxy, traffic and comparison tests
-all talk to it over real sockets.
+``monolith_server`` is the legacy monolith under gunicorn on a port the kernel picks (gunicorn
+binds port 0 and logs which), on its own SQLite file, migrated and seeded with the ``tiny``
+data set. Proxy, traffic and comparison tests all talk to it over real sockets.
 """
 
 from __future__ import annotations
@@ -14,9 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env, prepare_database
+from strangler_proxy.stack.monolith import (
+    GUNICORN_LISTENING,
+    gunicorn_argv,
+    monolith_env,
+    prepare_database,
+)
 from strangler_proxy.stack.process import ManagedProcess
-from tests.ports import start_on_a_free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,17 +41,16 @@ def prepare_monolith_db(env: dict[str, str], size: str = "tiny") -> None:
 
 
 def start_monolith(var_dir: Path, env: dict[str, str], workers: int = 2) -> ManagedProcess:
-    def make(port: int) -> ManagedProcess:
-        return ManagedProcess(
-            "monolith",
-            gunicorn_argv(sys.executable, port, workers=workers),
-            health_url=f"http://127.0.0.1:{port}/health/",
-            env=env,
-            cwd=ROOT,
-            log_path=var_dir / "monolith.log",
-        )
-
-    return start_on_a_free_port(make)
+    """gunicorn on port 0, healthy once the port it logs answers ``/health/``."""
+    return ManagedProcess(
+        "monolith",
+        gunicorn_argv(sys.executable, 0, workers=workers),
+        health_url="http://127.0.0.1:{port}/health/",
+        announces=GUNICORN_LISTENING,
+        env=env,
+        cwd=ROOT,
+        log_path=var_dir / "monolith.log",
+    ).start()
 
 
 @pytest.fixture(scope="session")

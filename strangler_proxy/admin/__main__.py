@@ -2,12 +2,17 @@
 
 The token comes from ``STRANGLER_ADMIN_TOKEN`` (or ``STRANGLER_ADMIN_TOKENS``). The proxy
 normally serves this app itself; this entry point is for a control plane without a proxy.
+``--port 0`` lets the kernel pick; once bound it prints one line (``LISTENING`` reads it)::
+
+    strangler admin listening on http://127.0.0.1:41029
 """
 
 from __future__ import annotations
 
 import argparse
 import ipaddress
+import re
+import socket
 import sys
 
 import uvicorn
@@ -15,6 +20,9 @@ import uvicorn
 from strangler_proxy.admin.app import AdminApp
 from strangler_proxy.admin.auth import AdminTokens, TokenError
 from strangler_proxy.store import DEFAULT_STORE_URL, StoreError, open_store
+
+#: the line printed once the admin API listens
+LISTENING = re.compile(r"^strangler admin listening on http://(?P<host>\S+):(?P<port>\d+)$", re.M)
 
 
 def is_loopback(host: str) -> bool:
@@ -30,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m strangler_proxy.admin")
     parser.add_argument("--store", default=DEFAULT_STORE_URL)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8081)
+    parser.add_argument("--port", type=int, default=8081, help="0: any free port (printed)")
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow a non-loopback --host (not advised)"
     )
@@ -43,8 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     except (TokenError, StoreError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    app = AdminApp(store, tokens)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
+    family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
+    try:
+        sock = socket.create_server((args.host, args.port), family=family)
+    except OSError as exc:
+        store.close()
+        print(f"error: --port: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 2
+    host = f"[{args.host}]" if ":" in args.host else args.host
+    print(f"strangler admin listening on http://{host}:{sock.getsockname()[1]}", flush=True)
+    config = uvicorn.Config(AdminApp(store, tokens), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
     return 0
 
 

@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
 MONOLITH_SETTINGS = "legacy_monolith.shop.settings"
 MONOLITH_WSGI = "legacy_monolith.shop.wsgi:application"
+#: what gunicorn logs once bound: with ``--bind HOST:0`` the port the kernel picked
+GUNICORN_LISTENING = re.compile(r"Listening at: http://(?P<host>[^\s:]+):(?P<port>\d+) ")
 
 
 class MonolithMissing(RuntimeError):

@@ -1,7 +1,9 @@
-"""Serve an ASGI app with a real uvicorn on a free loopback port, in a background thread."""
+"""Serve an ASGI app with a real uvicorn in a background thread, on a loopback socket bound
+to port 0 here (the kernel picks the port; no race for a free one)."""
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -9,24 +11,23 @@ from contextlib import contextmanager
 
 import uvicorn
 
-from strangler_proxy.stack.process import free_port
-
 TOKEN = "test-admin-token-0123456789"
 
 
 @contextmanager
 def serve(app: object) -> Iterator[str]:
-    port = free_port()
+    sock = socket.create_server(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     config = uvicorn.Config(
         app,  # type: ignore[arg-type]
-        host="127.0.0.1",
-        port=port,
         log_level="warning",
         access_log=False,
         lifespan="on",
     )
     server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
+    thread = threading.Thread(
+        target=server.run, args=([sock],), name=f"uvicorn-{port}", daemon=True
+    )
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -38,3 +39,4 @@ def serve(app: object) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(10)
+        sock.close()

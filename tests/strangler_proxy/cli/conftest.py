@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from strangler_proxy.admin.__main__ import LISTENING
 from strangler_proxy.routing import Mode, Route
-from strangler_proxy.stack.process import ManagedProcess, free_port
+from strangler_proxy.stack.process import ManagedProcess
 from strangler_proxy.store import SqliteFlagStore
 
 TOKEN = "cli-test-token-0123456789"
@@ -50,21 +51,13 @@ def running_admin(tmp_path: Path) -> Iterator[RunningAdmin]:
             actor="setup",
             reason="seed",
         )
-    port = free_port()
-    argv = [
-        sys.executable,
-        "-m",
-        "strangler_proxy.admin",
-        "--store",
-        f"sqlite:///{store_path}",
-        "--port",
-        str(port),
-    ]
+    argv = [sys.executable, "-m", "strangler_proxy.admin", "--store", f"sqlite:///{store_path}"]
     with ManagedProcess(
         "admin",
-        argv,
-        health_url=f"http://127.0.0.1:{port}/health",
+        [*argv, "--port", "0"],
+        health_url="http://127.0.0.1:{port}/health",
+        announces=LISTENING,
         env={"STRANGLER_ADMIN_TOKEN": TOKEN},
         log_path=tmp_path / "admin.log",
-    ):
-        yield RunningAdmin(f"http://127.0.0.1:{port}", store_path)
+    ) as admin:
+        yield RunningAdmin(admin.base_url, store_path)
