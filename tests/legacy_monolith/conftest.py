@@ -6,6 +6,8 @@ seeded shop: customers ``customer0001``..``customer0006`` and staff user ``staff
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.management import call_command
 from rest_framework.authtoken.models import Token
@@ -50,7 +52,7 @@ def staff(db) -> APIClient:
     return client_for("staff")
 
 
-def assert_error(response, status: int, code: str, *, field: str | None = None) -> dict:
+def assert_error(response, status: int, code: str, *, field: str | None = None) -> dict[str, Any]:
     """The one error body every failure has; returns the ``error`` object."""
     assert response.status_code == status, response.content
     error = response.json()["error"]

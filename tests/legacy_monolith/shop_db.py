@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 MANAGE = [sys.executable, str(ROOT / "legacy_monolith" / "manage.py")]
@@ -29,7 +30,7 @@ def manage(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def dump(env: dict[str, str]) -> list[dict]:
+def dump(env: dict[str, str]) -> list[dict[str, Any]]:
     """Every shop row as fixtures, in a stable order."""
     result = manage(env, "dumpdata", *SHOP_DATA, "--format", "json")
     assert result.returncode == 0, result.stderr

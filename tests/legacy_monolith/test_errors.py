@@ -1,6 +1,6 @@
 """Every error, expected or not, answers with the same JSON body."""
 
-from legacy_monolith.orders import services
+from legacy_monolith.shipping import services as shipping
 from tests.legacy_monolith.conftest import assert_error, fill_cart, first_address
 
 
@@ -27,7 +27,7 @@ def test_an_unexpected_crash_is_a_json_500(alice, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the payment gateway SDK exploded")
 
-    monkeypatch.setattr(services.shipping, "quote", broken)
+    monkeypatch.setattr(shipping, "quote", broken)  # what orders.services calls
     fill_cart(alice, (1, 1))
     response = alice.post(
         "/api/orders/checkout/",

@@ -1,9 +1,11 @@
+from typing import Any
+
 from legacy_monolith.payments.models import Payment
 from legacy_monolith.shipping.models import Shipment
 from tests.legacy_monolith.conftest import assert_error, fill_cart, first_address
 
 
-def place_order(client) -> dict:
+def place_order(client) -> dict[str, Any]:
     fill_cart(client, (1, 1), (4, 2))
     response = client.post(
         "/api/orders/checkout/",

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
+from typing import Any
 
 import httpx
 import pytest
@@ -39,13 +40,15 @@ class PgShop:
     base_url: str
     database_url: str
     env: dict[str, str]
-    seeded_dump: list[dict]
+    seeded_dump: list[dict[str, Any]]
 
     def count(self, table: str, where: str = "TRUE") -> int:
         import psycopg
 
         with psycopg.connect(self.database_url) as conn:
-            return conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+            row = conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()
+        assert row is not None  # count(*) always answers one row
+        return int(row[0])
 
 
 @pytest.fixture(scope="module")

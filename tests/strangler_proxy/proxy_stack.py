@@ -14,7 +14,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from strangler_proxy.engine.server import LISTENING
 from strangler_proxy.routing import Mode, Route
@@ -111,8 +111,11 @@ def seed(store: FlagStore, services: dict[str, list[str]], routes: Sequence[Rout
     store.upsert_routes(routes, actor="test", reason="test setup")
 
 
-def until(check: Callable[[], T], timeout: float = 5.0, every: float = 0.05) -> T:
-    """``check()`` once it returns something truthy; AssertionError after ``timeout``."""
+def until(
+    check: Callable[[], T | Literal[False] | None], timeout: float = 5.0, every: float = 0.05
+) -> T:
+    """``check()`` once it returns something truthy (so not None, not False); AssertionError
+    after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:
         result = check()

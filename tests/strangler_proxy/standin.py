@@ -96,11 +96,11 @@ class StandIn:
             await asyncio.sleep(float(query.get("seconds", "1")))
             await _json(send, 200, {"served_by": self.name, "slow": True})
         else:
-            headers = {}
+            echoed: dict[str, str] = {}
             for name, value in scope["headers"]:
                 key = name.decode("latin-1")
                 text = value.decode("latin-1")
-                headers[key] = f"{headers[key]}|{text}" if key in headers else text
+                echoed[key] = f"{echoed[key]}|{text}" if key in echoed else text
             await _json(
                 send,
                 200,
@@ -109,7 +109,7 @@ class StandIn:
                     "method": method,
                     "path": path,
                     "query": scope["query_string"].decode(),
-                    "headers": headers,
+                    "headers": echoed,
                     "body_bytes": size,
                 },
                 extra=[(b"set-cookie", f"seen_by={self.name}; Path=/".encode())],

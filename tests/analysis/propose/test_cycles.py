@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import itertools
+from collections.abc import Mapping
 
 from analysis.propose import ServiceEdge, propose
 from analysis.propose.cycles import EXACT_LIMIT, feedback_weight, service_cycles
 from tests.analysis.shop_graph import shop_graph
 
 
-def brute_force_minimum(deps: dict[tuple[str, str], float]) -> float:
+def brute_force_minimum(deps: Mapping[tuple[str, str], float]) -> float:
     nodes = sorted({n for pair in deps for n in pair})
     return min(feedback_weight(deps, list(p)) for p in itertools.permutations(nodes))
 

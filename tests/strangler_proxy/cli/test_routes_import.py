@@ -1,6 +1,7 @@
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
@@ -11,7 +12,7 @@ from strangler_proxy.store import SqliteFlagStore
 
 ROOT = Path(__file__).resolve().parents[3]
 
-REPORT = {
+REPORT: dict[str, list[dict[str, Any]]] = {
     "endpoints": [
         {
             "pattern": "/api/catalog/products/",

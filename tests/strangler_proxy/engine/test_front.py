@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import socket
+from typing import Any
 
 from tests.strangler_proxy.proxy_stack import Running
 
 
-def read_answers(sock: socket.socket, count: int) -> list[tuple[bytes, dict[str, object]]]:
+def read_answers(sock: socket.socket, count: int) -> list[tuple[bytes, dict[str, Any]]]:
     """``count`` answers with a Content-Length (status line, JSON body), in arrival order."""
-    buffer, answers = b"", []
+    buffer = b""
+    answers: list[tuple[bytes, dict[str, Any]]] = []
     while len(answers) < count:
         while b"\r\n\r\n" not in buffer:
             chunk = sock.recv(65536)

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest
 
@@ -47,7 +48,7 @@ async def server(handler: Handler) -> AsyncIterator[tuple[Origin, list[bytes]]]:
     async def recording(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         original = reader.readuntil
 
-        async def readuntil(separator: bytes = b"\n") -> bytes:
+        async def readuntil(separator: Any = b"\n") -> bytes:  # any separator readuntil takes
             data = await original(separator)
             if separator == b"\r\n\r\n":
                 heads.append(data)

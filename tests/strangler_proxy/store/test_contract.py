@@ -191,7 +191,7 @@ def test_services_registry(store: FlagStore) -> None:
         ("orders", "http://127.0.0.1:1", "urls"),
     ]:
         with pytest.raises(InvalidFlag) as err:
-            store.register_service(name, urls, actor="ops")  # type: ignore[arg-type]
+            store.register_service(name, urls, actor="ops")  # a bare str is refused too
         assert err.value.field == field, (name, urls)
     assert store.version() == version
 
