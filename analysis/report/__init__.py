@@ -5,12 +5,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from analysis.report.contracts import importlinter_contracts, service_prefixes, tach_toml
 from analysis.report.document import Document, build_report
 from analysis.report.html import render_html
+from analysis.report.jsontext import indented
 from analysis.report.markdown import render_markdown
 from analysis.run import REPORT_FILES, SCHEMA_VERSION, write_files
 
@@ -34,7 +34,7 @@ def render_report(doc: Document) -> dict[str, str]:
     """Every report file's text, by its path relative to the output folder."""
     module_service = {m["name"]: m["service"] for m in doc["modules"] if m["service"]}
     return {
-        "report.json": json.dumps(doc, indent=2, sort_keys=False) + "\n",
+        "report.json": indented(doc) + "\n",  # json.dumps(doc, indent=2), faster
         "report.md": render_markdown(doc),
         "report.html": render_html(doc),
         "contracts/.importlinter": importlinter_contracts(module_service),
