@@ -4,7 +4,15 @@
 before the proxy starts with ``--admin-token-file PATH``; ``strangler routes list`` reads
 the same file by itself.
 
->>> created = ensure_token_file(Path("var/admin.token"))  # doctest: +SKIP
+>>> import tempfile
+>>> folder = tempfile.TemporaryDirectory()
+>>> token = Path(folder.name) / "var" / "admin.token"
+>>> ensure_token_file(token), oct(token.stat().st_mode & 0o777)  # written, owner-only
+(True, '0o600')
+>>> kept = token.read_text()
+>>> ensure_token_file(token), token.read_text() == kept  # the next run keeps it
+(False, True)
+>>> folder.cleanup()
 """
 
 from __future__ import annotations

@@ -1,8 +1,19 @@
 """The flag store: the durable, audited route table and service registry.
 
->>> store = open_store("sqlite:///var/flags.sqlite3")          # doctest: +SKIP
+>>> import tempfile
+>>> from strangler_proxy.routing import Mode, Route
+>>> folder = tempfile.TemporaryDirectory()
+>>> store = open_store(f"sqlite:///{folder.name}/flags.sqlite3")
+>>> detail = Route("catalog-product-detail", frozenset({"GET"}),
+...                "/api/catalog/products/{pk:int}/", None, Mode.MONOLITH)
+>>> _ = store.upsert_routes([detail], actor="alice", reason="from the analysis")
+>>> _ = store.register_service("catalog", ["http://127.0.0.1:8101"], actor="alice")
 >>> store.set_route("catalog-product-detail", mode="canary", percent=5,
-...                 service="catalog", actor="alice", reason="first 5%")  # doctest: +SKIP
+...                 service="catalog", actor="alice", reason="first 5%").percent
+5
+>>> [(r.actor, r.reason) for r in store.history("catalog-product-detail", limit=1)]
+[('alice', 'first 5%')]
+>>> store.close(); folder.cleanup()
 
 ``open_store`` accepts ``sqlite:///relative/path``, ``sqlite:////absolute/path`` (the
 SQLAlchemy spelling), a bare filesystem path, and ``postgresql://user@host/db`` (any libpq
