@@ -262,7 +262,7 @@ class ProxyApp:
             self._fall_back(request, verdict.reason)
             return None
         if verdict.action is Action.ERROR:
-            await self._send_verdict(send, verdict, request)
+            await self._send_verdict(send, verdict, request, served_by=decision.primary)
             return decision.primary, verdict.status or 502
         assert response is not None
         await self._relay(response, send, request, decision.primary)
@@ -300,20 +300,33 @@ class ProxyApp:
         await self._send_verdict(send, verdict, request)
         return None, verdict.status or 502
 
-    async def _send_verdict(self, send: Send, verdict: Verdict, request: _Request) -> None:
+    async def _send_verdict(
+        self, send: Send, verdict: Verdict, request: _Request, served_by: str | None = None
+    ) -> None:
+        """The proxy's error; after a service's failed attempt it also says whose it was."""
         status = verdict.status or 502
-        await _send_error(send, status, verdict.message, request.request_id, code=verdict.code)
+        body = error_body(status, verdict.message, request.request_id, verdict.code)
+        headers = error_headers(body, request.request_id)
+        if served_by is not None:
+            headers += self._routing_headers(request, served_by)
+        await send({"type": "http.response.start", "status": status, "headers": headers})
+        await send({"type": "http.response.body", "body": body, "more_body": False})
+
+    def _routing_headers(self, request: _Request, served_by: str) -> wire.Headers:
+        if not self.settings.routing_headers:
+            return []
+        route = None if request.route == UNMATCHED_LABEL else request.route
+        return [
+            (name.encode("ascii"), value.encode("latin-1"))
+            for name, value in routing_headers(served_by, route, request.fallback)
+        ]
 
     async def _relay(
         self, response: UpstreamResponse, send: Send, request: _Request, served_by: str
     ) -> None:
         headers = wire.response_headers(response.headers, request.request_id)
         if self.settings.routing_headers:
-            route = None if request.route == UNMATCHED_LABEL else request.route
-            headers += [
-                (name.encode("ascii"), value.encode("latin-1"))
-                for name, value in routing_headers(served_by, route, request.fallback)
-            ]
+            headers += self._routing_headers(request, served_by)
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
         await send({"type": "http.response.start", "status": response.status, "headers": headers})

@@ -3,48 +3,65 @@
 Runs in its own environment (``make mitm``: mitmproxy pins an h11 the main env cannot have)::
 
     .venv-mitm/bin/mitmdump -s strangler_proxy/mitm/addon.py \\
-        --mode reverse:http://127.0.0.1:8000 \\
+        --mode reverse:http://127.0.0.1:8000 --listen-host 127.0.0.1 --listen-port 8090 \\
         --set strangler_store=sqlite:///var/flags.sqlite3 -w flows.mitm
 
-The reverse target is the monolith. Per request the addon asks the pure routing core who
-answers: the monolith (the flow is left alone), or a service instance from the registry
-(round-robin, no health checks). A service's answer is fetched first, by mitmproxy's own
-HTTP stack, before the client's flow goes anywhere: when the service cannot answer and
-the request is safe to repeat (``fallback.judge``: the production engine's rules) the
-flow goes on to the monolith untouched; otherwise the service's answer, or the proxy's
-JSON 502/504, is the flow's response. In shadow mode the monolith answers and a copy is
-replayed to the service through mitmproxy's client replay. Every flow carries
-``metadata["strangler"]`` (role, route, served_by, shadow, fallback: why the monolith
-answered instead of the service; a shadow copy also ``shadow_of``: the primary flow's
-id), so a flow file written with ``-w`` pairs each monolith answer with its service twin
-for the comparison tools. Responses carry ``X-Strangler-Served-By``, ``X-Strangler-Route``
-and after a fallback ``X-Strangler-Fallback`` (the reason); a canary may also set the
-``strangler_client`` cookie.
+The reverse target is the monolith. Every decision is the routing policy's
+(``strangler_proxy.policy``), the one the production engine follows; this module only does
+mitmproxy's I/O around it. A service's answer is fetched first, by mitmproxy's own HTTP
+stack, before the client's flow goes anywhere, and ``policy.judge`` says what to do with
+it: relay it, let the flow go on to the monolith untouched (a fallback), or answer the
+proxy's error. A body mitmproxy streams (``stream_large_bodies``) is routed when its
+headers arrive: the service is tried only if it accepts a connection, otherwise the
+monolith answers (``refused``), as in the production engine; once streaming, a failure
+cannot fall back. In shadow mode the monolith answers and a copy is replayed to the
+service. Every flow carries ``metadata["strangler"]`` (role, route, served_by, shadow,
+fallback; a shadow copy also ``shadow_of``), so a flow file written with ``-w`` pairs each
+monolith answer with its service twin. Answers carry ``X-Request-ID`` and the routing
+headers (``X-Strangler-Served-By``, ``-Route``, ``-Fallback``); a canary may set the
+``strangler_client`` cookie. Every error the proxy sends, mitmproxy's own included (a
+dead monolith, a malformed request), is the toolkit's one JSON envelope.
 
-Only the routing core and the flag store are imported here besides mitmproxy.
+Only the policy, the routing core, the registry and the flag store are imported here
+besides mitmproxy.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
+import contextlib
+import itertools
 import logging
+import secrets
 from typing import Any
 
 from mitmproxy import connection, ctx, exceptions, http
 from mitmproxy.addons.clientplayback import ReplayHandler
+from mitmproxy.net.http import http1
 from mitmproxy.proxy import commands, layers
+from mitmproxy.proxy.layers.http import _http1
 
-from strangler_proxy.mitm.fallback import Action, Attempt, Failure, judge
-from strangler_proxy.mitm.router import Plan, Router, Upstream, internal_headers
+from strangler_proxy import envelope
+from strangler_proxy.mitm.router import Plan, Router, internal_headers
+from strangler_proxy.policy import (
+    Action,
+    Attempt,
+    Failure,
+    Verdict,
+    judge,
+    routing_headers,
+    valid_request_id,
+)
+from strangler_proxy.registry import InstanceAddress
 from strangler_proxy.store import FlagStore, open_store
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_STORE = "sqlite:///var/flags.sqlite3"
 MS_OPTIONS = ("strangler_poll_ms", "strangler_service_timeout_ms")
-#: flow.metadata key of a new canary cookie, until the response hook sets it
-SET_COOKIE = "strangler_set_cookie"
+#: flow.metadata keys of this addon besides "strangler" (the flow file's record)
+SET_COOKIE, REQUEST_ID = "strangler_set_cookie", "strangler_request_id"
+ROUTED, OWN_ANSWER = "strangler_routed", "strangler_own"
 
 
 class StranglerAddon:
@@ -52,6 +69,8 @@ class StranglerAddon:
         # both set by configure(), which mitmproxy calls when it loads the addon
         self.store: FlagStore | None = None
         self.router: Router | None = None
+        self._id_prefix = secrets.token_hex(8)
+        self._ids = itertools.count(1)
 
     def load(self, loader: Any) -> None:
         loader.add_option("strangler_store", str, DEFAULT_STORE, "Flag store URL (sqlite:///path).")
@@ -90,74 +109,107 @@ class StranglerAddon:
             previous.close()
         logger.info("strangler: %s routes from %s", len(router.table), url)
 
+    # -- hooks ----------------------------------------------------------------------------
+    async def requestheaders(self, flow: http.HTTPFlow) -> None:
+        """A body mitmproxy will stream is routed now, before it goes anywhere."""
+        if flow.is_replay == "request" or not flow.request.stream:
+            return
+        plan = self._route(flow)
+        if plan is None or plan.target is None:
+            return
+        timeout = ctx.options.strangler_service_timeout_ms / 1000
+        attempt = await _connects(plan.target, timeout)
+        if attempt is not None:  # nothing reached the service: the policy may fall back
+            verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
+            if verdict.action is Action.FALLBACK:
+                _fell_back(flow, plan, verdict.reason)
+            else:
+                self._answer_error(flow, verdict, routed=True)
+            return
+        _retarget(flow.request, plan.target)  # mitmproxy streams the body to the service
+
     async def request(self, flow: http.HTTPFlow) -> None:
-        if flow.is_replay == "request":  # a shadow copy, already aimed at its service
+        if flow.is_replay == "request" or flow.metadata.get(ROUTED):
+            return  # a shadow copy (already aimed), or routed when its headers came
+        plan = self._route(flow)
+        if plan is None or plan.target is None:
             return
-        for name in internal_headers(list(flow.request.headers.keys())):
-            del flow.request.headers[name]
+        tried = flow.copy()
+        _retarget(tried.request, plan.target)
+        attempt = await _attempt(tried, ctx.options.strangler_service_timeout_ms / 1000)
+        verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
+        if verdict.action is Action.FALLBACK:
+            _fell_back(flow, plan, verdict.reason)
+            return
+        _retarget(flow.request, plan.target)  # the flow records where it went
+        if verdict.action is Action.RELAY:
+            flow.response = tried.response
+        else:  # the service failed it: the answer still says whose attempt it was
+            self._answer_error(flow, verdict, routed=True)
+
+    def response(self, flow: http.HTTPFlow) -> None:
+        info = flow.metadata.get("strangler")
+        if flow.response is None or not info or info.get("role") != "primary":
+            return
+        headers = flow.response.headers
+        if "x-request-id" not in headers:
+            headers["X-Request-ID"] = flow.metadata[REQUEST_ID]
+        if flow.metadata.get(OWN_ANSWER):
+            return  # the proxy's own error before any attempt: the envelope says it all
+        for name, value in routing_headers(info["served_by"], info["route"], info["fallback"]):
+            headers[name] = value
+        if cookie := flow.metadata.get(SET_COOKIE):
+            headers.add("Set-Cookie", cookie)
+
+    # -- steps ----------------------------------------------------------------------------
+    def _route(self, flow: http.HTTPFlow) -> Plan | None:
+        """Strip the client's internal headers, give the request its id, ask the policy.
+        None when the addon has no store (the flow gets a 503)."""
+        flow.metadata[ROUTED] = True
+        request = flow.request
+        for name in internal_headers(list(request.headers.keys())):
+            del request.headers[name]
+        given = request.headers.get("x-request-id", "")
+        rid = given if valid_request_id(given.encode("latin-1")) else self._next_id()
+        request.headers["X-Request-ID"] = rid
+        flow.metadata[REQUEST_ID] = rid
         if self.router is None:
-            flow.response = _error(503, "the strangler addon has no flag store yet")
-            return
+            self._answer_error(flow, Verdict(Action.ERROR, "the proxy has no flag store", 503))
+            return None
         peer = flow.client_conn.peername
         plan = self.router.plan(
-            flow.request.method,
-            flow.request.path.split("?", 1)[0],
-            {k.lower(): v for k, v in flow.request.headers.items()},
+            request.method,
+            request.path.split("?", 1)[0],
+            {k.lower(): v for k, v in request.headers.items()},
             peer[0] if peer else None,
         )
         flow.metadata["strangler"] = plan.metadata()
         if plan.set_cookie:
             flow.metadata[SET_COOKIE] = plan.set_cookie
         if plan.shadow is not None:
-            self._send_shadow(flow, plan)
-        if plan.target is None:
-            return  # the reverse target, the monolith, answers
-        if flow.request.stream:  # a streamed body went out already: no second chance
-            _retarget(flow.request, plan.target)
-            return
-        await self._via_service(flow, plan, plan.target)
+            self._send_shadow(flow, plan, plan.shadow)
+        if plan.unavailable is not None and plan.unavailable.action is Action.ERROR:
+            self._answer_error(flow, plan.unavailable)
+            return None
+        return plan
 
-    async def _via_service(self, flow: http.HTTPFlow, plan: Plan, target: Upstream) -> None:
-        """Ask the service; its answer (or the proxy's error) becomes the flow's response,
-        or, on a fallback, the flow goes on to the monolith as it came."""
-        tried = flow.copy()
-        _retarget(tried.request, target)
-        timeout = ctx.options.strangler_service_timeout_ms / 1000
-        attempt = await _attempt(tried, timeout)
-        verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
-        if verdict.action is Action.FALLBACK:
-            logger.info(
-                "strangler: %s %s: %s failed (%s), the monolith answers",
-                flow.request.method,
-                flow.request.path,
-                plan.served_by,
-                verdict.reason,
-            )
-            flow.metadata["strangler"].update(served_by="monolith", fallback=verdict.reason)
-            return
-        _retarget(flow.request, target)  # the flow records where it went
-        if verdict.action is Action.RELAY:
-            flow.response = tried.response
-        else:
-            assert verdict.status is not None
-            flow.response = _error(verdict.status, verdict.reason)
+    def _next_id(self) -> str:
+        return f"{self._id_prefix}-{next(self._ids):x}"
 
-    def response(self, flow: http.HTTPFlow) -> None:
-        info = flow.metadata.get("strangler")
-        if flow.response is None or not info or info.get("role") != "primary":
-            return
-        flow.response.headers["X-Strangler-Served-By"] = info["served_by"]
-        if info.get("route"):
-            flow.response.headers["X-Strangler-Route"] = info["route"]
-        if info.get("fallback"):
-            flow.response.headers["X-Strangler-Fallback"] = info["fallback"]
-        if cookie := flow.metadata.get(SET_COOKIE):
-            flow.response.headers.add("Set-Cookie", cookie)
+    def _answer_error(self, flow: http.HTTPFlow, verdict: Verdict, routed: bool = False) -> None:
+        """The proxy's error in the envelope; ``routed``: after the service's own attempt
+        (the answer then carries the routing headers, as the production engine's does)."""
+        status = verdict.status or 502
+        body = envelope.error_body(
+            status, verdict.message, code=verdict.code, request_id=flow.metadata.get(REQUEST_ID)
+        )
+        flow.request.stream = False  # mitmproxy streams no body to a flow that has its answer
+        flow.response = http.Response.make(status, body, {"Content-Type": "application/json"})
+        flow.metadata[OWN_ANSWER] = not routed
 
-    def _send_shadow(self, flow: http.HTTPFlow, plan: Plan) -> None:
-        assert plan.shadow is not None
+    def _send_shadow(self, flow: http.HTTPFlow, plan: Plan, target: InstanceAddress) -> None:
         copy = flow.copy()
-        _retarget(copy.request, plan.shadow)
+        _retarget(copy.request, target)
         copy.metadata["strangler"] = {
             "role": "shadow",
             "route": plan.decision.route_id,
@@ -165,6 +217,17 @@ class StranglerAddon:
             "shadow_of": flow.id,
         }
         ctx.master.commands.call("replay.client", [copy])
+
+
+def _fell_back(flow: http.HTTPFlow, plan: Plan, reason: str) -> None:
+    logger.info(
+        "strangler: %s %s: %s failed (%s), the monolith answers",
+        flow.request.method,
+        flow.request.path,
+        plan.decision.primary,
+        reason,
+    )
+    flow.metadata["strangler"].update(served_by="monolith", fallback=reason)
 
 
 class _ServiceCall(ReplayHandler):  # type: ignore[misc]  # mitmproxy: another env
@@ -218,17 +281,44 @@ async def _attempt(flow: http.HTTPFlow, timeout: float) -> Attempt:
     return Attempt(failure=Failure.BROKEN, detail=detail)
 
 
-def _retarget(request: http.Request, upstream: Upstream) -> None:
-    request.scheme = upstream.scheme
-    request.host = upstream.host  # also rewrites the Host header
-    request.port = upstream.port
-    if upstream.prefix:
-        request.path = upstream.prefix + request.path
+async def _connects(target: InstanceAddress, timeout: float) -> Attempt | None:
+    """None when ``target`` accepts a connection; else the failed attempt (nothing sent)."""
+    try:
+        _, writer = await asyncio.wait_for(
+            asyncio.open_connection(target.origin.host, target.origin.port), timeout
+        )
+    except TimeoutError:
+        return Attempt(failure=Failure.CONNECT_TIMEOUT, detail=f"not connected in {timeout:g} s")
+    except OSError as exc:
+        return Attempt(failure=Failure.REFUSED, detail=str(exc))
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return None
 
 
-def _error(status: int, message: str) -> http.Response:
-    body = json.dumps({"error": message, "status": status})
-    return http.Response.make(status, body, {"Content-Type": "application/json"})
+def _retarget(request: http.Request, target: InstanceAddress) -> None:
+    request.scheme = "http"
+    request.host = target.origin.host  # also rewrites the Host header
+    request.port = target.origin.port
+    if target.prefix:
+        request.path = target.prefix + request.path
 
 
+def _error_response(status_code: int, message: str = "") -> bytes:
+    """mitmproxy's own error answers (a dead monolith, a malformed request) in the envelope.
+
+    mitmproxy writes them itself, with an HTML body; this replaces its ``make_error_response``
+    (non-public, checked against the pinned 11.0.2), the one place they are made."""
+    code = None
+    if status_code == 502:
+        refused = "refused" in message.lower() or "connect call failed" in message.lower()
+        code = "upstream_refused" if refused else "upstream_failed"
+        message = "upstream refused the connection" if refused else f"upstream failed: {message}"
+    body = envelope.error_body(status_code, message or "error", code=code)
+    headers = {"Content-Type": "application/json", "Connection": "close"}
+    return bytes(http1.assemble_response(http.Response.make(status_code, body, headers)))
+
+
+_http1.make_error_response = _error_response
 addons = [StranglerAddon()]

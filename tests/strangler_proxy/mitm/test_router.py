@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from strangler_proxy.mitm.router import Router, Upstream, canary_cookie, internal_headers
+from strangler_proxy.mitm.router import Router, internal_headers
+from strangler_proxy.policy import canary_cookie
+from strangler_proxy.registry import InstanceAddress, Origin
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.store import FlagStore, open_store
 
@@ -73,8 +75,8 @@ def test_service_mode_balances_over_the_instances_with_their_path_prefix(
     flip(store, "service")
     router = Router(store)
     targets = [router.plan("GET", PRODUCT, {}, "127.0.0.1").target for _ in range(4)]
-    first = Upstream("http", "127.0.0.1", 8101)
-    second = Upstream("http", "127.0.0.1", 8102, "/v1")
+    first = InstanceAddress(Origin("127.0.0.1", 8101))
+    second = InstanceAddress(Origin("127.0.0.1", 8102), "/v1")
     assert targets == [first, second, first, second]
     assert router.plan("GET", PRODUCT, {}, None).served_by == "catalog"
 
@@ -85,7 +87,7 @@ def test_shadow_mode_answers_from_the_monolith_and_copies_to_the_service(
     flip(store, "shadow")
     plan = Router(store).plan("GET", PRODUCT, {}, "127.0.0.1")
     assert plan.served_by == "monolith" and plan.target is None
-    assert plan.shadow == Upstream("http", "127.0.0.1", 8101)
+    assert plan.shadow == InstanceAddress(Origin("127.0.0.1", 8101))
     assert plan.metadata()["shadow"] == "catalog"
 
 
@@ -146,5 +148,5 @@ def test_clients_cannot_send_internal_headers() -> None:
 def test_bad_settings_are_named(store: FlagStore) -> None:
     with pytest.raises(ValueError, match="poll_interval must be positive"):
         Router(store, poll_interval=0)
-    with pytest.raises(ValueError, match="not an http"):
-        Upstream.parse("ftp://127.0.0.1/")
+    with pytest.raises(ValueError, match="need http://host"):
+        InstanceAddress.parse("ftp://127.0.0.1/")

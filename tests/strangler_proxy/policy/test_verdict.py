@@ -1,11 +1,11 @@
-"""When the monolith answers instead of a failing service: the production engine's rules,
-as the mitmproxy engine applies them (pure, no mitmproxy)."""
+"""When the monolith answers instead of a failing service: the policy both engines follow
+(pure; ``test_both_engines`` runs the same cases through the real engines)."""
 
 from __future__ import annotations
 
 import pytest
 
-from strangler_proxy.mitm.fallback import Action, Attempt, Failure, Verdict, judge
+from strangler_proxy.policy import Action, Attempt, Failure, Verdict, judge, unavailable
 
 REFUSED = Attempt(failure=Failure.REFUSED, detail="[Errno 111] Connect call failed")
 CONNECT_TIMEOUT = Attempt(failure=Failure.CONNECT_TIMEOUT)
@@ -19,7 +19,7 @@ BROKEN = Attempt(failure=Failure.BROKEN, detail="peer closed connection")
         # safe to repeat: any failure or 5xx falls back
         ("GET", REFUSED, Verdict(Action.FALLBACK, "refused")),
         ("HEAD", TIMEOUT, Verdict(Action.FALLBACK, "timeout")),
-        ("options", BROKEN, Verdict(Action.FALLBACK, "broken")),
+        ("OPTIONS", BROKEN, Verdict(Action.FALLBACK, "broken")),
         ("GET", Attempt(status=503), Verdict(Action.FALLBACK, "5xx")),
         ("GET", Attempt(status=404), Verdict(Action.RELAY)),
         # never reached the service: falls back whatever the method
@@ -27,8 +27,16 @@ BROKEN = Attempt(failure=Failure.BROKEN, detail="peer closed connection")
         ("DELETE", CONNECT_TIMEOUT, Verdict(Action.FALLBACK, "timeout")),
         # reached the service and not safe to repeat: never sent twice
         ("POST", Attempt(status=500), Verdict(Action.RELAY)),
-        ("PUT", TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504)),
-        ("POST", BROKEN, Verdict(Action.ERROR, "upstream failed: peer closed connection", 502)),
+        ("PUT", TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504, "upstream_timeout")),
+        (
+            "POST",
+            BROKEN,
+            Verdict(
+                Action.ERROR, "upstream failed: peer closed connection", 502, "upstream_failed"
+            ),
+        ),
+        # methods are case-sensitive (RFC 9110 9.1): "get" is not GET, so never repeated
+        ("get", TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504, "upstream_timeout")),
     ],
 )
 def test_the_monolith_answers_only_when_repeating_is_safe(
@@ -40,8 +48,11 @@ def test_the_monolith_answers_only_when_repeating_is_safe(
 @pytest.mark.parametrize(
     ("attempt", "verdict"),
     [
-        (REFUSED, Verdict(Action.ERROR, "upstream refused the connection", 502)),
-        (CONNECT_TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504)),
+        (
+            REFUSED,
+            Verdict(Action.ERROR, "upstream refused the connection", 502, "upstream_refused"),
+        ),
+        (CONNECT_TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504, "upstream_timeout")),
         (Attempt(status=502), Verdict(Action.RELAY)),
     ],
 )
@@ -57,3 +68,25 @@ def test_an_attempt_has_a_status_or_a_failure() -> None:
     with pytest.raises(ValueError, match="either a status or a failure"):
         Attempt(status=200, failure=Failure.BROKEN)
     assert not REFUSED.reached and not CONNECT_TIMEOUT.reached and BROKEN.reached
+
+
+@pytest.mark.parametrize(
+    ("attempt", "verdict"),
+    [
+        # the body went out while it was read: it cannot be sent to the monolith again...
+        (TIMEOUT, Verdict(Action.ERROR, "upstream timed out", 504, "upstream_timeout")),
+        (Attempt(status=503), Verdict(Action.RELAY)),
+        # ...unless nothing reached the service
+        (REFUSED, Verdict(Action.FALLBACK, "refused")),
+        (CONNECT_TIMEOUT, Verdict(Action.FALLBACK, "timeout")),
+    ],
+)
+def test_a_streamed_body_is_never_sent_twice(attempt: Attempt, verdict: Verdict) -> None:
+    assert judge("GET", attempt, fallback=True, streamed=True) == verdict
+
+
+def test_with_no_instance_to_try_the_monolith_answers_or_the_proxy_says_503() -> None:
+    assert unavailable("catalog", fallback=True) == Verdict(Action.FALLBACK, "circuit-open")
+    assert unavailable("catalog", fallback=False) == Verdict(
+        Action.ERROR, "no available instance of catalog", 503, "no_instance"
+    )
