@@ -1,8 +1,13 @@
-"""Start a child process on a free port, and survive the race that comes with it.
+"""Start a child that cannot bind port 0 on a free port, and survive the race that comes
+with it.
 
-``free_port()`` binds port 0, reads the port and lets it go; the child binds it a moment
-later. In between, any other process may take it (every outgoing test connection takes an
-ephemeral port from the same range), and the child dies with "address already in use".
+Children that can are started on port 0 and read where they listen from their output
+(``ManagedProcess(announces=...)``): the proxy, the stand-ins, gunicorn, mitmdump, the admin
+API. What is left here is for nginx (the conformance reference), which cannot report a port
+the kernel picked. ``free_port()`` binds port 0, reads the port and lets it go; the child
+binds it a moment later. In between, any other process may take it (every outgoing test
+connection takes an ephemeral port from the same range), and the child dies with "address
+already in use".
 """
 
 from __future__ import annotations
