@@ -11,7 +11,6 @@ import pytest
 from click.testing import CliRunner
 
 from strangler_proxy.cli import main
-from strangler_proxy.stack.process import free_port
 
 MONOLITH = ("--monolith", "http://127.0.0.1:8000")
 
@@ -75,7 +74,7 @@ def test_a_taken_admin_port_stops_the_start(tmp_path: Path) -> None:
         admin = f"127.0.0.1:{taken.getsockname()[1]}"
         result = subprocess.run(
             [str(Path(sys.executable).parent / "strangler"), "proxy", "run", *MONOLITH,
-             "--listen", f"127.0.0.1:{free_port()}", "--store", f"sqlite:///{tmp_path / 'f.db'}",
+             "--listen", "127.0.0.1:0", "--store", f"sqlite:///{tmp_path / 'f.db'}",
              "--admin-listen", admin, "--admin-token-file", str(token)],
             capture_output=True, text=True, timeout=30,
         )  # fmt: skip
