@@ -3,7 +3,9 @@
 which), each stopped by its context manager.
 
 >>> with standin("catalog", tmp) as catalog, proxy(monolith.url, store_url, tmp) as px:
-...     httpx.get(px.url + "/api/catalog/products/")
+...     httpx.get(px.url + "/api/catalog/products/")  # doctest: +SKIP
+
+(Skipped as a doctest: it needs a running monolith; every engine test runs it for real.)
 """
 
 from __future__ import annotations
