@@ -13,11 +13,9 @@ What it adds to plain parsing, on the server side:
 - a cap on the request line plus headers: past it 431 (414 when the request-target alone
   is past it) and the connection closes (httptools itself has no limit, so a client could
   grow a request head forever);
-- the HTTP/1.1 rules about what a server receives that llhttp leaves to it (the table is in
-  the README, "HTTP conformance"): 505 for a major version other than 1 (HTTP/1.2 is read as
-  1.1), the host of an absolute-form target replacing Host, the asterisk form only for
-  OPTIONS, ``Max-Forwards`` on OPTIONS/TRACE (0: answered here; else decremented), trailer
-  fields never merged into the headers, ``Via`` added;
+- what RFC 9112/9110 ask of a server and llhttp leaves to it (README, "HTTP conformance"):
+  505 for a major version other than 1, an absolute-form target's host as Host, ``*`` only
+  for OPTIONS, ``Max-Forwards`` on OPTIONS/TRACE, trailers kept out of the headers, ``Via``;
 - JSON bodies for the errors answered before the app runs: 400 for malformed or ambiguous
   framing, which llhttp refuses in strict mode (CL+TE, differing or empty Content-Length,
   a Transfer-Encoding whose last coding is not chunked, obs-fold); each closes;
@@ -32,40 +30,29 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import re
 import time
 import urllib.parse
-from collections.abc import Awaitable, Callable
 from typing import cast
 
 import httptools
 
 from strangler_proxy.engine import http11
 from strangler_proxy.engine.errors import error_bytes
-from strangler_proxy.engine.exchange import App, Exchange, Message, Scope
+from strangler_proxy.engine.exchange import App, Exchange, Scope
 
 _READ_HIGH_WATER = 64 * 1024  # unread request body before the client socket is paused
 _SWEEP_EVERY = 1.0  # seconds between keep-alive sweeps
 
 
 _ASGI = {"version": "3.0", "spec_version": "2.3"}
+_METHOD = re.compile(rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+ ")  # RFC 9110 9.1: token SP
+_MALFORMED = (400, "malformed or ambiguous HTTP request")
+_UNKNOWN_METHOD = (501, "method not implemented by the proxy")
 
 
 class _Refused(Exception):
     """The request head is refused before the app runs (the status is on the connection)."""
-
-
-#: the scope key of an answer the front gives itself (Max-Forwards: 0), instead of the app
-OWN_ANSWER = "strangler.own_answer"
-
-
-async def _own_answer(
-    scope: Scope,
-    receive: Callable[[], Awaitable[Message]],
-    send: Callable[[Message], Awaitable[None]],
-) -> None:
-    status, headers, body = scope[OWN_ANSWER]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
 
 
 class Front:
@@ -135,6 +122,7 @@ class Connection(asyncio.Protocol):
         self._headers: list[tuple[bytes, bytes]] = []
         self._head_bytes = 0
         self._in_trailers = False
+        self._begun = self._completed = 0  # requests whose parsing began / completed
         self._refused: tuple[int, str] | None = None  # why the parser was stopped
         self._expect_continue = False
         self._last_words: bytes | None = None  # an error to send once the running answer is out
@@ -158,6 +146,7 @@ class Connection(asyncio.Protocol):
         self._wake_worker()  # an idle worker ends with its connection
 
     def data_received(self, data: bytes) -> None:
+        begun = self._begun
         try:
             self.parser.feed_data(data)
         except httptools.HttpParserUpgrade:
@@ -165,8 +154,15 @@ class Connection(asyncio.Protocol):
             # is answered as a plain one, then the connection closes
             if self.parsing is not None:
                 self.parsing.keep_alive = False
+        except httptools.HttpParserInvalidMethodError:
+            # RFC 9110 9.1: a method llhttp does not know is 501 when it is a token (the
+            # request began these bytes); anything else is a malformed request line
+            fresh = self._begun == begun + 1 and begun == self._completed
+            unknown = fresh and _METHOD.match(data.lstrip(b"\r\n")) is not None
+            self._reply_and_close(*_UNKNOWN_METHOD if unknown else _MALFORMED)
+            return
         except httptools.HttpParserError:
-            status, message = self._refused or (400, "malformed or ambiguous HTTP request")
+            status, message = self._refused or _MALFORMED
             self._reply_and_close(status, message)
             return
         if self.waiting:
@@ -185,6 +181,7 @@ class Connection(asyncio.Protocol):
 
     # -- httptools callbacks ----------------------------------------------------------
     def on_message_begin(self) -> None:
+        self._begun += 1
         self._url = b""
         self._headers = []
         self._head_bytes = 0
@@ -253,12 +250,14 @@ class Connection(asyncio.Protocol):
             hops, self._headers = http11.max_forwards(self._headers)
             scope["headers"] = self._headers
             if hops == 0:  # the proxy is the final recipient
-                scope[OWN_ANSWER] = http11.final_recipient_answer(
+                scope[http11.OWN_ANSWER] = http11.final_recipient_answer(
                     method, self._url, version, self._headers
                 )
         self._headers.append(http11.via(version))  # RFC 9110 7.6.3
         keep_alive = version != "1.0" and parser.should_keep_alive()
-        exchange = Exchange(self, scope, keep_alive, self._expect_continue)
+        # RFC 9110 10.1.1: an HTTP/1.0 client's 100-continue is ignored (it has no 1xx)
+        expect_continue = self._expect_continue and version != "1.0"
+        exchange = Exchange(self, scope, keep_alive, expect_continue)
         self.parsing = exchange
         # started once the parser accepted everything fed so far (``data_received``): llhttp
         # refuses some framing only after this callback, and a refused request never runs
@@ -275,6 +274,7 @@ class Connection(asyncio.Protocol):
         exchange.wake()
 
     def on_message_complete(self) -> None:
+        self._completed += 1
         exchange = self.parsing
         if exchange is not None:
             exchange.more_body = False
@@ -301,7 +301,8 @@ class Connection(asyncio.Protocol):
         while True:
             exchange = self.running
             if exchange is not None:
-                await exchange.run(_own_answer if OWN_ANSWER in exchange.scope else app)
+                own = http11.OWN_ANSWER in exchange.scope
+                await exchange.run(http11.send_own_answer if own else app)
                 continue
             if self.transport is None or self.transport.is_closing():
                 return

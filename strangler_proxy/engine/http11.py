@@ -10,9 +10,12 @@ the ones llhttp leaves to its user. No I/O; the front (``front.py``) applies the
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
 
 Headers = list[tuple[bytes, bytes]]
+#: the scope key of an answer the front gives itself (Max-Forwards: 0) instead of the app
+OWN_ANSWER = "strangler.own_answer"
 
 #: RFC 9110 7.6.3: the pseudonym this hop adds to ``Via`` (no host names or ports)
 VIA = {"1.1": (b"via", b"1.1 strangler"), "1.0": (b"via", b"1.0 strangler")}
@@ -75,8 +78,28 @@ def final_recipient_answer(
     return 200, [(b"allow", ALLOW), (b"content-length", b"0")], b""
 
 
+async def send_own_answer(
+    scope: dict[str, Any],
+    receive: Callable[[], Awaitable[dict[str, Any]]],
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+) -> None:
+    """An ASGI app sending the answer ``final_recipient_answer`` put in the scope."""
+    status, headers, body = scope[OWN_ANSWER]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
 def _framing(body: bytes, content_type: bytes) -> Headers:
     return [(b"content-type", content_type), (b"content-length", str(len(body)).encode())]
 
 
-__all__ = ["ALLOW", "VIA", "final_recipient_answer", "max_forwards", "valid_host", "via"]
+__all__ = [
+    "ALLOW",
+    "OWN_ANSWER",
+    "VIA",
+    "final_recipient_answer",
+    "max_forwards",
+    "send_own_answer",
+    "valid_host",
+    "via",
+]
