@@ -48,7 +48,7 @@ class Options:
 
 @dataclass(frozen=True)
 class Outcome:
-    doc: dict[str, Any]  # report.json's content
+    doc: dict[str, Any]  # report.json's content (tuples may stand for its lists)
     files: dict[str, str]  # REPORT_FILES -> text
     cached: bool  # came back from the cache: nothing changed since the last run
 
@@ -127,26 +127,31 @@ def _compute(
     # Imported here: networkx and the rest are needed on a miss only.
     from analysis.builder.build import analyze_scan
     from analysis.propose import propose
+    from analysis.propose.view import memoised
     from analysis.report import build_report, render_report
 
     analysis = analyze_scan(root, scanned, store, options.jobs, progress)
-    if progress:
-        progress("propose", 0, 1)
-    proposal = propose(
-        analysis.graph, services=options.services, resolution=options.resolution, seed=options.seed
-    )
-    if progress:
-        progress("propose", 1, 1)
-        progress("report", 0, 1)
-    doc = build_report(
-        analysis.graph,
-        proposal,
-        root=str(root),
-        timings=analysis.timings,
-        broken=[(b.path, b.reason) for b in analysis.broken],
-        truth=options.truth,
-        requested_services=options.services,
-    )
+    with memoised(analysis.graph):  # the proposal and the report read the edges once
+        if progress:
+            progress("propose", 0, 1)
+        proposal = propose(
+            analysis.graph,
+            services=options.services,
+            resolution=options.resolution,
+            seed=options.seed,
+        )
+        if progress:
+            progress("propose", 1, 1)
+            progress("report", 0, 1)
+        doc = build_report(
+            analysis.graph,
+            proposal,
+            root=str(root),
+            timings=analysis.timings,
+            broken=[(b.path, b.reason) for b in analysis.broken],
+            truth=options.truth,
+            requested_services=options.services,
+        )
     files = render_report(doc)
     if progress:
         progress("report", 1, 1)
