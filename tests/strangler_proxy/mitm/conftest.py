@@ -4,7 +4,9 @@ stand-in ``catalog`` service and a SQLite flag store in a tmp dir."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -16,13 +18,19 @@ from strangler_proxy.routing import Mode, Route
 from strangler_proxy.stack.process import ManagedProcess, free_port
 from strangler_proxy.store import FlagStore, open_store
 from tests.conftest import ROOT, RunningServer
-from tests.ports import started_on_a_free_port
 
 MITM_BIN = ROOT / ".venv-mitm" / "bin"
 ADDON = ROOT / "strangler_proxy" / "mitm" / "addon.py"
 STAND_IN = Path(__file__).with_name("stand_in.py")
 DETAIL = "catalog-product-detail"
 REGISTER = "customers-register"
+#: what mitmdump logs once bound (``--listen-port 0``: the port the kernel picked)
+MITM_LISTENING = re.compile(r"listening at 127\.0\.0\.1:(?P<port>\d+)")
+#: what the stand-in prints once bound
+STAND_IN_LISTENING = re.compile(
+    r"^stand-in \S+ listening on http://127\.0\.0\.1:(?P<port>\d+)$", re.M
+)
+_RUNS = itertools.count(1)
 
 
 @pytest.fixture(scope="session")
@@ -39,7 +47,7 @@ def mitm_env() -> Path:
 
 
 def mitmdump_argv(
-    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, port: int,
+    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, port: int = 0,
     poll_ms: int = 100,
 ) -> list[str]:  # fmt: skip
     """mitmdump with the strangler addon in reverse mode in front of ``monolith``."""
@@ -59,19 +67,27 @@ def mitmdump_argv(
 def mitmdump(
     bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100
 ) -> Iterator[ManagedProcess]:
-    """A running mitmdump with the strangler addon on a free port (``.base_url``)."""
-
-    def make(port: int) -> ManagedProcess:
-        return ManagedProcess(
-            "mitmdump",
-            mitmdump_argv(bin_dir, tmp, monolith, store_url, *extra, port=port, poll_ms=poll_ms),
-            health_url=f"http://127.0.0.1:{port}/health/",
-            cwd=tmp,
-            log_path=tmp / f"mitmdump-{port}.log",
-        )
-
-    with started_on_a_free_port(make) as proc:
+    """A running mitmdump with the strangler addon on the port it picked (``.base_url``)."""
+    with ManagedProcess(
+        "mitmdump",
+        mitmdump_argv(bin_dir, tmp, monolith, store_url, *extra, poll_ms=poll_ms),
+        health_url="http://127.0.0.1:{port}/health/",
+        announces=MITM_LISTENING,
+        cwd=tmp,
+        log_path=tmp / f"mitmdump-{next(_RUNS)}.log",
+    ) as proc:
         yield proc
+
+
+def start_stand_in(name: str, logs: Path) -> ManagedProcess:
+    """``stand_in.py NAME 0``: healthy on the port it printed; stopped by the caller."""
+    return ManagedProcess(
+        name,
+        [sys.executable, str(STAND_IN), name, "0"],
+        health_url="http://127.0.0.1:{port}/health/",
+        announces=STAND_IN_LISTENING,
+        log_path=logs / f"{name}-{next(_RUNS)}.log",
+    ).start()
 
 
 FLOW_READER = """
@@ -100,14 +116,7 @@ def read_flows(bin_dir: Path, flows: Path) -> list[dict[str, object]]:
 @pytest.fixture(scope="module")
 def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The ``catalog`` stand-in service; yields its base URL."""
-    logs = tmp_path_factory.mktemp("stand-in")
-
-    def make(port: int) -> ManagedProcess:
-        argv = [sys.executable, str(STAND_IN), "catalog", str(port)]
-        health = f"http://127.0.0.1:{port}/health/"
-        return ManagedProcess("catalog", argv, health_url=health, log_path=logs / f"{port}.log")
-
-    with started_on_a_free_port(make) as proc:
+    with start_stand_in("catalog", tmp_path_factory.mktemp("stand-in")) as proc:
         yield proc.base_url
 
 

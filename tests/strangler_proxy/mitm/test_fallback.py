@@ -5,7 +5,6 @@ mitmdump, real monolith, stand-in services, a real flag store."""
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 import uuid
@@ -17,16 +16,15 @@ from pathlib import Path
 import httpx
 
 from strangler_proxy.routing import CANARY_COOKIE
-from strangler_proxy.stack.process import ManagedProcess, free_port
 from strangler_proxy.store import FlagStore
 from tests.conftest import RunningServer
 from tests.envelope import error_of
 from tests.strangler_proxy.mitm.conftest import (
     DETAIL,
     REGISTER,
-    STAND_IN,
     mitmdump,
     read_flows,
+    start_stand_in,
 )
 
 PRODUCT = "/api/catalog/products/1/"
@@ -68,15 +66,10 @@ def received(stand_in: str, path: str) -> list[dict[str, object]]:
 def test_gets_fall_back_with_no_failure_when_the_service_dies_mid_run(
     proxy: str, store: FlagStore, monolith_server: RunningServer, tmp_path: Path
 ) -> None:
-    port = free_port()
-    argv = [sys.executable, str(STAND_IN), "doomed", str(port)]
-    doomed = ManagedProcess(
-        "doomed", argv, health_url=f"http://127.0.0.1:{port}/health/", log_path=tmp_path / "log"
-    )
     answers: list[tuple[int, str]] = []
     lock = threading.Lock()
-    with doomed:
-        store.register_service("doomed", [f"http://127.0.0.1:{port}"], actor="test")
+    with start_stand_in("doomed", tmp_path) as doomed:
+        store.register_service("doomed", [doomed.base_url], actor="test")
         route_to(store, DETAIL, "doomed")
         until(lambda: served_by(httpx.get(proxy + PRODUCT, trust_env=False)) == "doomed")
 

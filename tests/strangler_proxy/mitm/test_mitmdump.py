@@ -11,7 +11,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.stack.process import free_port
 from strangler_proxy.store import FlagStore
 from tests.conftest import RunningServer
 from tests.strangler_proxy.mitm.conftest import DETAIL, mitmdump, mitmdump_argv, read_flows
@@ -171,9 +170,7 @@ def test_a_bad_option_stops_mitmdump_with_the_option_named(
 ) -> None:
     monolith = monolith_server.base_url
     store = bad_store or store_url
-    argv = mitmdump_argv(
-        mitm_env, tmp_path, monolith, store, *extra, port=free_port(), poll_ms=poll_ms
-    )
+    argv = mitmdump_argv(mitm_env, tmp_path, monolith, store, *extra, poll_ms=poll_ms)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert done.returncode != 0
     assert message in done.stdout + done.stderr
