@@ -40,7 +40,8 @@ class Expect:
 
     status: int
     closed: bool | None = None
-    path: str | None = None  # the path the upstream received
+    path: str | None = None  # the path the upstream received (percent-decoded once)
+    query: str | None = None  # the query string the upstream received
     forwarded: dict[str, str | None] = field(default_factory=dict)  # None: not forwarded
     headers: dict[str, str | None] = field(default_factory=dict)  # of the answer (None: absent)
     body_starts: bytes | None = None
@@ -220,6 +221,9 @@ CASES = [
     case("9112-9.6-connection-close", "9112 9.6 MUST (close after the answer)",
          b"GET /anything HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n",
          Expect(200, closed=True, path="/anything")),
+    case("9112-9.6-nothing-after-close", "9112 9.6 MUST NOT (process requests after close)",
+         b"GET /anything HTTP/1.1\r\n" + H + b"Connection: close\r\n\r\n" + SMUGGLED,
+         Expect(200, closed=True, path="/anything")),
     case("9112-9.3-pipelining", "9112 9.3.2 MUST (answers in request order)",
          b"GET /anything HTTP/1.1\r\n" + H + b"\r\nGET /second HTTP/1.1\r\n" + H + b"\r\n",
          Expect(200, closed=False, path="/anything", then=(200,))),
@@ -233,6 +237,9 @@ CASES = [
          Expect(200, closed=False, forwarded={  # nginx drops only what it knows
              "x-secret": "1", "keep-alive": None, "te": None, "connection": None,
              "proxy-connection": "keep-alive", "x-end": "kept"})),
+    case("9110-7.7-target-untouched", "9110 7.7 MUST NOT (rewrite path or query)",
+         b"GET /a%252Fb/./c/../d?x=%41&y HTTP/1.1\r\n" + H + b"\r\n",
+         Expect(200, closed=False, path="/a%2Fb/./c/../d", query="x=%41&y")),
     case("9110-7.6.3-via", "9110 7.6.3 MUST (a gateway adds Via)",
          b"GET /anything HTTP/1.1\r\n" + H + b"Via: 1.0 fred\r\n\r\n",
          Expect(200, closed=False, forwarded={"via": "1.0 fred|1.1 strangler"}),
@@ -264,6 +271,9 @@ CASES = [
     case("9110-9.3.2-head", "9110 9.3.2 MUST NOT (no content in a HEAD answer)",
          b"HEAD /anything HTTP/1.1\r\n" + H + b"\r\n",
          Expect(200, closed=False, headers={"content-length": ANY})),
+    case("9112-6.1-no-chunked-to-http1.0", "9112 6.1 MUST NOT (TE in an answer to 1.0)",
+         b"GET /big?size=70000 HTTP/1.0\r\n\r\n",
+         Expect(200, closed=True, headers={"transfer-encoding": None})),
     case("9110-15.3.5-no-content", "9110 15.3.5 (a 204 ends at its head)",
          b"GET /status/204 HTTP/1.1\r\n" + H + b"\r\n", Expect(204, closed=False)),
     case("9110-15.4.5-not-modified", "9110 15.4.5 (a 304 ends at its head)",
@@ -308,6 +318,8 @@ def check(answers: list[Answer], closed: bool, expect: Expect, ours: bool) -> No
     seen = first.json()
     if expect.path is not None:
         assert seen["path"] == expect.path
+    if expect.query is not None:
+        assert seen["query"] == expect.query
     if expect.body_bytes is not None:
         assert seen["body_bytes"] == expect.body_bytes
     for name, value in expect.forwarded.items():
@@ -340,3 +352,19 @@ def test_expect_100_continue_is_answered_before_the_body(
         final = read_answer(sock, "POST")
     assert interim.status == 100
     assert final.status == 200 and final.json()["body_bytes"] == 5
+
+
+@pytest.mark.parametrize("target", ["edge", "reference"])
+def test_a_body_cut_short_is_never_answered_as_complete(
+    target: str, request: pytest.FixtureRequest
+) -> None:
+    """RFC 9112 6.3: when the client closes before Content-Length octets came, the message
+    is incomplete and the connection closes (no answer says the request went through)."""
+    port = request.getfixturevalue(target).port
+    with socket.create_connection(("127.0.0.1", port), timeout=3) as sock:
+        sock.sendall(POST + b"Content-Length: 10\r\n\r\nabc")
+        sock.shutdown(socket.SHUT_WR)
+        received = b""
+        while chunk := sock.recv(65536):  # until the server closes (a timeout fails)
+            received += chunk
+    assert not received.startswith(b"HTTP/1.1 2"), received[:200]
