@@ -128,12 +128,17 @@ def _listen(host: str, port: int, option: str) -> socket.socket:
         ) from exc
 
 
-async def serve(engine: EngineRuntime, sock: socket.socket) -> None:
-    """One worker: ``engine`` on ``sock`` until SIGTERM/SIGINT, then a graceful drain."""
+async def serve(
+    engine: EngineRuntime, sock: socket.socket, stop: asyncio.Event | None = None
+) -> None:
+    """One worker: ``engine`` on ``sock`` until ``stop`` is set (by default: SIGTERM or
+    SIGINT), then a graceful drain. Given a ``stop``, no signal handler is installed, so a
+    test or an embedding program can serve an engine it built on its own loop."""
     settings = engine.settings
     loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    for sig in _STOP_SIGNALS:
+    signals = _STOP_SIGNALS if stop is None else ()
+    stop = stop if stop is not None else asyncio.Event()
+    for sig in signals:
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
     front = Front(engine.app, max_head_bytes=settings.max_header_bytes)
@@ -144,7 +149,7 @@ async def serve(engine: EngineRuntime, sock: socket.socket) -> None:
         server.close()
         await front.drain(settings.graceful_seconds)
         await engine.stop()
-        for sig in _STOP_SIGNALS:
+        for sig in signals:
             loop.remove_signal_handler(sig)
 
 
