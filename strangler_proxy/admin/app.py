@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
+from strangler_proxy import envelope
 from strangler_proxy.admin.auth import AdminTokens
 from strangler_proxy.admin.payloads import parse_limit, parse_route_patch, parse_service_body
 from strangler_proxy.registry import ServiceSpec
@@ -54,11 +55,14 @@ def json_response(status: int, data: object, *headers: tuple[bytes, bytes]) -> R
     return Response(status, json.dumps(data).encode(), "application/json", headers)
 
 
-def error(status: int, message: str, field_name: str | None = None) -> Response:
-    payload: dict[str, object] = {"error": message}
-    if field_name is not None:
-        payload["field"] = field_name
-    return json_response(status, payload)
+def error(
+    status: int, message: str, field_name: str | None = None, *headers: tuple[bytes, bytes]
+) -> Response:
+    """The toolkit's one error envelope; ``field_name``: the input at fault (``fields``)."""
+    fields = {field_name: [message]} if field_name is not None else None
+    code = "validation_error" if status == 400 and fields else envelope.default_code(status)
+    return Response(status, envelope.error_body(status, message, code=code, fields=fields),
+                    headers=headers)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -114,11 +118,8 @@ class AdminApp:
             return json_response(200, {"status": "ok"})
         who = self.tokens.who(headers.get("authorization"))
         if who is None:
-            return Response(
-                401,
-                b'{"error": "missing or wrong admin token"}',
-                headers=((b"www-authenticate", b'Bearer realm="strangler-admin"'),),
-            )
+            realm = (b"www-authenticate", b'Bearer realm="strangler-admin"')
+            return error(401, "missing or wrong admin token", None, realm)
         try:
             body = await _read_body(receive) if method in ("POST", "PATCH", "PUT") else b""
         except _TooLarge:
@@ -159,11 +160,8 @@ class AdminApp:
                 return error(404, "no such admin endpoint: /" + "/".join(seg))
         handler = allowed.get(method)
         if handler is None:
-            return Response(
-                405,
-                json.dumps({"error": f"method {method} not allowed"}).encode(),
-                headers=((b"allow", ", ".join(sorted(allowed)).encode()),),
-            )
+            allow = (b"allow", ", ".join(sorted(allowed)).encode())
+            return error(405, f"method {method} not allowed", None, allow)
         return await handler(request)
 
     async def _list_routes(self, request: Request) -> Response:

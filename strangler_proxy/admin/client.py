@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import httpx
 
+from strangler_proxy import envelope
+
 DEFAULT_ADMIN_URL = "http://127.0.0.1:8081"
 ADMIN_URL_ENV = "STRANGLER_ADMIN_URL"
 
@@ -116,11 +118,11 @@ class AdminClient:
             ) from exc
         if response.is_success:
             return response
-        try:
-            payload = response.json()
-            message, field = str(payload.get("error")), payload.get("field")
-        except (ValueError, AttributeError):
-            message, field = response.text.strip()[:200] or response.reason_phrase, None
+        message = envelope.error_message(response.content)
+        fields = envelope.error_fields(response.content)
+        field = next(iter(fields), None)
+        if message is None:  # not the toolkit's envelope (something else on that port)
+            message = response.text.strip()[:200] or response.reason_phrase
         hint = " (check --token / STRANGLER_ADMIN_TOKEN)" if response.status_code == 401 else ""
         raise AdminError(f"{response.status_code}: {message}{hint}", response.status_code, field)
 

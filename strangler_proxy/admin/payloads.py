@@ -1,7 +1,8 @@
 """Admin request bodies, parsed and validated before anything is written (pure).
 
 Each error is an ``InvalidFlag`` naming the offending field, which the API answers as
-``400 {"error": "...", "field": "..."}``.
+``400 {"error": {"status": 400, "code": "validation_error", "message": "...",
+"fields": {"<field>": ["..."]}}}`` (the toolkit's one envelope).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ import pytest
 from strangler_proxy.admin import AdminApp, AdminTokens, TokenError, create_admin_app
 from strangler_proxy.routing import Mode, Route
 from strangler_proxy.store import SqliteFlagStore
+from tests.envelope import error_of
 from tests.strangler_proxy.admin.serving import TOKEN, serve
 
 ODD_ID = "GET,PUT /api/catalog/products/{pk:int}/"  # ids may hold "/", "," and spaces
@@ -94,6 +95,7 @@ def test_no_token_no_flip(admin: Admin, authorization: str | None) -> None:
         ):
             assert response.status_code == 401
             assert response.headers["www-authenticate"].startswith("Bearer")
+            assert error_of(response.content, 401)["code"] == "not_authenticated"
     assert admin.store.version() == version
     assert admin.store.get_route("catalog-products").mode is Mode.MONOLITH
 
@@ -173,8 +175,9 @@ def test_bad_input_is_400_naming_the_field_and_nothing_changes(
     else:
         response = flip(admin, "catalog-products", body)
     assert response.status_code == 400, response.text
-    assert response.json()["field"] == field
-    assert message in response.json()["error"]
+    error = error_of(response.content, 400)
+    assert (error["code"], list(error["fields"])) == ("validation_error", [field])
+    assert message in error["message"]
     assert admin.store.version() == version
 
 
@@ -185,18 +188,26 @@ def test_unknown_route_is_404(admin: Admin) -> None:
         admin.http.get("/routes/nope/history"),
     ):
         assert response.status_code == 404
-        assert response.json() == {"error": "route: unknown route 'nope'", "field": "route"}
+        assert response.json() == {
+            "error": {
+                "status": 404,
+                "code": "not_found",
+                "message": "route: unknown route 'nope'",
+                "fields": {"route": ["route: unknown route 'nope'"]},
+            }
+        }
 
 
 def test_wrong_method_wrong_path_and_oversized_body(admin: Admin) -> None:
     response = admin.http.delete("/routes/catalog-products")
     assert response.status_code == 405 and response.headers["allow"] == "GET, PATCH"
-    assert admin.http.get("/nothing/here").status_code == 404
+    assert error_of(response.content, 405)["code"] == "method_not_allowed"
+    assert error_of(admin.http.get("/nothing/here").content, 404)["code"] == "not_found"
     huge = {"mode": "service", "reason": "x" * 70_000}
     response = flip(admin, "catalog-products", huge)
-    assert (response.status_code, response.json()["field"]) == (413, "body")
+    assert (response.status_code, list(error_of(response.content)["fields"])) == (413, ["body"])
     response = admin.http.get("/history", params={"limit": "lots"})
-    assert (response.status_code, response.json()["field"]) == (400, "limit")
+    assert (response.status_code, list(error_of(response.content)["fields"])) == (400, ["limit"])
 
 
 def test_services_register_list_and_health(admin: Admin) -> None:
@@ -230,7 +241,7 @@ def test_services_register_list_and_health(admin: Admin) -> None:
 )
 def test_bad_service_is_400_naming_the_field(admin: Admin, body: object, field: str) -> None:
     response = admin.http.post("/services", json=body)
-    assert (response.status_code, response.json()["field"]) == (400, field)
+    assert (response.status_code, list(error_of(response.content, 400)["fields"])) == (400, [field])
     assert [s.name for s in admin.store.services()] == ["catalog"]
 
 
