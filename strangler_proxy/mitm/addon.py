@@ -86,6 +86,12 @@ class StranglerAddon:
         )
 
     def configure(self, updated: set[str]) -> None:
+        if ctx.options.connection_strategy != "lazy":
+            # eager (mitmproxy's default) connects to the monolith as a client connects, and
+            # drops the client, with no answer at all, when the monolith is down: even a
+            # request routed to a service would fail
+            logger.info("strangler: connection_strategy=lazy (the monolith only when needed)")
+            ctx.options.update(connection_strategy="lazy")
         for name in MS_OPTIONS:
             if name in updated and (value := getattr(ctx.options, name)) <= 0:
                 raise exceptions.OptionsError(f"{name} must be positive, got {value}")

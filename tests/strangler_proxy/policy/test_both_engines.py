@@ -15,6 +15,7 @@ are stand-ins too, each failing its own way (``tests/strangler_proxy/standin.py`
 from __future__ import annotations
 
 import contextlib
+import socket
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -207,3 +208,48 @@ def test_a_shadowed_request_reaches_the_service_off_the_answer(
     answer = httpx.get(base_url + path, trust_env=False)
     assert (answer.status_code, answer.json()["served_by"]) == (200, "monolith")
     until(lambda: copies() == 1)
+
+
+@pytest.fixture(scope="module")
+def orphaned(store_url: str, var_dir: Path) -> Iterator[dict[str, str]]:
+    """Both engines in front of a monolith that was up when they started, and then died."""
+    with (
+        standin("short-lived-monolith", var_dir) as monolith,
+        proxy(monolith.url, store_url, var_dir) as engine,
+        mitmdump(MITM_BIN, var_dir, monolith.url, store_url) as mitm,
+    ):
+        monolith.stop()
+        yield {"engine": engine.url, "mitmproxy": mitm.base_url}
+
+
+@pytest.mark.parametrize("engine", ["engine", "mitmproxy"])
+def test_a_dead_monolith_is_a_502_in_the_envelope(orphaned: dict[str, str], engine: str) -> None:
+    answer = httpx.get(orphaned[engine] + "/plain/x", trust_env=False)
+    assert answer.status_code == 502
+    assert answer.headers["content-type"] == "application/json"
+    error = error_of(answer.content, 502)
+    assert (error["code"], error["message"]) == (
+        "upstream_refused",
+        "upstream refused the connection",
+    )
+
+
+@pytest.mark.parametrize("engine", ["engine", "mitmproxy"])
+def test_a_malformed_request_is_a_400_in_the_envelope(engines: dict[str, str], engine: str) -> None:
+    host, port = engines[engine].removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /plain/x HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n")
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 "), head
+    assert error_of(body, 400)["message"]
+
+
+@pytest.mark.parametrize("engine", ["engine", "mitmproxy"])
+def test_a_route_moved_to_a_service_works_without_the_monolith(
+    orphaned: dict[str, str], engine: str
+) -> None:
+    answer = httpx.get(orphaned[engine] + "/svc/x", trust_env=False)
+    assert (answer.status_code, answer.json()["served_by"]) == (200, "catalog")
