@@ -18,8 +18,10 @@ import shutil
 import tempfile
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from analysis.codec import Facts, decode
+if TYPE_CHECKING:
+    from analysis.codec import Facts
 
 ENV = "STRANGLER_CACHE_DIR"
 PACK = "facts.json"
@@ -83,8 +85,8 @@ def tree_key(keys: list[str]) -> str:
 class FactCache:
     """``<dir>/<code version>/facts.json``: one pack mapping each file's key to its encoded
     facts; ``graphs/<key>.json``, the latest whole graph (so an unchanged tree skips the
-    graph building too); ``results/<key>.json``, the latest reports (so an unchanged tree
-    and the same options skip everything).
+    graph building too); ``results/<key>.json`` and ``results/<key>/``, the latest reports
+    as plain text files (so an unchanged tree and the same options skip everything).
 
     One pack, not a file per source file: creating a thousand small files costs more than
     parsing a tenth of them. One cache directory serves one tree: ``save`` writes only the
@@ -107,6 +109,8 @@ class FactCache:
         value = json.loads(data) if data is not None else self.pack.get(key)
         if value is None:
             return None
+        from analysis.codec import decode  # facts cost an import: only when one is read
+
         try:
             return decode(value)
         except (ValueError, TypeError, RecursionError):
@@ -141,11 +145,45 @@ class FactCache:
     def put_graph(self, key: str, value: object) -> None:
         _write_latest(self.directory / "graphs", key, value)
 
-    def get_result(self, key: str) -> object | None:
-        return _keyed(load_json(self.directory / "results" / f"{key}.json"), key)
+    def get_texts(self, key: str) -> dict[str, str] | None:
+        """The texts ``put_texts`` stored under ``key``, whole, or None."""
+        index = _keyed(load_json(self.directory / "results" / f"{key}.json"), key)
+        if not (isinstance(index, list) and all(_is_entry(e) for e in index)):
+            return None
+        texts = {}
+        for number, (name, size) in enumerate(index):
+            try:
+                data = (self.directory / "results" / key / str(number)).read_bytes()
+            except OSError:
+                return None
+            if len(data) != size:
+                return None  # cut short
+            try:
+                texts[name] = data.decode()
+            except UnicodeDecodeError:
+                return None
+        return texts
 
-    def put_result(self, key: str, value: object) -> None:
-        _write_latest(self.directory / "results", key, value)
+    def put_texts(self, key: str, texts: dict[str, str]) -> None:
+        """Keep ``texts`` (the latest run's reports) as plain files, each as it is."""
+        folder = self.directory / "results"
+        if folder.is_dir():
+            shutil.rmtree(folder, ignore_errors=True)  # one tree, one entry: the latest
+        index = []
+        for number, (name, text) in enumerate(texts.items()):
+            data = text.encode()
+            _write(folder / key / str(number), data)
+            index.append([name, len(data)])
+        _write(folder / f"{key}.json", encoded({"key": key, "value": index}).encode())
+
+
+def _is_entry(entry: object) -> bool:
+    return (
+        isinstance(entry, list)
+        and len(entry) == 2
+        and isinstance(entry[0], str)
+        and isinstance(entry[1], int)
+    )
 
 
 def encoded(value: object) -> str:

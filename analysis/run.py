@@ -19,8 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from analysis.builder.parse import paused_gc
-from analysis.builder.scan import Scan, scan
+from analysis.builder.scan import Scan, paused_gc, scan
 from analysis.cache import FactCache, default_cache_dir, open_cache
 
 #: The files the reports are made of, relative to the output folder, in this order.
@@ -71,13 +70,13 @@ def analyze(
         scanned = scan(root)
         store = open_cache(cache_dir if cache_dir is not None else default_cache_dir(root))
         key = result_key(scanned.key, str(root), options)
-        stored = _stored(store.get_result(key))
+        stored = _stored(store.get_texts(key))
         if stored is not None:
             if progress:
                 progress("cached", 1, 1)
             return stored
         outcome = _compute(root, scanned, store, options, progress)
-        store.put_result(key, {"files": outcome.files})
+        store.put_texts(key, outcome.files)
         return outcome
 
 
@@ -158,14 +157,9 @@ def _compute(
     return Outcome(doc, files, cached=False)
 
 
-def _stored(value: object) -> Outcome | None:
+def _stored(files: dict[str, str] | None) -> Outcome | None:
     """The outcome a previous run stored, if it is whole and of this schema."""
-    if not isinstance(value, dict):
-        return None
-    files = value.get("files")
-    if not isinstance(files, dict) or list(files) != list(REPORT_FILES):
-        return None
-    if not all(isinstance(text, str) for text in files.values()):
+    if files is None or list(files) != list(REPORT_FILES):
         return None
     try:
         doc = json.loads(files["report.json"])

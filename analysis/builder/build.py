@@ -10,8 +10,8 @@ from pathlib import Path
 import networkx as nx
 
 from analysis.builder.graph import WEIGHTS, GraphBuilder
-from analysis.builder.parse import Progress, paused_gc, read_all
-from analysis.builder.scan import Job, Scan, scan
+from analysis.builder.parse import Progress, read_all
+from analysis.builder.scan import Job, Scan, paused_gc, scan
 from analysis.builder.stored import from_json, to_json
 from analysis.builder.symbols import Symbols
 from analysis.cache import FactCache, default_cache_dir, open_cache

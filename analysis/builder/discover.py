@@ -30,9 +30,10 @@ def is_test_file(name: str) -> bool:
 def discover(root: Path, exclude_tests: bool = True) -> list[SourceFile]:
     """Python files under ``root`` (tests and migrations left out unless asked for)."""
     root = root.resolve()
+    base = str(root)
     bases: dict[str, tuple[str, ...]] = {}
     found: list[SourceFile] = []
-    for directory, dirs, files in os.walk(root):
+    for directory, dirs, files in os.walk(base):
         dirs[:] = sorted(
             d
             for d in dirs
@@ -42,16 +43,17 @@ def discover(root: Path, exclude_tests: bool = True) -> list[SourceFile]:
             and not os.path.exists(os.path.join(directory, d, "pyvenv.cfg"))  # a virtualenv
         )
         package = _package(directory, bases)
+        prefix = directory[len(base) + 1 :].replace(os.sep, "/")
+        prefix += "/" if prefix else ""
         for name in sorted(files):
             if not name.endswith(".py") or (exclude_tests and is_test_file(name)):
                 continue
-            path = Path(directory, name)
             is_package = name == "__init__.py"
             parts = package if is_package else (*package, name[:-3])
             if not parts or not all(p.isidentifier() for p in parts):
                 continue
-            rel = path.relative_to(root).as_posix()
-            found.append(SourceFile(path, rel, ".".join(parts), is_package))
+            path = Path(directory, name)
+            found.append(SourceFile(path, prefix + name, ".".join(parts), is_package))
     return found
 
 

@@ -41,6 +41,21 @@ def test_other_options_or_a_changed_file_are_analysed_again(shop: Path) -> None:
     assert any(m["name"] == "shop.orders.views" for m in edited.doc["modules"])
 
 
+def test_a_damaged_stored_report_is_analysed_again(shop: Path, user_cache: Path) -> None:
+    first = analyze(shop)
+    texts = [p for p in user_cache.rglob("results/*/*") if p.is_file()]
+    assert len(texts) == len(REPORT_FILES)
+    for path in texts:  # same size, not the report any more
+        path.write_bytes(b" " * path.stat().st_size)
+
+    again = analyze(shop)
+
+    assert not again.cached
+    assert again.files["report.html"] == first.files["report.html"]
+    assert {**again.doc, "timings": None} == {**first.doc, "timings": None}
+    assert analyze(shop).cached  # stored again, whole
+
+
 def test_the_jobs_count_changes_only_the_speed(shop: Path) -> None:
     first = analyze(shop, Options(jobs=1))
     assert analyze(shop, Options(jobs=2)).files == first.files
