@@ -153,17 +153,25 @@ async def serve(
             loop.remove_signal_handler(sig)
 
 
-async def _serve_here(settings: EngineSettings, sock: socket.socket, status: WorkerStatus) -> None:
-    """The one worker, in this process: built on the running loop, read live by the admin."""
-    engine = build_engine(settings)
-    status.local = engine
+async def _build_and_serve(
+    settings: EngineSettings,
+    sock: socket.socket,
+    *,
+    status: WorkerStatus | None = None,
+    state_dir: Path | None = None,
+) -> None:
+    """Build a worker with the one root, on the running loop, and serve it: the one worker
+    of the main process is ``status.local``; a spawned one writes snapshots to ``state_dir``."""
+    engine = build_engine(settings, state_dir=state_dir)
+    if status is not None:
+        status.local = engine
     await serve(engine, sock)
 
 
 def _worker(settings_json: str, sock: socket.socket, state_dir: str) -> None:
-    """A spawned worker process's entry point: the same root, writing snapshots."""
+    """A spawned worker process's entry point."""
     settings = EngineSettings.from_json(settings_json)
-    uvloop.run(serve(build_engine(settings, state_dir=Path(state_dir)), sock))
+    uvloop.run(_build_and_serve(settings, sock, state_dir=Path(state_dir)))
 
 
 def run_engine(
@@ -194,7 +202,7 @@ def run_engine(
             on_listening(settings)
         print(listening_line(settings), flush=True)
         if state_dir is None:
-            uvloop.run(_serve_here(settings, listeners.proxy, status))
+            uvloop.run(_build_and_serve(settings, listeners.proxy, status=status))
         else:
             _supervise(settings, listeners.proxy, state_dir)
     finally:
