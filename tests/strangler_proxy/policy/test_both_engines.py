@@ -15,6 +15,7 @@ are stand-ins too, each failing its own way (``tests/strangler_proxy/standin.py`
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -154,13 +155,14 @@ def engines(
     ):
         urls = {"engine": engine.url, "mitmproxy": mitm.base_url}
         for url in urls.values():
-            until(lambda url=url: _served_by(httpx.get(url + "/dead/x", trust_env=False)))
+            until(functools.partial(_doomed_answers, url))
         stand_ins["doomed"].stop()
         yield urls
 
 
-def _served_by(response: httpx.Response) -> bool:
-    return response.headers.get("x-strangler-served-by") == "doomed"
+def _doomed_answers(base_url: str) -> bool:
+    answer = httpx.get(base_url + "/dead/x", trust_env=False)
+    return bool(answer.headers.get("x-strangler-served-by") == "doomed")
 
 
 @pytest.fixture(params=["engine", "mitmproxy"])
