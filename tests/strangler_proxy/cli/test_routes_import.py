@@ -97,11 +97,15 @@ def test_bad_report_is_a_clear_error(tmp_path: Path) -> None:
     assert result.exit_code == 1 and "cannot read" in result.output
 
 
-def test_import_from_the_monolith_source_by_static_analysis(tmp_path: Path) -> None:
-    source = tmp_path / "legacy_monolith"  # a copy: the analyzer caches next to the source
+def test_import_from_the_monolith_source_by_static_analysis(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRANGLER_CACHE_DIR", str(tmp_path / "user-cache"))
+    source = tmp_path / "legacy_monolith"  # a copy: this test watches what lands in it
     shutil.copytree(
         ROOT / "legacy_monolith", source, ignore=shutil.ignore_patterns(".*", "__pycache__")
     )
+    before = sorted(source.rglob("*"))
     store_path = tmp_path / "flags.sqlite3"
     result = run("--source", str(source), "--store", f"sqlite:///{store_path}")
     assert result.exit_code == 0, result.output
@@ -110,3 +114,5 @@ def test_import_from_the_monolith_source_by_static_analysis(tmp_path: Path) -> N
     detail = table.match("GET", "/api/catalog/products/42/")
     assert detail is not None and detail.mode is Mode.MONOLITH
     assert table.match("POST", "/api/orders/checkout/") is not None
+    assert sorted(source.rglob("*")) == before  # the analyzer's cache is not in the tree
+    assert list((tmp_path / "user-cache").rglob("facts.json"))
