@@ -31,12 +31,19 @@ def default_cache_dir(root: Path) -> Path:
     """``$STRANGLER_CACHE_DIR``, else ``$XDG_CACHE_HOME/strangler``, else
     ``~/.cache/strangler``; one folder per analysed tree (its name and a hash of its
     resolved path), never inside the tree itself."""
-    base = os.environ.get(ENV) or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(Path.home(), ".cache"), "strangler"
-    )
+    base = os.environ.get(ENV) or os.path.join(_user_cache_home(), "strangler")
     resolved = root.resolve()
     digest = hashlib.blake2b(str(resolved).encode(), digest_size=8).hexdigest()
     return Path(base) / f"{resolved.name or 'root'}-{digest}"
+
+
+def _user_cache_home() -> str:
+    if os.environ.get("XDG_CACHE_HOME"):
+        return os.environ["XDG_CACHE_HOME"]
+    try:
+        return os.path.join(Path.home(), ".cache")
+    except (RuntimeError, KeyError):  # no home directory: a folder of this user's in /tmp
+        return os.path.join(tempfile.gettempdir(), f"strangler-{os.getuid()}")
 
 
 @cache

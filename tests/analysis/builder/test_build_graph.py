@@ -10,7 +10,7 @@ import pytest
 
 from analysis import Analysis, BrokenFile, build_graph
 from analysis.builder import parse
-from analysis.cache import PACK, code_version, default_cache_dir, open_cache
+from analysis.cache import ENV, PACK, code_version, default_cache_dir, open_cache
 from tests.analysis.builder.shop_project import write_project
 
 
@@ -223,6 +223,19 @@ def test_each_tree_has_its_own_default_cache(tmp_path: Path) -> None:
     one, other = write_project(tmp_path / "one"), write_project(tmp_path / "other")
     assert default_cache_dir(one) != default_cache_dir(other)
     assert default_cache_dir(one) == default_cache_dir(tmp_path / "other" / ".." / "one")
+
+
+def test_the_default_cache_follows_the_environment(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert default_cache_dir(shop).parent == tmp_path / "xdg" / "strangler"
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert default_cache_dir(shop).parent == tmp_path / "home" / ".cache" / "strangler"
+    monkeypatch.setenv(ENV, str(tmp_path / "mine"))
+    assert default_cache_dir(shop).parent == tmp_path / "mine"
 
 
 def test_the_cache_holds_only_json(shop: Path, tmp_path: Path) -> None:
