@@ -31,6 +31,8 @@ def collect_imports(
 
     def visit(body: list[ast.stmt], conditional: bool, function_level: bool) -> None:
         for stmt in body:
+            if type(stmt) in _NO_IMPORTS:  # most statements: skip the checks below
+                continue
             if isinstance(stmt, ast.Import):
                 for alias in stmt.names:
                     imports.append(
@@ -64,6 +66,13 @@ def collect_imports(
 
     visit(tree.body, False, False)
     return imports, aliases
+
+
+# Statements that never hold an import statement (expressions, assignments, returns...).
+_NO_IMPORTS = frozenset(
+    {ast.Expr, ast.Assign, ast.AnnAssign, ast.AugAssign, ast.Return, ast.Pass, ast.Raise}
+    | {ast.Delete, ast.Assert, ast.Global, ast.Nonlocal, ast.Break, ast.Continue}
+)
 
 
 def _blocks(stmt: ast.If | ast.Try | ast.TryStar) -> list[list[ast.stmt]]:
