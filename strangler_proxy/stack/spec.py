@@ -107,6 +107,9 @@ class ServiceSpec:
     notes: tuple[str, ...] = ()
     accounts: tuple[Account, ...] = ()
     listeners: tuple[Listener, ...] = ()
+    #: With ``port`` 0: the line it prints once bound, whose ``port`` group says where
+    #: (the supervisor then knows the service by that port).
+    announces: re.Pattern[str] | None = None
 
     @property
     def url(self) -> str:

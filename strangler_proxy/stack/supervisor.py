@@ -18,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
 
@@ -197,25 +197,33 @@ class Supervisor:
     def _start(self) -> None:
         for spec in self.stack.services:
             step = self._next_step(f"start the {spec.name}")
+            port_zero = spec.announces is not None and spec.port == 0
             proc = ManagedProcess(
                 spec.name,
                 spec.argv,
-                health_url=spec.health_url,
+                health_url=f"http://{spec.host}:{{port}}{spec.health_path}"
+                if port_zero
+                else spec.health_url,
                 more_health_urls=[listener.health_url for listener in spec.listeners],
                 env=dict(self.stack.env),
                 cwd=self.stack.cwd,
                 log_path=self.stack.log_dir / spec.log_name,
                 start_timeout=spec.start_timeout,
+                announces=spec.announces if port_zero else None,
             )
             self.started.append((spec, proc))
             started = time.monotonic()
+            where = "a port it picks" if port_zero else spec.url
             try:
-                with self.busy(f"{step} on {spec.url}, waiting for {spec.health_url} ..."):
+                with self.busy(f"{step} on {where}, waiting for {spec.health_path} ..."):
                     proc.start()
             except ProcessFailed as exc:
                 raise StackFailed(str(exc)) from exc
             except OSError as exc:
                 raise StackFailed(f"{spec.name} could not start: {exc}") from exc
+            if port_zero:  # from now on it is known by the port it announced
+                spec = replace(spec, port=proc.port)
+                self.started[-1] = (spec, proc)
             urls = ", ".join([spec.url, *(f"{x.name} {x.url}" for x in spec.listeners)])
             self.say(f"{spec.name}: up on {urls} in {time.monotonic() - started:.1f} s")
 

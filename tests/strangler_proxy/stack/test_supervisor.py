@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import sys
 from pathlib import Path
@@ -14,20 +15,21 @@ from strangler_proxy.stack.process import free_port
 from strangler_proxy.stack.spec import Listener, ServiceSpec, StackSpec, Task
 from strangler_proxy.stack.supervisor import Running, StackFailed, Supervisor
 
+#: what ``python -m http.server 0`` prints once bound
+SERVING = re.compile(r"Serving HTTP on \S+ port (?P<port>\d+) ")
+
 
 def web(name: str, directory: Path) -> ServiceSpec:
-    port = free_port()
-    argv = (
-        sys.executable,
-        "-m",
-        "http.server",
-        str(port),
-        "--bind",
-        "127.0.0.1",
-        "--directory",
-        str(directory),
+    """A static web server on the port the kernel picks (it says which; ``-u``: at once)."""
+    argv = (sys.executable, "-u", "-m", "http.server", "0", "--bind", "127.0.0.1")
+    return ServiceSpec(
+        name,
+        (*argv, "--directory", str(directory)),
+        0,
+        log_name=f"{name}.log",
+        health_path="/",
+        announces=SERVING,
     )
-    return ServiceSpec(name, argv, port, log_name=f"{name}.log", health_path="/")
 
 
 def python(code: str) -> tuple[str, ...]:
@@ -62,6 +64,8 @@ def test_a_dying_service_stops_the_others(tmp_path: Path) -> None:
 
     assert supervisor.run(on_ready=crash_the_first) == 1
     assert [r.spec.name for r in seen] == ["api", "proxy"]
+    assert 0 not in {r.spec.port for r in seen}  # known by the ports they announced
+    assert any(line.startswith(f"api: up on {seen[0].spec.url} in") for line in said), said
     assert any(line.startswith("api exited on its own") for line in said), said
     assert "proxy: stopped" in said
     assert all(r.pid is not None and gone(r.pid) for r in seen)
