@@ -96,8 +96,11 @@ def make_spec(
     )
 
 
-def run(spec: AnalyzeSpec, progress: Progress | None = None) -> tuple[dict[str, Any], list[Path]]:
-    """Analyze, propose, write the reports; return the document and the files written."""
+def run(
+    spec: AnalyzeSpec, progress: Progress | None = None
+) -> tuple[dict[str, Any], list[Path], bool]:
+    """Analyze, propose, write the reports; return the document, the files written and
+    whether they came from the cache (nothing changed since the last run)."""
     tasks: dict[str, TaskID] = {}
 
     def step(phase: str, done: int, total: int) -> None:
@@ -120,7 +123,7 @@ def run(spec: AnalyzeSpec, progress: Progress | None = None) -> tuple[dict[str, 
         if spec.truth is None:
             raise
         raise click.BadParameter(str(error), param_hint="--truth") from error
-    return outcome.doc, write_files(outcome.files, spec.out)
+    return outcome.doc, write_files(outcome.files, spec.out), outcome.cached
 
 
 def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
@@ -213,7 +216,7 @@ def analyze(
         console=console,
         transient=True,
     ) as progress:
-        doc, paths = run(spec, progress)
+        doc, paths, cached = run(spec, progress)
     for table in summary_tables(doc):
         console.print(table)
     s = doc["summary"]
@@ -228,6 +231,8 @@ def analyze(
         console.print(
             f"[yellow]no Django models found under {spec.path}: is it a Django project?[/]"
         )
+    if cached:
+        console.print("nothing changed since the last run: its reports, from the cache")
     for written in paths:
         console.print(f"wrote {written}")
     console.print(f"open file://{(spec.out / 'report.html').resolve()}")

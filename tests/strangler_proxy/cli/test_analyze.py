@@ -133,11 +133,36 @@ def test_analyze_writes_every_report_and_prints_the_tables(project: Path, tmp_pa
 def test_same_input_same_report(project: Path, tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     assert strangler(str(project), "--out", str(first), "--seed", "3").returncode == 0
-    assert strangler(str(project), "--out", str(second), "--seed", "3").returncode == 0
+    assert (
+        strangler(
+            str(project),
+            "--out",
+            str(second),
+            "--seed",
+            "3",
+            "--cache-dir",
+            str(tmp_path / "other-cache"),
+        ).returncode
+        == 0
+    )
 
     a, b = report(first), report(second)
     a.pop("timings"), b.pop("timings")
     assert a == b
+
+
+def test_an_unchanged_tree_gets_the_same_files_from_the_cache(
+    project: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    cold = strangler(str(project), "--out", str(first))
+    warm = strangler(str(project), "--out", str(second))
+
+    assert cold.returncode == 0 and warm.returncode == 0, warm.stderr
+    assert "from the cache" not in cold.stdout
+    assert "nothing changed since the last run" in " ".join(warm.stdout.split())
+    for name in ("report.json", "report.md", "report.html", "contracts/tach.toml"):
+        assert (first / name).read_text() == (second / name).read_text(), name
 
 
 def test_services_count_is_honoured(project: Path, tmp_path: Path) -> None:
