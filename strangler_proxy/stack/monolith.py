@@ -49,11 +49,15 @@ def monolith_env(var_dir: Path, database_url: str | None = None) -> dict[str, st
 def gunicorn_argv(
     python: str, port: int, *, host: str = "127.0.0.1", workers: int = 2, threads: int = 4
 ) -> tuple[str, ...]:
-    """The monolith under gunicorn's threaded workers (a production server, not runserver)."""
+    """The monolith under gunicorn's threaded workers (a production server, not runserver).
+
+    Without gunicorn's control socket: every gunicorn of a user would share its one default
+    path (``~/.gunicorn/gunicorn.ctl``), so a second monolith (tests, a benchmark beside
+    ``strangler up``) would take it over from the first."""
     return (
         *(python, "-m", "gunicorn", MONOLITH_WSGI, "--bind", f"{host}:{port}"),
         *("--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)),
-        *("--graceful-timeout", "5"),
+        *("--graceful-timeout", "5", "--no-control-socket"),
     )
 
 

@@ -14,6 +14,7 @@ from strangler_proxy.stack.monolith import (
     monolith_env,
     prepare_database,
 )
+from tests.conftest import RunningServer
 
 
 def test_manage_py_is_found_without_importing_the_monolith() -> None:
@@ -35,3 +36,15 @@ def test_a_failing_seed_names_the_command_and_shows_its_output(tmp_path: Path) -
     message = str(caught.value)
     assert "manage.py seed_shop --size enormous" in message
     assert "enormous" in message.split("\n", 1)[1]  # Django's own words about the bad choice
+
+
+def test_the_monolith_shares_no_control_socket_with_other_gunicorns(
+    monolith_server: RunningServer,
+) -> None:
+    """gunicorn 27 opens ``~/.gunicorn/gunicorn.ctl`` by default: one path for every gunicorn
+    of a user, so a second monolith would take it over from the first."""
+    log = monolith_server.process.log_path
+    assert log is not None
+    text = log.read_text()
+    assert "Listening at:" in text  # the log is gunicorn's
+    assert "Control socket" not in text
