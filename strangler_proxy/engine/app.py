@@ -56,6 +56,7 @@ Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 UNMATCHED_LABEL = "(unmatched)"
+_ROUTING_CACHE = 4096  # encoded routing-header lists kept (ProxyApp._routing_headers)
 
 
 class TableHolder:
@@ -77,7 +78,7 @@ class Outcome(NamedTuple):
 _UNANSWERED = Outcome(MONOLITH, 500)  # what the counters say if the app itself failed
 
 
-@dataclass
+@dataclass(slots=True)
 class _Request:
     method: str
     target: bytes
@@ -109,13 +110,16 @@ class ProxyApp:
         self.access_log = access_log
         self.monolith = settings.monolith
         self.inflight = 0
-        self._id_prefix = secrets.token_hex(8)
+        self._id_prefix = secrets.token_hex(8).encode("ascii")
         self._ids = itertools.count(1)
+        # the routing headers of each (served_by, route, fallback) seen, encoded once: the
+        # combinations are few (routes x answerers x reasons); cleared if they ever are not
+        self._routing: dict[tuple[str, str, str | None], wire.Headers] = {}
 
     def _next_id(self) -> bytes:
         """A request id unique across workers and restarts (random prefix + counter), without
         a random-number syscall per request."""
-        return f"{self._id_prefix}-{next(self._ids):x}".encode()
+        return b"%s-%x" % (self._id_prefix, next(self._ids))
 
     # -- one request ----------------------------------------------------------------------
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -219,18 +223,9 @@ class ProxyApp:
         if response is None:
             return "proxy", status
         if decision.shadow and not isinstance(request.body, StreamedBody):
-            self.shadow.submit(
-                ShadowJob(
-                    route,
-                    decision.shadow,
-                    request.method,
-                    request.target,
-                    request.headers,
-                    request.body,
-                    response.status,
-                    rid,
-                )
-            )
+            job = ShadowJob(route, decision.shadow, request.method, request.target,
+                            request.headers, request.body, response.status, rid)  # fmt: skip
+            self.shadow.submit(job)
         elif decision.shadow:
             self.metrics.shadow(route, "skipped-large-body")
         await self._relay(response, send, request, MONOLITH)
@@ -315,11 +310,17 @@ class ProxyApp:
     def _routing_headers(self, request: _Request, served_by: str) -> wire.Headers:
         if not self.settings.routing_headers:
             return []
-        route = None if request.route == UNMATCHED_LABEL else request.route
-        return [
-            (name.encode("ascii"), value.encode("latin-1"))
-            for name, value in routing_headers(served_by, route, request.fallback)
-        ]
+        key = (served_by, request.route, request.fallback)
+        encoded = self._routing.get(key)
+        if encoded is None:
+            if len(self._routing) >= _ROUTING_CACHE:
+                self._routing.clear()
+            route = None if request.route == UNMATCHED_LABEL else request.route
+            encoded = self._routing[key] = [
+                (name.encode("ascii"), value.encode("latin-1"))
+                for name, value in routing_headers(served_by, route, request.fallback)
+            ]
+        return encoded
 
     async def _relay(
         self, response: UpstreamResponse, send: Send, request: _Request, served_by: str
@@ -383,13 +384,8 @@ async def _send_error(
     code: str | None = None,
 ) -> None:
     body = error_body(status, message, rid, code)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": error_headers(body, rid, close),
-        }
-    )
+    headers = error_headers(body, rid, close)
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 

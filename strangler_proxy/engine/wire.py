@@ -108,15 +108,24 @@ def response_headers(headers: Sequence[tuple[bytes, bytes]], request_id: bytes) 
     ``Content-Length`` stays (the server side keeps the framing); ``Content-Encoding`` and the
     body pass byte-for-byte.
     """
-    tokens = connection_tokens(headers)
-    drop = HOP_BY_HOP | tokens if tokens else HOP_BY_HOP
     out: Headers = []
     has_id = False
-    for header in headers:
+    named: set[bytes] | None = None  # names ``Connection`` lists besides the hop-by-hop ones
+    for header in headers:  # one pass: an answer's Connection rarely names anything else
         name = header[0]
-        if name not in drop:
-            out.append(header)
-            has_id = has_id or name == b"x-request-id"
+        if name in HOP_BY_HOP:
+            if name == b"connection":
+                for token in header[1].split(b","):
+                    token = token.strip().lower()
+                    if token and token not in HOP_BY_HOP:
+                        named = {token} if named is None else named | {token}
+            continue
+        out.append(header)
+        if name == b"x-request-id":
+            has_id = True
+    if named:
+        out = [header for header in out if header[0] not in named]
+        has_id = any(name == b"x-request-id" for name, _ in out)
     if not has_id:
         out.append((b"x-request-id", request_id))
     return out

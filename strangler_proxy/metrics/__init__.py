@@ -12,7 +12,7 @@ True
 
 from __future__ import annotations
 
-import bisect
+from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
 
@@ -27,19 +27,21 @@ class Metrics:
     """Counters for one process."""
 
     def __init__(self) -> None:
-        self._requests: dict[tuple[str, str, str], int] = {}
+        # by exact status: the status class is worked out when a snapshot is taken, not on
+        # every request
+        self._requests: dict[tuple[str, str, int], int] = {}
         self._latency: dict[str, list[float]] = {}  # route -> bucket counts..., count, sum
         self._fallbacks: dict[tuple[str, str], int] = {}
         self._shadow: dict[tuple[str, str], int] = {}
 
     def request(self, route: str, *, served_by: str, status: int, seconds: float) -> None:
-        code = _CODE[min(max(status // 100, 1), 5) - 1]
-        key = (route, served_by, code)
-        self._requests[key] = self._requests.get(key, 0) + 1
+        requests = self._requests
+        key = (route, served_by, status)
+        requests[key] = requests.get(key, 0) + 1
         hist = self._latency.get(route)
         if hist is None:
             hist = self._latency[route] = [0.0] * (len(BUCKETS) + 3)
-        hist[bisect.bisect_left(BUCKETS, seconds)] += 1
+        hist[bisect_left(BUCKETS, seconds)] += 1
         hist[-2] += 1
         hist[-1] += seconds
 
@@ -53,9 +55,13 @@ class Metrics:
         self._shadow[key] = self._shadow.get(key, 0) + 1
 
     def snapshot(self) -> Snapshot:
+        by_class: dict[tuple[str, str, str], int] = {}
+        # list(d.items()) copies in one C call: safe while the event loop records
+        for (route, served_by, status), value in list(self._requests.items()):
+            key = (route, served_by, status_class(status))
+            by_class[key] = by_class.get(key, 0) + value
         return {
-            # list(d.items()) copies in one C call: safe while the event loop records
-            "requests": [[*k, v] for k, v in list(self._requests.items())],
+            "requests": [[*k, v] for k, v in by_class.items()],
             "latency": {k: list(v) for k, v in list(self._latency.items())},
             "fallbacks": [[*k, v] for k, v in list(self._fallbacks.items())],
             "shadow": [[*k, v] for k, v in list(self._shadow.items())],
@@ -65,22 +71,35 @@ class Metrics:
         return render([self.snapshot()])
 
 
+def status_class(status: int) -> str:
+    """``"2xx"`` for 200-299, and so on; anything below 100 counts as 1xx, above 599 as 5xx."""
+    return _CODE[min(max(status // 100, 1), 5) - 1]
+
+
 def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
     """Sum the snapshots of several processes."""
-    total = Metrics()
+    requests: dict[tuple[str, str, str], int] = {}
+    latency: dict[str, list[float]] = {}
+    fallbacks: dict[tuple[str, str], int] = {}
+    shadow: dict[tuple[str, str], int] = {}
     for snap in snapshots:
-        for *key, value in snap.get("requests", []):
-            k3 = (key[0], key[1], key[2])
-            total._requests[k3] = total._requests.get(k3, 0) + value
+        for route, served_by, code, value in snap.get("requests", []):
+            k3 = (route, served_by, code)
+            requests[k3] = requests.get(k3, 0) + value
         for route, hist in snap.get("latency", {}).items():
-            mine = total._latency.setdefault(route, [0.0] * len(hist))
+            mine = latency.setdefault(route, [0.0] * len(hist))
             for i, value in enumerate(hist):
                 mine[i] += value
-        for *key, value in snap.get("fallbacks", []):
-            total._fallbacks[(key[0], key[1])] = total._fallbacks.get((key[0], key[1]), 0) + value
-        for *key, value in snap.get("shadow", []):
-            total._shadow[(key[0], key[1])] = total._shadow.get((key[0], key[1]), 0) + value
-    return total.snapshot()
+        for route, reason, value in snap.get("fallbacks", []):
+            fallbacks[(route, reason)] = fallbacks.get((route, reason), 0) + value
+        for route, outcome, value in snap.get("shadow", []):
+            shadow[(route, outcome)] = shadow.get((route, outcome), 0) + value
+    return {
+        "requests": [[*k, v] for k, v in requests.items()],
+        "latency": latency,
+        "fallbacks": [[*k, v] for k, v in fallbacks.items()],
+        "shadow": [[*k, v] for k, v in shadow.items()],
+    }
 
 
 def render(snapshots: Iterable[Snapshot]) -> str:
