@@ -16,6 +16,7 @@ import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -123,13 +124,15 @@ def _compute(
     options: Options,
     progress: Progress | None,
 ) -> Outcome:
-    # Imported here: networkx and the rest are needed on a miss only.
+    # networkx and the rest are needed on a miss only, and imported while the workers
+    # parse (the main process would otherwise wait idle, then import them).
     from analysis.builder.build import analyze_scan
+
+    analysis = analyze_scan(root, scanned, store, options.jobs, progress, _import_the_rest)
     from analysis.propose import propose
     from analysis.propose.view import memoised
     from analysis.report import build_report, render_report
 
-    analysis = analyze_scan(root, scanned, store, options.jobs, progress)
     with memoised(analysis.graph):  # the proposal and the report read the edges once
         if progress:
             progress("propose", 0, 1)
@@ -155,6 +158,11 @@ def _compute(
     if progress:
         progress("report", 1, 1)
     return Outcome(doc, files, cached=False)
+
+
+def _import_the_rest() -> None:
+    for name in ("analysis.builder.graph", "analysis.propose", "analysis.report"):
+        import_module(name)
 
 
 def _stored(files: dict[str, str] | None) -> Outcome | None:

@@ -10,12 +10,14 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from analysis.builder.build import WEIGHTS, Analysis, BrokenFile, Progress, build_graph
+    from analysis.builder.build import Analysis, BrokenFile, Progress, build_graph
+    from analysis.builder.graph import WEIGHTS
 
 __all__ = ["WEIGHTS", "Analysis", "BrokenFile", "Progress", "build_graph"]
 
 
 def __getattr__(name: str) -> Any:
     if name in __all__:
-        return getattr(import_module("analysis.builder.build"), name)
+        home = "analysis.builder.graph" if name == "WEIGHTS" else "analysis.builder.build"
+        return getattr(import_module(home), name)
     raise AttributeError(f"module 'analysis.builder' has no attribute {name!r}")

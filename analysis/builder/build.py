@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from analysis.builder.graph import WEIGHTS, GraphBuilder
 from analysis.builder.parse import Progress, read_all
 from analysis.builder.scan import Job, Scan, paused_gc, scan
-from analysis.builder.stored import from_json, to_json
 from analysis.builder.symbols import Symbols
 from analysis.cache import FactCache, default_cache_dir, open_cache
 from analysis.facts import BrokenFile, ModuleFacts
 
-__all__ = ["WEIGHTS", "Analysis", "BrokenFile", "Progress", "build_graph"]
+if TYPE_CHECKING:
+    import networkx as nx
+
+__all__ = ["Analysis", "BrokenFile", "Progress", "build_graph"]
 
 
 @dataclass(frozen=True)
@@ -60,14 +61,23 @@ def analyze_scan(
     cache: FactCache,
     jobs: int | None = None,
     progress: Progress | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> Analysis:
-    """``build_graph`` once the tree is scanned and its cache opened."""
+    """``build_graph`` once the tree is scanned and its cache opened; ``meanwhile`` is
+    called while the worker processes parse (to import what comes next on the idle core).
+
+    networkx and the graph builder are imported only once they are needed."""
     files = scanned.files
     if progress:
         progress("discover", len(files), len(files))
     timings = {"discover": scanned.seconds["discover"]}
     mark = time.perf_counter() - scanned.seconds["fingerprint"]  # parse includes reading
-    stored = from_json(cache.get_graph(scanned.key))
+    value = cache.get_graph(scanned.key)
+    stored = None
+    if value is not None:
+        from analysis.builder.stored import from_json
+
+        stored = from_json(value)
     if stored is not None:  # nothing changed since the last run
         graph, broken = stored
         timings["parse"] = time.perf_counter() - mark
@@ -77,7 +87,11 @@ def analyze_scan(
             progress("build", 1, 1)
         stats = {"files": len(files), "parsed": 0, "cached": len(files), "broken": len(broken)}
     else:
-        graph, broken, stats = _build(scanned.keyed, cache, jobs, progress, timings, mark)
+        graph, broken, stats = _build(
+            scanned.keyed, cache, jobs, progress, timings, mark, meanwhile
+        )
+        from analysis.builder.stored import to_json
+
         cache.put_graph(scanned.key, to_json(graph, broken))
     timings["total"] = timings["discover"] + time.perf_counter() - mark
     return Analysis(graph, broken, timings, root, stats)
@@ -90,8 +104,9 @@ def _build(
     progress: Progress | None,
     timings: dict[str, float],
     mark: float,
+    meanwhile: Callable[[], object] | None,
 ) -> tuple[nx.MultiDiGraph, list[BrokenFile], dict[str, int]]:
-    result = read_all(keyed, cache, jobs or os.cpu_count() or 1, progress)
+    result = read_all(keyed, cache, jobs or os.cpu_count() or 1, progress, meanwhile)
     cache.save([k.key for k in keyed if isinstance(k, Job)])  # the latest run's only
     facts = [f for f in result.facts if isinstance(f, ModuleFacts)]
     broken = sorted((f for f in result.facts if isinstance(f, BrokenFile)), key=lambda b: b.path)
@@ -100,6 +115,8 @@ def _build(
     mark = time.perf_counter()
     if progress:
         progress("build", 0, 1)
+    from analysis.builder.graph import GraphBuilder
+
     graph = GraphBuilder(Symbols(facts)).build()
     if progress:
         progress("build", 1, 1)

@@ -27,9 +27,14 @@ class ReadResult:
 
 
 def read_all(
-    files: list[Job | BrokenFile], cache: FactCache, jobs: int, progress: Progress | None
+    files: list[Job | BrokenFile],
+    cache: FactCache,
+    jobs: int,
+    progress: Progress | None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> ReadResult:
-    """Facts for every file: cached ones loaded, the others parsed (in parallel)."""
+    """Facts for every file: cached ones loaded, the others parsed (in parallel);
+    ``meanwhile`` is called once, while the worker processes parse."""
     total = len(files)
     results: list[Facts | None] = [None] * total
     todo: list[tuple[int, Job]] = []
@@ -44,7 +49,7 @@ def read_all(
     if progress:
         progress("parse", cached, total)
     done = cached
-    for i, facts in _parse(todo, cache, jobs):
+    for i, facts in _parse(todo, cache, jobs, meanwhile or _nothing):
         results[i] = facts
         done += 1
         if progress and (done % 64 == 0 or done == total):
@@ -52,8 +57,15 @@ def read_all(
     return ReadResult([r for r in results if r is not None], cached, len(todo))
 
 
-def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tuple[int, Facts]]:
+def _nothing() -> None:
+    return None
+
+
+def _parse(
+    todo: list[tuple[int, Job]], cache: FactCache, jobs: int, meanwhile: Callable[[], object]
+) -> list[tuple[int, Facts]]:
     if jobs <= 1 or sum(job.size for _, job in todo) < PARALLEL_MIN_BYTES:
+        meanwhile()
         return [(i, collect_job(job, cache)) for i, job in todo]
     # Biggest files first, dealt round-robin, so the workers finish together.
     ordered = sorted(todo, key=lambda item: -item[1].size)
@@ -61,6 +73,7 @@ def _parse(todo: list[tuple[int, Job]], cache: FactCache, jobs: int) -> list[tup
     out: list[tuple[int, Facts]] = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = [pool.submit(_collect_chunk, chunk) for chunk in chunks if chunk]
+        meanwhile()
         for future in as_completed(futures):
             for i, job, facts, text in future.result():
                 cache.put(job.key, text)
