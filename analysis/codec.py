@@ -21,6 +21,7 @@ import types
 import typing
 from collections.abc import Callable
 from dataclasses import fields
+from functools import partial
 from typing import Any, Literal
 
 from analysis import facts as facts_module
@@ -74,29 +75,58 @@ def _decoder(kind: type[Fact]) -> Convert:
 
 def _make_decoder(kind: type[Fact]) -> Convert:
     hints = typing.get_type_hints(kind, vars(facts_module))
-    converters = [_converter(hints[f.name]) for f in fields(kind)]  # type: ignore[arg-type]
-    name = kind.__name__
+    names = [f.name for f in fields(kind)]  # type: ignore[arg-type]
+    size = len(names)
+    plain: list[tuple[int, frozenset[type]]] = []  # scalars: their exact JSON types, checked
+    converted: list[tuple[int, Convert]] = []  # the rest: rebuilt (and checked) by a function
+    for index, name in enumerate(names):
+        exact = _scalar_types(hints[name])
+        if exact is not None:
+            plain.append((index, exact))
+        else:
+            converted.append((index, _converter(hints[name])))
+    label = kind.__name__
 
     def build(row: Any) -> Fact:
-        if not isinstance(row, list) or len(row) != len(converters):
-            raise ValueError(f"not the fields of a {name}")
-        return kind(*[convert(v) for convert, v in zip(converters, row, strict=True)])
+        if type(row) is not list or len(row) != size:
+            raise ValueError(f"not the fields of a {label}")
+        for index, exact in plain:
+            if type(row[index]) not in exact:
+                raise ValueError(f"{row[index]!r} is not a {label}.{names[index]}")
+        values = list(row)
+        for index, convert in converted:
+            values[index] = convert(row[index])
+        return kind(*values)
 
     return build
+
+
+_SCALARS = {str: str, int: int, bool: bool, type(None): type(None)}
+
+
+def _scalar_types(hint: Any) -> frozenset[type] | None:
+    """The exact types JSON gives for a scalar field (``str | None`` -> str, NoneType)."""
+    options = typing.get_args(hint) if typing.get_origin(hint) is types.UnionType else (hint,)
+    if all(option in _SCALARS for option in options):
+        return frozenset(_SCALARS[option] for option in options)
+    return None
 
 
 def _converter(hint: Any) -> Convert:  # one branch per kind of type
     origin = typing.get_origin(hint)
     args = typing.get_args(hint)
     if isinstance(hint, type) and issubclass(hint, Fact):
-        return lambda row: _decoder(hint)(row)
+        return _nested(hint)
     if origin in (types.UnionType, typing.Union):
         inner = _converter(next(a for a in args if a is not type(None)))
         return lambda v: None if v is None else inner(v)
     if origin is tuple:
         if len(args) == 2 and args[1] is Ellipsis:
+            items = _scalar_types(args[0])
+            if items is not None:
+                return partial(_scalars, exact=items)
             item = _converter(args[0])
-            return lambda v: tuple(item(x) for x in _list(v))
+            return lambda v: tuple([item(x) for x in _list(v)])
         parts = [_converter(a) for a in args]
         return lambda v: tuple(p(x) for p, x in zip(parts, _sized(v, len(parts)), strict=True))
     if origin is dict:
@@ -104,13 +134,28 @@ def _converter(hint: Any) -> Convert:  # one branch per kind of type
     if origin is Literal:
         allowed = frozenset(args)
         return lambda v: _checked(v, v in allowed if isinstance(v, str) else False, hint)
-    if hint is bool:
-        return lambda v: _checked(v, isinstance(v, bool), hint)
-    if hint is int:
-        return lambda v: _checked(v, isinstance(v, int) and not isinstance(v, bool), hint)
-    if hint is str:
-        return lambda v: _checked(v, isinstance(v, str), hint)
+    scalar = _scalar_types(hint)
+    if scalar is not None:
+        return lambda v: _checked(v, type(v) in scalar, hint)
     raise TypeError(f"no JSON form for {hint!r}")  # a new fact field: teach the codec
+
+
+def _nested(kind: type[Fact]) -> Convert:
+    """The decoder of ``kind``, looked up on first use (a Route holds Routes)."""
+    cell: list[Convert] = []
+
+    def nested(row: Any) -> Any:
+        if not cell:
+            cell.append(_decoder(kind))
+        return cell[0](row)
+
+    return nested
+
+
+def _scalars(value: Any, exact: frozenset[type]) -> tuple[Any, ...]:
+    if type(value) is not list or not all(type(x) in exact for x in value):
+        raise ValueError(f"{value!r} is not a list of {sorted(t.__name__ for t in exact)}")
+    return tuple(value)
 
 
 def _checked(value: Any, ok: bool, hint: object) -> Any:

@@ -62,6 +62,9 @@ def test_every_file_of_the_monolith_round_trips() -> None:
         ["B", "a.py"],  # a field missing
         ["B", "a.py", 3],  # a field of the wrong type
         [*EMPTY[:4], "12", *EMPTY[5:]],  # lines as a string
+        [*EMPTY[:4], True, *EMPTY[5:]],  # lines as a boolean
+        [*EMPTY[:10], ["shop.a.saved", 3], *EMPTY[11:]],  # signals: not all strings
+        [*EMPTY[:8], [["f", 1, 2, [], [], [], ["GET", None]]], *EMPTY[9:]],  # a method of None
         [*EMPTY[:5], [["os", None, 1, False]], *EMPTY[6:]],  # an Import with a field missing
         [*EMPTY[:7], [["shop.a.A", 1, ["Base"], [], [], False]], *EMPTY[8:]],  # a short class
         {"__reduce__": "os.system"},
