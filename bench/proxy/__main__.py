@@ -3,7 +3,9 @@
 Rows: a fast upstream direct, nginx as reverse proxy (the reference), our engine with one
 and two workers, the mitmproxy engine; then the real monolith (gunicorn) direct, through
 nginx, our engine and mitmproxy. Per row: wrk throughput (-c32), latency at a fixed rate
-below saturation over 8 connections, and peak memory, measured interleaved (``runner``).
+below saturation over 8 connections, CPU per request and peak memory, measured in interleaved
+rounds (``runner``); ratios and added latency are taken round by round and shown as the
+median with the lowest and highest round, then repeated as plain lines for notes.
 It installs nothing: without nginx or wrk (``apt-get install -y nginx wrk``) or the
 mitmproxy env (``make mitm``) the rows that need them say so. Figures are ratios to rows
 of the same run, never pass/fail.
@@ -19,18 +21,24 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from bench.proxy.report import render
+from bench.proxy.report import render, summary
 from bench.proxy.runner import Settings, run
 
 
 @click.command()
-@click.option("--seconds", default=6.0, show_default=True, help="wrk seconds per row, all rounds")
+@click.option("--seconds", default=10.0, show_default=True, help="wrk seconds per row, all rounds")
 @click.option("--connections", default=32, show_default=True, help="wrk connections")
 @click.option("--rate", default=250.0, show_default=True, help="latency run: req/s over 8 conns")
 @click.option(
-    "--latency-seconds", default=3.0, show_default=True, help="latency-run seconds per row"
+    "--latency-seconds", default=5.0, show_default=True, help="latency-run seconds per row"
 )
-@click.option("--rounds", default=3, show_default=True, help="interleaved rounds over the rows")
+@click.option("--rounds", default=5, show_default=True, help="interleaved rounds over the rows")
+@click.option(
+    "--threads",
+    default=2,
+    show_default=True,
+    help="wrk threads; on a small machine they take cores from the servers measured",
+)
 @click.option(
     "--monolith-path",
     default="/api/catalog/products/1/",
@@ -54,31 +62,38 @@ def main(
     rate: float,
     latency_seconds: float,
     rounds: int,
+    threads: int,
     monolith_path: str,
     monolith: bool,
     monolith_layout: str,
 ) -> None:
     """Throughput, added latency and peak memory of the proxies, as ratios to nginx and direct."""
     try:
-        settings = Settings(seconds, connections, rate, latency_seconds, rounds)
+        settings = Settings(seconds, connections, rate, latency_seconds, rounds, threads=threads)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
     layout = parse_layout(monolith_layout)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
         rows = run(settings, monolith_path, monolith, Path(tmp), layout)
+    load_after = os.getloadavg()[0]
     caption = (
-        f"wrk -t2 -c{connections}, {rounds} rounds of {seconds / rounds:g}s per row, rows "
-        "interleaved, median shown. Latency in ms at the section's fixed rate (at most half the "
-        f"monolith's capacity) over 8 keep-alive connections, {latency_seconds:g}s per row, "
-        "send to last byte; + = added to the direct row. nginx: 1 worker, pooled upstream "
-        "keepalive. Peak: sum of VmHWM over the process tree. 1-min load average before the "
-        f"run: {load_before:.1f} on {os.cpu_count()} cores (other work on the machine moves "
-        "the figures).\nIssue 4 targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, "
-        "monolith through the engine >= 90% of direct."
+        f"wrk -t{threads} -c{connections}, {rounds} rounds of {seconds / rounds:g}s per row, "
+        "rows interleaved; req/s: median of the rounds; 'vs' and '+' cells: median of the "
+        "per-round figures, then the lowest and highest round. Latency in ms at the section's "
+        "fixed rate (at most half the monolith's capacity) over 8 keep-alive connections, "
+        f"{latency_seconds:g}s per row, send to last byte; + = added to the direct row in the "
+        "same round. CPU: the row's process tree, user + system, per request under wrk. nginx: "
+        "1 worker, pooled upstream keepalive. Peak: sum of VmHWM over the process tree. 1-min "
+        f"load average before/after: {load_before:.1f}/{load_after:.1f} on {os.cpu_count()} "
+        "cores (other work on the machine moves req/s; CPU per request moves much less).\n"
+        "Targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, monolith through the engine "
+        ">= 90% of direct."
     )
-    console = Console() if sys.stdout.isatty() else Console(width=170)
+    console = Console() if sys.stdout.isatty() else Console(width=190)
     console.print(render(rows, title="Proxy benchmark (loopback, one run)", caption=caption))
+    for line in summary(rows):
+        click.echo(line)
 
 
 def parse_layout(text: str) -> tuple[int, int]:

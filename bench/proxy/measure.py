@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import re
 import shutil
 import subprocess
@@ -28,6 +29,9 @@ WRK_SAMPLE = """Running 5s test @ http://127.0.0.1:8080/
 Requests/sec:  24691.20
 Transfer/sec:      4.00MB
 """
+
+
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 class MeasureError(RuntimeError):
@@ -195,7 +199,7 @@ def paced_latency(url: str, *, rate: float, seconds: float, connections: int = 8
     return Latency.of(*paced_samples(url, rate=rate, seconds=seconds, connections=connections))
 
 
-# --- peak memory ----------------------------------------------------------------------------
+# --- CPU and peak memory ------------------------------------------------------------------
 
 
 def _parent_of(stat_path: Path) -> int | None:
@@ -220,6 +224,20 @@ def process_tree(pid: int) -> list[int]:
         tree.append(current)
         todo.extend(children.get(current, []))
     return tree
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time used so far by ``pid`` and its descendants, in seconds (a
+    process that exits in between no longer counts: take it over a span they all live)."""
+    ticks = 0
+    for member in process_tree(pid):
+        try:
+            stat = Path(f"/proc/{member}/stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return ticks / _CLOCK_TICKS
 
 
 def peak_rss_mib(pid: int) -> float:

@@ -1,8 +1,10 @@
 """Measure the rows of a section *interleaved*: every server of a section runs at once and
 each measurement goes round the rows ``rounds`` times (wrk on each row, then the fixed-rate
 latency run on each row), so a change in the machine's other load hits every row alike
-instead of skewing whichever row ran at that moment. Throughput is the median of the
-rounds; latency percentiles are over all rounds' samples.
+instead of skewing whichever row ran at that moment. Every round's figures are kept per row
+(``RoundFigures``), so the report compares rows round by round (median and spread of the
+per-round ratios); the req/s shown is the median of the rounds, the p50/p99 shown are over
+all rounds' samples.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import contextlib
 import statistics
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from pathlib import Path
 
@@ -22,11 +24,13 @@ from bench.proxy.measure import (
     Latency,
     MeasureError,
     Throughput,
+    cpu_seconds,
     paced_samples,
     peak_rss_mib,
+    percentile,
     run_wrk,
 )
-from bench.proxy.report import Row
+from bench.proxy.report import RoundFigures, Row
 from strangler_proxy.stack.process import ProcessFailed
 
 
@@ -36,14 +40,15 @@ class Settings:
     connections: int  # wrk connections
     rate: float  # fixed rate of the latency run, req/s
     latency_seconds: float  # latency-run time per row, spread over the rounds
-    rounds: int = 3
+    rounds: int = 5
     latency_connections: int = 8
+    threads: int = 2  # wrk threads (they share the machine's cores with the servers)
 
     def __post_init__(self) -> None:
         for option, value in (
             ("--seconds", self.seconds), ("--connections", self.connections),
             ("--rate", self.rate), ("--latency-seconds", self.latency_seconds),
-            ("--rounds", self.rounds),
+            ("--rounds", self.rounds), ("--threads", self.threads),
         ):  # fmt: skip
             if not value > 0:
                 raise ValueError(f"{option} must be positive, got {value}")
@@ -60,6 +65,7 @@ class Contender:
     throughputs: list[Throughput] = field(default_factory=list)
     samples: list[float] = field(default_factory=list)
     latency_errors: int = 0
+    rounds: list[RoundFigures] = field(default_factory=list)
 
     def note(self, text: str) -> None:
         if text not in self.notes:
@@ -78,7 +84,10 @@ class Contender:
         latency = Latency.of(self.samples, self.latency_errors) if self.samples else None
         pid = self.server.process.pid if self.server else None
         peak = peak_rss_mib(pid) if pid else None
-        return Row(section, self.name, throughput, latency, peak, self.role, "; ".join(self.notes))
+        return Row(
+            section, self.name, throughput, latency, peak, self.role, "; ".join(self.notes),
+            tuple(self.rounds),
+        )  # fmt: skip
 
 
 def start(name: str, role: str, start_server: Callable[[], servers.Server]) -> Contender:
@@ -91,39 +100,65 @@ def start(name: str, role: str, start_server: Callable[[], servers.Server]) -> C
         return Contender(name, role, notes=[f"did not start: {str(exc).splitlines()[0]}"])
 
 
+def _wrk(contender: Contender, path: str, settings: Settings) -> RoundFigures:
+    """One wrk run on ``contender``: its req/s and its process tree's CPU per request."""
+    assert contender.server is not None
+    url = contender.server.url + path
+    pid = contender.server.process.pid
+    before = cpu_seconds(pid) if pid else None
+    try:
+        throughput = run_wrk(
+            url,
+            connections=settings.connections,
+            seconds=settings.seconds / settings.rounds,
+            threads=settings.threads,
+        )
+    except MeasureError as exc:
+        contender.note(str(exc).splitlines()[0])
+        return RoundFigures()
+    contender.throughputs.append(throughput)
+    cpu_us = None
+    if pid and before is not None and throughput.requests:
+        cpu_us = (cpu_seconds(pid) - before) / throughput.requests * 1e6
+    return RoundFigures(throughput.requests_per_s, cpu_us)
+
+
+def _paced(contender: Contender, path: str, settings: Settings) -> tuple[float, float] | None:
+    """One fixed-rate latency run on ``contender``: its p50 and p99 in ms."""
+    assert contender.server is not None
+    try:
+        samples, errors = paced_samples(
+            contender.server.url + path,
+            rate=settings.rate,
+            seconds=settings.latency_seconds / settings.rounds,
+            connections=settings.latency_connections,
+        )
+    except OSError as exc:
+        contender.note(f"latency: {exc}")
+        return None
+    contender.samples.extend(samples)
+    contender.latency_errors += errors
+    if not samples:
+        return None
+    return percentile(samples, 0.50) * 1000, percentile(samples, 0.99) * 1000
+
+
 def measure_rounds(
     contenders: Sequence[Contender], path: str, settings: Settings, advance: Callable[[], None]
 ) -> None:
     live = [c for c in contenders if c.server is not None]
-    wrk_seconds = settings.seconds / settings.rounds
-    latency_seconds = settings.latency_seconds / settings.rounds
     for _ in range(settings.rounds):
+        wrk: dict[int, RoundFigures] = {}
         for contender in live:
-            assert contender.server is not None
-            url = contender.server.url + path
-            try:
-                contender.throughputs.append(
-                    run_wrk(url, connections=settings.connections, seconds=wrk_seconds)
-                )
-            except MeasureError as exc:
-                contender.note(str(exc).splitlines()[0])
+            wrk[id(contender)] = _wrk(contender, path, settings)
             advance()
         time.sleep(0.5)  # let the connections wrk leaves behind close
         for contender in live:
-            assert contender.server is not None
-            url = contender.server.url + path
-            try:
-                samples, errors = paced_samples(
-                    url,
-                    rate=settings.rate,
-                    seconds=latency_seconds,
-                    connections=settings.latency_connections,
-                )
-            except OSError as exc:
-                contender.note(f"latency: {exc}")
-            else:
-                contender.samples.extend(samples)
-                contender.latency_errors += errors
+            figures = wrk[id(contender)]
+            latency = _paced(contender, path, settings)
+            if latency is not None:
+                figures = replace(figures, p50_ms=latency[0], p99_ms=latency[1])
+            contender.rounds.append(figures)
             advance()
 
 
@@ -159,13 +194,12 @@ def section(
 def below_capacity(url: str, settings: Settings) -> Settings:
     """``settings`` with the fixed rate lowered to half of what ``url`` serves, if needed."""
     try:
-        capacity = run_wrk(url, connections=settings.connections, seconds=1).requests_per_s
+        capacity = run_wrk(
+            url, connections=settings.connections, seconds=1, threads=settings.threads
+        ).requests_per_s
     except MeasureError:
         return settings
-    rate = max(1.0, min(settings.rate, capacity // 2))
-    return Settings(
-        settings.seconds, settings.connections, rate, settings.latency_seconds, settings.rounds
-    )
+    return replace(settings, rate=max(1.0, min(settings.rate, capacity // 2)))
 
 
 @contextlib.contextmanager

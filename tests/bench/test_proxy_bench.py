@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
@@ -18,13 +19,24 @@ from bench.proxy.measure import (
     Latency,
     MeasureError,
     Throughput,
+    cpu_seconds,
     paced_latency,
     parse_wrk,
     peak_rss_mib,
     percentile,
     process_tree,
 )
-from bench.proxy.report import Row, render
+from bench.proxy.report import (
+    RoundFigures,
+    Row,
+    Spread,
+    added_p50,
+    cpu_per_request,
+    ratio_vs,
+    render,
+    spread,
+    summary,
+)
 from strangler_proxy.stack.process import ManagedProcess, free_port
 
 
@@ -59,19 +71,57 @@ def test_the_table_shows_ratios_to_nginx_and_direct_and_why_a_row_is_empty() -> 
     def lat(p50: float, p99: float) -> Latency:
         return Latency(p50, p99, 100, 0)
 
+    def one_round(rps: float, p50: float, p99: float, cpu: float) -> tuple[RoundFigures, ...]:
+        return (RoundFigures(rps, cpu, p50, p99),)
+
     rows = [
-        Row("fast", "direct", Throughput(40000, 1, 0), lat(0.10, 0.30), 12, role="direct"),
-        Row("fast", "nginx", Throughput(30000, 1, 0), lat(0.20, 0.50), 13, role="reference"),
-        Row("fast", "engine 1w", Throughput(15000, 1, 2), lat(0.40, 1.30), 40),
+        Row("fast", "direct", Throughput(40000, 1, 0), lat(0.10, 0.30), 12, role="direct",
+            rounds=one_round(40000, 0.10, 0.30, 11)),
+        Row("fast", "nginx", Throughput(30000, 1, 0), lat(0.20, 0.50), 13, role="reference",
+            rounds=one_round(30000, 0.20, 0.50, 25)),
+        Row("fast", "engine 1w", Throughput(15000, 1, 2), lat(0.40, 1.30), 40,
+            rounds=one_round(15000, 0.40, 1.30, 61)),
         Row("fast", "mitmproxy engine", note="the mitmproxy environment is missing (make mitm)"),
-    ]
+    ]  # fmt: skip
     console = Console(record=True, width=200)
     console.print(render(rows, title="t", caption="c"))
     text = console.export_text()
     engine = next(line for line in text.splitlines() if "engine 1w" in line)
-    for cell in ("15,000", "50%", "38%", "+0.30", "+1.00", "40", " 2 "):
+    for cell in ("15,000", "50%", "38%", "+0.30", "+1.00", " 61 ", "40", " 2 "):
         assert cell in engine, (cell, engine)
     assert "make mitm" in text
+
+
+def test_ratios_and_added_latency_are_taken_round_by_round() -> None:
+    # nginx and the engine both slow down in round 2 (the machine got busy): the engine's
+    # share stays 50% every round, which the median of each row alone would not show
+    nginx = Row("fast", "nginx", role="reference", rounds=tuple(
+        RoundFigures(rps, 25.0, p50, 0.5) for rps, p50 in ((30000, 0.2), (10000, 0.3), (20000, 0.2))
+    ))  # fmt: skip
+    direct = Row("fast", "direct", role="direct", rounds=tuple(
+        RoundFigures(40000, 10.0, p50, 0.3) for p50 in (0.1, 0.2, 0.1)
+    ))  # fmt: skip
+    engine = Row("fast", "engine 1w", rounds=(
+        RoundFigures(15000, 60.0, 0.4, 1.0), RoundFigures(5000, 70.0, 0.8, 2.0),
+        RoundFigures(10000, 50.0, 0.3, 1.0),
+    ))  # fmt: skip
+    assert ratio_vs(engine, nginx) == Spread(0.5, 0.5, 0.5, 3)
+    added = added_p50(engine, direct)
+    assert added is not None
+    assert (round(added.median, 2), round(added.low, 2), round(added.high, 2)) == (0.3, 0.2, 0.6)
+    assert cpu_per_request(engine) == Spread(60.0, 50.0, 70.0, 3)
+    [nginx_line, engine_line] = summary([direct, nginx, engine])
+    assert engine_line.startswith("fast | engine 1w: vs nginx 50% 50-50 vs direct 25% 12-38")
+    assert "+p50 +0.30 +0.20..+0.60 ms" in engine_line and "CPU 60 us/req (50-70)" in engine_line
+    assert "vs nginx" not in nginx_line and engine_line.endswith("(3 rounds)")
+
+
+def test_a_round_a_row_missed_is_left_out_of_its_ratios() -> None:
+    nginx = Row("s", "nginx", role="reference", rounds=(RoundFigures(100.0), RoundFigures(200.0)))
+    engine = Row("s", "engine", rounds=(RoundFigures(None), RoundFigures(100.0)))
+    assert ratio_vs(engine, nginx) == Spread(0.5, 0.5, 0.5, 1)
+    assert ratio_vs(engine, None) is None
+    assert spread([]) is None
 
 
 def test_paced_load_measures_a_real_server(tiny_upstream: str) -> None:
@@ -85,6 +135,15 @@ def test_peak_memory_covers_the_process_tree() -> None:
     me = os.getpid()
     assert me in process_tree(me)
     assert peak_rss_mib(me) > 1
+
+
+def test_cpu_time_covers_the_process_tree_and_grows_with_work() -> None:
+    me = os.getpid()
+    before = cpu_seconds(me)
+    deadline = time.process_time() + 0.05
+    while time.process_time() < deadline:  # busy for 50 ms of CPU
+        pass
+    assert cpu_seconds(me) - before >= 0.03  # clock ticks are 10 ms
 
 
 def test_nginx_config_proxies_with_pooled_keepalive(tmp_path: Path) -> None:
@@ -103,6 +162,9 @@ def test_the_command_refuses_a_non_positive_setting() -> None:
     result = CliRunner().invoke(main, ["--rate", "0"])
     assert result.exit_code == 2
     assert "--rate must be positive, got 0.0" in result.output
+    result = CliRunner().invoke(main, ["--threads", "0"])
+    assert result.exit_code == 2
+    assert "--threads must be positive, got 0" in result.output
 
 
 def test_rounds_are_summed_up_as_the_median_throughput_and_all_latency_samples() -> None:
