@@ -6,7 +6,7 @@ outside the tree) and nothing is parsed, clustered or rendered again: networkx i
 imported. The result then carries the timings of the run that computed it::
 
     outcome = analyze(Path("legacy_monolith"), Options(seed=42))
-    write_files(outcome.files, Path("var/report"))
+    write_files(outcome.files, Path("var/report"))  # from analysis.outputs
 """
 
 from __future__ import annotations
@@ -22,16 +22,8 @@ from typing import Any
 
 from analysis.builder.scan import Scan, paused_gc, scan
 from analysis.cache import FactCache, default_cache_dir, open_cache
+from analysis.outputs import REPORT_FILES, SCHEMA_VERSION
 
-#: The files the reports are made of, relative to the output folder, in this order.
-REPORT_FILES = (
-    "report.json",
-    "report.md",
-    "report.html",
-    "contracts/.importlinter",
-    "contracts/tach.toml",
-)
-SCHEMA_VERSION = 1  # of report.json (analysis/report/SCHEMA.md); bumped on any incompatible change
 Progress = Callable[[str, int, int], None]
 
 
@@ -104,17 +96,6 @@ def analyzer_version() -> str:
     for path in sorted(here.rglob("*.py")):
         digest.update(path.relative_to(here).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
-
-
-def write_files(files: Mapping[str, str], out: Path) -> list[Path]:
-    """Write rendered report files under ``out``; return the paths."""
-    paths = []
-    for name, text in files.items():
-        path = out / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-        paths.append(path)
-    return paths
 
 
 def _compute(

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from analysis.outputs import REPORT_FILES, SCHEMA_VERSION, write_files
 from analysis.report.contracts import importlinter_contracts, service_prefixes, tach_toml
 from analysis.report.document import Document, build_report
 from analysis.report.html import render_html
 from analysis.report.jsontext import indented
 from analysis.report.markdown import render_markdown
-from analysis.run import REPORT_FILES, SCHEMA_VERSION, write_files
 
 __all__ = [
     "REPORT_FILES",

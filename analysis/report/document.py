@@ -13,11 +13,11 @@ from typing import Any
 import networkx as nx
 
 from analysis.metrics import Metrics, evaluate
+from analysis.outputs import SCHEMA_VERSION
 from analysis.propose import SHARED, Proposal
 from analysis.propose.plan import service_dependencies
 from analysis.propose.smells import find_smells
 from analysis.propose.view import edges, kind_of, memoised, name_of
-from analysis.run import SCHEMA_VERSION
 
 Document = dict[str, Any]
 

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analysis.run import Options, write_files
+from analysis.outputs import write_files
+from analysis.run import Options
 from analysis.run import analyze as analyze_tree
 
 DEFAULT_PATH = Path("legacy_monolith")

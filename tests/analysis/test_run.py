@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.run import REPORT_FILES, Options, analyze, write_files
+from analysis.outputs import REPORT_FILES, write_files
+from analysis.run import Options, analyze
 from tests.analysis.builder.shop_project import write_project
 
 
