@@ -30,7 +30,6 @@ from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.engine.upstream import (
     ConnectFailed,
     ConnectTimeout,
-    Origin,
     RequestBody,
     StreamedBody,
     Upstream,
@@ -122,6 +121,8 @@ class ProxyApp:
         return b"%s-%x" % (self._id_prefix, next(self._ids))
 
     # -- one request ----------------------------------------------------------------------
+    # The hot path is flat on purpose: each coroutine level is created, resumed at every
+    # wake-up and torn down once per request (see the README's profile).
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An ASGI ``http`` scope (the engine's front sends no other kind)."""
         start = time.perf_counter()
@@ -134,7 +135,22 @@ class ProxyApp:
         try:
             decision, cookie = self._decide(scope)
             label = decision.route_id or UNMATCHED_LABEL
-            outcome = await self._serve(scope, receive, send, decision, cookie)
+            raw = scope["headers"]
+            rid = wire.request_id(raw, self._next_id())
+            request: _Request | None = None
+            try:
+                length, chunked = framing(raw, scope["http_version"])
+                body: RequestBody = None if length is None else b""
+                if chunked or length:  # no coroutine for the common bodiless request
+                    buffer = decision.to_service or bool(decision.shadow)
+                    body = await self._body(receive, length, buffer=buffer)
+                request = self._request(scope, rid, body, label, cookie)
+                served_by, status = await self._forward(request, decision, send)
+                outcome = Outcome(served_by, status, request.fallback, rid)
+            except ClientError as exc:  # refused framing, or the body broke a limit mid-stream
+                await _send_error(send, exc.status, str(exc), rid, close=True)
+                fallback = None if request is None else request.fallback
+                outcome = Outcome("proxy", exc.status, fallback, rid)
         finally:
             self.inflight -= 1
             self._done(scope, label, outcome, start)
@@ -175,59 +191,48 @@ class ProxyApp:
         peer = client[0] if client else None
         return wire.client_address(peer, scope["headers"], self.settings.trusted_hops)
 
-    async def _serve(
-        self, scope: Scope, receive: Receive, send: Send, decision: Decision, cookie: bytes | None
-    ) -> Outcome:
-        """Answer the request; returns how that went."""
+    def _request(
+        self, scope: Scope, rid: bytes, body: RequestBody, label: str, cookie: bytes | None
+    ) -> _Request:
+        """The request as it goes upstream (wire rules applied to its headers)."""
         raw = scope["headers"]
-        rid = wire.request_id(raw, self._next_id())
-        try:
-            length, chunked = framing(raw, scope["http_version"])
-            body: RequestBody = None if length is None else b""
-            if chunked or length:  # no coroutine for the common bodiless request
-                buffer = decision.to_service or bool(decision.shadow)
-                body = await self._body(receive, length, buffer=buffer)
-        except ClientError as exc:
-            await _send_error(send, exc.status, str(exc), rid, close=True)
-            return Outcome("proxy", exc.status, None, rid)
-        request = _Request(
-            scope["method"],
-            _target(scope),
-            wire.request_headers(
-                raw if self.settings.preserve_host else [h for h in raw if h[0] != b"host"],
-                client_ip=self._client_ip(scope),
-                scheme=scope["scheme"],
-                request_id=rid,
-                trusted_hops=self.settings.trusted_hops,
-            ),
-            rid,
-            body,
-            decision.route_id or UNMATCHED_LABEL,
-            cookie,
+        headers = wire.request_headers(
+            raw if self.settings.preserve_host else [h for h in raw if h[0] != b"host"],
+            client_ip=self._client_ip(scope),
+            scheme=scope["scheme"],
+            request_id=rid,
+            trusted_hops=self.settings.trusted_hops,
         )
-        try:
-            served_by, status = await self._forward(request, decision, send)
-        except ClientError as exc:  # the body broke a limit (or the client left) mid-stream
-            await _send_error(send, exc.status, str(exc), rid, close=True)
-            return Outcome("proxy", exc.status, request.fallback, rid)
-        return Outcome(served_by, status, request.fallback, rid)
+        return _Request(scope["method"], _target(scope), headers, rid, body, label, cookie)
 
     async def _forward(self, request: _Request, decision: Decision, send: Send) -> tuple[str, int]:
-        route = request.route
-        rid = request.request_id
+        """The service's answer when it gives one, else the monolith's (or the proxy's
+        502/504 when the monolith fails too): who answered, and the status sent."""
         if decision.to_service:
             answered = await self._via_service(request, decision, send)
             if answered is not None:
                 return answered
-        response, status = await self._call(self.monolith, request, send)
-        if response is None:
-            return "proxy", status
+        try:
+            response = await self.upstream.request(
+                self.monolith,
+                request.method,
+                request.target,
+                request.headers,
+                request.body,
+                self.settings.timeouts,
+            )
+        except UpstreamError as exc:
+            attempt = Attempt(failure=_failure(exc), detail=str(exc))
+            verdict = judge(request.method, attempt, fallback=False)
+            await self._send_verdict(send, verdict, request)
+            return "proxy", verdict.status or 502
+        status = response.status
         if decision.shadow and not isinstance(request.body, StreamedBody):
-            job = ShadowJob(route, decision.shadow, request.method, request.target,
-                            request.headers, request.body, response.status, rid)  # fmt: skip
+            job = ShadowJob(request.route, decision.shadow, request.method, request.target,
+                            request.headers, request.body, status, request.request_id)  # fmt: skip
             self.shadow.submit(job)
         elif decision.shadow:
-            self.metrics.shadow(route, "skipped-large-body")
+            self.metrics.shadow(request.route, "skipped-large-body")
         await self._relay(response, send, request, MONOLITH)
         return MONOLITH, status
 
@@ -245,8 +250,19 @@ class ProxyApp:
             return "proxy", verdict.status or 503
         streamed = isinstance(request.body, StreamedBody)
         instance.inflight += 1
+        response: UpstreamResponse | None = None
         try:
-            response, attempt = await self._attempt(instance.origin, instance.prefix, request)
+            response = await self.upstream.request(
+                instance.origin,
+                request.method,
+                instance.prefix + request.target,
+                request.headers,
+                request.body,
+                self.settings.timeouts,
+            )
+            attempt = Attempt(status=response.status)
+        except UpstreamError as exc:
+            attempt = Attempt(failure=_failure(exc), detail=str(exc))
         finally:
             instance.inflight -= 1
         self.pools.report(instance, ok=attempt.failure is None and (attempt.status or 0) < 500)
@@ -266,34 +282,6 @@ class ProxyApp:
     def _fall_back(self, request: _Request, reason: str) -> None:
         request.fallback = reason
         self.metrics.fallback(request.route, reason)
-
-    async def _attempt(
-        self, origin: Origin, prefix: bytes, request: _Request
-    ) -> tuple[UpstreamResponse | None, Attempt]:
-        """One upstream exchange, and how it went in the policy's terms."""
-        try:
-            response = await self.upstream.request(
-                origin,
-                request.method,
-                prefix + request.target,
-                request.headers,
-                request.body,
-                self.settings.timeouts,
-            )
-        except UpstreamError as exc:
-            return None, Attempt(failure=_failure(exc), detail=str(exc))
-        return response, Attempt(status=response.status)
-
-    async def _call(
-        self, origin: Origin, request: _Request, send: Send
-    ) -> tuple[UpstreamResponse | None, int]:
-        """The monolith's exchange: its answer, or the proxy's 502/504 sent (None)."""
-        response, attempt = await self._attempt(origin, b"", request)
-        if response is not None:
-            return response, response.status
-        verdict = judge(request.method, attempt, fallback=False)
-        await self._send_verdict(send, verdict, request)
-        return None, verdict.status or 502
 
     async def _send_verdict(
         self, send: Send, verdict: Verdict, request: _Request, served_by: str | None = None

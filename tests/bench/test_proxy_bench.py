@@ -203,3 +203,20 @@ def test_without_nginx_the_upstream_is_the_uvloop_server_and_nginx_rows_say_why(
     assert nginx.server is None
     row = nginx.row("fast", rate=100)
     assert row.throughput is None and row.note.startswith("nginx is not installed")
+
+
+def test_the_in_process_run_drives_the_real_engine_and_gives_a_cost_per_request() -> None:
+    from bench.proxy import inprocess
+
+    assert inprocess.per_request_us(200, connections=4) > 0
+    assert inprocess.bench_table().match("GET", "/api/catalog/products/1/") is not None
+
+
+def test_the_in_process_run_fails_loudly_when_the_engine_does_not_answer_200(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bench.proxy import inprocess
+
+    monkeypatch.setattr(inprocess, "REQUEST", b"GET /x HTTP/1.1\r\n\r\n")  # no Host: 400
+    with pytest.raises(AssertionError, match=r"unexpected answer: b'HTTP/1\.1 400 "):
+        inprocess.per_request_us(10, connections=2)

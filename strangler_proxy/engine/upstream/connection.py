@@ -58,24 +58,24 @@ class Connection(asyncio.Protocol):
 
     def _wake(self) -> None:
         waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if waiter is not None:
+            self._waiter = None
+            self.wait_until = math.inf
+            if not waiter.done():
+                waiter.set_result(None)
 
-    async def wait(self, deadline: float, read_timeout: float) -> None:
-        """Wait for the next parser event, at most ``read_timeout`` and until ``deadline``.
+    def wait(self, deadline: float, read_timeout: float) -> asyncio.Future[None]:
+        """A future (await it) done at the next parser event, failing with UpstreamTimeout
+        after ``read_timeout`` of silence or at ``deadline``.
 
-        No timer per wait: the pool's sweeper expires overdue waits (see ``_sweep``)."""
+        A future, not a coroutine: no coroutine level is created and resumed per wait. No
+        timer per wait either: the pool's sweeper expires overdue waits (see ``_sweep``)."""
         now = time.monotonic()
         if now >= deadline:
             raise UpstreamTimeout("upstream did not answer in time")
         self.wait_until = min(now + read_timeout, deadline)
-        waiter = self.loop.create_future()
-        self._waiter = waiter
-        try:
-            await waiter
-        finally:
-            self._waiter = None
-            self.wait_until = math.inf
+        waiter = self._waiter = self.loop.create_future()
+        return waiter
 
     def expire_if_overdue(self, now: float) -> None:
         waiter = self._waiter
