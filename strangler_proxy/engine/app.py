@@ -25,6 +25,7 @@ from strangler_proxy.engine import wire
 from strangler_proxy.engine.accesslog import AccessLog
 from strangler_proxy.engine.body import ClientError, framing, receive_body
 from strangler_proxy.engine.errors import error_body, error_headers
+from strangler_proxy.engine.exchange import WHOLE_RESPONSE
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.engine.upstream import (
@@ -87,6 +88,7 @@ class _Request:
     route: str  # the matched route's id, or UNMATCHED_LABEL
     set_cookie: bytes | None = None  # a canary cookie for the answer (anonymous clients)
     fallback: str | None = None  # why the monolith answered instead of the service
+    whole: bool = False  # the server takes a whole answer in one message (WHOLE_RESPONSE)
 
 
 class ProxyApp:
@@ -203,7 +205,10 @@ class ProxyApp:
             request_id=rid,
             trusted_hops=self.settings.trusted_hops,
         )
-        return _Request(scope["method"], _target(scope), headers, rid, body, label, cookie)
+        whole = WHOLE_RESPONSE in scope.get("extensions", ())
+        return _Request(
+            scope["method"], _target(scope), headers, rid, body, label, cookie, None, whole
+        )
 
     async def _forward(self, request: _Request, decision: Decision, send: Send) -> tuple[str, int]:
         """The service's answer when it gives one, else the monolith's (or the proxy's
@@ -318,11 +323,17 @@ class ProxyApp:
             headers += self._routing_headers(request, served_by)
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
+        status = response.status
         whole = response.body_if_complete()
         if whole is not None:  # the common case: a small answer that has fully arrived
+            if request.whole:
+                await send({"type": WHOLE_RESPONSE, "status": status, "headers": headers,
+                            "body": whole})  # fmt: skip
+                return
+            await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": whole, "more_body": False})
             return
+        await send({"type": "http.response.start", "status": status, "headers": headers})
         pending: bytes | None = None
         try:
             async for chunk in response.stream():

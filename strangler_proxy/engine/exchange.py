@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from http import HTTPStatus
 from typing import Any, Protocol
 
@@ -67,6 +67,11 @@ def _status_line(code: int) -> bytes:
 
 STATUS_LINES = {code: _status_line(code) for code in range(100, 600)}
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+#: An ASGI extension of this server (advertised in ``scope["extensions"]``): one message
+#: ``{"type": WHOLE_RESPONSE, "status", "headers", "body"}`` sends a whole answer, as
+#: ``http.response.start`` then one last ``http.response.body`` would, with one message.
+WHOLE_RESPONSE = "strangler.response.whole"
+EXTENSIONS: dict[str, dict[str, Any]] = {WHOLE_RESPONSE: {}}
 
 
 class Exchange:
@@ -94,6 +99,7 @@ class Exchange:
     ) -> None:
         self.conn = conn
         self.scope = scope
+        scope["extensions"] = EXTENSIONS
         self.keep_alive = keep_alive
         self.expect_continue = expect_continue
         self.chunks: list[bytes] = []
@@ -158,13 +164,26 @@ class Exchange:
     async def send(self, message: Message) -> None:
         if self.disconnected:
             return
+        kind = message["type"]
         if not self.started:
-            self._start(message)
+            if kind == WHOLE_RESPONSE:  # the extension: start and the last body in one
+                self._start(message["status"], message["headers"])
+                self._write(message["body"], False)
+                return
+            if kind != "http.response.start":
+                raise RuntimeError(f"expected http.response.start, got {kind!r}")
+            self._start(message["status"], message.get("headers", ()))
             return
-        if self.complete or message["type"] != "http.response.body":
-            raise RuntimeError(f"unexpected ASGI message {message['type']!r}")
-        body: bytes = message.get("body", b"")
+        if self.complete or kind != "http.response.body":
+            raise RuntimeError(f"unexpected ASGI message {kind!r}")
         more: bool = message.get("more_body", False)
+        self._write(message.get("body", b""), more)
+        if more and self.conn.write_ready is not None:
+            await self.conn.drain()
+
+    def _write(self, body: bytes, more: bool) -> None:
+        """Body bytes out (with the head held back, the first time), framed; the last ones
+        end the exchange."""
         out = self.head
         self.head = b""
         if self.no_body:
@@ -180,23 +199,17 @@ class Exchange:
         transport = conn.transport
         if out and transport is not None:
             transport.write(out)
-        if more:
-            if conn.write_ready is not None:
-                await conn.drain()
-            return
-        self.complete = True
-        conn.answered(self)
+        if not more:
+            self.complete = True
+            conn.answered(self)
 
-    def _start(self, message: Message) -> None:
+    def _start(self, status: int, headers: Iterable[tuple[bytes, bytes]]) -> None:
         """Hold the head back: it goes out with the first body bytes (one write)."""
-        if message["type"] != "http.response.start":
-            raise RuntimeError(f"expected http.response.start, got {message['type']!r}")
         self.started = True
         self.expect_continue = False
-        status: int = message["status"]
         head = [STATUS_LINES.get(status) or _status_line(status)]
         framed = said_close = False
-        for name, value in message.get("headers", ()):
+        for name, value in headers:
             if name == b"content-length" or name == b"transfer-encoding":
                 framed = True
             elif name == b"connection" and b"close" in value.lower():
@@ -218,4 +231,14 @@ class Exchange:
         self.head = b"".join(head)
 
 
-__all__ = ["CONTINUE", "STATUS_LINES", "App", "Connection", "Exchange", "Message", "Scope"]
+__all__ = [
+    "CONTINUE",
+    "EXTENSIONS",
+    "STATUS_LINES",
+    "WHOLE_RESPONSE",
+    "App",
+    "Connection",
+    "Exchange",
+    "Message",
+    "Scope",
+]
