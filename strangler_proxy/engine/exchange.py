@@ -28,6 +28,7 @@ App = Callable[
 ]
 
 _NO_BODY_STATUS = frozenset({204, 304})
+_WATCHED = frozenset({b"content-length", b"transfer-encoding", b"connection"})
 
 
 class Draining(Protocol):
@@ -207,28 +208,31 @@ class Exchange:
         """Hold the head back: it goes out with the first body bytes (one write)."""
         self.started = True
         self.expect_continue = False
-        head = [STATUS_LINES.get(status) or _status_line(status)]
+        lines = [(STATUS_LINES.get(status) or _status_line(status))[:-2]]  # joined by CRLF
         framed = said_close = False
-        for name, value in headers:
-            if name == b"content-length" or name == b"transfer-encoding":
-                framed = True
-            elif name == b"connection" and b"close" in value.lower():
-                self.keep_alive = False
-                said_close = True
-            head += [name, b": ", value, b"\r\n"]
+        for header in headers:
+            name = header[0]
+            if name in _WATCHED:
+                if name == b"connection":
+                    if b"close" in header[1].lower():
+                        self.keep_alive = False
+                        said_close = True
+                else:  # Content-Length or Transfer-Encoding
+                    framed = True
+            lines.append(b": ".join(header))
         self.no_body = self.scope["method"] == "HEAD" or status in _NO_BODY_STATUS or status < 200
         if not framed and not self.no_body:
             if self.scope["http_version"] == "1.1":
                 self.chunked = True
-                head.append(b"transfer-encoding: chunked\r\n")
+                lines.append(b"transfer-encoding: chunked")
             else:  # an HTTP/1.0 client: the end of the body is the end of the connection
                 self.keep_alive = False
         if self.conn.front.draining:
             self.keep_alive = False
         if not self.keep_alive and not said_close:
-            head.append(b"connection: close\r\n")
-        head.append(b"\r\n")
-        self.head = b"".join(head)
+            lines.append(b"connection: close")
+        lines += (b"", b"")
+        self.head = b"\r\n".join(lines)
 
 
 __all__ = [

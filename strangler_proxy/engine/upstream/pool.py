@@ -202,26 +202,27 @@ class PooledUpstream:
         conn.requests += 1
         transport = conn.transport
         assert transport is not None
-        head = [method.encode("ascii"), b" ", target, b" HTTP/1.1\r\n"]
+        lines = [b"%s %s HTTP/1.1" % (method.encode("ascii"), target)]  # joined by CRLF
         has_host = False
-        for name, value in headers:
-            has_host = has_host or name == b"host"
-            head += [name, b": ", value, b"\r\n"]
+        for header in headers:
+            if header[0] == b"host":
+                has_host = True
+            lines.append(b": ".join(header))
         if not has_host:
-            head.append(f"host: {origin.host}:{origin.port}\r\n".encode("ascii"))
+            lines.append(f"host: {origin.host}:{origin.port}".encode("ascii"))
         if body is None:
-            head.append(b"\r\n")
-            transport.write(b"".join(head))
+            lines += (b"", b"")
+            transport.write(b"\r\n".join(lines))
             return None
         if isinstance(body, bytes):
-            head += [b"content-length: ", str(len(body)).encode("ascii"), b"\r\n\r\n", body]
-            transport.write(b"".join(head))
+            lines += (b"content-length: %d" % len(body), b"", body)
+            transport.write(b"\r\n".join(lines))
             return None
         if body.length is None:
-            head.append(b"transfer-encoding: chunked\r\n\r\n")
+            lines += (b"transfer-encoding: chunked", b"", b"")
         else:
-            head += [b"content-length: ", str(body.length).encode("ascii"), b"\r\n\r\n"]
-        transport.write(b"".join(head))
+            lines += (b"content-length: %d" % body.length, b"", b"")
+        transport.write(b"\r\n".join(lines))
         return body
 
     async def _send_stream(
