@@ -2,8 +2,8 @@
 
 When neither the tree (its files' contents), the options nor the analyzer's code changed
 since the last run, the reports that run wrote come back from the cache (plain files and a
-checked JSON index, outside the tree) and nothing is parsed, clustered or rendered again: networkx is not even
-imported. The result then carries the timings of the run that computed it::
+checked JSON index, outside the tree) and nothing is parsed, clustered or rendered again:
+networkx is not even imported. The result then carries the timings of the run that computed it::
 
     outcome = analyze(Path("legacy_monolith"), Options(seed=42))
     write_files(outcome.files, Path("var/report"))  # from analysis.outputs
