@@ -14,8 +14,10 @@ worker is built by ``runtime.build_engine``. SIGTERM or SIGINT drains: no new co
 accepted, in-flight requests get ``graceful_seconds``. The admin app is not the engine's to
 make: the caller passes a factory that gets the ``WorkerStatus`` to report on.
 
->>> run_engine(EngineSettings(monolith_url="http://127.0.0.1:8000", port=0))  # doctest: +SKIP
-strangler proxy listening on http://127.0.0.1:41023
+For example (serves until SIGTERM; the engine tests start it for real)::
+
+    run_engine(EngineSettings(monolith_url="http://127.0.0.1:8000", port=0))
+    # prints: strangler proxy listening on http://127.0.0.1:41023
 """
 
 from __future__ import annotations

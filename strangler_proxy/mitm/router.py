@@ -9,10 +9,17 @@ follow (``strangler_proxy.policy``): who answers, which instance to try, where a
 copy goes, and, when no instance of the chosen service can be tried, the policy's word
 (a fallback with ``circuit-open``, or a 503).
 
->>> router = Router(store)                                      # doctest: +SKIP
->>> plan = router.plan("GET", "/api/catalog/products/7/", {}, "127.0.0.1")  # doctest: +SKIP
->>> plan.served_by, plan.target.url                             # doctest: +SKIP
+>>> import tempfile
+>>> from strangler_proxy.routing import Mode, Route
+>>> from strangler_proxy.store import open_store
+>>> store = open_store(f"sqlite:///{tempfile.mkdtemp()}/flags.sqlite3")
+>>> _ = store.register_service("catalog", ["http://127.0.0.1:8101"], actor="docs")
+>>> detail = Route("detail", frozenset({"GET"}), "/products/{pk:int}/", "catalog", Mode.SERVICE)
+>>> _ = store.upsert_routes([detail], actor="docs", reason="an example")
+>>> plan = Router(store).plan("GET", "/products/7/", {}, "127.0.0.1")
+>>> plan.served_by, plan.target.url
 ('catalog', 'http://127.0.0.1:8101')
+>>> store.close()
 """
 
 from __future__ import annotations

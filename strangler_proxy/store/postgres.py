@@ -1,6 +1,8 @@
 """The flag store on PostgreSQL: one store for proxies on several hosts.
 
->>> store = open_store("postgresql://flags@db.internal/strangler")   # doctest: +SKIP
+For example (tests/strangler_proxy/store runs the store contract on the local server)::
+
+    store = open_store("postgresql://flags@db.internal/strangler")
 
 Same behaviour as the SQLite store (the logic is ``SqlFlagStore``'s): every change is one
 transaction that first locks the single ``state`` row (``SELECT ... FOR UPDATE``), so

@@ -7,7 +7,9 @@ in order (a checkout waits for the add-to-cart before it), and at most ``concurr
 flight. At the deadline nothing new leaves; what is still pending gets ``grace`` seconds, then
 is cancelled.
 
->>> summary = asyncio.run(run_traffic(spec))      # doctest: +SKIP
+For example (tests/strangler_proxy/traffic runs it against the real monolith)::
+
+    summary = asyncio.run(run_traffic(spec))
 """
 
 from __future__ import annotations

@@ -2,8 +2,10 @@
 ``strangler proxy run`` itself, each on a port the kernel picks (port 0: the child prints
 which), each stopped by its context manager.
 
->>> with standin("catalog", tmp) as catalog, proxy(monolith.url, store_url, tmp) as px:
-...     httpx.get(px.url + "/api/catalog/products/")  # doctest: +SKIP
+For example (every engine test does this)::
+
+    with standin("catalog", tmp) as catalog, proxy(monolith.url, store_url, tmp) as px:
+        httpx.get(px.url + "/api/catalog/products/")
 
 (Skipped as a doctest: it needs a running monolith; every engine test runs it for real.)
 """
