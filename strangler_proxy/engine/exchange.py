@@ -210,6 +210,7 @@ class Exchange:
         self.expect_continue = False
         lines = [(STATUS_LINES.get(status) or _status_line(status))[:-2]]  # joined by CRLF
         framed = said_close = False
+        bodiless = status < 200 or status == 204  # never framed (RFC 9110 8.6, RFC 9112 6.1)
         for header in headers:
             name = header[0]
             if name in _WATCHED:
@@ -217,6 +218,8 @@ class Exchange:
                     if b"close" in header[1].lower():
                         self.keep_alive = False
                         said_close = True
+                elif bodiless:  # an upstream's Content-Length or Transfer-Encoding on a 204
+                    continue
                 else:  # Content-Length or Transfer-Encoding
                     framed = True
             lines.append(b": ".join(header))

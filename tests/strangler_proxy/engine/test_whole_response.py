@@ -78,3 +78,25 @@ def test_a_whole_answer_after_the_start_is_refused_and_the_connection_ends() -> 
 
     answer = uvloop.run(exchange(app, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
     assert answer == b""  # the head was held back and the broken answer aborted
+
+
+@pytest.mark.parametrize("whole", [True, False], ids=["whole", "start-and-body"])
+def test_a_204_goes_out_without_framing_headers_whatever_upstream_said(whole: bool) -> None:
+    """RFC 9110 8.6 / RFC 9112 6.1: no Content-Length or Transfer-Encoding on a 204 (nginx
+    relays an upstream's Content-Length: 0 there)."""
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        headers = [(b"content-length", b"0"), (b"transfer-encoding", b"chunked")]
+        if whole:
+            await send({"type": WHOLE_RESPONSE, "status": 204, "headers": headers, "body": b""})
+            return
+        await send({"type": "http.response.start", "status": 204, "headers": headers})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    answer = uvloop.run(
+        exchange(app, b"DELETE /a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    )
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 204 ")
+    assert b"content-length" not in head.lower() and b"transfer-encoding" not in head.lower()
+    assert body == b""
