@@ -21,6 +21,7 @@ from strangler_proxy.engine.upstream.types import (
     UpstreamResponse,
 )
 from strangler_proxy.engine.wire import Headers
+from strangler_proxy.policy import repeatable
 
 _MAX_IDLE_PER_ORIGIN = 256
 # Requests per upstream connection before it is closed at a message boundary (nginx's
@@ -28,7 +29,6 @@ _MAX_IDLE_PER_ORIGIN = 256
 # kept-alive connections between them by chance (gunicorn) gets its split re-drawn.
 _MAX_REQUESTS_PER_CONNECTION = 1000
 _SWEEP_EVERY = 0.1  # timeout precision, seconds
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WHOLE_BODY = 64 * 1024  # answers up to this size are read whole before they are relayed
 
 
@@ -131,7 +131,7 @@ class PooledUpstream:
             self._sweeper = asyncio.get_running_loop().create_task(self._sweep())
         # A pooled connection the server closed a moment ago fails before any answer; a
         # request safe to repeat then gets one more try on a fresh connection.
-        retry = method in _SAFE_METHODS and not isinstance(body, StreamedBody)
+        retry = repeatable(method, streamed=isinstance(body, StreamedBody))
         while True:
             conn = self._pooled(origin)
             reused = conn is not None
