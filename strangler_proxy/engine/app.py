@@ -16,7 +16,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -292,13 +292,9 @@ class ProxyApp:
         self, send: Send, verdict: Verdict, request: _Request, served_by: str | None = None
     ) -> None:
         """The proxy's error; after a service's failed attempt it also says whose it was."""
-        status = verdict.status or 502
-        body = error_body(status, verdict.message, request.request_id, verdict.code)
-        headers = error_headers(body, request.request_id)
-        if served_by is not None:
-            headers += self._routing_headers(request, served_by)
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        await send({"type": "http.response.body", "body": body, "more_body": False})
+        routing = self._routing_headers(request, served_by) if served_by is not None else []
+        await _send_error(send, verdict.status or 502, verdict.message, request.request_id,
+                          code=verdict.code, extra=routing)  # fmt: skip
 
     def _routing_headers(self, request: _Request, served_by: str) -> wire.Headers:
         if not self.settings.routing_headers:
@@ -381,9 +377,10 @@ async def _send_error(
     rid: bytes | None,
     close: bool = False,
     code: str | None = None,
+    extra: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
     body = error_body(status, message, rid, code)
-    headers = error_headers(body, rid, close)
+    headers = [*error_headers(body, rid, close), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})
 

@@ -44,6 +44,7 @@ from strangler_proxy.engine.front import Front
 from strangler_proxy.engine.runtime import EngineRuntime, build_engine
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.status import WorkerStatus
+from strangler_proxy.registry import Origin
 
 log = logging.getLogger("strangler.proxy")
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -61,12 +62,12 @@ LISTENING = re.compile(
 
 
 def url(host: str, port: int) -> str:
-    """The base URL of ``host:port``.
+    """The base URL of ``host:port`` (the registry's ``Origin`` writes it).
 
     >>> url("::1", 8080)
     'http://[::1]:8080'
     """
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return str(Origin(host, port))
 
 
 def listening_line(settings: EngineSettings) -> str:

@@ -176,7 +176,8 @@ class StranglerAddon:
         for name in internal_headers(list(request.headers.keys())):
             del request.headers[name]
         given = request.headers.get("x-request-id", "")
-        rid = given if valid_request_id(given.encode("latin-1")) else self._next_id()
+        valid = given.isascii() and valid_request_id(given.encode("ascii"))
+        rid = given if valid else self._next_id()
         request.headers["X-Request-ID"] = rid
         flow.metadata[REQUEST_ID] = rid
         if self.router is None:

@@ -10,7 +10,6 @@ sockets (``tests/strangler_proxy/policy/test_both_engines.py``), so they cannot 
 from strangler_proxy.policy.answer import (
     FALLBACK,
     INTERNAL_PREFIX,
-    REQUEST_ID,
     ROUTE,
     SERVED_BY,
     is_internal,
@@ -26,7 +25,6 @@ from strangler_proxy.policy.plan import (
     plan,
 )
 from strangler_proxy.policy.verdict import (
-    FALLBACK_REASONS,
     RELAY,
     SAFE_METHODS,
     Action,
@@ -41,10 +39,8 @@ from strangler_proxy.policy.verdict import (
 __all__ = [
     "CANARY_COOKIE_ATTRIBUTES",
     "FALLBACK",
-    "FALLBACK_REASONS",
     "INTERNAL_PREFIX",
     "RELAY",
-    "REQUEST_ID",
     "ROUTE",
     "SAFE_METHODS",
     "SERVED_BY",

@@ -22,7 +22,6 @@ SERVED_BY = "x-strangler-served-by"
 ROUTE = "x-strangler-route"
 FALLBACK = "x-strangler-fallback"
 INTERNAL_PREFIX = "x-strangler-"
-REQUEST_ID = "x-request-id"
 #: an incoming ``X-Request-ID`` kept as it is (else the proxy makes one)
 REQUEST_ID_OK = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,200}")
 
@@ -48,5 +47,5 @@ def valid_request_id(value: bytes) -> bool:
     return REQUEST_ID_OK.fullmatch(value) is not None
 
 
-__all__ = ["FALLBACK", "INTERNAL_PREFIX", "REQUEST_ID", "REQUEST_ID_OK", "ROUTE", "SERVED_BY",
+__all__ = ["FALLBACK", "INTERNAL_PREFIX", "REQUEST_ID_OK", "ROUTE", "SERVED_BY",
            "is_internal", "routing_headers", "valid_request_id"]  # fmt: skip

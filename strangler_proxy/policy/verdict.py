@@ -72,8 +72,8 @@ class Verdict:
 
 RELAY = Verdict(Action.RELAY)
 
-#: Fallback reasons (the metrics' and the ``X-Strangler-Fallback`` header's values).
-FALLBACK_REASONS = ("refused", "timeout", "broken", "5xx", "circuit-open")
+#: Fallback reasons (the metrics' and the ``X-Strangler-Fallback`` header's values) are
+#: these, "5xx" and "circuit-open".
 _REASONS = {
     Failure.REFUSED: "refused",
     Failure.CONNECT_TIMEOUT: "timeout",
@@ -113,5 +113,5 @@ def unavailable(service: str, *, fallback: bool) -> Verdict:
     return Verdict(Action.ERROR, f"no available instance of {service}", 503, "no_instance")
 
 
-__all__ = ["FALLBACK_REASONS", "RELAY", "SAFE_METHODS", "Action", "Attempt", "Failure",
+__all__ = ["RELAY", "SAFE_METHODS", "Action", "Attempt", "Failure",
            "Verdict", "judge", "repeatable", "unavailable"]  # fmt: skip

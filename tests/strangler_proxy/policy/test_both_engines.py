@@ -255,3 +255,11 @@ def test_a_route_moved_to_a_service_works_without_the_monolith(
 ) -> None:
     answer = httpx.get(orphaned[engine] + "/svc/x", trust_env=False)
     assert (answer.status_code, answer.json()["served_by"]) == (200, "catalog")
+
+
+@pytest.mark.parametrize("given", [b"caf\xc3\xa9", b"\xe2\x82\xac-1", b"has space", b"x" * 201])
+def test_a_malformed_request_id_is_replaced_by_the_proxys_own(base_url: str, given: bytes) -> None:
+    answer = httpx.get(base_url + "/svc/x", headers={b"x-request-id": given}, trust_env=False)
+    assert answer.status_code == 200
+    made = answer.headers["x-request-id"]
+    assert made.encode() != given and made == answer.json()["headers"]["x-request-id"]
