@@ -1,5 +1,6 @@
 """Admin request bodies, parsed and validated before anything is written (pure).
 
+A percent comes with mode ``canary`` and only with it (a flip to any other mode stores 0).
 Each error is an ``InvalidFlag`` naming the offending field, which the API answers as
 ``400 {"error": {"status": 400, "code": "validation_error", "message": "...",
 "fields": {"<field>": ["..."]}}}`` (the toolkit's one envelope).
@@ -52,9 +53,23 @@ def parse_route_patch(body: bytes) -> RoutePatch:
         raise InvalidFlag("service", f"must be a string, got {service!r}")
     if mode is None and percent is None and service is None:
         raise InvalidFlag("mode", "nothing to change: give mode, percent or service")
-    return RoutePatch(
-        None if mode is None else parse_mode(mode), percent, service, _reason(data, required=True)
-    )
+    parsed = None if mode is None else parse_mode(mode)
+    return RoutePatch(parsed, _percent_for(parsed, percent), service, _reason(data, required=True))
+
+
+def _percent_for(mode: Mode | None, percent: int | None) -> int | None:
+    """Only canary has a share: it must be given with it, and nothing else takes one.
+
+    A flip to another mode stores 0, so a route never keeps a stale share it does not use
+    (and a later flip back to canary cannot silently revive it)."""
+    if mode is Mode.CANARY:
+        if percent is None:
+            raise InvalidFlag("percent", "mode canary needs a percent (0..100 of clients)")
+        return percent
+    if percent is not None:
+        told = "no mode" if mode is None else f"mode {mode.value}"
+        raise InvalidFlag("percent", f"only mode canary takes a percent (got {told})")
+    return None if mode is None else 0
 
 
 def parse_service_body(body: bytes) -> ServiceBody:

@@ -59,7 +59,11 @@ def list_routes(admin_url: str, token: str | None, as_json: bool) -> None:
 @admin_options
 @click.argument("route_id", metavar="ROUTE")
 @click.argument("mode", type=click.Choice([m.value for m in Mode]))
-@click.option("--percent", type=click.IntRange(0, 100), help="Canary share of clients, 0..100.")
+@click.option(
+    "--percent",
+    type=click.IntRange(0, 100),
+    help="canary only (required): share of clients, 0..100.",
+)
 @click.option("--service", help="Target service (default: the route's current one).")
 @click.option("--reason", required=True, help="Why: kept in the audit log.")
 def set_route(
@@ -71,7 +75,18 @@ def set_route(
     service: str | None,
     reason: str,
 ) -> None:
-    """Flip ROUTE to MODE (monolith, shadow, canary, service)."""
+    """Flip ROUTE to MODE (monolith, shadow, canary, service).
+
+    canary needs --percent (the share of clients sent to the service); no other mode takes one.
+    """
+    if mode == Mode.CANARY.value and percent is None:
+        raise click.BadParameter(
+            "canary needs a share: add --percent N (0..100 of clients)", param_hint="'--percent'"
+        )
+    if mode != Mode.CANARY.value and percent is not None:
+        raise click.BadParameter(
+            f"only canary takes a percent, not {mode}: drop --percent", param_hint="'--percent'"
+        )
     with admin_client(admin_url, token) as client:
         route = client.set_route(
             route_id, mode=mode, percent=percent, service=service, reason=reason

@@ -161,6 +161,10 @@ def test_a_flip_is_applied_and_audited_with_the_actor(admin: Admin) -> None:
         ({"mode": "service", "service": "catalog"}, "reason", "non-empty"),
         ({"mode": "service", "service": "catalog", "reason": "  "}, "reason", "non-empty"),
         ({"reason": "r"}, "mode", "nothing to change"),
+        ({"mode": "canary", "service": "catalog", "reason": "r"}, "percent", "canary needs"),
+        ({"mode": "service", "percent": 30, "reason": "r"}, "percent", "only mode canary"),
+        ({"mode": "shadow", "percent": 0, "reason": "r"}, "percent", "only mode canary"),
+        ({"percent": 30, "reason": "r"}, "percent", "only mode canary"),
         ({"mode": "service", "reason": "r", "colour": "red"}, "colour", "unknown field"),
     ],
 )
@@ -179,6 +183,15 @@ def test_bad_input_is_400_naming_the_field_and_nothing_changes(
     assert (error["code"], list(error["fields"])) == ("validation_error", [field])
     assert message in error["message"]
     assert admin.store.version() == version
+
+
+def test_a_flip_away_from_canary_stores_no_stale_percent(admin: Admin) -> None:
+    canary = {"mode": "canary", "percent": 30, "service": "catalog", "reason": "30%"}
+    assert flip(admin, "catalog-products", canary).status_code == 200
+    response = flip(admin, "catalog-products", {"mode": "service", "reason": "all in"})
+    assert response.status_code == 200, response.text
+    assert (response.json()["mode"], response.json()["percent"]) == ("service", 0)
+    assert admin.store.get_route("catalog-products").percent == 0
 
 
 def test_unknown_route_is_404(admin: Admin) -> None:
