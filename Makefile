@@ -8,6 +8,10 @@ STAMP  := $(VENV)/.installed
 # httpcore (h11>=0.16): the mitmproxy engine gets its own env, with this project --no-deps.
 MITM_VENV  := $(VENV)-mitm
 MITM_STAMP := $(MITM_VENV)/.installed
+# An editable install of this layout makes setuptools print a boxed "Editable installation"
+# notice (informational, nothing to fix); the filter keeps `make install` quiet without
+# hiding any other warning.
+EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 
 .PHONY: demo test check lint typecheck contracts pytest install mitm browser nginx clean
 
@@ -15,7 +19,7 @@ $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(EDITABLE) $(PY) -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP)
@@ -24,7 +28,7 @@ $(MITM_STAMP): pyproject.toml
 	test -x $(MITM_VENV)/bin/python || $(PYTHON) -m venv $(MITM_VENV)
 	$(MITM_VENV)/bin/python -m pip install --quiet --upgrade pip
 	$(MITM_VENV)/bin/python -m pip install --quiet mitmproxy==11.0.2
-	$(MITM_VENV)/bin/python -m pip install --quiet --no-deps -e .
+	$(EDITABLE) $(MITM_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	@touch $(MITM_STAMP)
 
 ## The mitmproxy engine's own environment (.venv-mitm); quick when it is up to date.
