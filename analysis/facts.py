@@ -212,3 +212,4 @@ class BrokenFile(Fact):
 
     path: str
     reason: str
+    line: int | None = None  # where the parser stopped, when it says

@@ -19,6 +19,15 @@ REPORT_FILES = (
 )
 #: Of report.json (analysis/report/SCHEMA.md); bumped on any incompatible change.
 SCHEMA_VERSION = 1
+#: report.json's warnings that make the results incomplete or meaningless (a file that
+#: did not parse; a tree that is not a Django project): ``strangler analyze`` then writes
+#: nothing and exits 1, unless ``--allow-broken``. Other warnings are notes.
+BLOCKING_WARNINGS = frozenset({"not-django", "broken-files"})
+
+
+def warning_label(kind: str) -> str:
+    """How a warning is headed: blocking ones are warnings, the others notes."""
+    return "Warning" if kind in BLOCKING_WARNINGS else "Note"
 
 
 def write_files(files: Mapping[str, str], out: Path) -> list[Path]:

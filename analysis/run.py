@@ -35,6 +35,9 @@ class Options:
     resolution: float = 1.0
     seed: int = 42
     truth: Mapping[str, str] | None = None
+    # The path of ``truth`` when it was found beside the code, not named by the user: one
+    # naming none of the modules is then left out with a warning instead of an error.
+    truth_found: str | None = None
     jobs: int | None = None  # only how fast, not what
 
 
@@ -56,7 +59,8 @@ def analyze(
 
     ``cache_dir``: default ``analysis.cache.default_cache_dir(root)``, outside the tree.
     Raises ``NotADirectoryError`` for a missing tree and ``ValueError`` for bad options or
-    a truth naming none of the modules."""
+    a truth naming none of the modules (unless it was found, ``Options.truth_found``).
+    Whatever makes the results incomplete is in ``doc["warnings"]``."""
     if not root.is_dir():
         raise NotADirectoryError(f"not a directory to analyze: {root}")
     with paused_gc():
@@ -81,6 +85,7 @@ def result_key(tree: str, root: str, options: Options) -> str:
         "resolution": options.resolution,
         "seed": options.seed,
         "truth": dict(options.truth) if options.truth is not None else None,
+        "truth_found": options.truth_found,
     }
     digest = hashlib.blake2b(digest_size=16)
     for part in (tree, analyzer_version(), json.dumps(parameters, sort_keys=True)):
@@ -131,9 +136,10 @@ def _compute(
             proposal,
             root=str(root),
             timings=analysis.timings,
-            broken=[(b.path, b.reason) for b in analysis.broken],
+            broken=[(b.path, b.reason, b.line) for b in analysis.broken],
             truth=options.truth,
             requested_services=options.services,
+            truth_found=options.truth_found,
         )
     files = render_report(doc)
     if progress:

@@ -20,8 +20,10 @@ Edges carry kind (also the MultiDiGraph key), weight (WEIGHTS) and sites
 - module -> module "signal" (receiver -> sender's or signal's module; signal, sender).
 
 Graph attributes: ``atomic_blocks`` [{module, function, site, models}], ``signals``
-[{signal, sender, receiver, site}] and ``dynamic_loads`` [{module, function, model,
-access, site}] (ORM uses of models loaded by name with ``apps.get_model``).
+[{signal, sender, receiver, site}], ``dynamic_loads`` [{module, function, model,
+access, site}] (ORM uses of models loaded by name with ``apps.get_model``) and
+``django_modules`` (the modules importing ``django`` or ``rest_framework``: a sign, with
+models, endpoints and settings, that the tree is a Django project).
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ WEIGHTS = {
     "defines": 5.0,
 }
 Edge = tuple[str, str, str]  # source, target, kind
+DJANGO_PACKAGES = frozenset({"django", "rest_framework"})
 
 
 class GraphBuilder:
@@ -87,6 +90,11 @@ class GraphBuilder:
                 lines=facts.lines,
                 wiring=name in self.symbols.wiring,
             )
+        self.graph.graph["django_modules"] = sorted(
+            name
+            for name, facts in self.symbols.modules.items()
+            if any(i.module.split(".")[0] in DJANGO_PACKAGES for i in facts.imports)
+        )
 
     def _model_node(self, label: str) -> str:
         node = f"model:{label}"

@@ -27,7 +27,7 @@ def to_json(graph: nx.MultiDiGraph, broken: list[BrokenFile]) -> dict[str, Any]:
         "graph": dict(graph.graph),
         "nodes": [[node, data] for node, data in graph.nodes(data=True)],
         "edges": [[u, v, key, data] for u, v, key, data in graph.edges(keys=True, data=True)],
-        "broken": [[b.path, b.reason] for b in broken],
+        "broken": [[b.path, b.reason, b.line] for b in broken],
     }
 
 
@@ -40,17 +40,17 @@ def from_json(value: object) -> tuple[nx.MultiDiGraph, list[BrokenFile]] | None:
         isinstance(attrs, dict)
         and _rows(nodes, (str, dict))
         and _rows(edges, (str, str, str, dict))
-        and _rows(broken, (str, str))
+        and _rows(broken, (str, str, (int, type(None))))
     ):
         return None
     assert isinstance(nodes, list) and isinstance(edges, list) and isinstance(broken, list)
     graph = nx.MultiDiGraph(**attrs)
     graph.add_nodes_from(nodes)
     graph.add_edges_from(edges)
-    return graph, [BrokenFile(path, reason) for path, reason in broken]
+    return graph, [BrokenFile(path, reason, line) for path, reason, line in broken]
 
 
-def _rows(value: object, shape: tuple[type, ...]) -> bool:
+def _rows(value: object, shape: tuple[type | tuple[type, ...], ...]) -> bool:
     return isinstance(value, list) and all(
         isinstance(row, list)
         and len(row) == len(shape)

@@ -35,9 +35,13 @@ def parse(source: bytes, path: str) -> ast.Module | BrokenFile:
         if "unicode error" in message or "codec can't decode" in message:
             return BrokenFile(path, f"cannot decode the file: {message}")
         if "Missing parentheses in call to 'print'" in message or "exec" in message:
-            return BrokenFile(path, f"Python 2 syntax at line {error.lineno}: {message}")
+            return BrokenFile(
+                path, f"Python 2 syntax at line {error.lineno}: {message}", error.lineno
+            )
         hint = " (Python 3.12+ syntax? the analyzer parses 3.11)" if _newer(error) else ""
-        return BrokenFile(path, f"syntax error at line {error.lineno}: {message}{hint}")
+        return BrokenFile(
+            path, f"syntax error at line {error.lineno}: {message}{hint}", error.lineno
+        )
     except (ValueError, UnicodeDecodeError) as error:  # bad coding cookie, decode errors
         return BrokenFile(path, f"cannot decode the file: {error}")
     except (RecursionError, MemoryError):

@@ -37,6 +37,8 @@ code { font-size: 12px; }
 .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
   margin-right: 6px; }
 .muted { color: #6b7280; }
+.warnings { background: #fff7e6; border-left: 6px solid #d97706; }
+.warnings p { margin: 4px 0 8px; }
 """
 
 JS = """

@@ -18,6 +18,7 @@ from analysis.propose import SHARED, Proposal
 from analysis.propose.plan import service_dependencies
 from analysis.propose.smells import find_smells
 from analysis.propose.view import edges, kind_of, memoised, name_of
+from analysis.report.warnings import find_warnings, truth_covers
 
 Document = dict[str, Any]
 
@@ -64,13 +65,21 @@ def build_report(
     *,
     root: str,
     timings: Mapping[str, float] | None = None,
-    broken: Sequence[tuple[str, str]] = (),
+    broken: Sequence[tuple[str, str, int | None]] = (),
     truth: Mapping[str, str] | None = None,
     requested_services: int | None = None,
+    truth_found: str | None = None,
 ) -> Document:
-    """Everything the analysis found and proposes, as plain JSON-ready data."""
+    """Everything the analysis found and proposes, as plain JSON-ready data.
+
+    ``broken``: the skipped files as (path, reason, line or None). ``truth_found``: the path
+    of ``truth`` when it was found beside the code rather than named by the user; naming
+    none of the modules, it is then left out with a warning (a named one raises
+    ``ValueError``)."""
     with memoised(graph):
-        return _document(graph, proposal, root, timings, broken, truth, requested_services)
+        return _document(
+            graph, proposal, root, timings, broken, truth, requested_services, truth_found
+        )
 
 
 def _document(
@@ -78,11 +87,15 @@ def _document(
     proposal: Proposal,
     root: str,
     timings: Mapping[str, float] | None,
-    broken: Sequence[tuple[str, str]],
+    broken: Sequence[tuple[str, str, int | None]],
     truth: Mapping[str, str] | None,
     requested_services: int | None,
+    truth_found: str | None,
 ) -> Document:
     partition = {m: s for m, s in proposal.module_service.items() if s != SHARED}
+    skipped_truth = None
+    if truth and truth_found is not None and not truth_covers(partition, truth):
+        truth, skipped_truth = None, truth_found
     metrics = evaluate(graph, partition, truth)
     return {
         "schema_version": SCHEMA_VERSION,
@@ -93,6 +106,7 @@ def _document(
             "services_requested": requested_services,
             "truth": bool(truth),
         },
+        "warnings": find_warnings(graph, root=root, broken=broken, skipped_truth=skipped_truth),
         "summary": _summary(graph, proposal, broken),
         "modules": _modules(graph, proposal),
         "models": _models(graph, proposal),
@@ -143,12 +157,12 @@ def _document(
         "smells": [_record(s) for s in find_smells(graph, proposal)],
         "metrics": _metrics(metrics),
         "timings": {k: round(v, 4) for k, v in sorted((timings or {}).items())},
-        "broken_files": [{"path": p, "reason": r} for p, r in broken],
+        "broken_files": [{"path": p, "line": n, "reason": r} for p, r, n in broken],
     }
 
 
 def _summary(
-    graph: nx.MultiDiGraph, proposal: Proposal, broken: Sequence[tuple[str, str]]
+    graph: nx.MultiDiGraph, proposal: Proposal, broken: Sequence[tuple[str, str, int | None]]
 ) -> dict[str, int]:
     kinds: defaultdict[str, int] = defaultdict(int)
     lines = 0

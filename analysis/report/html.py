@@ -22,6 +22,7 @@ from analysis.report.document import (
 )
 from analysis.report.layout import force_layout, separate
 from analysis.report.markdown import METRIC_HELP, MONOLITH_WHY
+from analysis.report.warnings import SKIPPED_COLUMNS, label, skipped_rows
 
 PALETTE = [
     "#4e79a7",
@@ -151,6 +152,7 @@ def render_html(doc: Document) -> str:
         for n, c in colour.items()
     )
     sections = [
+        *_warnings(doc),
         "<section><h2>Proposed services</h2>"
         '<div class="controls"><button id="zoom-in">+</button><button id="zoom-out">&minus;'
         '</button><button id="zoom-reset">reset</button> <span class="muted">scroll to zoom, '
@@ -197,12 +199,6 @@ def render_html(doc: Document) -> str:
         )
         + "</section>",
     ]
-    if doc["broken_files"]:
-        sections.append(
-            "<section><h2>Files skipped</h2>"
-            + _table(["path", "reason"], ([b["path"], b["reason"]] for b in doc["broken_files"]))
-            + "</section>"
-        )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -215,6 +211,21 @@ def render_html(doc: Document) -> str:
         + f'</main><script type="application/json" id="report-data">{payload}</script>'
         f"<script>{JS}</script></body></html>\n"
     )
+
+
+def _warnings(doc: Document) -> list[str]:
+    """The first section, before any result: the warnings and every skipped file."""
+    if not doc["warnings"] and not doc["broken_files"]:
+        return []
+    notes = "".join(
+        f"<p><strong>{label(w)}:</strong> {escape(w['message'])}.</p>" for w in doc["warnings"]
+    )
+    skipped = (
+        "<h2>Files skipped</h2>" + _table(SKIPPED_COLUMNS, skipped_rows(doc), "skipped")
+        if doc["broken_files"]
+        else ""
+    )
+    return [f'<section class="warnings" id="warnings" role="alert">{notes}{skipped}</section>']
 
 
 def _plan(doc: Document) -> str:

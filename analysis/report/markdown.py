@@ -12,6 +12,7 @@ from analysis.report.document import (
     ownership_rows,
     plan_rows,
 )
+from analysis.report.warnings import SKIPPED_COLUMNS, label, skipped_rows
 
 METRIC_HELP = {
     "modularity": "Newman modularity of the module dependency graph (higher is better)",
@@ -52,6 +53,7 @@ def render_markdown(doc: Document) -> str:
     out = [
         "# Service boundaries proposed by `strangler analyze`",
         "",
+        *_warnings(doc),
         f"Analyzed `{doc['root']}`: {s['modules']} modules ({s['lines']} lines), "
         f"{s['models']} models, {s['endpoints']} endpoints; {s['broken_files']} file(s) skipped. "
         f"Proposed **{s['services']} services**, {s['contested_models']} contested table(s). "
@@ -130,13 +132,21 @@ def render_markdown(doc: Document) -> str:
         ["kind", "what", "where"],
         ([sm["kind"], sm["summary"], ", ".join(sm["where"][:6])] for sm in doc["smells"]),
     )
-    if doc["broken_files"]:
-        out += ["## Files skipped", ""]
-        out += table(["path", "reason"], ([b["path"], b["reason"]] for b in doc["broken_files"]))
     if doc["timings"]:
         out += ["## Timings (seconds)", ""]
         out += table(["phase", "seconds"], doc["timings"].items())
     return "\n".join(out)
+
+
+def _warnings(doc: Document) -> list[str]:
+    """Quoted at the top, before any result, with the skipped files (all of them)."""
+    out = []
+    for warning in doc["warnings"]:
+        out += [f"> **{label(warning)}:** {warning['message']}.", ""]
+    if doc["broken_files"]:
+        out += ["## Files skipped", ""]
+        out += table(SKIPPED_COLUMNS, skipped_rows(doc))
+    return out
 
 
 def _step(step: dict[str, Any]) -> list[str]:

@@ -18,8 +18,8 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from analysis.outputs import write_files
-from analysis.run import Options
+from analysis.outputs import BLOCKING_WARNINGS, warning_label, write_files
+from analysis.run import Options, Outcome
 from analysis.run import analyze as analyze_tree
 
 DEFAULT_PATH = Path("legacy_monolith")
@@ -36,6 +36,7 @@ class AnalyzeSpec:
     resolution: float
     seed: int
     truth: Mapping[str, str] | None
+    truth_found: Path | None  # truth found beside the code: skipped if it names no module
     jobs: int | None
     cache_dir: Path | None  # None: the per-user cache (analysis.cache.default_cache_dir)
 
@@ -83,8 +84,9 @@ def make_spec(
         raise click.BadParameter(f"must be positive, got {resolution}", param_hint="--resolution")
     if jobs is not None and jobs < 1:
         raise click.BadParameter(f"must be at least 1, got {jobs}", param_hint="--jobs")
+    found = None
     if truth is None and (root / TRUTH_FILE).is_file():
-        truth = root / TRUTH_FILE
+        truth = found = root / TRUTH_FILE
     return AnalyzeSpec(
         path=root,
         out=out,
@@ -92,16 +94,15 @@ def make_spec(
         resolution=resolution,
         seed=seed,
         truth=load_truth(truth) if truth is not None else None,
+        truth_found=found,
         jobs=jobs,
         cache_dir=cache_dir,
     )
 
 
-def run(
-    spec: AnalyzeSpec, progress: Progress | None = None
-) -> tuple[dict[str, Any], list[Path], bool]:
-    """Analyze, propose, write the reports; return the document, the files written and
-    whether they came from the cache (nothing changed since the last run)."""
+def run(spec: AnalyzeSpec, progress: Progress | None = None) -> Outcome:
+    """Analyze and propose (or find it all in the cache): the document and the report files,
+    not written yet."""
     tasks: dict[str, TaskID] = {}
 
     def step(phase: str, done: int, total: int) -> None:
@@ -116,15 +117,47 @@ def run(
         resolution=spec.resolution,
         seed=spec.seed,
         truth=spec.truth,
+        truth_found=str(spec.truth_found) if spec.truth_found is not None else None,
         jobs=spec.jobs,
     )
     try:
-        outcome = analyze_tree(spec.path, options, cache_dir=spec.cache_dir, progress=step)
-    except ValueError as error:  # a truth naming none of the modules
+        return analyze_tree(spec.path, options, cache_dir=spec.cache_dir, progress=step)
+    except ValueError as error:  # a truth the user named, naming none of the modules
         if spec.truth is None:
             raise
         raise click.BadParameter(str(error), param_hint="--truth") from error
-    return outcome.doc, write_files(outcome.files, spec.out), outcome.cached
+
+
+def warning_lines(doc: Mapping[str, Any]) -> list[str]:
+    """The report's warnings and every skipped file (its path from here, line and reason),
+    whole: never cut to the terminal's width."""
+    lines = []
+    for warning in doc.get("warnings", ()):
+        lines.append(f"{warning_label(warning['kind'])}: {warning['message']}.")
+        if warning["kind"] == "broken-files":
+            for b in doc["broken_files"]:
+                where = Path(doc["root"], b["path"]).as_posix()
+                if b["line"] is not None:
+                    where += f":{b['line']}"
+                lines.append(f"  {where}: {b['reason']}")
+    return lines
+
+
+def refusal(doc: Mapping[str, Any], out: Path) -> str:
+    """Why no report is written (the warnings are printed above it)."""
+    kinds = {w["kind"] for w in doc.get("warnings", ())}
+    why = []
+    if "not-django" in kinds:
+        why.append(f"{doc['root']} does not look like a Django project: check the path.")
+    if "broken-files" in kinds:
+        why.append(
+            f"{len(doc['broken_files'])} file(s) could not be parsed (listed above), so the "
+            "results are incomplete: fix them."
+        )
+    return (
+        f"{' '.join(why)} Nothing was written under {out}; pass --allow-broken to write "
+        "the report anyway."
+    )
 
 
 def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
@@ -186,6 +219,12 @@ def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
 )
 @click.option("--jobs", type=int, help="Parsing processes (default: the CPU count).")
 @click.option(
+    "--allow-broken",
+    is_flag=True,
+    help="Write the report and exit 0 even when files could not be parsed or PATH does not "
+    "look like a Django project (the warnings are printed and head the reports).",
+)
+@click.option(
     "--cache-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Where facts, the graph and the reports are cached (default: a folder per tree "
@@ -200,12 +239,14 @@ def analyze(
     seed: int,
     truth: Path | None,
     jobs: int | None,
+    allow_broken: bool,
     cache_dir: Path | None,
 ) -> None:
     """Read a Django codebase (never importing it) and propose services, ownership and order.
 
     PATH defaults to ./legacy_monolith. Writes report.html, report.md, report.json and
-    import-linter/Tach contracts under OUT.
+    import-linter/Tach contracts under OUT. Exits 1 and writes nothing when a file could
+    not be parsed or PATH is not a Django project, unless --allow-broken.
     """
     spec = make_spec(path, out, services, resolution, seed, truth, jobs, cache_dir)
     console = Console()
@@ -217,7 +258,15 @@ def analyze(
         console=console,
         transient=True,
     ) as progress:
-        doc, paths, cached = run(spec, progress)
+        outcome = run(spec, progress)
+    doc = outcome.doc
+    warnings = warning_lines(doc)
+    blocked = any(w["kind"] in BLOCKING_WARNINGS for w in doc.get("warnings", ()))
+    if blocked and not allow_broken:
+        for line in warnings:
+            click.secho(line, err=True, fg="yellow")
+        raise click.ClickException(refusal(doc, spec.out))
+    paths = write_files(outcome.files, spec.out)
     for table in summary_tables(doc):
         console.print(table)
     s = doc["summary"]
@@ -228,12 +277,10 @@ def analyze(
         f"{s['services']} services, {s['contested_models']} contested tables, "
         f"{len(doc['smells'])} smells, {s['broken_files']} file(s) skipped."
     )
-    if s["models"] == 0:
-        console.print(
-            f"[yellow]no Django models found under {spec.path}: is it a Django project?[/]"
-        )
-    if cached:
+    if outcome.cached:
         console.print("nothing changed since the last run: its reports, from the cache")
     for written in paths:
         console.print(f"wrote {written}")
     console.print(f"open file://{(spec.out / 'report.html').resolve()}")
+    for line in warnings:  # last, where they are seen
+        click.secho(line, err=True, fg="yellow")

@@ -58,6 +58,7 @@ def test_broken_file_is_reported_and_skipped(analysis: Analysis) -> None:
             "shop/legacy/report.py",
             "Python 2 syntax at line 1: Missing parentheses in call to 'print'. "
             "Did you mean print(...)?",
+            line=1,
         )
     ]
     assert "module:shop.legacy.report" not in analysis.graph

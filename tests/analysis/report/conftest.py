@@ -25,7 +25,7 @@ def doc() -> dict[str, Any]:
         propose(graph),
         root="shop",
         timings={"parse": 0.25, "total": 0.5},
-        broken=[("legacy/py2.py", "SyntaxError: Missing parentheses in call to 'print' (line 3)")],
+        broken=[("legacy/py2.py", "SyntaxError: Missing parentheses in call to 'print'", 3)],
         truth=TRUTH,
     )
 
