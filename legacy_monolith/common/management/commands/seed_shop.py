@@ -6,7 +6,7 @@ import time
 
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import transaction
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -34,7 +34,7 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, size, seed, flush, if_empty, verbosity, **options):
-        console = Console(file=self.stdout, highlight=False)
+        console = Console(file=_Unended(self.stdout), highlight=False)
         if flush and if_empty:
             raise CommandError("--flush and --if-empty contradict each other; pick one.")
         held = self._data_held()
@@ -57,7 +57,9 @@ class Command(BaseCommand):
             MofNCompleteColumn(),
             TimeElapsedColumn(),
             console=console,
-            disable=verbosity < 1 or size in ("tiny", "small"),
+            # a log or a pipe gets the table that stays, not the bar (rich would leave a blank
+            # line there); tiny and small sizes are done before a bar could say anything
+            disable=verbosity < 1 or size in ("tiny", "small") or not console.is_terminal,
             transient=True,
         ) as bar:
             task = bar.add_task("", total=None)
@@ -77,7 +79,8 @@ class Command(BaseCommand):
             console.print(table)
             console.print(
                 f"Log in as customer0001..customer{spec.customers:04d} / {CUSTOMER_PASSWORD}, "
-                f"or staff / {STAFF_PASSWORD}."
+                f"or staff / {STAFF_PASSWORD}.",
+                soft_wrap=True,  # never broken inside a password, whatever the width
             )
 
     def _data_held(self) -> str:
@@ -88,3 +91,23 @@ class Command(BaseCommand):
             "orders": Order.objects.count(),
         }
         return ", ".join(f"{n} {what}" for what, n in found.items() if n)
+
+
+class _Unended:
+    """``self.stdout`` for rich: Django's ``OutputWrapper`` ends every ``write()`` with a
+    newline, so each redraw of a progress bar (``\r`` and the new frame, no newline) became
+    a line of its own in the scrollback, and a pipe got blank lines for the cursor codes."""
+
+    def __init__(self, wrapper: OutputWrapper) -> None:
+        self.wrapper = wrapper
+        self.encoding = getattr(wrapper, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        self.wrapper.write(text, ending="")
+        return len(text)
+
+    def flush(self) -> None:
+        self.wrapper.flush()
+
+    def isatty(self) -> bool:
+        return self.wrapper.isatty()
