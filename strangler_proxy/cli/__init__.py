@@ -14,6 +14,7 @@ import click
 #: subcommand name -> "module:attribute" of its click command.
 COMMANDS: dict[str, str] = {
     "analyze": "strangler_proxy.cli.analyze:analyze",
+    "compare": "strangler_proxy.cli.compare:compare",
     "diff": "strangler_proxy.cli.diff:diff",
     "routes": "strangler_proxy.cli.routes:routes",
     "services": "strangler_proxy.cli.services:services",

@@ -2,7 +2,8 @@
 
 A JSON body is compared structurally (``diff``), other text line by line, bytes by digest.
 Headers that always differ between two servers (Date, Server, the request id, the proxy's
-own) never count; Content-Length counts only when the bodies differ anyway.
+own) never count; Content-Length counts only for answers without bodies (HEAD): elsewhere
+the bodies' own comparison says more.
 
 >>> monolith = Answer(200, (("Content-Type", "application/json"), ("Date", "Mon")), b'{"a": 1}')
 >>> service = Answer(200, (("content-type", "application/json"), ("date", "Tue")), b'{"a": 2}')
@@ -66,7 +67,7 @@ def compare_answers(
         found.append(Difference("status", Kind.CHANGED, monolith.status, service.status))
     body = _bodies(monolith, service, compiled, limit)
     ignored = IGNORED_HEADERS | compiled.rules.ignore_headers
-    if not body:
+    if monolith.body or service.body:
         ignored = ignored | {"content-length"}
     found += _headers(monolith, service, ignored)
     return found + body

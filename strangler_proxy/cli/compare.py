@@ -1,0 +1,155 @@
+"""``strangler compare``: replay requests against the monolith and a service, compare answers.
+
+Exit status 1 when mismatches and errors exceed ``--max-mismatch-rate`` (default 0), so a
+CI job can gate a service's build; 2 for unusable input (a file, a rule book, an option).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from strangler_proxy.cli.tables import Column, Grid, show
+from strangler_proxy.compare.book import BookError, RuleBook, parse_book
+from strangler_proxy.replay.outcome import Verdict
+from strangler_proxy.replay.report import as_junit, json_text, totals
+from strangler_proxy.replay.runner import Run, Targets, replay
+from strangler_proxy.replay.sources import Request, SourceError, from_har, from_yaml
+
+FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
+OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
+
+
+@click.command("compare")
+@click.option("--monolith", required=True, metavar="URL", help="The monolith's base URL.")
+@click.option("--service", required=True, metavar="URL", help="The service's base URL.")
+@click.option(
+    "--requests", "source", required=True, type=FILE, help="A YAML request list or a HAR file."
+)
+@click.option("--rules", "rules_file", type=FILE, help="A TOML rule book (global rules apply).")
+@click.option("--route", help="Also apply this route's rules from the rule book.")
+@click.option("--noise", is_flag=True, help="Ask the monolith twice; what differs there is noise.")
+@click.option(
+    "--allow-writes", is_flag=True, help="Replay POST/PUT/PATCH/DELETE (disposable targets only)."
+)
+@click.option("--max-mismatch-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True)
+@click.option("--concurrency", type=click.IntRange(1, 256), default=8, show_default=True)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1),
+    default=10.0,
+    show_default=True,
+    help="Seconds per answer.",
+)
+@click.option(
+    "--json", "json_out", type=OUT, help="Write every request's verdict and differences as JSON."
+)
+@click.option(
+    "--junit", "junit_out", type=OUT, help="Write a JUnit XML report (one test case per request)."
+)
+def compare(
+    monolith: str,
+    service: str,
+    source: Path,
+    rules_file: Path | None,
+    route: str | None,
+    noise: bool,
+    allow_writes: bool,
+    max_mismatch_rate: float,
+    concurrency: int,
+    timeout: float,
+    json_out: Path | None,
+    junit_out: Path | None,
+) -> None:
+    """Replay the requests of FILE against both sides and compare each pair of answers."""
+    for name, url in (("--monolith", monolith), ("--service", service)):
+        if not url.startswith(("http://", "https://")):
+            raise click.BadParameter(f"expected http://host:port, got {url!r}", param_hint=name)
+    requests = _requests(source)
+    compiled = _book(rules_file).for_route(route).compile()
+    targets = Targets(monolith, service, timeout, concurrency, noise, allow_writes)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("replaying"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
+        task = bar.add_task(
+            "replay",
+            total=len(
+                [r for r in requests if allow_writes or r.method in {"GET", "HEAD", "OPTIONS"}]
+            ),
+        )
+        run = asyncio.run(
+            replay(requests, targets, lambda _: compiled, lambda n: bar.update(task, completed=n))
+        )
+    _print(run)
+    if json_out is not None:
+        json_out.write_text(json_text(run), encoding="utf-8")
+    if junit_out is not None:
+        junit_out.write_text(as_junit(run), encoding="utf-8")
+    rate = totals(run).mismatch_rate
+    if rate > max_mismatch_rate:
+        click.echo(
+            f"mismatch rate {rate:.2%} is above --max-mismatch-rate {max_mismatch_rate:.2%}",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _requests(source: Path) -> list[Request]:
+    try:
+        text = source.read_text(encoding="utf-8")
+        is_har = source.suffix.lower() == ".har" or text.lstrip().startswith("{")
+        requests = from_har(text) if is_har else from_yaml(text)
+    except (SourceError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{source}: {exc}", param_hint="--requests") from exc
+    if not requests:
+        raise click.BadParameter(f"{source}: no requests in it", param_hint="--requests")
+    return requests
+
+
+def _book(rules_file: Path | None) -> RuleBook:
+    if rules_file is None:
+        return RuleBook()
+    try:
+        return parse_book(rules_file.read_text(encoding="utf-8"))
+    except (BookError, UnicodeDecodeError) as exc:
+        raise click.BadParameter(f"{rules_file}: {exc}", param_hint="--rules") from exc
+
+
+def _print(run: Run) -> None:
+    counted = totals(run)
+    summary = Grid("Replay", (Column("verdict"), Column("requests", right=True)))
+    for verdict in Verdict:
+        summary.add(verdict.value, str(counted.verdicts[verdict]))
+    summary.add("skipped (writes)", str(counted.skipped))
+    show(summary)
+    if counted.paths:
+        paths = Grid(
+            "Differing paths (requests showing each)",
+            (Column("path"), Column("requests", right=True)),
+        )
+        for path, count in counted.paths.most_common(20):
+            paths.add(path, str(count))
+        show(paths)
+    bad = [r for r in run.replayed if r.outcome.verdict in {Verdict.MISMATCH, Verdict.ERROR}]
+    if bad:
+        grid = Grid(
+            "Mismatches and errors",
+            (Column("request"), Column("verdict"), Column("first difference", keep=False)),
+        )
+        for r in bad[:50]:
+            first = r.outcome.error or ", ".join(
+                f"{d.path} {d.kind.value}" for d in r.outcome.differences[:3]
+            )
+            grid.add(f"{r.request.method} {r.request.path}", r.outcome.verdict.value, first)
+        show(grid)

@@ -1,0 +1,86 @@
+"""One replayed request's verdict from its answers (pure), and the run's totals.
+
+>>> from strangler_proxy.compare.answers import Answer
+>>> json = (("Content-Type", "application/json"),)
+>>> monolith = Answer(200, json, b'{"at": 1, "n": 5}')
+>>> again = Answer(200, json, b'{"at": 2, "n": 5}')
+>>> judge(monolith, Answer(200, json, b'{"at": 3, "n": 5}'), again).verdict
+<Verdict.NOISE: 'noise'>
+>>> outcome = judge(monolith, Answer(200, json, b'{"at": 3, "n": 6}'), again)
+>>> outcome.verdict, [d.path for d in outcome.differences], [d.path for d in outcome.noise]
+(<Verdict.MISMATCH: 'mismatch'>, ['$.n'], ['$.at'])
+>>> judge(monolith, "connection refused").verdict
+<Verdict.ERROR: 'error'>
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from strangler_proxy.compare.answers import Answer, compare_answers
+from strangler_proxy.compare.diff import Difference
+from strangler_proxy.compare.noise import split_noise
+from strangler_proxy.compare.rules import CompiledRules
+
+
+class Verdict(StrEnum):
+    MATCH = "match"
+    MISMATCH = "mismatch"  # a difference the monolith's own answers do not show
+    NOISE = "noise"  # differences, all of them also between two monolith answers
+    ERROR = "error"  # a side did not answer
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    verdict: Verdict
+    differences: tuple[Difference, ...] = ()
+    noise: tuple[Difference, ...] = ()
+    error: str | None = None
+
+
+def judge(
+    monolith: Answer | str,
+    service: Answer | str,
+    again: Answer | str | None = None,
+    rules: CompiledRules | None = None,
+) -> Outcome:
+    """A side given as a string did not answer: the string says why."""
+    for side, answer in (("monolith", monolith), ("service", service), ("monolith again", again)):
+        if isinstance(answer, str):
+            return Outcome(Verdict.ERROR, error=f"{side}: {answer}")
+    assert isinstance(monolith, Answer) and isinstance(service, Answer)
+    found = compare_answers(monolith, service, rules)
+    heard: list[Difference] = []
+    if isinstance(again, Answer) and found:
+        found, heard = split_noise(found, compare_answers(monolith, again, rules))
+    if found:
+        return Outcome(Verdict.MISMATCH, tuple(found), tuple(heard))
+    return Outcome(Verdict.NOISE if heard else Verdict.MATCH, (), tuple(heard))
+
+
+@dataclass
+class Totals:
+    """Counts per verdict and per differing path (path -> how many requests showed it)."""
+
+    verdicts: Counter[Verdict] = field(default_factory=Counter)
+    paths: Counter[str] = field(default_factory=Counter)
+    skipped: int = 0
+
+    def add(self, outcomes: Iterable[Outcome]) -> Totals:
+        for outcome in outcomes:
+            self.verdicts[outcome.verdict] += 1
+            self.paths.update({d.path for d in outcome.differences})
+        return self
+
+    @property
+    def compared(self) -> int:
+        return sum(self.verdicts.values())
+
+    @property
+    def mismatch_rate(self) -> float:
+        """Mismatches and errors over the requests compared (0 when none was)."""
+        bad = self.verdicts[Verdict.MISMATCH] + self.verdicts[Verdict.ERROR]
+        return bad / self.compared if self.compared else 0.0

@@ -1,0 +1,190 @@
+"""``strangler compare`` against the real monolith and a service that drifts on purpose."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from strangler_proxy.stack.process import ManagedProcess
+from tests.conftest import RunningServer
+from tests.strangler_proxy.replay.drifting import LISTENING
+
+ROOT = Path(__file__).resolve().parents[3]
+STRANGLER = Path(sys.executable).with_name("strangler")
+REQUESTS = """
+requests:
+  - GET /api/catalog/products/
+  - GET /api/catalog/products/1/
+  - GET /api/catalog/categories/
+  - GET /api/reviews/
+  - GET /api/catalog/products/1/prices/
+  - method: POST
+    path: /api/orders/cart/items/
+    json: {product: 1, quantity: 1}
+"""
+
+
+@contextlib.contextmanager
+def drifting(monolith_url: str, var_dir: Path) -> Iterator[ManagedProcess]:
+    argv = [sys.executable, "-m", "tests.strangler_proxy.replay.drifting", monolith_url, "0"]
+    with ManagedProcess(
+        "drifting",
+        argv,
+        health_url="http://127.0.0.1:{port}/health/",
+        announces=LISTENING,
+        cwd=ROOT,
+        log_path=var_dir / "drifting.log",
+    ) as proc:
+        yield proc
+
+
+@pytest.fixture(scope="module")
+def service(
+    monolith_server: RunningServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with drifting(monolith_server.base_url, tmp_path_factory.mktemp("drifting")) as proc:
+        yield proc.base_url
+
+
+def compare(
+    tmp_path: Path, monolith: str, service: str, *args: str
+) -> tuple[int, dict[str, Any], str]:
+    (tmp_path / "requests.yaml").write_text(REQUESTS)
+    done = subprocess.run(
+        [
+            STRANGLER,
+            "compare",
+            "--monolith",
+            monolith,
+            "--service",
+            service,
+            "--requests",
+            "requests.yaml",
+            "--json",
+            "out.json",
+            *args,
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    report = (
+        json.loads((tmp_path / "out.json").read_text()) if (tmp_path / "out.json").exists() else {}
+    )
+    return done.returncode, report, done.stdout + done.stderr
+
+
+def verdicts(report: dict[str, Any]) -> dict[str, tuple[str, list[str]]]:
+    return {
+        r["path"]: (r["verdict"], sorted({d["path"] for d in r["differences"]}))
+        for r in report["requests"]
+    }
+
+
+def test_each_drift_is_found_at_its_path(
+    tmp_path: Path, monolith_server: RunningServer, service: str
+) -> None:
+    code, report, output = compare(tmp_path, monolith_server.base_url, service)
+    assert code == 1, output
+    found = verdicts(report)
+    assert found["/api/catalog/products/1/"] == ("mismatch", ["$.name", "$.title"])
+    assert found["/api/catalog/categories/"] == ("mismatch", ["$.count"])
+    assert found["/api/catalog/products/1/prices/"] == ("match", [])
+    verdict, paths = found["/api/catalog/products/"]
+    assert verdict == "mismatch" and "$.results[0].id" in paths
+    verdict, paths = found["/api/reviews/"]
+    assert verdict == "mismatch" and paths and all(p.endswith(".created_at") for p in paths)
+    assert report["skipped"] == [
+        {"method": "POST", "path": "/api/orders/cart/items/", "why": "writes need --allow-writes"}
+    ]
+    assert report["totals"]["mismatch"] == 4
+    assert "mismatch rate 80.00% is above --max-mismatch-rate 0.00%" in output
+
+
+def test_rules_silence_what_is_not_a_real_difference(
+    tmp_path: Path, monolith_server: RunningServer, service: str
+) -> None:
+    (tmp_path / "rules.toml").write_text(
+        '[global]\ntimestamps = ["$.results[*].created_at"]\n'
+        'unordered = [{ path = "$.results", key = "id" }]\n'
+    )
+    code, report, output = compare(
+        tmp_path, monolith_server.base_url, service, "--rules", "rules.toml", "--junit", "junit.xml"
+    )
+    found = verdicts(report)
+    assert found["/api/catalog/products/"] == ("match", [])
+    assert found["/api/reviews/"] == ("match", [])
+    assert report["totals"]["mismatch"] == 2  # the renamed field and the wrong total stay
+    junit = (tmp_path / "junit.xml").read_text()
+    assert junit.count("<failure") == 2 and junit.count("<skipped") == 1
+    code, report, output = compare(
+        tmp_path,
+        monolith_server.base_url,
+        service,
+        "--rules",
+        "rules.toml",
+        "--max-mismatch-rate",
+        "0.5",
+    )
+    assert code == 0, output
+
+
+def test_an_unreachable_service_is_an_error_per_request(
+    tmp_path: Path, monolith_server: RunningServer
+) -> None:
+    code, report, _ = compare(tmp_path, monolith_server.base_url, "http://127.0.0.1:9")
+    assert code == 1
+    assert {r["verdict"] for r in report["requests"]} == {"error"}
+    assert (
+        "ConnectError" in report["requests"][0]["error"]
+        and "127.0.0.1:9" in report["requests"][0]["error"]
+    )
+
+
+def test_bad_request_files_are_clear_errors(tmp_path: Path) -> None:
+    (tmp_path / "bad.yaml").write_text("requests:\n  - FETCH /x\n")
+    done = subprocess.run(
+        [
+            STRANGLER,
+            "compare",
+            "--monolith",
+            "http://127.0.0.1:1",
+            "--service",
+            "http://127.0.0.1:2",
+            "--requests",
+            "bad.yaml",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "bad.yaml: requests[0]: 'FETCH /x' is not 'METHOD /path'" in done.stderr
+    (tmp_path / "bad.har").write_text('{"log": {}}')
+    done = subprocess.run(
+        [
+            STRANGLER,
+            "compare",
+            "--monolith",
+            "http://127.0.0.1:1",
+            "--service",
+            "http://127.0.0.1:2",
+            "--requests",
+            "bad.har",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2 and "not a HAR file" in done.stderr
