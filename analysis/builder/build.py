@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from analysis.builder.naming import code_names, renamed
 from analysis.builder.parse import Progress, read_all
-from analysis.builder.scan import Job, Scan, paused_gc, scan
+from analysis.builder.scan import Job, Scan, fingerprint, paused_gc, scan
 from analysis.builder.symbols import Symbols
 from analysis.cache import FactCache, default_cache_dir, open_cache
 from analysis.facts import BrokenFile, ModuleFacts
@@ -87,9 +88,7 @@ def analyze_scan(
             progress("build", 1, 1)
         stats = {"files": len(files), "parsed": 0, "cached": len(files), "broken": len(broken)}
     else:
-        graph, broken, stats = _build(
-            scanned.keyed, cache, jobs, progress, timings, mark, meanwhile
-        )
+        graph, broken, stats = _build(scanned, cache, jobs, progress, timings, mark, meanwhile)
         from analysis.builder.stored import to_json
 
         cache.put_graph(scanned.key, to_json(graph, broken))
@@ -98,7 +97,7 @@ def analyze_scan(
 
 
 def _build(
-    keyed: list[Job | BrokenFile],
+    scanned: Scan,
     cache: FactCache,
     jobs: int | None,
     progress: Progress | None,
@@ -106,9 +105,18 @@ def _build(
     mark: float,
     meanwhile: Callable[[], object] | None,
 ) -> tuple[nx.MultiDiGraph, list[BrokenFile], dict[str, int]]:
-    result = read_all(keyed, cache, jobs or os.cpu_count() or 1, progress, meanwhile)
-    cache.save([k.key for k in keyed if isinstance(k, Job)])  # the latest run's only
+    keyed, workers = scanned.keyed, jobs or os.cpu_count() or 1
+    result = read_all(keyed, cache, workers, progress, meanwhile)
     facts = [f for f in result.facts if isinstance(f, ModuleFacts)]
+    names = code_names(facts)
+    parsed = result.parsed
+    if names:  # a renamed copy: read again under the names its code imports
+        first, keyed = keyed, fingerprint(renamed(scanned.files, names))
+        result = read_all(keyed, cache, workers, progress)
+        facts = [f for f in result.facts if isinstance(f, ModuleFacts)]
+        parsed += result.parsed
+        keyed = [*first, *keyed]  # both cached: the first pass finds them next time
+    cache.save([k.key for k in keyed if isinstance(k, Job)])  # the latest run's only
     broken = sorted((f for f in result.facts if isinstance(f, BrokenFile)), key=lambda b: b.path)
     timings["parse"] = time.perf_counter() - mark
 
@@ -118,12 +126,13 @@ def _build(
     from analysis.builder.graph import GraphBuilder
 
     graph = GraphBuilder(Symbols(facts)).build()
+    graph.graph["package_names"] = names
     if progress:
         progress("build", 1, 1)
     timings["build"] = time.perf_counter() - mark
     stats = {
-        "files": len(keyed),
-        "parsed": result.parsed,
+        "files": len(scanned.keyed),
+        "parsed": parsed,
         "cached": result.cached,
         "broken": len(broken),
     }

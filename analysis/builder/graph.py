@@ -23,7 +23,9 @@ Graph attributes: ``atomic_blocks`` [{module, function, site, models}], ``signal
 [{signal, sender, receiver, site}], ``dynamic_loads`` [{module, function, model,
 access, site}] (ORM uses of models loaded by name with ``apps.get_model``) and
 ``django_modules`` (the modules importing ``django`` or ``rest_framework``: a sign, with
-models, endpoints and settings, that the tree is a Django project).
+models, endpoints and settings, that the tree is a Django project); ``build_graph`` adds
+``package_names`` ({a top package's folder name: the name its code imports it by}, for a
+renamed copy: ``analysis.builder.naming``).
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ NOT_DJANGO = "not-django"  # no model, URL pattern, settings, manage.py or Djang
 BROKEN_FILES = "broken-files"  # files that did not parse: what they hold is missing
 NO_MODELS = "no-models"  # Django code, but no table to split by ownership
 TRUTH_SKIPPED = "truth-skipped"  # a truth found beside the code names none of its modules
+PACKAGE_NAMED = "package-named"  # the code imports its package under another name
 
 Warning = dict[str, str]
 
@@ -87,6 +88,15 @@ def find_warnings(
             _warning(
                 NO_MODELS,
                 f"no Django models found under {root}: no tables to split by ownership",
+            )
+        )
+    for folder, name in sorted(graph.graph.get("package_names", {}).items()):
+        what = f"its package {folder!r}" if folder else "the modules of this folder"
+        out.append(
+            _warning(
+                PACKAGE_NAMED,
+                f"the code imports {what} as {name!r} (a renamed copy?): they are named "
+                f"{name}.* here, so that its imports, settings and URL includes resolve",
             )
         )
     if skipped_truth is not None:

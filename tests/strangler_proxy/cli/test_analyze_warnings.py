@@ -3,8 +3,9 @@
 A file that does not parse is named with its line and error, and a folder that is not a
 Django project is refused: either writes nothing and exits 1, unless ``--allow-broken``
 (then the reports open with the warning). A cached run says and does exactly the same. A
-``domain_truth.json`` found beside a copy of the monolith that names none of its modules
-is skipped with a note, not an error.
+copy of the monolith under another folder name is analysed as its code names itself, and a
+``domain_truth.json`` found beside the code that names none of its modules is skipped with
+a note, not an error.
 """
 
 from __future__ import annotations
@@ -169,21 +170,43 @@ def test_django_code_without_models_is_analysed_with_a_note(
     assert f"Note: no Django models found under {root}" in " ".join(result.stderr.split())
 
 
-def test_a_truth_found_beside_a_copy_of_the_monolith_is_skipped_with_a_note(
-    tmp_path: Path,
-) -> None:
-    """The copy's modules are ``shopcopy.*``; its domain_truth.json names legacy_monolith.*."""
+def test_a_copy_of_the_monolith_under_another_name_is_analysed_whole(tmp_path: Path) -> None:
+    """Its modules are found as shopcopy.*, its code imports legacy_monolith.*: before, the
+    truth beside it was refused ('Invalid value for --truth', never passed) and, without it,
+    the endpoints fell from 43 to 11 (its settings and includes resolved nothing)."""
     copy = tmp_path / "shopcopy"
     shutil.copytree(REPO / "legacy_monolith", copy, ignore=shutil.ignore_patterns("__pycache__"))
+
+    result = strangler(str(copy), "--out", str(tmp_path / "copy"))
+    original = strangler(str(REPO / "legacy_monolith"), "--out", str(tmp_path / "original"))
+
+    assert result.returncode == 0 and original.returncode == 0, result.stderr
+    assert " ".join(result.stderr.split()).startswith(
+        "Note: the code imports its package 'shopcopy' as 'legacy_monolith' (a renamed copy?)"
+    )
+    doc, expected = report(tmp_path / "copy"), report(tmp_path / "original")
+    assert doc["endpoints"] == expected["endpoints"]
+    assert doc["metrics"]["truth"] == expected["metrics"]["truth"]  # scored by the truth
+    assert [w["kind"] for w in doc["warnings"]] == ["package-named"]
+
+
+def test_a_truth_found_beside_the_code_that_names_none_of_it_is_skipped_with_a_note(
+    tmp_path: Path,
+) -> None:
+    root = write(tmp_path / "project", PROJECT)
+    stale = {"legacy_monolith.catalog": "catalog", "legacy_monolith.orders": "orders"}
+    (root / "domain_truth.json").write_text(json.dumps(stale))
     out = tmp_path / "out"
 
-    result = strangler(str(copy), "--out", str(out))
-    named = strangler(str(copy), "--out", str(out), "--truth", str(copy / "domain_truth.json"))
+    found = strangler(str(root), "--out", str(out))
+    named = strangler(str(root), "--out", str(out), "--truth", str(root / "domain_truth.json"))
 
-    assert result.returncode == 0, result.stderr
-    note = " ".join(result.stderr.split())
-    assert note.startswith(f"Note: the ground truth found beside the code ({copy}/domain_truth")
-    assert "names none of the analyzed modules" in note
+    assert found.returncode == 0, found.stderr
+    assert " ".join(found.stderr.split()) == (
+        f"Note: the ground truth found beside the code ({root}/domain_truth.json) names none "
+        "of the analyzed modules, so the proposal is not scored against it (pass --truth to "
+        "score against another file)."
+    )
     doc = report(out)
     assert doc["metrics"]["truth"] is None and doc["parameters"]["truth"] is False
     assert [w["kind"] for w in doc["warnings"]] == ["truth-skipped"]
