@@ -32,9 +32,9 @@ Warning = dict[str, str]
 
 def django_evidence(graph: nx.MultiDiGraph) -> dict[str, int]:
     """What shows the tree is a Django project: models defined in it, endpoints, wiring
-    modules (settings, the root urlconf, manage.py, wsgi/asgi), Django app modules and
-    modules importing Django."""
-    found = {"models": 0, "endpoints": 0, "wiring": 0, "app_modules": 0}
+    modules (settings, the root urlconf, manage.py, wsgi/asgi) and modules importing Django.
+    (Not a file named models.py or apps.py: plenty of other code has one.)"""
+    found = {"models": 0, "endpoints": 0, "wiring": 0}
     for node, data in graph.nodes(data=True):
         kind = kind_of(graph, node)
         if kind == "model" and not data.get("external"):
@@ -43,7 +43,6 @@ def django_evidence(graph: nx.MultiDiGraph) -> dict[str, int]:
             found["endpoints"] += 1
         elif kind == "module":
             found["wiring"] += bool(data.get("wiring"))
-            found["app_modules"] += data.get("app") is not None
     found["django_imports"] = len(graph.graph.get("django_modules", ()))
     return found
 

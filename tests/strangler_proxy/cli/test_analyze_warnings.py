@@ -57,12 +57,14 @@ def broken_project(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def scripts(tmp_path: Path) -> Path:
-    """Python, but no Django: no models, URLs, settings, manage.py or Django import."""
+    """Python, but no Django: no models, URLs, settings, manage.py or Django import (a
+    models.py of its own is no Django app)."""
     return write(
         tmp_path / "scripts",
         {
             "tools/__init__.py": "",
             "tools/rename.py": "import os\n\n\ndef rename(a, b):\n    os.rename(a, b)\n",
+            "tools/models.py": "class Regression:\n    def fit(self, rows):\n        return 0\n",
         },
     )
 
