@@ -7,6 +7,8 @@ CI job can gate a service's build; 2 for unusable input (a file, a rule book, an
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -19,8 +21,16 @@ from strangler_proxy.compare.book import BookError, RuleBook, parse_book
 from strangler_proxy.replay.outcome import Verdict
 from strangler_proxy.replay.report import as_junit, json_text, totals
 from strangler_proxy.replay.runner import Run, Targets, replay
-from strangler_proxy.replay.sources import Request, SourceError, from_har, from_yaml
+from strangler_proxy.replay.sources import (
+    Request,
+    SourceError,
+    from_flow_export,
+    from_har,
+    from_yaml,
+)
 
+ROOT = Path(__file__).resolve().parents[2]
+FLOW_SUFFIXES = frozenset({".mitm", ".flow", ".flows"})
 FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 
@@ -29,7 +39,11 @@ OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 @click.option("--monolith", required=True, metavar="URL", help="The monolith's base URL.")
 @click.option("--service", required=True, metavar="URL", help="The service's base URL.")
 @click.option(
-    "--requests", "source", required=True, type=FILE, help="A YAML request list or a HAR file."
+    "--requests",
+    "source",
+    required=True,
+    type=FILE,
+    help="A YAML request list, a HAR file or a mitmproxy flow file.",
 )
 @click.option("--rules", "rules_file", type=FILE, help="A TOML rule book (global rules apply).")
 @click.option("--route", help="Also apply this route's rules from the rule book.")
@@ -107,14 +121,47 @@ def compare(
 
 def _requests(source: Path) -> list[Request]:
     try:
-        text = source.read_text(encoding="utf-8")
-        is_har = source.suffix.lower() == ".har" or text.lstrip().startswith("{")
-        requests = from_har(text) if is_har else from_yaml(text)
+        if _is_flow_file(source):
+            requests = from_flow_export(_export_flows(source))
+        else:
+            text = source.read_text(encoding="utf-8")
+            is_har = source.suffix.lower() == ".har" or text.lstrip().startswith("{")
+            requests = from_har(text) if is_har else from_yaml(text)
     except (SourceError, UnicodeDecodeError) as exc:
         raise click.BadParameter(f"{source}: {exc}", param_hint="--requests") from exc
     if not requests:
         raise click.BadParameter(f"{source}: no requests in it", param_hint="--requests")
     return requests
+
+
+def _is_flow_file(source: Path) -> bool:
+    """mitmproxy's format (tnetstring: ``<digits>:``), whatever the file is called."""
+    with source.open("rb") as file:
+        head = file.read(12)
+    digits = head.split(b":", 1)[0]
+    return source.suffix.lower() in FLOW_SUFFIXES or (digits.isdigit() and b":" in head)
+
+
+def _export_flows(source: Path) -> str:
+    """The flow file's requests as JSON, read by mitmproxy in its own environment."""
+    python = Path(os.environ.get("STRANGLER_MITM_PYTHON", ROOT / ".venv-mitm" / "bin" / "python"))
+    if not python.exists():
+        raise SourceError(
+            f"reading a mitmproxy flow file needs mitmproxy's environment ({python}):"
+            " run `make mitm`, or set STRANGLER_MITM_PYTHON, or export a HAR"
+            " (mitmdump -nr FLOWS --set hardump=out.har)"
+        )
+    done = subprocess.run(
+        [str(python), "-m", "strangler_proxy.mitm.export", str(source)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=ROOT,
+    )
+    if done.returncode != 0:
+        raise SourceError(done.stderr.strip() or f"mitmproxy exited with {done.returncode}")
+    return done.stdout
 
 
 def _book(rules_file: Path | None) -> RuleBook:

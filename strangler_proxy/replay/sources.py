@@ -133,3 +133,24 @@ def _har_request(entry: Any, where: str) -> Request:
         raise SourceError(f"{where}.request: {exc!r}") from exc
     path = (url.path or "/") + (f"?{url.query}" if url.query else "")
     return Request(method, path, headers, body)
+
+
+def from_flow_export(text: str) -> list[Request]:
+    """Requests printed by ``strangler_proxy.mitm.export`` (a flow file read by mitmproxy)."""
+    try:
+        items = json.loads(text)
+        return [
+            Request(
+                str(item["method"]).upper(),
+                str(item["path"]),
+                tuple(
+                    (str(k).lower(), str(v))
+                    for k, v in item["headers"]
+                    if str(k).lower() not in _DROPPED
+                ),
+                base64.b64decode(item["body_b64"]),
+            )
+            for item in items
+        ]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise SourceError(f"unreadable flow export: {exc!r}") from exc
