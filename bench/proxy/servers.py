@@ -126,7 +126,7 @@ def bench_store(work: Path, routes: int = 40) -> str:
             Mode.MONOLITH,
         )
     )
-    store = open_store(url)
+    store = open_store(url, create=True)
     try:
         store.upsert_routes(table, actor="bench", reason="benchmark route table")
     finally:

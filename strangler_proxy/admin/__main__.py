@@ -47,9 +47,13 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--host {args.host} is not loopback; add --allow-remote if you mean it")
     try:
         tokens = AdminTokens.from_env()
-        store = open_store(args.store)
-    except (TokenError, StoreError, ValueError) as exc:
+    except TokenError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        store = open_store(args.store)  # one that is not there is an error, never created
+    except (StoreError, ValueError) as exc:
+        print(f"error: --store: {exc}", file=sys.stderr)
         return 2
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     try:

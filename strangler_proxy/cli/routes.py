@@ -128,13 +128,19 @@ def history(admin_url: str, token: str | None, route_id: str | None, limit: int)
 )
 @click.option(
     "--source",
-    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    type=click.Path(file_okay=False, path_type=Path),  # checked only when it is used
     default=Path("legacy_monolith"),
     show_default=True,
     help="Monolith source to analyze when --from is not given.",
 )
 @click.option(
+    if report is None and not source.is_dir():
+        raise click.BadParameter(
+            f"directory {str(source)!r} does not exist", param_hint="'--source'"
+        )
     "--store",
+    missing: NoStore | None = None
+    store: FlagStore | None
     "store_url",
     envvar=STORE_ENV,
     show_envvar=True,
@@ -152,7 +158,7 @@ def import_routes(
     unless they still send traffic to a service.
     """
     from strangler_proxy.cli.sources import endpoints_from_source
-    from strangler_proxy.store import InvalidFlag, StoreError, open_store
+    from strangler_proxy.store import FlagStore, InvalidFlag, NoStore, StoreError, open_store
     from strangler_proxy.store.importing import (
         ImportSourceError,
         endpoints_from_report,
@@ -165,12 +171,23 @@ def import_routes(
             endpoints = endpoints_from_report(report)
         else:
             with _progress_bar() as progress:
+    if missing is not None:  # plain lines: a log or a pipe gets them whole
+        click.echo(
+            f"no flag store at {missing.where} yet: it would be created, every route added"
+            if dry_run
+            else f"created flag store {missing.where}"
+        )
                 endpoints = endpoints_from_source(source, progress)
-        store = open_store(store_url)
+        try:
+            store = open_store(store_url)
+        except NoStore as exc:  # the one command that creates a store (not in a dry run)
+            missing = exc
+            store = None if dry_run else open_store(store_url, create=True)
         try:
             outcome = import_routes(store, endpoints, reason=reason, dry_run=dry_run)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
     except ImportSourceError as exc:
         raise click.ClickException(str(exc)) from exc
     except (StoreError, InvalidFlag, ValueError) as exc:

@@ -12,7 +12,7 @@ copy goes, and, when no instance of the chosen service can be tried, the policy'
 >>> import tempfile
 >>> from strangler_proxy.routing import Mode, Route
 >>> from strangler_proxy.store import open_store
->>> store = open_store(f"sqlite:///{tempfile.mkdtemp()}/flags.sqlite3")
+>>> store = open_store(f"sqlite:///{tempfile.mkdtemp()}/flags.sqlite3", create=True)
 >>> _ = store.register_service("catalog", ["http://127.0.0.1:8101"], actor="docs")
 >>> detail = Route("detail", frozenset({"GET"}), "/products/{pk:int}/", "catalog", Mode.SERVICE)
 >>> _ = store.upsert_routes([detail], actor="docs", reason="an example")

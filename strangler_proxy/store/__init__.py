@@ -3,7 +3,7 @@
 >>> import tempfile
 >>> from strangler_proxy.routing import Mode, Route
 >>> folder = tempfile.TemporaryDirectory()
->>> store = open_store(f"sqlite:///{folder.name}/flags.sqlite3")
+>>> store = open_store(f"sqlite:///{folder.name}/flags.sqlite3", create=True)
 >>> detail = Route("catalog-product-detail", frozenset({"GET"}),
 ...                "/api/catalog/products/{pk:int}/", None, Mode.MONOLITH)
 >>> _ = store.upsert_routes([detail], actor="alice", reason="from the analysis")
@@ -20,6 +20,19 @@ SQLAlchemy spelling), a bare filesystem path, and ``postgresql://user@host/db`` 
 URL; ``postgres://`` too) for proxies on several hosts. Both stores behave the same (the
 logic is ``sql.SqlFlagStore``'s); ``psycopg`` is imported only when a PostgreSQL URL is
 opened, so the SQLite store stays standard library only (the mitmproxy environment).
+
+Opening a store that is not there is an error, ``NoStore`` (a ``StoreError``): a typo in a
+URL must not quietly make a new, empty store that sends every route to the monolith. Only
+a command that creates stores passes ``create=True`` (``strangler routes import``, and so
+``strangler up``), and says so when it did::
+
+    try:
+        store = open_store(url)
+    except NoStore:
+        store = open_store(url, create=True)
+        print(f"created flag store {url}")
+
+A PostgreSQL database or schema without the store's tables is no store either.
 """
 
 from __future__ import annotations
@@ -30,6 +43,7 @@ from strangler_proxy.routing import InvalidFlag
 from strangler_proxy.store.base import (
     AuditRecord,
     FlagStore,
+    NoStore,
     Snapshot,
     StoreError,
     UnknownRoute,
@@ -43,13 +57,14 @@ from strangler_proxy.store.watcher import TableWatcher
 DEFAULT_STORE_URL = "sqlite:///var/flags.sqlite3"
 
 
-def open_store(url: str = DEFAULT_STORE_URL) -> FlagStore:
-    """Open (creating if needed) the flag store at ``url``."""
+def open_store(url: str = DEFAULT_STORE_URL, *, create: bool = False) -> FlagStore:
+    """Open the flag store at ``url``; ``NoStore`` when there is none, unless ``create``
+    (then a missing file, its folder, or the tables in an empty database are made)."""
     if url.startswith("sqlite:///"):
         path = url.removeprefix("sqlite:///")
         if not path:
             raise ValueError(f"store URL {url!r} has no file path")
-        return SqliteFlagStore(Path(path))
+        return SqliteFlagStore(Path(path), create=create)
     if url.startswith(("postgresql://", "postgres://")):
         try:
             from strangler_proxy.store.postgres import PostgresFlagStore
@@ -57,12 +72,12 @@ def open_store(url: str = DEFAULT_STORE_URL) -> FlagStore:
             raise StoreError(
                 f"the PostgreSQL flag store needs psycopg in this environment ({exc})"
             ) from exc
-        return PostgresFlagStore(url)
+        return PostgresFlagStore(url, create=create)
     if "://" in url:
         raise ValueError(
             f"unsupported store URL {url!r}: expected sqlite:///path or postgresql://..."
         )
-    return SqliteFlagStore(Path(url))
+    return SqliteFlagStore(Path(url), create=create)
 
 
 __all__ = [
@@ -70,6 +85,7 @@ __all__ = [
     "AuditRecord",
     "FlagStore",
     "InvalidFlag",
+    "NoStore",
     "Snapshot",
     "SqliteFlagStore",
     "StoreError",

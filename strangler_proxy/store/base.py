@@ -14,6 +14,22 @@ class StoreError(RuntimeError):
     """The store could not be read or written (locked too long, disk, lost connection...)."""
 
 
+class NoStore(StoreError):
+    """Nothing at the URL is a flag store: no such file, or a database without its tables.
+
+    Only a command that creates stores (``strangler routes import``, ``strangler up``)
+    opens one with ``create=True``; every other reader stops with this, so a typo in a
+    store URL is an error instead of a fresh, empty store that sends everything to the
+    monolith.
+    """
+
+    def __init__(self, where: str, detail: str) -> None:
+        super().__init__(
+            f"no flag store at {where} ({detail}); `strangler routes import` creates one"
+        )
+        self.where = where
+
+
 class UnknownRoute(InvalidFlag):
     """No route has this id (the admin API answers 404)."""
 

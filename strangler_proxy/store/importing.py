@@ -49,7 +49,7 @@ def endpoints_from_report(path: Path) -> list[dict[str, Any]]:
 
 
 def import_routes(
-    store: FlagStore,
+    store: FlagStore | None,
     endpoints: Sequence[Mapping[str, object]],
     *,
     reason: str = DEFAULT_REASON,
@@ -58,17 +58,20 @@ def import_routes(
     """One route per endpoint, all on the monolith, in one transaction.
 
     Existing routes keep their flags; routes gone from the source are removed unless they
-    still send traffic to a service (then they are kept and reported).
+    still send traffic to a service (then they are kept and reported). A dry run may be
+    given no store (there is none yet): every route would be added.
     """
     plan = routes_from_endpoints(endpoints)
     if not plan.routes:
         raise ImportSourceError("no endpoints to import")
     if not dry_run:
+        if store is None:
+            raise ValueError("importing needs a store (only a dry run can do without)")
         result = store.upsert_routes(
             plan.routes, actor=ACTOR, reason=reason, keep_flags=True, prune=True
         )
         return ImportOutcome(plan, result, dry_run)
-    current = {r.id for r in store.load().routes()}
+    current = set() if store is None else {r.id for r in store.load().routes()}
     wanted = [r.id for r in plan.routes]
     preview = UpsertResult(
         added=tuple(i for i in wanted if i not in current),

@@ -12,9 +12,11 @@ either all of it commits or none of it. ``version()`` is one primary-key read on
 autocommit connection (prepared after a few calls), cheap enough to poll twice a second.
 ``snapshot()`` reads in one ``REPEATABLE READ`` transaction.
 
-The tables (``state``, ``routes``, ``services``, ``audit``) are created on first open in
-the first schema of the connection's ``search_path``: give the store its own database, or
-its own schema with ``?options=-csearch_path%3Dflags`` in the URL (the schema must exist).
+The tables (``state``, ``routes``, ``services``, ``audit``) live in the first schema of the
+connection's ``search_path``: give the store its own database, or its own schema with
+``?options=-csearch_path%3Dflags`` in the URL (the schema must exist). Only an open with
+``create=True`` (``strangler routes import``) creates them; for every other reader a
+database or schema without them is ``NoStore``, as a missing file is for SQLite.
 A lost connection (server restart, failover) is a ``StoreError`` for the call that meets
 it; the next call connects again, so a poller keeps its last table for one tick.
 """
@@ -33,7 +35,7 @@ import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow, dict_row
 
-from strangler_proxy.store.base import StoreError
+from strangler_proxy.store.base import NoStore, StoreError
 from strangler_proxy.store.sql import SqlFlagStore
 
 SCHEMA_VERSION = 1
@@ -87,10 +89,16 @@ class PostgresFlagStore(SqlFlagStore):
     """``FlagStore`` on a PostgreSQL database. Safe across threads, processes and ``fork``."""
 
     def __init__(
-        self, url: str, *, connect_timeout: float = 5.0, lock_timeout: float = 5.0
+        self,
+        url: str,
+        *,
+        create: bool = False,
+        connect_timeout: float = 5.0,
+        lock_timeout: float = 5.0,
     ) -> None:
         self.url = url
         self.where = redact(url)
+        self._create = create
         self.connect_timeout = connect_timeout
         self.lock_timeout = lock_timeout
         self._lock = threading.RLock()
@@ -114,7 +122,7 @@ class PostgresFlagStore(SqlFlagStore):
             return conn
         # A connection inherited through fork() is dropped, never closed: psycopg leaves
         # it open for the parent. A broken one (psycopg closes it) is simply replaced.
-        self._connection = None
+        self._connection = conn = None
         try:
             params = {
                 **_CONNECTION_DEFAULTS,
@@ -128,10 +136,15 @@ class PostgresFlagStore(SqlFlagStore):
                 "SELECT set_config('lock_timeout', %s, false)",
                 (f"{int(self.lock_timeout * 1000)}ms",),
             )
-            _migrate(conn, self.where)
-        except psycopg.Error as exc:
+            _migrate(conn, self.where, create=self._create)
+        except (psycopg.Error, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open flag store {self.where}: {exc}") from exc
         self._connection, self._pid = conn, os.getpid()
+        self._create = False  # from now on the tables must be there
         return conn
 
     @contextmanager
@@ -179,13 +192,23 @@ def _pyformat(sql: str) -> str:
     return sql.replace("?", "%s")  # the shared statements hold no other ? or %
 
 
-def _migrate(conn: Connection, where: str) -> None:
+def _migrate(conn: Connection, where: str, *, create: bool) -> None:
     with conn.transaction():
         conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
-        found = conn.execute("SELECT to_regclass('state') IS NOT NULL AS found").fetchone()
+        found = conn.execute(
+            "SELECT to_regclass('state') IS NOT NULL AS found, current_schema() AS schema"
+        ).fetchone()
         if found is None or not found["found"]:
-            conn.execute(SCHEMA)
-            return
+            if create:
+                conn.execute(SCHEMA)
+                return
+            schema = found and found["schema"]
+            raise NoStore(
+                where,
+                f"no flag store tables in schema {schema!r}"
+                if schema
+                else "no schema of its search_path exists",
+            )
         found = conn.execute("SELECT max(schema_version) AS v FROM state").fetchone()
         version = None if found is None else found["v"]
         if version is None:

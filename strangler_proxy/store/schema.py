@@ -41,6 +41,11 @@ CREATE INDEX audit_by_route ON audit (route, seq);
 """
 
 
+def has_schema(conn: sqlite3.Connection) -> bool:
+    """Whether the file holds the flag store (any version), without writing to it."""
+    return int(conn.execute("PRAGMA user_version").fetchone()[0]) > 0
+
+
 def migrate(conn: sqlite3.Connection, path: Path) -> None:
     conn.execute("BEGIN IMMEDIATE")
     try:

@@ -3,6 +3,11 @@
 Every change is one ``BEGIN IMMEDIATE`` transaction that validates, writes, appends its
 audit rows and bumps ``state.version``; readers see either all of it or none of it. The
 logic is ``SqlFlagStore``'s (shared with the PostgreSQL store); this module only connects.
+
+``create=True`` makes the file (and its folder) when there is none; otherwise a missing
+file, or one without the store's schema, is ``NoStore`` and nothing is written. Either way
+only the first connection may create: a file that disappears while the store is open (a
+``fork`` reconnects) is an error, not a new empty store.
 """
 
 from __future__ import annotations
@@ -14,17 +19,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from strangler_proxy.store.base import StoreError
-from strangler_proxy.store.schema import migrate
+from strangler_proxy.store.base import NoStore, StoreError
+from strangler_proxy.store.schema import has_schema, migrate
 from strangler_proxy.store.sql import SqlFlagStore
 
 
 class SqliteFlagStore(SqlFlagStore):
     """``FlagStore`` on one SQLite file. Safe across threads, processes and ``fork``."""
 
-    def __init__(self, path: Path | str, *, busy_timeout: float = 5.0) -> None:
+    def __init__(
+        self, path: Path | str, *, create: bool = False, busy_timeout: float = 5.0
+    ) -> None:
         self.path = Path(path)
         self.busy_timeout = busy_timeout
+        self._create = create
         self._lock = threading.RLock()
         self._connection: sqlite3.Connection | None = None
         self._pid = 0
@@ -44,20 +52,42 @@ class SqliteFlagStore(SqlFlagStore):
         if self._connection is not None and self._pid == os.getpid():
             return self._connection
         self._connection = None  # a connection inherited through fork() is never reused
+        conn: sqlite3.Connection | None = None
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if self._create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                target, uri = str(self.path), False
+            elif not self.path.is_file():
+                raise NoStore(str(self.path), f"no such file{self._full_path()}")
+            else:  # read-write, never create: a file removed meanwhile is an error
+                target, uri = f"{self.path.resolve().as_uri()}?mode=rw", True
             conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None, check_same_thread=False
+                target,
+                timeout=self.busy_timeout,
+                isolation_level=None,
+                check_same_thread=False,
+                uri=uri,
             )
             conn.row_factory = sqlite3.Row
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if not self._create and not has_schema(conn):
+                raise NoStore(str(self.path), f"a database without its tables{self._full_path()}")
             conn.execute("PRAGMA journal_mode = WAL")
             conn.execute("PRAGMA synchronous = FULL")  # a flip survives a power cut too
             migrate(conn, self.path)
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, OSError, StoreError) as exc:
+            if conn is not None:
+                conn.close()
+            if isinstance(exc, StoreError):
+                raise
             raise StoreError(f"cannot open flag store {self.path}: {exc}") from exc
         self._connection, self._pid = conn, os.getpid()
+        self._create = False  # from now on the file must be there
         return conn
+
+    def _full_path(self) -> str:
+        """``: /absolute/path`` for a relative path (where it was looked for), else nothing."""
+        return "" if self.path.is_absolute() else f": {self.path.absolute()}"
 
     @contextmanager
     def _read(self, *, consistent: bool = False) -> Iterator[sqlite3.Connection]:

@@ -8,7 +8,7 @@ and, when it returns a table, swaps its reference to it in one assignment.
 >>> from strangler_proxy.routing import Mode, RequestFacts, Route
 >>> from strangler_proxy.store import SqliteFlagStore
 >>> folder = tempfile.TemporaryDirectory()
->>> store = SqliteFlagStore(Path(folder.name) / "flags.sqlite3")
+>>> store = SqliteFlagStore(Path(folder.name) / "flags.sqlite3", create=True)
 >>> _ = store.register_service("orders", ["http://127.0.0.1:8102"], actor="alice")
 >>> orders = Route("orders", frozenset({"GET"}), "/api/orders/", "orders", Mode.MONOLITH)
 >>> _ = store.upsert_routes([orders], actor="alice", reason="import")

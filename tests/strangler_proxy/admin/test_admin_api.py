@@ -23,7 +23,7 @@ class Admin:
 
 @pytest.fixture
 def admin(tmp_path: Path) -> Iterator[Admin]:
-    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3", create=True)
     store.register_service("catalog", ["http://127.0.0.1:8101"], actor="setup")
     store.upsert_routes(
         [
@@ -260,7 +260,7 @@ def test_bad_service_is_400_naming_the_field(admin: Admin, body: object, field: 
 
 def test_health_from_the_engine_workers_view(tmp_path: Path) -> None:
     """The engine reports health per worker: {"workers": [{"pid", "health": {service: [...]}}]}."""
-    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3", create=True)
     store.register_service("catalog", ["http://127.0.0.1:8101"], actor="setup")
     instance = {"url": "http://127.0.0.1:8101", "healthy": False, "ejected": True}
     snapshot = {
@@ -285,7 +285,7 @@ def test_no_token_configured_refuses_to_start(
 ) -> None:
     monkeypatch.delenv("STRANGLER_ADMIN_TOKEN", raising=False)
     monkeypatch.delenv("STRANGLER_ADMIN_TOKENS", raising=False)
-    store = SqliteFlagStore(tmp_path / "flags.sqlite3")
+    store = SqliteFlagStore(tmp_path / "flags.sqlite3", create=True)
     with pytest.raises(TokenError, match="no token, no flip"):
         create_admin_app(store=store, token="")
     with pytest.raises(TokenError, match="too short"):

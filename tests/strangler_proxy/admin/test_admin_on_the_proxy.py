@@ -23,7 +23,7 @@ def test_flip_through_the_proxy_admin_port_and_restart(tmp_path: Path) -> None:
     token_file = tmp_path / "admin.token"
     token_file.write_text(token + "\n")
     with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
-        with SqliteFlagStore(store_path) as store:
+        with SqliteFlagStore(store_path, create=True) as store:
             seed(store, {"catalog": [catalog.url]}, [route("products", "/api/catalog/products/")])
         admin_args = (
             "--admin-listen",

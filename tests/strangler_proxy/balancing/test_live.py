@@ -24,7 +24,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[Running, Running, Running]]:
         standin("catalog-b", tmp_path) as b,
     ):
         url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-        store = open_store(url)
+        store = open_store(url, create=True)
         routes = [route("svc", "/svc/{rest:path}", Mode.SERVICE, "catalog")]
         seed(store, {"catalog": [a.url, b.url]}, routes)
         store.close()

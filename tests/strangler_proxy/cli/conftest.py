@@ -29,7 +29,7 @@ class RunningAdmin:
 @pytest.fixture
 def running_admin(tmp_path: Path) -> Iterator[RunningAdmin]:
     store_path = tmp_path / "flags.sqlite3"
-    with SqliteFlagStore(store_path) as store:
+    with SqliteFlagStore(store_path, create=True) as store:
         store.register_service("catalog", ["http://127.0.0.1:8101"], actor="setup")
         store.upsert_routes(
             [

@@ -86,6 +86,28 @@ def test_import_from_a_report_then_reimport_keeps_flags(tmp_path: Path, report: 
     assert store.history("product-detail")[0].reason == "cut over"
 
 
+def test_a_dry_run_on_a_missing_store_shows_everything_new_and_creates_nothing(
+    tmp_path: Path, report: Path
+) -> None:
+    store_url = f"sqlite:///{tmp_path / 'nonexistent' / 'dir' / 'flags.sqlite3'}"
+    dry = run("--from", str(report), "--store", store_url, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "it would be created, every route added" in dry.output
+    assert "│ added                               │     3 │" in dry.output
+    assert "nothing written" in dry.output
+    assert not (tmp_path / "nonexistent").exists(), "no folder, no file: nothing written"
+
+
+def test_import_creates_a_missing_store_and_says_so(tmp_path: Path, report: Path) -> None:
+    path = tmp_path / "nonexistent" / "dir" / "flags.sqlite3"
+    first = run("--from", str(report), "--store", f"sqlite:///{path}")
+    assert first.exit_code == 0, first.output
+    assert f"created flag store {path}\n" in first.output
+    assert len(SqliteFlagStore(path).load()) == 3
+    again = run("--from", str(report), "--store", f"sqlite:///{path}")
+    assert again.exit_code == 0 and "created" not in again.output
+
+
 def test_bad_report_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "report.json"
     path.write_text('{"modules": []}')

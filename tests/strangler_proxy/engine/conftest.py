@@ -47,7 +47,7 @@ def catalog(var_dir: Path) -> Iterator[Running]:
 @pytest.fixture(scope="module")
 def store_url(var_dir: Path, catalog: Running) -> Iterator[str]:
     url = f"sqlite:///{var_dir / 'flags.sqlite3'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     seed(
         store,
         {"catalog": [catalog.url]},

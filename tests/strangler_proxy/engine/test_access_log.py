@@ -18,7 +18,7 @@ from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, until
 @pytest.fixture
 def orders_store(service: Running, tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     seed(
         store,
         {"orders": [service.url]},

@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from strangler_proxy.cli import main
+from strangler_proxy.store import open_store
 
 MONOLITH = ("--monolith", "http://127.0.0.1:8000")
 
@@ -72,6 +73,7 @@ def test_a_taken_admin_port_stops_the_start(tmp_path: Path) -> None:
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         admin = f"127.0.0.1:{taken.getsockname()[1]}"
+        open_store(f"sqlite:///{tmp_path / 'f.db'}", create=True).close()
         result = subprocess.run(
             [str(Path(sys.executable).parent / "strangler"), "proxy", "run", *MONOLITH,
              "--listen", "127.0.0.1:0", "--store", f"sqlite:///{tmp_path / 'f.db'}",
@@ -90,6 +92,7 @@ def test_a_taken_proxy_port_is_named_without_a_traceback(tmp_path: Path) -> None
         taken.bind(("127.0.0.1", 0))
         taken.listen()
         listen = f"127.0.0.1:{taken.getsockname()[1]}"
+        open_store(f"sqlite:///{tmp_path / 'f.db'}", create=True).close()
         result = subprocess.run(
             [str(Path(sys.executable).parent / "strangler"), "proxy", "run", *MONOLITH,
              "--listen", listen, "--store", f"sqlite:///{tmp_path / 'f.db'}"],

@@ -21,7 +21,7 @@ from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed
 @pytest.fixture
 def px(monolith: Running, service: Running, tmp_path: Path, var_dir: Path) -> Iterator[Running]:
     url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     seed(
         store,
         {"orders": [service.url]},

@@ -33,7 +33,7 @@ PING = "/health/db/"  # cheap on the monolith; the stand-in echoes it
 def flags(tmp_path: Path, catalog: Running) -> Iterator[tuple[str, FlagStore]]:
     """This test's own store: ``products`` and ``ping`` on the monolith, ``catalog`` known."""
     url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     seed(
         store,
         {"catalog": [catalog.url]},
@@ -173,7 +173,7 @@ def test_killing_the_service_mid_run_fails_no_get_and_repeats_no_post(
 ) -> None:
     with standin("inventory", var_dir) as service:
         url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-        store = open_store(url)
+        store = open_store(url, create=True)
         seed(
             store,
             {"inventory": [service.url]},
@@ -214,7 +214,7 @@ def test_a_flip_reaches_every_worker(
     monolith_server: RunningServer, catalog: Running, var_dir: Path, tmp_path: Path
 ) -> None:
     url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     seed(store, {"catalog": [catalog.url]}, [route("ping", PING, methods=["GET"])])
     with proxy(monolith_server.base_url, url, var_dir, "--workers", "2") as px:
 

@@ -21,7 +21,7 @@ from tests.strangler_proxy.proxy_stack import Running, route, seed
 def test_an_engine_built_from_its_parts_serves_in_this_process(
     echo_monolith: Running, service: Running, tmp_path: Path
 ) -> None:
-    store = open_store(f"sqlite:///{tmp_path / 'flags.sqlite3'}")
+    store = open_store(f"sqlite:///{tmp_path / 'flags.sqlite3'}", create=True)
     seed(store, {"orders": [service.url]}, [route("orders", "/orders/", Mode.SERVICE, "orders")])
     listeners = bind(EngineSettings(monolith_url=echo_monolith.url, port=0))
     settings = listeners.settings

@@ -32,7 +32,7 @@ class SlowStore(SqliteFlagStore):
 
 def test_a_slow_store_poll_leaves_the_loop_serving(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
-    writer = open_store(url)
+    writer = open_store(url, create=True)
     seed(writer, {}, [route("home", "/home")])
     slow = SlowStore(tmp_path / "flags.sqlite3")
     engine = build_engine(EngineSettings(monolith_url="http://127.0.0.1:9"), store=slow)

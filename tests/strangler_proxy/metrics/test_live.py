@@ -24,7 +24,7 @@ def stack(
     (tmp / "admin.token").write_text(TOKEN + "\n")
     with standin("monolith", tmp) as monolith, standin("catalog", tmp) as catalog:
         url = f"sqlite:///{tmp / 'flags.sqlite3'}"
-        store = open_store(url)
+        store = open_store(url, create=True)
         routes = [
             route("svc", "/svc/{rest:path}", Mode.SERVICE, "catalog"),
             route("shadowed", "/shadowed/{rest:path}", Mode.SHADOW, "catalog"),

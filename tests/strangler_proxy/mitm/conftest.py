@@ -123,7 +123,7 @@ def stand_in(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture(scope="module")
 def store_url(tmp_path_factory: pytest.TempPathFactory, stand_in: str) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('flags') / 'flags.sqlite3'}"
-    store = open_store(url)
+    store = open_store(url, create=True)
     store.register_service("catalog", [stand_in], actor="test")
     store.register_service("dead", [f"http://127.0.0.1:{free_port()}"], actor="test")  # refuses
     get = frozenset({"GET"})

@@ -29,7 +29,7 @@ class Clock:
 
 @pytest.fixture
 def store(tmp_path: Path) -> Iterator[FlagStore]:
-    store = open_store(f"sqlite:///{tmp_path / 'flags.sqlite3'}")
+    store = open_store(f"sqlite:///{tmp_path / 'flags.sqlite3'}", create=True)
     store.register_service(
         "catalog", ["http://127.0.0.1:8101", "http://127.0.0.1:8102/v1/"], actor="test"
     )

@@ -112,7 +112,7 @@ def stand_ins(var_dir: Path) -> Iterator[dict[str, Running]]:
 @pytest.fixture(scope="module")
 def store_url(var_dir: Path, stand_ins: dict[str, Running]) -> str:
     path = var_dir / "flags.sqlite3"
-    store = open_store(f"sqlite:///{path}")
+    store = open_store(f"sqlite:///{path}", create=True)
     services = {name: [stand_ins[name].url] for name in [*SERVICES, "doomed"]}
     services["legacy"] = services["empty"] = ["http://127.0.0.1:1"]
     seed(

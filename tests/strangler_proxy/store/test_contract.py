@@ -9,7 +9,13 @@ from itertools import pairwise
 import pytest
 
 from strangler_proxy.routing import InvalidFlag, Mode, Route
-from strangler_proxy.store import FlagStore, UnknownRoute, UnknownService, open_store
+from strangler_proxy.store import (
+    FlagStore,
+    NoStore,
+    UnknownRoute,
+    UnknownService,
+    open_store,
+)
 
 ROUTES = [
     Route(
@@ -27,11 +33,26 @@ ROUTES = [
 
 @pytest.fixture
 def store(store_url: str) -> Iterator[FlagStore]:
-    s = open_store(store_url)
+    s = open_store(store_url, create=True)
     s.register_service("catalog", ["http://127.0.0.1:8101"], actor="setup")
     s.upsert_routes(ROUTES, actor="setup", reason="seed")
     yield s
     s.close()
+
+
+def test_only_create_makes_a_store_every_other_open_of_none_is_an_error(store_url: str) -> None:
+    """A typo in a store URL must not become a fresh, empty store (every route to the
+    monolith, no error): SQLite without its file, PostgreSQL without the tables alike."""
+    for _ in range(2):  # the failed open made nothing the next one would find
+        with pytest.raises(NoStore, match=r"no flag store at .*`strangler routes import` creates"):
+            open_store(store_url)
+
+    created = open_store(store_url, create=True)
+    assert created.version() == 0
+    created.close()
+    reopened = open_store(store_url)  # the readers' open: it is there now
+    assert (reopened.version(), list(reopened.load().routes())) == (0, [])
+    reopened.close()
 
 
 def test_a_flip_is_audited_and_survives_reopening(store: FlagStore, store_url: str) -> None:

@@ -12,7 +12,7 @@ import pytest
 
 from strangler_proxy.routing import Mode, RequestFacts, Route
 from strangler_proxy.stack.process import free_port
-from strangler_proxy.store import StoreError, TableWatcher, open_store
+from strangler_proxy.store import NoStore, StoreError, TableWatcher, open_store
 from strangler_proxy.store.postgres import PostgresFlagStore
 
 ROUTE = Route("orders", frozenset({"GET"}), "/api/orders/", "orders", Mode.MONOLITH)
@@ -20,7 +20,7 @@ FACTS = RequestFacts("GET", "/api/orders/", "addr:127.0.0.1")
 
 
 def seeded(url: str, **options: float) -> PostgresFlagStore:
-    store = PostgresFlagStore(url, **options)
+    store = PostgresFlagStore(url, create=True, **options)
     store.register_service("orders", ["http://127.0.0.1:8102"], actor="setup")
     store.upsert_routes([ROUTE], actor="setup", reason="seed")
     return store
@@ -28,7 +28,7 @@ def seeded(url: str, **options: float) -> PostgresFlagStore:
 
 @pytest.mark.postgres
 def test_the_tables_live_in_the_schema_the_url_names(postgres_url: str) -> None:
-    assert isinstance(open_store(postgres_url), PostgresFlagStore)
+    assert isinstance(open_store(postgres_url, create=True), PostgresFlagStore)
     schema = postgres_url.rsplit("%3D", 1)[1]
     with psycopg.connect(postgres_url) as conn:
         rows = conn.execute(
@@ -45,11 +45,31 @@ def test_the_tables_live_in_the_schema_the_url_names(postgres_url: str) -> None:
 
 
 @pytest.mark.postgres
+def test_a_schema_without_the_tables_is_no_store_and_gets_none(postgres_url: str) -> None:
+    schema = postgres_url.rsplit("%3D", 1)[1]
+    with pytest.raises(NoStore, match=f"no flag store tables in schema '{schema}'"):
+        open_store(postgres_url)
+    with psycopg.connect(postgres_url) as conn:
+        tables = conn.execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_schema = %s", (schema,)
+        ).fetchone()
+    assert tables == (0,)
+
+
+@pytest.mark.postgres
+def test_a_search_path_naming_no_schema_is_no_store(postgres_url: str) -> None:
+    typo = postgres_url.rsplit("%3D", 1)[0] + "%3Dno_such_schema"
+    for create in (False, True):  # a typo is not fixed by creating tables somewhere else
+        with pytest.raises(StoreError, match="no schema"):
+            open_store(typo, create=create)
+
+
+@pytest.mark.postgres
 def test_many_connections_opening_a_fresh_store_at_once_create_it_once(
     postgres_url: str,
 ) -> None:
     with ThreadPoolExecutor(6) as pool:
-        stores = list(pool.map(lambda _: PostgresFlagStore(postgres_url), range(6)))
+        stores = list(pool.map(lambda _: PostgresFlagStore(postgres_url, create=True), range(6)))
     assert [s.version() for s in stores] == [0] * 6
     stores[0].upsert_routes([ROUTE], actor="a", reason="r")
     assert {s.version() for s in stores} == {1}
@@ -59,7 +79,7 @@ def test_many_connections_opening_a_fresh_store_at_once_create_it_once(
 
 @pytest.mark.postgres
 def test_a_newer_schema_is_refused(postgres_url: str) -> None:
-    PostgresFlagStore(postgres_url).close()
+    PostgresFlagStore(postgres_url, create=True).close()
     with psycopg.connect(postgres_url) as conn:
         conn.execute("UPDATE state SET schema_version = 99")
     with pytest.raises(StoreError, match="schema version 99, newer than this toolkit's 1"):

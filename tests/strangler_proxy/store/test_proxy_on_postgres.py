@@ -27,7 +27,7 @@ def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Pat
         "--admin-listen", "127.0.0.1:0",
         "--admin-token-file", str(tmp_path / "admin.token"),
     ]  # fmt: skip
-    store = open_store(postgres_url)
+    store = open_store(postgres_url, create=True)
     with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
         seed(store, {"catalog": [catalog.url]}, [route("catalog", "/api/catalog/{rest:path}")])
         with (

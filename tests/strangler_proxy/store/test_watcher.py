@@ -10,7 +10,7 @@ ROUTE = Route("orders", frozenset({"GET"}), "/api/orders/", "orders", Mode.MONOL
 
 
 def make_store(url: str) -> FlagStore:
-    store = open_store(url)
+    store = open_store(url, create=True)
     store.register_service("orders", ["http://127.0.0.1:8102"], actor="setup")
     store.upsert_routes([ROUTE], actor="setup", reason="seed")
     return store
@@ -54,7 +54,7 @@ class BrokenStore(SqliteFlagStore):
 
 
 def test_watcher_keeps_the_last_good_table_when_the_store_fails(tmp_path: Path) -> None:
-    store = BrokenStore(tmp_path / "flags.sqlite3")
+    store = BrokenStore(tmp_path / "flags.sqlite3", create=True)
     store.upsert_routes([ROUTE], actor="setup", reason="seed")
     watcher = TableWatcher(store)
     good = watcher.table
