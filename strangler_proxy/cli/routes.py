@@ -134,13 +134,7 @@ def history(admin_url: str, token: str | None, route_id: str | None, limit: int)
     help="Monolith source to analyze when --from is not given.",
 )
 @click.option(
-    if report is None and not source.is_dir():
-        raise click.BadParameter(
-            f"directory {str(source)!r} does not exist", param_hint="'--source'"
-        )
     "--store",
-    missing: NoStore | None = None
-    store: FlagStore | None
     "store_url",
     envvar=STORE_ENV,
     show_envvar=True,
@@ -165,18 +159,18 @@ def import_routes(
         import_routes,
     )
 
+    if report is None and not source.is_dir():
+        raise click.BadParameter(
+            f"directory {str(source)!r} does not exist", param_hint="'--source'"
+        )
     origin = str(report) if report else f"static analysis of {source}"
+    missing: NoStore | None = None
+    store: FlagStore | None
     try:
         if report is not None:
             endpoints = endpoints_from_report(report)
         else:
             with _progress_bar() as progress:
-    if missing is not None:  # plain lines: a log or a pipe gets them whole
-        click.echo(
-            f"no flag store at {missing.where} yet: it would be created, every route added"
-            if dry_run
-            else f"created flag store {missing.where}"
-        )
                 endpoints = endpoints_from_source(source, progress)
         try:
             store = open_store(store_url)
@@ -202,6 +196,12 @@ def import_routes(
         "skipped patterns": len(outcome.plan.skipped),
     }
     console = Console()
+    if missing is not None:  # plain lines: a log or a pipe gets them whole
+        click.echo(
+            f"no flag store at {missing.where} yet: it would be created, every route added"
+            if dry_run
+            else f"created flag store {missing.where}"
+        )
     console.print(f"Routes from {origin} -> {store_url}")
     table = Table(title="Import (dry run: nothing written)" if dry_run else "Import")
     table.add_column("routes")
