@@ -18,6 +18,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.compare.book import BookError, RuleBook, parse_book
+from strangler_proxy.replay.html import as_html
 from strangler_proxy.replay.outcome import Verdict
 from strangler_proxy.replay.report import as_junit, json_text, totals
 from strangler_proxy.replay.runner import Run, Targets, replay
@@ -63,6 +64,7 @@ OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 @click.option(
     "--json", "json_out", type=OUT, help="Write every request's verdict and differences as JSON."
 )
+@click.option("--html", "html_out", type=OUT, help="Write a self-contained HTML report.")
 @click.option(
     "--junit", "junit_out", type=OUT, help="Write a JUnit XML report (one test case per request)."
 )
@@ -78,6 +80,7 @@ def compare(
     concurrency: int,
     timeout: float,
     json_out: Path | None,
+    html_out: Path | None,
     junit_out: Path | None,
 ) -> None:
     """Replay the requests of FILE against both sides and compare each pair of answers."""
@@ -108,6 +111,8 @@ def compare(
     _print(run)
     if json_out is not None:
         json_out.write_text(json_text(run), encoding="utf-8")
+    if html_out is not None:
+        html_out.write_text(as_html(run, f"{service} against {monolith}"), encoding="utf-8")
     if junit_out is not None:
         junit_out.write_text(as_junit(run), encoding="utf-8")
     rate = totals(run).mismatch_rate

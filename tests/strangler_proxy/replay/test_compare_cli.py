@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from tests.analysis.report.browser import Chromium, chromium_binary
 from tests.conftest import RunningServer
 
 STRANGLER = Path(sys.executable).with_name("strangler")
@@ -159,3 +162,24 @@ def test_bad_request_files_are_clear_errors(tmp_path: Path) -> None:
         check=False,
     )
     assert done.returncode == 2 and "not a HAR file" in done.stderr
+
+
+def test_the_html_report_works_offline_in_a_real_browser(
+    tmp_path: Path, monolith_server: RunningServer, service: str
+) -> None:
+    binary = chromium_binary()
+    if binary is None:
+        pytest.skip("chromium is not installed (make browser, or apt-get install chromium)")
+    code, _, output = compare(tmp_path, monolith_server.base_url, service, "--html", "out.html")
+    assert code == 1, output
+    page_file = tmp_path / "out.html"
+    assert "<script src" not in page_file.read_text() and "<link" not in page_file.read_text()
+    with Chromium(binary, tmp_path / "profile") as browser, browser.new_page() as page:
+        page.open(page_file.as_uri(), ready="document.body.dataset.ready === 'yes'")
+        assert page.evaluate("document.querySelectorAll('#requests > tr').length") == 5
+        page.evaluate("document.querySelector('[data-filter=mismatch]').click()")
+        shown = page.evaluate(
+            "[...document.querySelectorAll('#requests > tr')].map(r => r.dataset.verdict)"
+        )
+        assert shown == ["mismatch"] * 4
+        assert page.evaluate("document.body.textContent.includes('$.title')")
