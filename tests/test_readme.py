@@ -53,7 +53,6 @@ PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*\Z")
 #: Lines of the README that are not this project's tools: listed as skipped, with why.
 NOT_RUN = {
     "export": "a shell built-in: it sets the environment of the commands after it",
-    "source": "a shell built-in: it activates .venv in the user's shell",
     "apt-get": "installs system packages as root; the README says they are not installed",
 }
 
@@ -218,7 +217,14 @@ def check_curl(command: Command, demo_folder: Path) -> None:
     assert done.returncode == 7, f"README: {command.line}\ncurl: {done.stderr}"
 
 
+def check_source(command: Command, demo_folder: Path) -> None:
+    # the environment's activation script, made by `make install` (as `make test` did)
+    (script,) = command.argv[1:]
+    assert (ROOT / script).is_file(), f"README: {command.line}\nno {script} here"
+
+
 CHECKS = {
+    "source": check_source,
     "strangler": check_strangler,
     "python": check_python,
     "make": check_make,
