@@ -16,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "analyze": "strangler_proxy.cli.analyze:analyze",
     "compare": "strangler_proxy.cli.compare:compare",
     "diff": "strangler_proxy.cli.diff:diff",
+    "diffs": "strangler_proxy.cli.diffs:diffs",
     "routes": "strangler_proxy.cli.routes:routes",
     "services": "strangler_proxy.cli.services:services",
     "proxy": "strangler_proxy.cli.proxy:proxy",
