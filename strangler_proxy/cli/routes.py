@@ -9,10 +9,12 @@ from pathlib import Path
 
 import click
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
-from rich.table import Table
 
-from strangler_proxy.cli._admin import MODE_STYLES, admin_client, admin_options, describe_flag
+from strangler_proxy.cli._admin import admin_client, admin_options, describe_flag
+from strangler_proxy.cli.listings import history_grid, routes_grid
+from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.routing import Mode
 
 STORE_ENV = "STRANGLER_STORE"
@@ -33,26 +35,7 @@ def list_routes(admin_url: str, token: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
-    table = Table(title=f"Routes (version {listing['version']}), first match wins")
-    for column in ("#", "route", "methods", "template", "mode", "target", "priority"):
-        table.add_column(column, justify="right" if column in ("#", "priority") else "left")
-    for position, route in enumerate(listing["routes"], start=1):
-        mode = route["mode"]
-        target = route["service"] or "-"
-        if mode == "canary":
-            target = f"{route['percent']}% -> {target}"
-        elif mode == "monolith" and route["service"]:
-            target = f"(suggested: {route['service']})"
-        table.add_row(
-            str(position),
-            route["id"],
-            ",".join(route["methods"]) or "any",
-            route["template"],
-            f"[{MODE_STYLES.get(mode, '')}]{mode}[/]",
-            target,
-            str(route["priority"]),
-        )
-    Console().print(table)
+    show(routes_grid(listing))
 
 
 @routes.command("set")
@@ -98,25 +81,17 @@ def set_route(
 @admin_options
 @click.argument("route_id", metavar="[ROUTE]", required=False)
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
-def history(admin_url: str, token: str | None, route_id: str | None, limit: int) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the admin API's JSON.")
+def history(
+    admin_url: str, token: str | None, route_id: str | None, limit: int, as_json: bool
+) -> None:
     """The audit log (newest first), of one ROUTE or of everything."""
     with admin_client(admin_url, token) as client:
         records = client.history(route_id, limit)
-    title = f"History of {route_id}" if route_id else "History"
-    table = Table(title=f"{title} (newest first)")
-    for column in ("version", "when (UTC)", "who", "what", "before", "after", "reason"):
-        table.add_column(column, justify="right" if column == "version" else "left")
-    for r in records:
-        table.add_row(
-            str(r["version"]),
-            r["at"].replace("T", " ")[:19],
-            r["actor"],
-            f"{r['action']} {r['route'] or r['service'] or ''}".strip(),
-            describe_flag(r["before"]),
-            describe_flag(r["after"]),
-            r["reason"],
-        )
-    Console().print(table)
+    if as_json:
+        click.echo(json.dumps({"history": records}, indent=2))
+        return
+    show(history_grid(records, route_id))
 
 
 @routes.command("import")
@@ -202,15 +177,17 @@ def import_routes(
             if dry_run
             else f"created flag store {missing.where}"
         )
-    console.print(f"Routes from {origin} -> {store_url}")
-    table = Table(title="Import (dry run: nothing written)" if dry_run else "Import")
-    table.add_column("routes")
-    table.add_column("count", justify="right")
+    console.out(f"Routes from {origin} -> {store_url}", highlight=False)  # never wrapped
+    grid = Grid(
+        "Import (dry run: nothing written)" if dry_run else "Import",
+        (Column("routes"), Column("count", right=True)),
+    )
     for label, count in counts.items():
-        table.add_row(label, str(count))
-    console.print(table)
+        grid.add(label, str(count))
+    show(grid, console)
     for pattern, why in outcome.plan.skipped:
-        Console(stderr=True).print(f"[yellow]skipped[/] {pattern}: {why}", highlight=False)
+        line = f"[yellow]skipped[/] {escape(pattern)}: {escape(why)}"
+        Console(stderr=True).print(line, highlight=False, soft_wrap=True)
 
 
 @contextmanager

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
-from rich.console import Console
-from rich.table import Table
 
 from strangler_proxy.cli._admin import admin_client, admin_options
+from strangler_proxy.cli.health_view import services_grid
+from strangler_proxy.cli.tables import show
 from strangler_proxy.registry import load_services_file
 from strangler_proxy.routing import InvalidFlag
 
@@ -23,24 +24,14 @@ def services() -> None:
 @admin_options
 @click.option("--json", "as_json", is_flag=True, help="Print the admin API's JSON.")
 def list_services(admin_url: str, token: str | None, as_json: bool) -> None:
-    """Registered services, their instances and (from the proxy) their health."""
+    """Registered services and each instance's health as the proxy sees it: up, down or
+    ejected, requests in flight, the last health check."""
     with admin_client(admin_url, token) as client:
         found = client.services()
     if as_json:
         click.echo(json.dumps(found, indent=2))
         return
-    table = Table(title="Services")
-    table.add_column("service")
-    table.add_column("instances")
-    table.add_column("health")
-    for service in found:
-        health = service.get("health")
-        table.add_row(
-            service["name"],
-            "\n".join(service["instances"]),
-            "-" if health is None else json.dumps(health, sort_keys=True),
-        )
-    Console().print(table)
+    show(services_grid(found, now=datetime.now(UTC)))
 
 
 @services.command("register")
