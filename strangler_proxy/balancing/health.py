@@ -1,5 +1,14 @@
 """Active health checks: GET each instance's health path every few seconds (httpx, off the
-hot path). ``unhealthy`` failures in a row mark an instance down, one success marks it up."""
+hot path). ``unhealthy`` failures in a row mark an instance down, one success marks it up.
+
+Only a 2xx answer is a success: a 404 (no health URL there: the wrong port, or a service
+that is not the one registered), a redirect or a 5xx are failures, like no answer at all.
+An instance no engine can reach (``origin`` None: stored before https or paths were
+refused) is not asked: it stays down, with its reason as the last check's error.
+
+>>> [healthy_answer(status) for status in (200, 204, 301, 404, 503)]
+[True, True, False, False, False]
+"""
 
 from __future__ import annotations
 
@@ -9,6 +18,11 @@ import contextlib
 import httpx
 
 from strangler_proxy.balancing.pool import Instance, ServicePools
+
+
+def healthy_answer(status: int) -> bool:
+    """Whether a health URL's answer says the instance is up (a 2xx)."""
+    return 200 <= status < 300
 
 
 class HealthChecker:
@@ -29,11 +43,14 @@ class HealthChecker:
         self._misses: dict[int, int] = {}
 
     async def check(self, instance: Instance) -> None:
+        if instance.origin is None:
+            return  # never tried (Instance.from_url says why)
+        url = f"{instance.origin}{self.path}"
         try:
-            response = await self._client.get(instance.url + self.path)
-            ok, error = response.status_code < 500, None
+            response = await self._client.get(url)
+            ok, error = healthy_answer(response.status_code), None
             if not ok:
-                error = f"HTTP {response.status_code}"
+                error = f"HTTP {response.status_code} from {url}"
         except httpx.HTTPError as exc:
             ok, error = False, f"{type(exc).__name__}: {exc}"
         misses = 0 if ok else self._misses.get(id(instance), 0) + 1

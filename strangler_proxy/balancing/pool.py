@@ -24,8 +24,9 @@ from strangler_proxy.registry import InstanceAddress, Origin
 class Instance:
     service: str
     url: str
-    origin: Origin | None  # None: a URL no engine can reach (stored before it was refused)
-    prefix: bytes  # path prefix of the instance URL, prepended to the request target
+    #: None: a URL no engine can reach (https, or a path: stored before they were refused);
+    #: such an instance is never tried or health-checked, its service is circuit-open
+    origin: Origin | None
     healthy: bool = True  # last verdict of the active health check
     inflight: int = 0
     detector: OutlierDetector = field(default_factory=OutlierDetector)
@@ -35,11 +36,10 @@ class Instance:
     def from_url(cls, service: str, url: str, policy: OutlierPolicy) -> Instance:
         try:
             address = InstanceAddress.parse(url)
-        except ValueError:
-            return cls(service, url, None, b"", healthy=False, detector=OutlierDetector(policy))
-        return cls(
-            service, url, address.origin, address.prefix.encode(), detector=OutlierDetector(policy)
-        )
+        except ValueError as exc:
+            return cls(service, url, None, healthy=False, detector=OutlierDetector(policy),
+                       last_check_error=f"never tried: {exc}")  # fmt: skip
+        return cls(service, url, address.origin, detector=OutlierDetector(policy))
 
     def available(self, now: float) -> bool:
         return self.origin is not None and self.healthy and not self.detector.ejected(now)

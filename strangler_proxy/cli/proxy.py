@@ -1,4 +1,8 @@
-"""``strangler proxy run``: the production engine in front of the monolith."""
+"""``strangler proxy run``: the production engine in front of the monolith.
+
+The proxy starts even when the monolith does not answer (it may come later), but says so:
+one line on standard error naming the monolith, its health URL and what failed.
+"""
 
 from __future__ import annotations
 
@@ -95,6 +99,13 @@ def proxy() -> None:
     help="Path of the services' health check.",
 )
 @click.option(
+    "--monolith-health-path",
+    default="/health/",
+    show_default=True,
+    help="Path on the monolith asked once at start: a warning if it answers no 2xx "
+    "('' skips the check).",
+)
+@click.option(
     "--health-interval",
     default=2.0,
     show_default=True,
@@ -128,6 +139,7 @@ def run(
     total_timeout: float,
     graceful_seconds: float,
     health_path: str,
+    monolith_health_path: str,
     health_interval: float,
     access_log: str | None,
     routing_headers: bool,
@@ -148,6 +160,10 @@ def run(
             raise ConfigError(f"--admin-token-file: no such file {admin_token_file}")
         if admin_token_file is not None:
             _check_token(admin_token_file)
+        if monolith_health_path and not monolith_health_path.startswith("/"):
+            raise ConfigError(
+                f"--monolith-health-path: must start with '/', got {monolith_health_path!r}"
+            )
         if admin_listen and admin_token_file is None:
             raise ConfigError(
                 "--admin-token-file: required with --admin-listen (no token, no flip)"
@@ -178,12 +194,15 @@ def run(
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine
 
+    warning = _monolith_warning(settings, monolith_health_path) if monolith_health_path else None
+
+    def listening(bound: EngineSettings) -> None:
+        _banner(bound, snapshot)
+        if warning is not None:
+            click.echo(warning, err=True)
+
     try:
-        run_engine(
-            settings,
-            admin=_admin_app(settings),
-            on_listening=lambda bound: _banner(bound, snapshot),
-        )
+        run_engine(settings, admin=_admin_app(settings), on_listening=listening)
     except ConfigError as exc:  # a port taken by someone else: named, no traceback
         raise click.ClickException(str(exc)) from exc
 
@@ -209,6 +228,29 @@ def _admin_app(settings: EngineSettings) -> AdminFactory | None:
         )
 
     return make
+
+
+def _monolith_warning(settings: EngineSettings, path: str) -> str | None:
+    """The start-up warning when the monolith does not answer ``path`` with a 2xx (the health
+    checks' rule), or None. Asked once, within the connect timeout."""
+    import httpx
+
+    from strangler_proxy.balancing.health import healthy_answer
+
+    monolith = str(settings.monolith)
+    url = monolith + path
+    try:
+        answer = httpx.get(url, timeout=settings.timeouts.connect, trust_env=False)
+    except httpx.HTTPError as exc:
+        failed = f"{type(exc).__name__}: {exc}"
+    else:
+        if healthy_answer(answer.status_code):
+            return None
+        failed = f"it answered HTTP {answer.status_code}"
+    return (
+        f"strangler proxy: warning: the monolith at {monolith} does not answer its health URL "
+        f"{url} ({failed}); starting anyway: requests it should answer get a 502 until it does"
+    )
 
 
 def _check_access_log(where: str | None) -> None:

@@ -6,9 +6,10 @@ answer (refused, circuit open; and for requests safe to repeat also timeout, bro
 connection or 5xx) hands the request to the monolith when the decision allows a fallback.
 A request whose body may have reached the service is never sent a second time.
 An anonymous client meeting a canary gets a ``strangler_client`` cookie, so it stays on
-one side. Relayed answers say who answered (``X-Strangler-Served-By``, ``X-Strangler-Route``
+one side. Answers say who answered (``X-Strangler-Served-By``, ``X-Strangler-Route``
 and, after a fallback, ``X-Strangler-Fallback``: the reason) unless ``routing_headers`` is
-off; with an access log, each request is one line of it.
+off; the proxy's own errors too (``policy.answer`` says what they name); with an access log,
+each request is one line of it.
 """
 
 from __future__ import annotations
@@ -40,9 +41,11 @@ from strangler_proxy.engine.upstream import (
 )
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.policy import (
+    PROXY,
     Action,
     Attempt,
     Failure,
+    Tried,
     Verdict,
     judge,
     plan,
@@ -129,8 +132,10 @@ class ProxyApp:
         """An ASGI ``http`` scope (the engine's front sends no other kind)."""
         start = time.perf_counter()
         if self.inflight >= self.settings.max_concurrency:
-            await _send_error(send, 503, "over the concurrency limit", None, code="over_capacity")
-            self._done(scope, UNMATCHED_LABEL, Outcome("proxy", 503), start)
+            routing = self._routing_headers(PROXY, UNMATCHED_LABEL, None)
+            await _send_error(send, 503, "over the concurrency limit", None,
+                              code="over_capacity", extra=routing)  # fmt: skip
+            self._done(scope, UNMATCHED_LABEL, Outcome(PROXY, 503), start)
             return
         self.inflight += 1
         label, outcome = UNMATCHED_LABEL, _UNANSWERED
@@ -150,9 +155,10 @@ class ProxyApp:
                 served_by, status = await self._forward(request, decision, send)
                 outcome = Outcome(served_by, status, request.fallback, rid)
             except ClientError as exc:  # refused framing, or the body broke a limit mid-stream
-                await _send_error(send, exc.status, str(exc), rid, close=True)
                 fallback = None if request is None else request.fallback
-                outcome = Outcome("proxy", exc.status, fallback, rid)
+                routing = self._routing_headers(PROXY, label, fallback)
+                await _send_error(send, exc.status, str(exc), rid, close=True, extra=routing)
+                outcome = Outcome(PROXY, exc.status, fallback, rid)
         finally:
             self.inflight -= 1
             self._done(scope, label, outcome, start)
@@ -227,10 +233,11 @@ class ProxyApp:
                 self.settings.timeouts,
             )
         except UpstreamError as exc:
-            attempt = Attempt(failure=_failure(exc), detail=str(exc))
+            tried = Tried(MONOLITH, str(self.monolith))
+            attempt = Attempt(failure=_failure(exc), detail=str(exc), tried=tried)
             verdict = judge(request.method, attempt, fallback=False)
             await self._send_verdict(send, verdict, request)
-            return "proxy", verdict.status or 502
+            return PROXY, verdict.status or 502
         status = response.status
         if decision.shadow and not isinstance(request.body, StreamedBody):
             job = ShadowJob(request.route, decision.shadow, request.method, request.target,
@@ -252,7 +259,7 @@ class ProxyApp:
                 self._fall_back(request, verdict.reason)
                 return None
             await self._send_verdict(send, verdict, request)
-            return "proxy", verdict.status or 503
+            return PROXY, verdict.status or 503
         streamed = isinstance(request.body, StreamedBody)
         instance.inflight += 1
         response: UpstreamResponse | None = None
@@ -260,14 +267,15 @@ class ProxyApp:
             response = await self.upstream.request(
                 instance.origin,
                 request.method,
-                instance.prefix + request.target,
+                request.target,
                 request.headers,
                 request.body,
                 self.settings.timeouts,
             )
             attempt = Attempt(status=response.status)
         except UpstreamError as exc:
-            attempt = Attempt(failure=_failure(exc), detail=str(exc))
+            tried = Tried(decision.primary, instance.url)
+            attempt = Attempt(failure=_failure(exc), detail=str(exc), tried=tried)
         finally:
             instance.inflight -= 1
         self.pools.report(instance, ok=attempt.failure is None and (attempt.status or 0) < 500)
@@ -278,7 +286,7 @@ class ProxyApp:
             self._fall_back(request, verdict.reason)
             return None
         if verdict.action is Action.ERROR:
-            await self._send_verdict(send, verdict, request, served_by=decision.primary)
+            await self._send_verdict(send, verdict, request)
             return decision.primary, verdict.status or 502
         assert response is not None
         await self._relay(response, send, request, decision.primary)
@@ -288,26 +296,26 @@ class ProxyApp:
         request.fallback = reason
         self.metrics.fallback(request.route, reason)
 
-    async def _send_verdict(
-        self, send: Send, verdict: Verdict, request: _Request, served_by: str | None = None
-    ) -> None:
-        """The proxy's error; after a service's failed attempt it also says whose it was."""
-        routing = self._routing_headers(request, served_by) if served_by is not None else []
+    async def _send_verdict(self, send: Send, verdict: Verdict, request: _Request) -> None:
+        """The proxy's error, with the routing headers: whose failure it reports
+        (``verdict.served_by``), the route, and the fallback that came before, if any."""
+        routing = self._routing_headers(verdict.served_by, request.route, request.fallback)
         await _send_error(send, verdict.status or 502, verdict.message, request.request_id,
                           code=verdict.code, extra=routing)  # fmt: skip
 
-    def _routing_headers(self, request: _Request, served_by: str) -> wire.Headers:
+    def _routing_headers(self, served_by: str, label: str, fallback: str | None) -> wire.Headers:
+        """The encoded routing headers (``label``: the route's id or UNMATCHED_LABEL)."""
         if not self.settings.routing_headers:
             return []
-        key = (served_by, request.route, request.fallback)
+        key = (served_by, label, fallback)
         encoded = self._routing.get(key)
         if encoded is None:
             if len(self._routing) >= _ROUTING_CACHE:
                 self._routing.clear()
-            route = None if request.route == UNMATCHED_LABEL else request.route
+            route = None if label == UNMATCHED_LABEL else label
             encoded = self._routing[key] = [
                 (name.encode("ascii"), value.encode("latin-1"))
-                for name, value in routing_headers(served_by, route, request.fallback)
+                for name, value in routing_headers(served_by, route, fallback)
             ]
         return encoded
 
@@ -316,7 +324,7 @@ class ProxyApp:
     ) -> None:
         headers = wire.response_headers(response.headers, request.request_id)
         if self.settings.routing_headers:
-            headers += self._routing_headers(request, served_by)
+            headers += self._routing_headers(served_by, request.route, request.fallback)
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
         status = response.status

@@ -120,7 +120,7 @@ class ShadowDispatcher:
             response = await self.upstream.request(
                 instance.origin,
                 job.method,
-                instance.prefix + job.target,
+                job.target,
                 job.headers,
                 job.body,
                 self.timeouts,

@@ -20,7 +20,9 @@ fallback; a shadow copy also ``shadow_of``), so a flow file written with ``-w`` 
 monolith answer with its service twin. Answers carry ``X-Request-ID`` and the routing
 headers (``X-Strangler-Served-By``, ``-Route``, ``-Fallback``); a canary may set the
 ``strangler_client`` cookie. Every error the proxy sends, mitmproxy's own included (a
-dead monolith, a malformed request), is the toolkit's one JSON envelope.
+dead monolith, a malformed request), is the toolkit's one JSON envelope, and names the
+upstream that failed; an error about a request (a dead monolith's 502 too) carries its
+``X-Request-ID`` and the routing headers, as the production engine's errors do.
 
 Only the policy, the routing core, the registry and the flag store are imported here
 besides mitmproxy.
@@ -44,15 +46,17 @@ from mitmproxy.proxy.layers.http import _http1
 from strangler_proxy import envelope
 from strangler_proxy.mitm.router import Plan, Router, internal_headers
 from strangler_proxy.policy import (
+    PROXY,
     Action,
     Attempt,
     Failure,
+    Tried,
     Verdict,
     judge,
     routing_headers,
     valid_request_id,
 )
-from strangler_proxy.registry import InstanceAddress
+from strangler_proxy.registry import InstanceAddress, Origin
 from strangler_proxy.store import FlagStore, open_store
 
 logger = logging.getLogger(__name__)
@@ -124,13 +128,13 @@ class StranglerAddon:
         if plan is None or plan.target is None:
             return
         timeout = ctx.options.strangler_service_timeout_ms / 1000
-        attempt = await _connects(plan.target, timeout)
+        attempt = await _connects(plan.target, timeout, plan.tried)
         if attempt is not None:  # nothing reached the service: the policy may fall back
             verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
             if verdict.action is Action.FALLBACK:
                 _fell_back(flow, plan, verdict.reason)
             else:
-                self._answer_error(flow, verdict, routed=True)
+                self._answer_error(flow, verdict)
             return
         _retarget(flow.request, plan.target)  # mitmproxy streams the body to the service
 
@@ -142,7 +146,8 @@ class StranglerAddon:
             return
         tried = flow.copy()
         _retarget(tried.request, plan.target)
-        attempt = await _attempt(tried, ctx.options.strangler_service_timeout_ms / 1000)
+        timeout = ctx.options.strangler_service_timeout_ms / 1000
+        attempt = await _attempt(tried, timeout, plan.tried)
         verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
         if verdict.action is Action.FALLBACK:
             _fell_back(flow, plan, verdict.reason)
@@ -151,7 +156,7 @@ class StranglerAddon:
         if verdict.action is Action.RELAY:
             flow.response = tried.response
         else:  # the service failed it: the answer still says whose attempt it was
-            self._answer_error(flow, verdict, routed=True)
+            self._answer_error(flow, verdict)
 
     def response(self, flow: http.HTTPFlow) -> None:
         info = flow.metadata.get("strangler")
@@ -160,12 +165,30 @@ class StranglerAddon:
         headers = flow.response.headers
         if "x-request-id" not in headers:
             headers["X-Request-ID"] = flow.metadata[REQUEST_ID]
-        if flow.metadata.get(OWN_ANSWER):
-            return  # the proxy's own error before any attempt: the envelope says it all
         for name, value in routing_headers(info["served_by"], info["route"], info["fallback"]):
             headers[name] = value
-        if cookie := flow.metadata.get(SET_COOKIE):
+        cookie = flow.metadata.get(SET_COOKIE)
+        if cookie and not flow.metadata.get(OWN_ANSWER):  # no cookie on errors (as the engine)
             headers.add("Set-Cookie", cookie)
+
+    def error(self, flow: http.HTTPFlow) -> None:
+        """mitmproxy failed the flow's exchange (a dead monolith): the error answer it writes
+        next is made here, with the request id and routing headers (``_send_to_client``)."""
+        info = flow.metadata.get("strangler")
+        if flow.response is not None or flow.error is None or not info:
+            return
+        if info.get("role") != "primary":
+            return
+        request = flow.request
+        tried = Tried(info["served_by"], str(Origin(request.host, request.port)))
+        verdict = judge(request.method, _failed(flow.error.msg, tried), fallback=False)
+        answer = _envelope(verdict, flow.metadata.get(REQUEST_ID), close=True)
+        for name, value in routing_headers(verdict.served_by, info["route"], info["fallback"]):
+            answer.headers[name] = value
+        _OWN_ERRORS[flow.client_conn.id] = bytes(http1.assemble_response(answer))
+
+    def client_disconnected(self, client: connection.Client) -> None:
+        _OWN_ERRORS.pop(client.id, None)  # an error answer mitmproxy never asked for
 
     # -- steps ----------------------------------------------------------------------------
     def _route(self, flow: http.HTTPFlow) -> Plan | None:
@@ -181,6 +204,8 @@ class StranglerAddon:
         request.headers["X-Request-ID"] = rid
         flow.metadata[REQUEST_ID] = rid
         if self.router is None:
+            flow.metadata["strangler"] = {"role": "primary", "route": None, "served_by": PROXY,
+                                          "shadow": None, "fallback": None}  # fmt: skip
             self._answer_error(flow, Verdict(Action.ERROR, "the proxy has no flag store", 503))
             return None
         peer = flow.client_conn.peername
@@ -203,16 +228,13 @@ class StranglerAddon:
     def _next_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids):x}"
 
-    def _answer_error(self, flow: http.HTTPFlow, verdict: Verdict, routed: bool = False) -> None:
-        """The proxy's error in the envelope; ``routed``: after the service's own attempt
-        (the answer then carries the routing headers, as the production engine's does)."""
-        status = verdict.status or 502
-        body = envelope.error_body(
-            status, verdict.message, code=verdict.code, request_id=flow.metadata.get(REQUEST_ID)
-        )
+    def _answer_error(self, flow: http.HTTPFlow, verdict: Verdict) -> None:
+        """The proxy's error in the envelope; the response hook adds the routing headers,
+        ``X-Strangler-Served-By`` saying whose failure it reports (``verdict.served_by``)."""
         flow.request.stream = False  # mitmproxy streams no body to a flow that has its answer
-        flow.response = http.Response.make(status, body, {"Content-Type": "application/json"})
-        flow.metadata[OWN_ANSWER] = not routed
+        flow.response = _envelope(verdict, flow.metadata.get(REQUEST_ID))
+        flow.metadata["strangler"]["served_by"] = verdict.served_by
+        flow.metadata[OWN_ANSWER] = True
 
     def _send_shadow(self, flow: http.HTTPFlow, plan: Plan, target: InstanceAddress) -> None:
         copy = flow.copy()
@@ -265,8 +287,8 @@ class _ServiceCall(ReplayHandler):  # type: ignore[misc]  # mitmproxy: another e
             await asyncio.wait(handlers)
 
 
-async def _attempt(flow: http.HTTPFlow, timeout: float) -> Attempt:
-    """Send ``flow``'s request (aimed at a service) and say how it went."""
+async def _attempt(flow: http.HTTPFlow, timeout: float, tried: Tried | None) -> Attempt:
+    """Send ``flow``'s request (aimed at the service ``tried``) and say how it went."""
     # a fresh server connection: its tcp setup time tells whether the request went out
     flow.server_conn = connection.Server(address=(flow.request.host, flow.request.port))
     call = _ServiceCall(flow, ctx.options)
@@ -279,25 +301,26 @@ async def _attempt(flow: http.HTTPFlow, timeout: float) -> Attempt:
         )
         await call.close()
         failure = Failure.TIMEOUT if connected else Failure.CONNECT_TIMEOUT
-        return Attempt(failure=failure, detail=f"no answer within {timeout:g} s")
+        return Attempt(failure=failure, detail=f"no answer within {timeout:g} s", tried=tried)
     if flow.response is not None and flow.error is None and not call.crashed:
         return Attempt(status=flow.response.status_code)
     detail = flow.error.msg if flow.error else call.crashed or "no answer"
     if flow.server_conn.timestamp_tcp_setup is None and not call.crashed:
-        return Attempt(failure=Failure.REFUSED, detail=detail)
-    return Attempt(failure=Failure.BROKEN, detail=detail)
+        return Attempt(failure=Failure.REFUSED, detail=detail, tried=tried)
+    return Attempt(failure=Failure.BROKEN, detail=detail, tried=tried)
 
 
-async def _connects(target: InstanceAddress, timeout: float) -> Attempt | None:
+async def _connects(target: InstanceAddress, timeout: float, tried: Tried | None) -> Attempt | None:
     """None when ``target`` accepts a connection; else the failed attempt (nothing sent)."""
     try:
         _, writer = await asyncio.wait_for(
             asyncio.open_connection(target.origin.host, target.origin.port), timeout
         )
     except TimeoutError:
-        return Attempt(failure=Failure.CONNECT_TIMEOUT, detail=f"not connected in {timeout:g} s")
+        detail = f"not connected in {timeout:g} s"
+        return Attempt(failure=Failure.CONNECT_TIMEOUT, detail=detail, tried=tried)
     except OSError as exc:
-        return Attempt(failure=Failure.REFUSED, detail=str(exc))
+        return Attempt(failure=Failure.REFUSED, detail=str(exc), tried=tried)
     writer.close()
     with contextlib.suppress(OSError):
         await writer.wait_closed()
@@ -308,24 +331,63 @@ def _retarget(request: http.Request, target: InstanceAddress) -> None:
     request.scheme = "http"
     request.host = target.origin.host  # also rewrites the Host header
     request.port = target.origin.port
-    if target.prefix:
-        request.path = target.prefix + request.path
+
+
+def _envelope(verdict: Verdict, request_id: str | None, close: bool = False) -> http.Response:
+    """The proxy's error answer, in the envelope."""
+    status = verdict.status or 502
+    body = envelope.error_body(status, verdict.message, code=verdict.code, request_id=request_id)
+    headers = {"Content-Type": "application/json"}
+    if close:
+        headers["Connection"] = "close"
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id
+    return http.Response.make(status, body, headers)
+
+
+def _failed(message: str, tried: Tried | None) -> Attempt:
+    """mitmproxy's words for a failed exchange, in the policy's terms."""
+    refused = "refused" in message.lower() or "connect call failed" in message.lower()
+    return Attempt(failure=Failure.REFUSED if refused else Failure.BROKEN, detail=message,
+                   tried=tried)  # fmt: skip
+
+
+# mitmproxy writes its own error answers (a dead monolith, a malformed request) with an HTML
+# body. Both places are replaced (non-public, checked against the pinned 11.0.2): the error
+# for a flow goes out as the addon's error hook made it (keyed by the client connection: one
+# request at a time on HTTP/1), any other in the envelope (``make_error_response``).
+_OWN_ERRORS: dict[str, bytes] = {}  # client connection id -> the whole answer
+_mitm_send = _http1.Http1Server.send
+
+
+def _send_to_client(self: Any, event: Any) -> Any:
+    """``Http1Server.send``; an error for a flow goes out as the error hook made it."""
+    own = None
+    if isinstance(event, _http1.ResponseProtocolError):
+        own = _OWN_ERRORS.pop(self.conn.id, None)
+    if (
+        own is None
+        or event.code == _http1.status_codes.NO_RESPONSE
+        or self.response
+        or not self.conn.state & _http1.ConnectionState.CAN_WRITE
+    ):
+        yield from _mitm_send(self, event)
+        return
+    yield _http1.commands.SendData(self.conn, own)
+    yield _http1.commands.CloseConnection(self.conn)
 
 
 def _error_response(status_code: int, message: str = "") -> bytes:
-    """mitmproxy's own error answers (a dead monolith, a malformed request) in the envelope.
-
-    mitmproxy writes them itself, with an HTML body; this replaces its ``make_error_response``
-    (non-public, checked against the pinned 11.0.2), the one place they are made."""
-    code = None
-    if status_code == 502:
-        refused = "refused" in message.lower() or "connect call failed" in message.lower()
-        code = "upstream_refused" if refused else "upstream_failed"
-        message = "upstream refused the connection" if refused else f"upstream failed: {message}"
+    if status_code == 502:  # not for a flow: no request, so none to fall back with either
+        verdict = judge("GET", _failed(message, None), fallback=False)
+        message, code = verdict.message, verdict.code
+    else:
+        code = None
     body = envelope.error_body(status_code, message or "error", code=code)
     headers = {"Content-Type": "application/json", "Connection": "close"}
     return bytes(http1.assemble_response(http.Response.make(status_code, body, headers)))
 
 
+_http1.Http1Server.send = _send_to_client
 _http1.make_error_response = _error_response
 addons = [StranglerAddon()]

@@ -29,7 +29,15 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from strangler_proxy.policy import Action, Verdict, is_internal, new_client_id, plan, unavailable
+from strangler_proxy.policy import (
+    Action,
+    Tried,
+    Verdict,
+    is_internal,
+    new_client_id,
+    plan,
+    unavailable,
+)
 from strangler_proxy.registry import InstanceAddress, ServiceSpec
 from strangler_proxy.routing import MONOLITH, Decision, RouteTable
 from strangler_proxy.store import FlagStore, TableWatcher
@@ -47,6 +55,11 @@ class Plan:
     def served_by(self) -> str:
         """Who answers if the service's attempt goes well: the service, or the monolith."""
         return self.decision.primary if self.target is not None else MONOLITH
+
+    @property
+    def tried(self) -> Tried | None:
+        """The service and instance an attempt goes to (named in the proxy's error)."""
+        return None if self.target is None else Tried(self.decision.primary, self.target.url)
 
     @property
     def fallback(self) -> str | None:
@@ -125,7 +138,8 @@ class Router:
 
 def _round_robin(services: Iterable[ServiceSpec]) -> dict[str, Iterator[InstanceAddress]]:
     """A cycle over each service's reachable instances (this engine does no health checks;
-    a URL no engine can reach, stored before it was refused, is left out)."""
+    a URL no engine can reach, https or with a path, stored before they were refused, is left
+    out: with no other instance its service is circuit-open, as in the production engine)."""
     cycles: dict[str, Iterator[InstanceAddress]] = {}
     for spec in services:
         addresses: list[InstanceAddress] = []

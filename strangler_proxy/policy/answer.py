@@ -2,8 +2,11 @@
 
 Answers say who served them (``X-Strangler-Served-By``), which route matched
 (``X-Strangler-Route``) and, after a fallback, why the monolith answered
-(``X-Strangler-Fallback``). Clients may not send ``X-Strangler-*`` headers: they are the
-proxy's word, so they are removed from every request before it is routed or forwarded.
+(``X-Strangler-Fallback``). The proxy's own error answers carry them too: ``Served-By``
+names the upstream whose failure the error reports (``monolith`` or the service), or
+``proxy`` when the proxy answered without trying one (no instance, a refused request).
+Clients may not send ``X-Strangler-*`` headers: they are the proxy's word, so they are
+removed from every request before it is routed or forwarded.
 
 >>> routing_headers("monolith", "product-detail", "refused")  # doctest: +NORMALIZE_WHITESPACE
 [('x-strangler-served-by', 'monolith'), ('x-strangler-route', 'product-detail'),
@@ -21,6 +24,8 @@ import re
 SERVED_BY = "x-strangler-served-by"
 ROUTE = "x-strangler-route"
 FALLBACK = "x-strangler-fallback"
+#: ``X-Strangler-Served-By`` of an answer the proxy wrote without trying any upstream
+PROXY = "proxy"
 INTERNAL_PREFIX = "x-strangler-"
 #: an incoming ``X-Request-ID`` kept as it is (else the proxy makes one)
 REQUEST_ID_OK = re.compile(rb"[A-Za-z0-9._:@/+=-]{1,200}")
@@ -47,5 +52,5 @@ def valid_request_id(value: bytes) -> bool:
     return REQUEST_ID_OK.fullmatch(value) is not None
 
 
-__all__ = ["FALLBACK", "INTERNAL_PREFIX", "REQUEST_ID_OK", "ROUTE", "SERVED_BY",
+__all__ = ["FALLBACK", "INTERNAL_PREFIX", "PROXY", "REQUEST_ID_OK", "ROUTE", "SERVED_BY",
            "is_internal", "routing_headers", "valid_request_id"]  # fmt: skip

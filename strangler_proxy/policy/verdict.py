@@ -8,10 +8,17 @@ body) and the service timed out, broke the exchange or answered 5xx. A request t
 reached the service is never sent a second time: its 5xx is relayed, a timeout answers 504
 and a broken exchange 502.
 
->>> judge("GET", Attempt(failure=Failure.REFUSED), fallback=True)
-Verdict(action=<Action.FALLBACK: 'fallback'>, reason='refused', status=None, code=None)
->>> judge("POST", Attempt(failure=Failure.BROKEN, detail="peer closed"), fallback=True).message
-'upstream failed: peer closed'
+The proxy's own error names the upstream whose attempt failed (the monolith, or the service
+and the instance tried), and its ``served_by`` is what the answer's ``X-Strangler-Served-By``
+says: that upstream, or ``proxy`` when no upstream was tried (no instance available).
+
+>>> judge("GET", Attempt(failure=Failure.REFUSED), fallback=True).reason
+'refused'
+>>> catalog = Tried("catalog", "http://127.0.0.1:8101")
+>>> failed = judge("POST", Attempt(failure=Failure.BROKEN, detail="peer closed", tried=catalog),
+...                fallback=True)
+>>> failed.message, failed.served_by
+('upstream catalog at http://127.0.0.1:8101 failed: peer closed', 'catalog')
 >>> judge("GET", Attempt(status=503), fallback=True, streamed=True).action
 <Action.RELAY: 'relay'>
 >>> unavailable("catalog", fallback=False).status
@@ -22,6 +29,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
+
+from strangler_proxy.policy.answer import PROXY
 
 #: Methods whose requests may be sent a second time (RFC 9110 9.2.2 idempotent and safe).
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -34,13 +44,24 @@ class Failure(StrEnum):
     BROKEN = "broken"  # connected, then the exchange failed
 
 
+class Tried(NamedTuple):
+    """Who was tried: ``monolith`` or a service's name, and the instance's URL."""
+
+    name: str
+    url: str
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.url}"
+
+
 @dataclass(frozen=True, slots=True)
 class Attempt:
-    """How one request to a service went: its status, or how it failed."""
+    """How one request to an upstream went: its status, or how it failed."""
 
     status: int | None = None
     failure: Failure | None = None
     detail: str = ""  # the failure in the engine's words
+    tried: Tried | None = None  # the upstream tried (named in the proxy's error)
 
     def __post_init__(self) -> None:
         if (self.status is None) == (self.failure is None):
@@ -64,6 +85,8 @@ class Verdict:
     reason: str = ""  # why the monolith answers (fallback), or the error message
     status: int | None = None  # the proxy's own status (error)
     code: str | None = None  # the envelope's code (error)
+    #: (error) the answer's X-Strangler-Served-By: the upstream whose failure it reports
+    served_by: str = PROXY
 
     @property
     def message(self) -> str:
@@ -98,12 +121,14 @@ def judge(method: str, attempt: Attempt, *, fallback: bool, streamed: bool = Fal
         return RELAY
     if may_fall_back:
         return Verdict(Action.FALLBACK, _REASONS[attempt.failure])
+    tried = attempt.tried
+    who, by = ("upstream", PROXY) if tried is None else (f"upstream {tried}", tried.name)
     if attempt.failure in (Failure.TIMEOUT, Failure.CONNECT_TIMEOUT):
-        return Verdict(Action.ERROR, "upstream timed out", 504, "upstream_timeout")
+        return Verdict(Action.ERROR, f"{who} timed out", 504, "upstream_timeout", by)
     if attempt.failure is Failure.REFUSED:
-        return Verdict(Action.ERROR, "upstream refused the connection", 502, "upstream_refused")
+        return Verdict(Action.ERROR, f"{who} refused the connection", 502, "upstream_refused", by)
     detail = attempt.detail or "no answer"
-    return Verdict(Action.ERROR, f"upstream failed: {detail}", 502, "upstream_failed")
+    return Verdict(Action.ERROR, f"{who} failed: {detail}", 502, "upstream_failed", by)
 
 
 def unavailable(service: str, *, fallback: bool) -> Verdict:
@@ -114,4 +139,4 @@ def unavailable(service: str, *, fallback: bool) -> Verdict:
 
 
 __all__ = ["RELAY", "SAFE_METHODS", "Action", "Attempt", "Failure",
-           "Verdict", "judge", "repeatable", "unavailable"]  # fmt: skip
+           "Tried", "Verdict", "judge", "repeatable", "unavailable"]  # fmt: skip

@@ -16,14 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from strangler_proxy.registry.address import HTTPS_REFUSED, InstanceAddress, Origin
+from strangler_proxy.registry.address import HTTPS_REFUSED, InstanceAddress, Origin, path_refused
 from strangler_proxy.routing import SERVICE_NAME, InvalidFlag
 
 
 @dataclass(frozen=True)
 class ServiceSpec:
     name: str
-    instances: tuple[str, ...]  # base URLs, normalised: scheme://host[:port][/prefix], no "/"
+    instances: tuple[str, ...]  # origins, normalised: http://host[:port], no trailing "/"
 
     @classmethod
     def create(cls, name: object, urls: object) -> ServiceSpec:
@@ -47,8 +47,8 @@ class ServiceSpec:
 
 
 def normalise_instance_url(url: object) -> str:
-    """``scheme://host[:port][/prefix]`` with a lower-case host and no trailing ``/``; an
-    ``InvalidFlag`` on ``urls`` for anything the engines could not reach."""
+    """``http://host[:port]`` with a lower-case host and no trailing ``/``; an
+    ``InvalidFlag`` on ``urls`` for anything the engines could not reach (https, a path)."""
     if not isinstance(url, str):
         raise InvalidFlag("urls", f"an instance URL must be a string, got {url!r}")
     try:
@@ -59,7 +59,7 @@ def normalise_instance_url(url: object) -> str:
     host = address.origin.host
     host = f"[{host}]" if ":" in host else host
     netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return f"http://{netloc}{address.prefix}"
+    return f"http://{netloc}"
 
 
 def load_services_file(path: Path) -> list[ServiceSpec]:
@@ -86,4 +86,5 @@ __all__ = [
     "ServiceSpec",
     "load_services_file",
     "normalise_instance_url",
+    "path_refused",
 ]

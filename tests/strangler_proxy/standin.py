@@ -4,7 +4,8 @@
 ``standin NAME listening on http://127.0.0.1:PORT`` once bound (``LISTENING`` reads it) and
 serves:
 
-- ``GET /health/``            200 (``POST /_control/health/fail`` makes it answer 500)
+- ``GET /health/``            200 (``POST /_control/health/fail`` makes it answer 500,
+                               ``POST /_control/health/missing`` 404, as if it had none)
 - ``POST /_control/behaviour/B``  from now on every other request: ``ok`` as below, ``fail``
                                (503 after reading it), ``slow`` (200 after 3 s) or
                                ``truncate`` (a head promising 100 bytes, 3 of them, a close)
@@ -41,7 +42,7 @@ class StandIn:
     def __init__(self, name: str) -> None:
         self.name = name
         self.received: collections.Counter[str] = collections.Counter()
-        self.healthy = True
+        self.health_status = 200
         self.behaviour = "ok"
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -62,9 +63,9 @@ class StandIn:
             self.behaviour = path.rsplit("/", 1)[1]
             await _json(send, 200, {"behaviour": self.behaviour})
         elif path == "/health/":
-            await _json(send, 200 if self.healthy else 500, {"ok": self.healthy})
-        elif path == "/_control/health/fail":
-            self.healthy = False
+            await _json(send, self.health_status, {"ok": self.health_status == 200})
+        elif path in ("/_control/health/fail", "/_control/health/missing"):
+            self.health_status = 500 if path.endswith("/fail") else 404
             await _json(send, 200, {"ok": False})
         elif path == "/_received":
             await _json(send, 200, dict(self.received))

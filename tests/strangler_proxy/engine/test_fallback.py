@@ -87,7 +87,8 @@ def test_a_post_the_service_cut_short_is_a_502_and_is_not_sent_again(
     behave(service, "truncate")
     response = call(px, "POST", "/orders/new", b"{}")
     assert response.status_code == 502
-    assert error_of(response.content, 502)["message"].startswith("upstream failed")
+    failed = f"upstream orders at {service.url} failed: "
+    assert error_of(response.content, 502)["message"].startswith(failed)
     assert "POST /orders/new" not in received(monolith)
 
 
@@ -105,7 +106,9 @@ def test_a_post_the_service_is_too_slow_for_gets_504_and_is_not_sent_again(
     behave(service, "slow")
     response = call(px, "POST", "/orders/new", b"{}")
     assert response.status_code == 504
-    assert error_of(response.content, 504)["message"] == "upstream timed out"
+    assert (
+        error_of(response.content, 504)["message"] == f"upstream orders at {service.url} timed out"
+    )
     assert received(service)["POST /orders/new"] == 1
     assert "POST /orders/new" not in received(monolith)
 

@@ -207,7 +207,9 @@ def test_killing_the_service_mid_run_fails_no_get_and_repeats_no_post(
     assert {o for sent, _, o in load.results if sent > killed + 0.1} == {"monolith"}
     # the POST had reached the service: the client learns it failed, the monolith never sees it
     assert posted.status_code == 502
-    assert error_of(posted.content, 502)["message"].startswith("upstream failed")
+    assert error_of(posted.content, 502)["message"].startswith(
+        f"upstream inventory at {service.url} failed"
+    )
 
 
 def test_a_flip_reaches_every_worker(

@@ -31,7 +31,7 @@ class Clock:
 def store(tmp_path: Path) -> Iterator[FlagStore]:
     store = open_store(f"sqlite:///{tmp_path / 'flags.sqlite3'}", create=True)
     store.register_service(
-        "catalog", ["http://127.0.0.1:8101", "http://127.0.0.1:8102/v1/"], actor="test"
+        "catalog", ["http://127.0.0.1:8101", "http://127.0.0.1:8102/"], actor="test"
     )
     store.upsert_routes(
         [
@@ -69,14 +69,14 @@ def test_unmatched_and_monolith_routes_stay_on_the_monolith(store: FlagStore) ->
     assert router.plan("GET", "/api/orders/", {}, "127.0.0.1").decision.route_id is None
 
 
-def test_service_mode_balances_over_the_instances_with_their_path_prefix(
+def test_service_mode_balances_over_the_instances(
     store: FlagStore,
 ) -> None:
     flip(store, "service")
     router = Router(store)
     targets = [router.plan("GET", PRODUCT, {}, "127.0.0.1").target for _ in range(4)]
     first = InstanceAddress(Origin("127.0.0.1", 8101))
-    second = InstanceAddress(Origin("127.0.0.1", 8102), "/v1")
+    second = InstanceAddress(Origin("127.0.0.1", 8102))
     assert targets == [first, second, first, second]
     assert router.plan("GET", PRODUCT, {}, None).served_by == "catalog"
 

@@ -8,14 +8,20 @@ are stand-ins too, each failing its own way (``tests/strangler_proxy/standin.py`
   up; ``slowpoke`` answers after 3 s (both proxies give a service 1 s);
 - ``doomed`` answered once (both proxies saw it healthy), then stopped: it refuses;
 - ``legacy`` holds an ``https://`` instance written by an older version (registration now
-  refuses them): no engine can reach it, so both say ``circuit-open``; so does ``empty``,
-  whose instance list a hand-edited store left empty.
+  refuses them): no engine can reach it, so both say ``circuit-open``; so does ``pathed``,
+  an instance with a path (``catalog``'s URL + ``/api``: refused now too, it used to get
+  ``/api/pathed/x``), and ``empty``, whose instance list a hand-edited store left empty.
+
+The proxy's own errors name the upstream that failed (the service and instance, or the
+monolith) and carry the routing headers; ``{catalog}``-style names in a ``message`` are the
+stand-ins' URLs. A second table runs with the monolith dead (``DEAD_MONOLITH``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import socket
 import sqlite3
 from collections.abc import Iterator
@@ -49,6 +55,7 @@ class Case:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     canary_cookie: bool = False  # a new strangler_client cookie on the answer
+    message: str | None = None  # how the envelope's message starts ({name}: a stand-in's URL)
 
 
 CASES = [
@@ -60,12 +67,12 @@ CASES = [
     Case("get-broken-falls-back", "GET", "/broken/x", 200, "monolith", "broken", "broken"),
     Case(
         "post-broken-is-502", "POST", "/broken/x", 502, "broken", "broken",
-        error="upstream_failed", body=b"{}",
+        error="upstream_failed", body=b"{}", message="upstream broken at {broken} failed: ",
     ),
     Case("get-timeout-falls-back", "GET", "/slow/x", 200, "monolith", "slow", "timeout"),
     Case(
         "post-timeout-is-504", "POST", "/slow/x", 504, "slowpoke", "slow",
-        error="upstream_timeout", body=b"{}",
+        error="upstream_timeout", body=b"{}", message="upstream slowpoke at {slowpoke} timed out",
     ),
     Case("get-refused-falls-back", "GET", "/dead/x", 200, "monolith", "dead", "refused"),
     Case(
@@ -77,6 +84,8 @@ CASES = [
         "refused", body=b"s" * STREAMED,
     ),
     Case("https-instance-is-circuit-open", "GET", "/legacy/x", 200, "monolith", "legacy",
+         "circuit-open"),
+    Case("path-instance-is-circuit-open", "GET", "/pathed/x", 200, "monolith", "pathed",
          "circuit-open"),
     Case("no-instance-is-circuit-open", "GET", "/empty/x", 200, "monolith", "empty",
          "circuit-open"),
@@ -114,7 +123,7 @@ def store_url(var_dir: Path, stand_ins: dict[str, Running]) -> str:
     path = var_dir / "flags.sqlite3"
     store = open_store(f"sqlite:///{path}", create=True)
     services = {name: [stand_ins[name].url] for name in [*SERVICES, "doomed"]}
-    services["legacy"] = services["empty"] = ["http://127.0.0.1:1"]
+    services["legacy"] = services["empty"] = services["pathed"] = ["http://127.0.0.1:1"]
     seed(
         store,
         services,
@@ -125,6 +134,7 @@ def store_url(var_dir: Path, stand_ins: dict[str, Running]) -> str:
             route("slow", "/slow/{rest:path}", Mode.SERVICE, "slowpoke"),
             route("dead", "/dead/{rest:path}", Mode.SERVICE, "doomed"),
             route("legacy", "/legacy/{rest:path}", Mode.SERVICE, "legacy"),
+            route("pathed", "/pathed/{rest:path}", Mode.SERVICE, "pathed"),
             route("empty", "/empty/{rest:path}", Mode.SERVICE, "empty"),
             route("shadowed", "/shadowed/{rest:path}", Mode.SHADOW, "catalog"),
             route("canary", "/canary/{rest:path}", Mode.CANARY, "catalog", percent=100),
@@ -135,6 +145,8 @@ def store_url(var_dir: Path, stand_ins: dict[str, Running]) -> str:
         db.execute("""UPDATE services SET instances = '["https://127.0.0.1:1"]'
                       WHERE name = 'legacy'""")  # fmt: skip
         db.execute("UPDATE services SET instances = '[]' WHERE name = 'empty'")
+        pathed = json.dumps([stand_ins["catalog"].url + "/api"])
+        db.execute("UPDATE services SET instances = ? WHERE name = 'pathed'", (pathed,))
     return f"sqlite:///{path}"
 
 
@@ -171,18 +183,30 @@ def base_url(request: pytest.FixtureRequest, engines: dict[str, str]) -> str:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
-def test_both_engines_answer_alike(base_url: str, case: Case) -> None:
+def test_both_engines_answer_alike(
+    base_url: str, case: Case, stand_ins: dict[str, Running]
+) -> None:
+    urls = {name: proc.url for name, proc in stand_ins.items() if name != "doomed"}
+    check(base_url, case, urls)
+
+
+def check(base_url: str, case: Case, urls: dict[str, str]) -> None:
+    """One case against one engine (``urls``: the stand-ins' URLs, for ``case.message``)."""
     with httpx.Client(base_url=base_url, trust_env=False, timeout=10) as client:
         answer = client.request(case.method, case.path, content=case.body, headers=case.headers)
     assert answer.status_code == case.status, answer.text[:300]
     said = {k: answer.headers.get(f"x-strangler-{k}") for k in ("served-by", "route", "fallback")}
     assert said == {"served-by": case.served_by, "route": case.route, "fallback": case.fallback}
     request_id = answer.headers["x-request-id"]
+    if "x-request-id" in case.headers:
+        assert request_id == case.headers["x-request-id"]
     cookies = answer.headers.get_list("set-cookie")
     assert any(c.startswith(f"{CANARY_COOKIE}=") for c in cookies) == case.canary_cookie
     if case.error is not None:
         error = error_of(answer.content, case.status)
         assert (error["code"], error["request_id"]) == (case.error, request_id)
+        if case.message is not None:
+            assert error["message"].startswith(case.message.format(**urls)), error["message"]
         return
     echoed = answer.json()
     if case.status < 300:  # a stand-in's echo: who answered, and what reached it
@@ -214,26 +238,35 @@ def test_a_shadowed_request_reaches_the_service_off_the_answer(
 
 @pytest.fixture(scope="module")
 def orphaned(store_url: str, var_dir: Path) -> Iterator[dict[str, str]]:
-    """Both engines in front of a monolith that was up when they started, and then died."""
+    """Both engines in front of a monolith that was up when they started, and then died
+    (``monolith``: its URL)."""
     with (
         standin("short-lived-monolith", var_dir) as monolith,
         proxy(monolith.url, store_url, var_dir) as engine,
         mitmdump(MITM_BIN, var_dir, monolith.url, store_url) as mitm,
     ):
         monolith.stop()
-        yield {"engine": engine.url, "mitmproxy": mitm.base_url}
+        yield {"engine": engine.url, "mitmproxy": mitm.base_url, "monolith": monolith.url}
+
+
+DEAD = "upstream monolith at {monolith} refused the connection"
+#: with the monolith dead: the 502 names it and says which route, and after which fallback
+DEAD_MONOLITH = [
+    Case("unmatched", "GET", "/plain/x", 502, "monolith", error="upstream_refused",
+         message=DEAD),
+    Case("after-a-fallback", "GET", "/legacy/x", 502, "monolith", "legacy", "circuit-open",
+         error="upstream_refused", message=DEAD),
+    Case("a-post-keeps-its-request-id", "POST", "/plain/x", 502, "monolith",
+         error="upstream_refused", message=DEAD, body=b"{}", headers={"x-request-id": "req-7"}),
+]  # fmt: skip
 
 
 @pytest.mark.parametrize("engine", ["engine", "mitmproxy"])
-def test_a_dead_monolith_is_a_502_in_the_envelope(orphaned: dict[str, str], engine: str) -> None:
-    answer = httpx.get(orphaned[engine] + "/plain/x", trust_env=False)
-    assert answer.status_code == 502
-    assert answer.headers["content-type"] == "application/json"
-    error = error_of(answer.content, 502)
-    assert (error["code"], error["message"]) == (
-        "upstream_refused",
-        "upstream refused the connection",
-    )
+@pytest.mark.parametrize("case", DEAD_MONOLITH, ids=[c.id for c in DEAD_MONOLITH])
+def test_a_dead_monolith_is_a_502_naming_it(
+    orphaned: dict[str, str], engine: str, case: Case
+) -> None:
+    check(orphaned[engine], case, {"monolith": orphaned["monolith"]})
 
 
 @pytest.mark.parametrize("engine", ["engine", "mitmproxy"])

@@ -12,7 +12,6 @@ from strangler_proxy.routing import InvalidFlag
     [
         ("http://127.0.0.1:8101/", "http://127.0.0.1:8101"),
         ("http://[::1]:8101", "http://[::1]:8101"),
-        ("http://127.0.0.1:8101/catalog/", "http://127.0.0.1:8101/catalog"),
         (" HTTP://Example.com:80 ", "http://example.com:80"),
     ],
 )
@@ -26,6 +25,8 @@ def test_instance_urls_are_normalised(url: str, normalised: str) -> None:
         ("127.0.0.1:8101", "need http://host[:port]"),
         ("ftp://host", "need http://host[:port]"),
         ("https://catalog.internal", "https instances are not supported"),
+        ("http://127.0.0.1:8000/api", "a path in an instance URL is not supported ('/api')"),
+        ("http://127.0.0.1:8101/catalog/", "register http://127.0.0.1:8101 and serve"),
         ("http://user:pw@host", "no credentials"),
         ("http://host/?x=1", "no credentials, query or fragment"),
         ("http://host:99999", "bad instance URL"),
