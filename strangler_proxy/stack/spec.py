@@ -17,6 +17,7 @@ Each extracted service joins ``services`` with one :class:`ServiceSpec` entry.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,6 +28,8 @@ from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env
 
 LOOPBACK = "127.0.0.1"
 
+#: What ``strangler routes import`` prints when it made the flag store (``up`` repeats it).
+CREATED_STORE = re.compile(r"^created flag store .+$", re.M)
 #: Exit code of the "is the database empty?" probe when it is (0 means: has data already).
 EMPTY_DATABASE = 3
 #: Generic Django, so it knows nothing of the monolith's own models: seeded means it has users.
@@ -34,6 +37,11 @@ _HAS_USERS = (
     "import sys; from django.contrib.auth import get_user_model; "
     f"sys.exit(0 if get_user_model().objects.exists() else {EMPTY_DATABASE})"
 )
+
+
+#: ``manage.py seed_shop --size`` choices (legacy_monolith.common.seed_sizes.SIZES; the
+#: toolkit never imports the monolith, so a test keeps the two equal)
+SEED_SIZES = ("tiny", "small", "default", "large")
 
 
 class StackSpecError(ValueError):
@@ -64,6 +72,8 @@ class Task:
     fallback_argv: tuple[str, ...] = ()
     #: What it does, for the progress display.
     title: str = ""
+    #: Lines of its log shown on the terminal too (``routes``: the flag store it created).
+    tell: re.Pattern[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +93,8 @@ class Listener:
     port: int
     health_path: str
     host: str = LOOPBACK
+    #: the ``strangler up`` option that sets ``port`` (named when the port is taken)
+    option: str = ""
 
     @property
     def url(self) -> str:
@@ -91,6 +103,17 @@ class Listener:
     @property
     def health_url(self) -> str:
         return self.url + self.health_path
+
+
+@dataclass(frozen=True)
+class Bind:
+    """An address a service listens on: who (``proxy``, ``proxy's admin API``), and the
+    option that chose its port."""
+
+    who: str
+    host: str
+    port: int
+    option: str = ""
 
 
 @dataclass(frozen=True)
@@ -110,6 +133,8 @@ class ServiceSpec:
     #: With ``port`` 0: the line it prints once bound, whose ``port`` group says where
     #: (the supervisor then knows the service by that port).
     announces: re.Pattern[str] | None = None
+    #: the ``strangler up`` option that sets ``port`` (named when the port is taken)
+    option: str = ""
 
     @property
     def url(self) -> str:
@@ -120,9 +145,12 @@ class ServiceSpec:
         return self.url + self.health_path
 
     @property
-    def addresses(self) -> tuple[tuple[str, int], ...]:
-        """Every (host, port) it binds: checked free before it starts."""
-        return ((self.host, self.port), *((x.host, x.port) for x in self.listeners))
+    def binds(self) -> tuple[Bind, ...]:
+        """Every address it listens on: checked free before anything starts."""
+        return (
+            Bind(self.name, self.host, self.port, self.option),
+            *(Bind(f"{self.name}'s {x.name}", x.host, x.port, x.option) for x in self.listeners),
+        )
 
 
 @dataclass(frozen=True)
@@ -143,9 +171,6 @@ class StackSpec:
 
     def service(self, name: str) -> ServiceSpec | None:
         return next((s for s in self.services if s.name == name), None)
-
-
-_SIZE = re.compile(r"^[a-z][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -178,13 +203,14 @@ class StackOptions:
             if port in seen:
                 raise StackSpecError(option, f"port {port} is taken by {seen[port]} already")
             seen[port] = option
-        if not _SIZE.match(seed_size):
+        if seed_size not in SEED_SIZES:
             raise StackSpecError(
-                "--seed-size", f"expected a size name such as tiny or default, got {seed_size!r}"
+                "--seed-size", f"expected one of {', '.join(SEED_SIZES)}, got {seed_size!r}"
             )
         path = Path(var_dir)
         if path.exists() and not path.is_dir():
             raise StackSpecError("--var-dir", f"{path} exists and is not a directory")
+        _check_creatable(path)
         return cls(
             monolith_port=monolith_port,
             seed_size=seed_size,
@@ -209,6 +235,20 @@ class StackOptions:
     @property
     def token_file(self) -> Path:
         return self.var_dir / "admin.token"
+
+
+def _check_creatable(path: Path) -> None:
+    """``path`` is a folder, or one ``mkdir -p`` can make (its nearest existing parent is a
+    writable folder): a var dir that cannot be made is named before any work starts."""
+    found = path.absolute()
+    while not found.exists() and found != found.parent:
+        found = found.parent
+    if found == path.absolute():
+        return
+    if not found.is_dir():
+        raise StackSpecError("--var-dir", f"cannot create {path}: {found} is not a directory")
+    if not os.access(found, os.W_OK | os.X_OK):
+        raise StackSpecError("--var-dir", f"cannot create {path}: {found} is not writable")
 
 
 def monolith_tasks(options: StackOptions, *, python: str, manage_py: Path) -> tuple[Task, ...]:
@@ -249,6 +289,7 @@ def analysis_tasks(
             fallback_after="analyze",
             fallback_argv=(*strangler, "routes", "import", "--source", source, *store),
             title="import the route table",
+            tell=CREATED_STORE,
         ),
         Task(
             "admin-token",
@@ -267,6 +308,7 @@ def monolith_service(options: StackOptions, *, python: str) -> ServiceSpec:
             *("--access-logfile", "-", "--pid", str(options.var_dir / "run" / "monolith.pid")),
         ),
         port=options.monolith_port,
+        option="--monolith-port",
         log_name="monolith.log",
         notes=("Django + DRF shop, gunicorn gthread x2",),
         accounts=(
@@ -294,12 +336,13 @@ def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> Servi
             *("--access-log", str(options.var_dir / "logs" / "access.log")),
         ),
         port=options.proxy_port,
+        option="--proxy-port",
         log_name="proxy.log",
         notes=(
             "the public entry: routes each endpoint by its flag (1 worker); "
             "X-Strangler-Served-By says who answered, logs/access.log each request",
         ),
-        listeners=(Listener("admin API", options.admin_port, "/health"),),
+        listeners=(Listener("admin API", options.admin_port, "/health", option="--admin-port"),),
     )
 
 

@@ -92,8 +92,8 @@ class Supervisor:
         """Bring the stack up, call ``on_ready``, then wait for a signal (0) or a death (1)."""
         with self._signals():
             try:
+                self._check_ports()  # before anything is made or run
                 self._make_dirs()
-                self._check_ports()
                 self._prepare()
                 self._start()
                 if on_ready is not None:
@@ -140,6 +140,7 @@ class Supervisor:
             argv, outcome = task.fallback_argv, "fallback"
             self.say(f"{task.name}: {task.fallback_after} failed, so: {' '.join(argv)}")
         started = time.monotonic()
+        log_path: Path | None = None
         if task.echo:
             self.say(f"{step} ...")
             code = self._run(argv, env, None)
@@ -151,6 +152,9 @@ class Supervisor:
             log_note = _tail(log_path)
         took = time.monotonic() - started
         if code == 0:
+            if task.tell is not None and log_path is not None:
+                for line in task.tell.finditer(log_path.read_text(errors="replace")):
+                    self.say(f"{task.name}: {line.group(0)}")
             self.say(f"{task.name}: done in {took:.1f} s")
             return outcome
         failure = f"{task.name} failed with exit code {code}: {' '.join(argv)}" + log_note
@@ -185,13 +189,17 @@ class Supervisor:
             ).returncode
 
     def _check_ports(self) -> None:
-        """Before anything runs: a taken port is found in a second, not after the set-up."""
+        """Before anything runs: a taken port is found in a second, not after the set-up,
+        named with the option that chose it."""
         for spec in self.stack.services:
-            taken = [f"{h}:{p}" for h, p in spec.addresses if not _port_is_free(h, p)]
-            if taken:
+            for bind in spec.binds:
+                if _port_is_free(bind.host, bind.port):
+                    continue
+                pick = f"pick another {bind.option}" if bind.option else "pick another port"
                 raise StackFailed(
-                    f"{spec.name} cannot start: {', '.join(taken)} is already in use "
-                    "(another `strangler up`? pick another port)"
+                    f"{bind.who} cannot start: {bind.host}:{bind.port}"
+                    f"{f' ({bind.option})' if bind.option else ''} is already in use "
+                    f"(another `strangler up`? {pick})"
                 )
 
     def _start(self) -> None:

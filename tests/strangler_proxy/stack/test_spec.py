@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from legacy_monolith.common.seed_sizes import SIZES
 from strangler_proxy.stack.spec import (
+    CREATED_STORE,
     EMPTY_DATABASE,
+    SEED_SIZES,
     StackOptions,
     StackSpecError,
     default_stack,
@@ -51,7 +54,10 @@ def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
     assert f"--admin-listen 127.0.0.1:8125 --admin-token-file {var}/admin.token" in argv
     assert proxy.health_url == "http://127.0.0.1:8124/health/"  # through to the monolith
     assert [x.health_url for x in proxy.listeners] == ["http://127.0.0.1:8125/health"]
-    assert proxy.addresses == (("127.0.0.1", 8124), ("127.0.0.1", 8125))
+    assert [(b.who, b.port, b.option) for b in proxy.binds] == [
+        ("proxy", 8124, "--proxy-port"),
+        ("proxy's admin API", 8125, "--admin-port"),
+    ]
 
 
 def test_the_default_stack(tmp_path: Path) -> None:
@@ -89,6 +95,7 @@ def test_a_relative_var_dir_is_made_absolute() -> None:
         ({"monolith_port": 0}, "--monolith-port"),
         ({"monolith_port": 70000}, "--monolith-port"),
         ({"seed_size": "Huge Size!"}, "--seed-size"),
+        ({"seed_size": "huge"}, "--seed-size"),  # a name, but not one seed_shop knows
         ({"proxy_port": 65536}, "--proxy-port"),
         ({"admin_port": 8000}, "--admin-port"),  # the monolith's
         ({"proxy_port": 8081}, "--admin-port"),  # the admin API's default, named second
@@ -106,3 +113,26 @@ def test_a_var_dir_that_is_a_file_is_refused(tmp_path: Path) -> None:
     file.write_text("")
     with pytest.raises(StackSpecError, match="not a directory"):
         StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir=file)
+
+
+def test_a_var_dir_under_a_file_is_refused_before_anything_is_made(tmp_path: Path) -> None:
+    file = tmp_path / "file"
+    file.write_text("")
+    with pytest.raises(StackSpecError, match=f"cannot create {file}/var: {file} is not a dir"):
+        StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir=file / "var")
+
+
+def test_the_seed_sizes_are_seed_shops() -> None:
+    """The toolkit never imports the monolith: its copy of the names is checked here."""
+    assert sorted(SEED_SIZES) == sorted(SIZES)
+
+
+def test_up_repeats_the_line_of_a_store_the_import_created(tmp_path: Path) -> None:
+    options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir=tmp_path)
+    stack = default_stack(options, python="python", manage_py=MANAGE, strangler=CLI)
+    [routes] = [task for task in stack.prepare if task.name == "routes"]
+    assert routes.tell is CREATED_STORE
+    log = f"created flag store {tmp_path}/flags.sqlite3\nRoutes from ...\n"
+    assert [m.group(0) for m in CREATED_STORE.finditer(log)] == [
+        f"created flag store {tmp_path}/flags.sqlite3"
+    ]

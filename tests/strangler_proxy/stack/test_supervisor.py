@@ -169,10 +169,27 @@ def test_a_taken_port_is_found_before_any_task_runs(tmp_path: Path) -> None:
             python("pass"),
             free_port(),
             log_name="proxy.log",
-            listeners=(Listener("admin API", port, "/health"),),
+            listeners=(Listener("admin API", port, "/health", option="--admin-port"),),
         )
         tasks = (Task("migrate", python(f"open({str(marker)!r}, 'w')")),)
         supervisor = Supervisor(stack(tmp_path, service, prepare=tasks), say=lambda line: None)
-        with pytest.raises(StackFailed, match=f"proxy cannot start: 127.0.0.1:{port} is already"):
+        with pytest.raises(StackFailed) as failed:
             supervisor.run()
+    assert str(failed.value) == (
+        f"proxy's admin API cannot start: 127.0.0.1:{port} (--admin-port) is already in use "
+        "(another `strangler up`? pick another --admin-port)"
+    )
     assert not marker.exists()
+    assert not (tmp_path / "var").exists(), "nothing made before the ports are checked"
+
+
+def test_a_task_can_tell_lines_of_its_log(tmp_path: Path) -> None:
+    """``routes`` says on the terminal that it created the flag store (the rest of its
+    output stays in its log)."""
+    said: list[str] = []
+    code = "print('Routes ...'); print('created flag store /x/flags.sqlite3'); print('...')"
+    task = Task("routes", python(code), tell=re.compile(r"^created flag store .+$", re.M))
+    supervisor = Supervisor(stack(tmp_path, prepare=(task,)), say=said.append)
+    assert supervisor.run(on_ready=lambda running: os.kill(os.getpid(), signal.SIGTERM)) == 0
+    assert said[:2] == ["routes: created flag store /x/flags.sqlite3", said[1]]
+    assert said[1].startswith("routes: done in ")
