@@ -75,6 +75,7 @@ def show(grid: Grid, console: Console | None = None) -> None:
     if widths is not None:
         table = _rich_table(grid, widths)
         if _keeps_whole(grid, table, console.width):
+            console.print(Text(grid.title, style="bold"), soft_wrap=True)
             console.print(table)
             return
     console.print(Text(grid.title, style="bold"), soft_wrap=True)
@@ -151,9 +152,7 @@ def layout(grid: Grid, width: int) -> list[int] | None:
 
 
 def _rich_table(grid: Grid, widths: Sequence[int]) -> Table:
-    table = Table(
-        title=grid.title,
-        title_justify="left",
+    table = Table(  # no title: rich would wrap it to the table's width, ids and all
         show_header=grid.show_header,
         box=box.SIMPLE_HEAD,  # no vertical rules: more room, and a clean copy of a row
         show_edge=False,
