@@ -10,6 +10,7 @@ import asyncio
 import os
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -18,6 +19,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.compare.book import BookError, RuleBook, parse_book
+from strangler_proxy.replay.discover import from_openapi
 from strangler_proxy.replay.html import as_html
 from strangler_proxy.replay.outcome import Verdict
 from strangler_proxy.replay.report import as_junit, json_text, totals
@@ -42,9 +44,20 @@ OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 @click.option(
     "--requests",
     "source",
-    required=True,
     type=FILE,
     help="A YAML request list, a HAR file or a mitmproxy flow file.",
+)
+@click.option(
+    "--openapi",
+    is_flag=True,
+    help="GET every operation the monolith's /api/schema/ lists (ids from its lists).",
+)
+@click.option(
+    "--header",
+    "headers",
+    multiple=True,
+    metavar="'NAME: VALUE'",
+    help="Sent with every request (a token: 'Authorization: Token ...').",
 )
 @click.option("--rules", "rules_file", type=FILE, help="A TOML rule book (global rules apply).")
 @click.option("--route", help="Also apply this route's rules from the rule book.")
@@ -71,7 +84,9 @@ OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
 def compare(
     monolith: str,
     service: str,
-    source: Path,
+    source: Path | None,
+    openapi: bool,
+    headers: tuple[str, ...],
     rules_file: Path | None,
     route: str | None,
     noise: bool,
@@ -87,7 +102,16 @@ def compare(
     for name, url in (("--monolith", monolith), ("--service", service)):
         if not url.startswith(("http://", "https://")):
             raise click.BadParameter(f"expected http://host:port, got {url!r}", param_hint=name)
-    requests = _requests(source)
+    extra = _headers(headers)
+    if (source is None) == (not openapi):
+        raise click.UsageError("give --requests FILE or --openapi (one of them)")
+    if source is not None:
+        requests = [replace(r, headers=(*r.headers, *extra)) for r in _requests(source)]
+    else:
+        try:
+            requests = asyncio.run(from_openapi(monolith, extra, timeout=timeout))
+        except SourceError as exc:
+            raise click.BadParameter(str(exc), param_hint="--openapi") from exc
     compiled = _book(rules_file).for_route(route).compile()
     targets = Targets(monolith, service, timeout, concurrency, noise, allow_writes)
     console = Console(stderr=True)
@@ -137,6 +161,16 @@ def _requests(source: Path) -> list[Request]:
     if not requests:
         raise click.BadParameter(f"{source}: no requests in it", param_hint="--requests")
     return requests
+
+
+def _headers(given: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for text in given:
+        name, colon, value = text.partition(":")
+        if not colon or not name.strip():
+            raise click.BadParameter(f"expected 'NAME: VALUE', got {text!r}", param_hint="--header")
+        pairs.append((name.strip().lower(), value.strip()))
+    return tuple(pairs)
 
 
 def _is_flow_file(source: Path) -> bool:
