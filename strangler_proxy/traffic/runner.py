@@ -119,16 +119,15 @@ async def _setup_request(
     body: Mapping[str, object] | None = None,
 ) -> httpx.Response:
     """One set-up request, recorded; no answer at all raises :class:`TargetUnusable`."""
+    # built first, so the message names the URL httpx joined (base URL + path), as sent
+    request = client.build_request("GET" if body is None else "POST", path, json=body)
     started = time.perf_counter()
     try:
-        if body is None:
-            response = await client.get(path)
-        else:
-            response = await client.post(path, json=body)
+        response = await client.send(request)
     except httpx.HTTPError as exc:
         record.add(Outcome(step, FAILED, error=describe(exc)))
         raise TargetUnusable(
-            f"cannot reach {client.base_url}{path.lstrip('/')}: {describe(exc)}", record.summary()
+            f"cannot reach {request.url}: {describe(exc)}", record.summary()
         ) from exc
     ok = response.status_code == 200
     error = None if ok else f"{step} answered HTTP {response.status_code}"

@@ -14,7 +14,12 @@ from click.testing import CliRunner
 from strangler_proxy.cli import main
 from strangler_proxy.stack.process import free_port
 from strangler_proxy.traffic.plan import World, plan
-from strangler_proxy.traffic.runner import discover_world, new_client, run_traffic
+from strangler_proxy.traffic.runner import (
+    TargetUnusable,
+    discover_world,
+    new_client,
+    run_traffic,
+)
 from strangler_proxy.traffic.spec import TrafficSpec
 from strangler_proxy.traffic.stats import Summary
 from tests.conftest import RunningServer
@@ -96,10 +101,23 @@ def test_the_cli_reports_a_dead_target_clearly(tmp_path: Path) -> None:
         ["traffic", "--target", target, "--duration", "2", "--rate", "5", "--json", str(report)],
     )
     assert result.exit_code == 1, result.output
-    assert f"cannot reach {target}" in result.output
+    assert f"cannot reach {target}/api/catalog/products/?page_size=100: ConnectError" in (
+        result.output
+    )
     assert "Traceback" not in result.output
     summary = json.loads(report.read_text())
     assert summary["errors"] == summary["failed"] == 1
+
+
+@pytest.mark.parametrize("prefix", ["", "/", "/shop", "/shop/"])
+def test_cannot_reach_names_the_url_as_sent(prefix: str) -> None:
+    """The base URL and the path joined as httpx joins them (no slash lost, none doubled)."""
+    origin = f"http://127.0.0.1:{free_port()}"
+    spec = TrafficSpec.parse(target=origin + prefix, duration=1, rate=5)
+    with pytest.raises(TargetUnusable) as failed:
+        discover(spec)
+    sent = f"{origin}{prefix.rstrip('/')}/api/catalog/products/?page_size=100"
+    assert str(failed.value).startswith(f"cannot reach {sent}: ConnectError")
 
 
 def test_the_cli_writes_the_summary_it_shows(
