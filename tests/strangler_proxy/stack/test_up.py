@@ -109,8 +109,9 @@ class Stack:
 
     @property
     def pids(self) -> dict[str, int]:
-        """Each service's pid, as the welcome table shows it (``proxy ... pid N``)."""
-        found = re.findall(r"│ (\w+) +│.*?\n.*?pid (\d+),", self.out.text)
+        """Each service's pid, as the welcome table shows it in a pipe (plain aligned text:
+        ``proxy  http://...  notes``, then ``pid N, log ...`` on the row's last line)."""
+        found = re.findall(r"^(\w+) +http://\S+ .*?pid (\d+),", self.out.text, re.M | re.S)
         return {name: int(pid) for name, pid in found}
 
     def token(self) -> str:
