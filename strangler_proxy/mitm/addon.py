@@ -122,7 +122,10 @@ class StranglerAddon:
     # -- hooks ----------------------------------------------------------------------------
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         """A body mitmproxy will stream is routed now, before it goes anywhere."""
-        if flow.is_replay == "request" or not flow.request.stream:
+        if flow.is_replay == "request":
+            return  # a shadow copy
+        _OWN_ERRORS.pop(flow.client_conn.id, None)  # a new request: no error is pending
+        if not flow.request.stream:
             return
         plan = self._route(flow)
         if plan is None or plan.target is None:

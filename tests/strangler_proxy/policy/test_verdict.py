@@ -5,7 +5,16 @@ from __future__ import annotations
 
 import pytest
 
-from strangler_proxy.policy import Action, Attempt, Failure, Verdict, judge, unavailable
+from strangler_proxy.policy import (
+    PROXY,
+    Action,
+    Attempt,
+    Failure,
+    Tried,
+    Verdict,
+    judge,
+    unavailable,
+)
 
 REFUSED = Attempt(failure=Failure.REFUSED, detail="[Errno 111] Connect call failed")
 CONNECT_TIMEOUT = Attempt(failure=Failure.CONNECT_TIMEOUT)
@@ -90,3 +99,37 @@ def test_with_no_instance_to_try_the_monolith_answers_or_the_proxy_says_503() ->
     assert unavailable("catalog", fallback=False) == Verdict(
         Action.ERROR, "no available instance of catalog", 503, "no_instance"
     )
+
+
+MONOLITH = Tried("monolith", "http://127.0.0.1:8000")
+CATALOG = Tried("catalog", "http://127.0.0.1:8101")
+
+
+@pytest.mark.parametrize(
+    ("attempt", "verdict"),
+    [
+        (
+            Attempt(failure=Failure.REFUSED, tried=MONOLITH),
+            Verdict(Action.ERROR, "upstream monolith at http://127.0.0.1:8000 refused the "
+                    "connection", 502, "upstream_refused", "monolith"),
+        ),
+        (
+            Attempt(failure=Failure.TIMEOUT, tried=CATALOG),
+            Verdict(Action.ERROR, "upstream catalog at http://127.0.0.1:8101 timed out", 504,
+                    "upstream_timeout", "catalog"),
+        ),
+        (
+            Attempt(failure=Failure.BROKEN, detail="peer closed", tried=CATALOG),
+            Verdict(Action.ERROR, "upstream catalog at http://127.0.0.1:8101 failed: peer "
+                    "closed", 502, "upstream_failed", "catalog"),
+        ),
+    ],
+)  # fmt: skip
+def test_the_proxys_error_names_the_upstream_tried_and_answers_as_it(
+    attempt: Attempt, verdict: Verdict
+) -> None:
+    assert judge("POST", attempt, fallback=False) == verdict
+
+
+def test_an_error_before_any_attempt_is_served_by_the_proxy() -> None:
+    assert unavailable("catalog", fallback=False).served_by == PROXY == "proxy"
