@@ -283,16 +283,15 @@ def _banner(settings: EngineSettings, snapshot: Snapshot) -> None:
     """What is about to serve, as a table (routes by mode, services, limits)."""
     from collections import Counter
 
-    from rich.console import Console
-    from rich.table import Table
+    from strangler_proxy.cli.tables import Column, Grid, show
 
     modes = Counter(route.mode.value for route in snapshot.table.routes())
     routes = ", ".join(f"{n} {m}" for m, n in sorted(modes.items())) or "none: all to the monolith"
     admin = f"http://{settings.admin_host}:{settings.admin_port}" if settings.admin_port else "off"
     t = settings.timeouts
-    table = Table(title="strangler proxy", show_header=False, title_justify="left")
-    table.add_column(style="bold")
-    table.add_column()
+    # URLs and paths stay whole (the value column wraps between words only)
+    columns = (Column("", style="bold"), Column("", keep=False))
+    table = Grid("strangler proxy", columns, show_header=False)
     for name, value in (
         ("listen", f"http://{settings.host}:{settings.port} ({settings.workers} worker(s))"),
         ("monolith", settings.monolith_url),
@@ -304,8 +303,8 @@ def _banner(settings: EngineSettings, snapshot: Snapshot) -> None:
         ("limits", f"headers {settings.max_header_bytes} B, body {settings.max_body_bytes} B, "
                    f"{settings.max_concurrency} in flight per worker"),
     ):  # fmt: skip
-        table.add_row(name, value)
-    Console().print(table)
+        table.add(name, value)
+    show(table)
 
 
 def _check_token(path: Path) -> None:
