@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import httpx
 
@@ -56,6 +57,7 @@ class HealthChecker:
         misses = 0 if ok else self._misses.get(id(instance), 0) + 1
         self._misses[id(instance)] = misses
         instance.last_check_error = error
+        instance.last_check_at = time.time()
         if ok:
             instance.healthy = True
         elif misses >= self.unhealthy:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from strangler_proxy.balancing.outlier import OutlierDetector, OutlierPolicy
@@ -31,6 +32,7 @@ class Instance:
     inflight: int = 0
     detector: OutlierDetector = field(default_factory=OutlierDetector)
     last_check_error: str | None = None
+    last_check_at: float | None = None  # wall clock (time.time()) of the last active check
 
     @classmethod
     def from_url(cls, service: str, url: str, policy: OutlierPolicy) -> Instance:
@@ -92,7 +94,8 @@ class ServicePools:
         instance.detector = detector.success(now) if ok else detector.failure(now)
 
     def snapshot(self) -> dict[str, Any]:
-        now = self.clock()
+        """Each instance as the admin API shows it; times as ISO 8601 UTC (wall clock)."""
+        now, wall = self.clock(), time.time()
         return {
             name: [
                 {
@@ -103,8 +106,23 @@ class ServicePools:
                     "available": i.available(now),
                     "inflight": i.inflight,
                     "last_check_error": i.last_check_error,
+                    "last_check_at": _utc(i.last_check_at),
+                    "ejected_until": _ejected_until(i, now, wall),
                 }
                 for i in group
             ]
             for name, group in self._services.items()
         }
+
+
+def _ejected_until(instance: Instance, now: float, wall: float) -> str | None:
+    """When an ejection ends, on the wall clock (the detector counts on ``clock``)."""
+    if not instance.detector.ejected(now):
+        return None
+    return _utc(wall + instance.detector.ejected_until - now)
+
+
+def _utc(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="seconds")

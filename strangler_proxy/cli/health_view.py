@@ -77,7 +77,7 @@ def describe_instance(view: Mapping[str, Any], now: datetime | None) -> tuple[st
     outcome = f"failed: {error}" if error else "ok"
     if checked is not None and now is not None:
         outcome = f"{_age(now, checked)} ago, {outcome}"
-    elif "last_check_at" in view and view["last_check_at"] is None:
+    elif not error and "last_check_at" in view and view["last_check_at"] is None:
         outcome = "not yet"
     return state, str(view.get("inflight", "-")), outcome
 

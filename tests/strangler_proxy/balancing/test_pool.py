@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 
 from strangler_proxy.balancing import OutlierPolicy, ServicePools
 
@@ -74,3 +75,17 @@ def test_the_snapshot_shows_each_instance() -> None:
         (URLS[1], True),
         (URLS[2], True),
     ]
+
+
+def test_the_snapshot_says_until_when_an_instance_is_ejected() -> None:
+    clock = Clock()
+    p = pools(clock)
+    first = p.instances()[0]
+    for _ in range(2):  # consecutive=2: ejected for base_ejection, 10 s
+        p.report(first, ok=False)
+    before = datetime.now(UTC)
+    view = p.snapshot()["catalog"]
+    until = datetime.fromisoformat(view[0]["ejected_until"])
+    assert view[0]["ejected"] and 9 <= (until - before).total_seconds() <= 11
+    assert view[1]["ejected_until"] is None
+    assert view[0]["last_check_at"] is None, "never checked yet"
