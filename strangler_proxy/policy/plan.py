@@ -7,6 +7,10 @@ A client the routing core cannot tell apart (no user, no ``strangler_client`` co
 a random id as a cookie and is decided by it right away, so browsers behind one address
 spread across both sides and then stay where they landed.
 
+A shadow copy of a request that writes (anything but GET, HEAD, OPTIONS) would write twice,
+once through the monolith and once in the service: it is sent only when the route says its
+service is safe to write to (``shadow_writes``).
+
 >>> from strangler_proxy.routing import Mode, Route, RouteTable
 >>> table = RouteTable.build([Route("p", frozenset({"GET"}), "/p/{pk:int}/", "catalog",
 ...                                 Mode.CANARY, 100)])
@@ -15,14 +19,21 @@ spread across both sides and then stay where they landed.
 ('catalog', 'strangler_client=c1; Path=/; HttpOnly; SameSite=Lax')
 >>> plan(table, "GET", "/elsewhere", lambda: ({}, None)).decision.route_id is None
 True
+>>> shadowed = RouteTable.build([Route("r", frozenset(), "/r/", "reviews", Mode.SHADOW)])
+>>> plan(shadowed, "GET", "/r/", lambda: ({}, None)).decision.shadow
+'reviews'
+>>> plan(shadowed, "POST", "/r/", lambda: ({}, None)).decision.shadow is None
+True
 """
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import NamedTuple
 
+from strangler_proxy.policy.verdict import SAFE_METHODS
 from strangler_proxy.routing import (
     CANARY_COOKIE,
     UNMATCHED,
@@ -68,6 +79,8 @@ def plan(
     route = table.match(method, path)
     if route is None:
         return _UNMATCHED
+    if route.mode is Mode.SHADOW and method not in SAFE_METHODS and not route.shadow_writes:
+        return Plan(replace(table.decide_matched(route, ""), shadow=None))
     if route.mode is not Mode.CANARY:
         return Plan(table.decide_matched(route, ""))
     headers, address = who()

@@ -53,6 +53,7 @@ class Route:
     mode: Mode
     percent: int = 0
     priority: int = 0
+    shadow_writes: bool = False  # shadow POST/PUT/PATCH/DELETE too (the service must be disposable)
 
     def __post_init__(self) -> None:
         if (
@@ -90,6 +91,8 @@ class Route:
             raise InvalidFlag("percent", f"must be between 0 and 100, got {self.percent}")
         if isinstance(self.priority, bool) or not isinstance(self.priority, int):
             raise InvalidFlag("priority", f"must be an integer, got {self.priority!r}")
+        if not isinstance(self.shadow_writes, bool):
+            raise InvalidFlag("shadow_writes", f"must be true or false, got {self.shadow_writes!r}")
 
     def with_flag(self, *, mode: Mode | str, percent: int = 0, service: str | None) -> Route:
         """The same route with a new flag (validated)."""

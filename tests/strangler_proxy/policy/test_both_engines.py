@@ -236,6 +236,23 @@ def test_a_shadowed_request_reaches_the_service_off_the_answer(
     until(lambda: copies() == 1)
 
 
+def test_a_write_on_a_shadow_route_is_not_copied_to_the_service(
+    base_url: str, stand_ins: dict[str, Running]
+) -> None:
+    """A POST the monolith answers must not be written a second time in the service; a GET
+    sent after it is copied, and once its copy has arrived the POST's would have too."""
+    path = f"/shadowed/writes-{base_url.rsplit(':', 1)[1]}"
+
+    def received() -> dict[str, int]:
+        return dict(httpx.get(stand_ins["catalog"].url + "/_received", trust_env=False).json())
+
+    posted = httpx.post(base_url + path, content=b'{"rating": 5}', trust_env=False)
+    assert (posted.status_code, posted.json()["served_by"]) == (200, "monolith")
+    httpx.get(base_url + path, trust_env=False)
+    until(lambda: received().get(f"GET {path}") == 1)
+    assert f"POST {path}" not in received()
+
+
 @pytest.fixture(scope="module")
 def orphaned(store_url: str, var_dir: Path) -> Iterator[dict[str, str]]:
     """Both engines in front of a monolith that was up when they started, and then died
