@@ -16,14 +16,17 @@ from strangler_proxy.cli._admin import MODE_STYLES, describe_flag
 from strangler_proxy.cli.tables import Column, Grid
 
 
-def routes_grid(listing: Mapping[str, Any]) -> Grid:
-    """``routes list``: precedence order; the priority column only when one is set."""
+def routes_grid(listing: Mapping[str, Any], *, stacked: bool = False) -> Grid:
+    """``routes list``: precedence order; the priority column only when one is set.
+
+    ``stacked``: each route's template under its id, in one column (an 80-column terminal
+    holds that as a table; side by side they need about 110)."""
     routes: Sequence[Mapping[str, Any]] = listing["routes"]
     with_priority = any(route["priority"] for route in routes)
+    ids = [Column("route / template")] if stacked else [Column("route"), Column("template")]
     columns = [
         Column("#", right=True),
-        Column("route"),
-        Column("template"),
+        *ids,
         Column("methods", keep=False),
         Column("mode", styles=MODE_STYLES),
         Column("target", keep=False),
@@ -32,10 +35,12 @@ def routes_grid(listing: Mapping[str, Any]) -> Grid:
         columns.append(Column("priority", right=True))
     grid = Grid(f"Routes (version {listing['version']}), first match wins", columns)
     for position, route in enumerate(routes, start=1):
+        where = (
+            [f"{route['id']}\n{route['template']}"] if stacked else [route["id"], route["template"]]
+        )
         cells = [
             str(position),
-            route["id"],
-            route["template"],
+            *where,
             " ".join(route["methods"]) or "any",
             route["mode"],
             _target(route),

@@ -35,7 +35,7 @@ def list_routes(admin_url: str, token: str | None, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(listing, indent=2))
         return
-    show(routes_grid(listing))
+    show(routes_grid(listing), narrow=routes_grid(listing, stacked=True))
 
 
 @routes.command("set")

@@ -64,20 +64,22 @@ class Grid:
         self.rows.append(cells)
 
 
-def show(grid: Grid, console: Console | None = None) -> None:
-    """Print ``grid`` on ``console`` (default: stdout) in the form that suits it."""
+def show(grid: Grid, console: Console | None = None, *, narrow: Grid | None = None) -> None:
+    """Print ``grid`` on ``console`` (default: stdout) in the form that suits it; on a
+    terminal too narrow for it, ``narrow`` (the same rows, fewer columns) is tried next."""
     console = console or Console()
     if not console.is_terminal:
         for line in plain_lines(grid):
             console.out(line, highlight=False)
         return
-    widths = layout(grid, console.width)
-    if widths is not None:
-        table = _rich_table(grid, widths)
-        if _keeps_whole(grid, table, console.width):
-            console.print(Text(grid.title, style="bold"), soft_wrap=True)
-            console.print(table)
-            return
+    for candidate in (grid, narrow):
+        widths = None if candidate is None else layout(candidate, console.width)
+        if candidate is not None and widths is not None:
+            table = _rich_table(candidate, widths)
+            if _keeps_whole(candidate, table, console.width):
+                console.print(Text(candidate.title, style="bold"), soft_wrap=True)
+                console.print(table)
+                return
     console.print(Text(grid.title, style="bold"), soft_wrap=True)
     for line in block_lines(grid, console.width) if grid.show_header else plain_lines(grid)[1:]:
         console.print(Text(line), soft_wrap=True)

@@ -61,3 +61,14 @@ def test_the_title_is_never_wrapped_to_the_tables_width() -> None:
     g = Grid(title, (Column("v"), Column("who")))
     g.add("1", "alice")
     assert title in on_terminal(g, 40)
+
+
+def test_a_narrower_grid_is_tried_before_blocks() -> None:
+    stacked = Grid("Routes", (Column("route / template"), Column("reason", keep=False)))
+    stacked.add(f"reservation-release\n{TEMPLATE}", "give back what a cancelled order held")
+    console = Console(file=io.StringIO(), width=60, force_terminal=True)
+    show(grid(), console, narrow=stacked)
+    assert isinstance(console.file, io.StringIO)
+    lines = ANSI.sub("", console.file.getvalue()).splitlines()
+    assert lines[1].split() == ["route", "/", "template", "reason"]
+    assert any(line.strip().startswith(TEMPLATE) for line in lines)
