@@ -19,9 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.compare.book import BookError, RuleBook, parse_book
+from strangler_proxy.compare.outcome import Verdict
 from strangler_proxy.replay.discover import from_openapi
 from strangler_proxy.replay.html import as_html
-from strangler_proxy.replay.outcome import Verdict
 from strangler_proxy.replay.report import as_junit, json_text, totals
 from strangler_proxy.replay.runner import Run, Targets, replay
 from strangler_proxy.replay.sources import (

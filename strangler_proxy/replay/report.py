@@ -1,6 +1,6 @@
 """A replay's results for tools: JSON and JUnit XML (pure: a run in, text out).
 
->>> from strangler_proxy.replay.outcome import Outcome, Verdict
+>>> from strangler_proxy.compare.outcome import Outcome, Verdict
 >>> from strangler_proxy.replay.sources import Request
 >>> from strangler_proxy.replay.runner import Replayed, Run
 >>> run = Run([Replayed(Request("GET", "/a/"), Outcome(Verdict.MATCH))], [Request("POST", "/b/")])
@@ -18,9 +18,10 @@ from xml.etree import ElementTree
 import orjson
 
 from strangler_proxy.compare.diff import Difference
-from strangler_proxy.replay.outcome import Totals, Verdict
+from strangler_proxy.compare.outcome import Verdict
 from strangler_proxy.replay.runner import Run
 from strangler_proxy.replay.sources import Request
+from strangler_proxy.replay.totals import Totals
 
 
 def totals(run: Run) -> Totals:

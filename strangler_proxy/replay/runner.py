@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 import httpx
 
 from strangler_proxy.compare.answers import Answer
+from strangler_proxy.compare.outcome import Outcome, judge
 from strangler_proxy.compare.rules import CompiledRules
-from strangler_proxy.replay.outcome import Outcome, judge
 from strangler_proxy.replay.sources import Request
 
 SAFE = frozenset({"GET", "HEAD", "OPTIONS"})

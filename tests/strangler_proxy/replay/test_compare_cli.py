@@ -175,7 +175,7 @@ def test_the_html_report_works_offline_in_a_real_browser(
     page_file = tmp_path / "out.html"
     assert "<script src" not in page_file.read_text() and "<link" not in page_file.read_text()
     with Chromium(binary, tmp_path / "profile") as browser, browser.new_page() as page:
-        page.open(page_file.as_uri(), ready="document.body.dataset.ready === 'yes'")
+        page.open(page_file.as_uri(), ready="document.body?.dataset.ready === 'yes'")
         assert page.evaluate("document.querySelectorAll('#requests > tr').length") == 5
         page.evaluate("document.querySelector('[data-filter=mismatch]').click()")
         shown = page.evaluate(

@@ -1,4 +1,4 @@
-"""One replayed request's verdict from its answers (pure), and the run's totals.
+"""One comparison's verdict from the answers (pure): match, mismatch, noise or error.
 
 >>> from strangler_proxy.compare.answers import Answer
 >>> json = (("Content-Type", "application/json"),)
@@ -15,9 +15,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from strangler_proxy.compare.answers import Answer, compare_answers
@@ -59,28 +57,3 @@ def judge(
     if found:
         return Outcome(Verdict.MISMATCH, tuple(found), tuple(heard))
     return Outcome(Verdict.NOISE if heard else Verdict.MATCH, (), tuple(heard))
-
-
-@dataclass
-class Totals:
-    """Counts per verdict and per differing path (path -> how many requests showed it)."""
-
-    verdicts: Counter[Verdict] = field(default_factory=Counter)
-    paths: Counter[str] = field(default_factory=Counter)
-    skipped: int = 0
-
-    def add(self, outcomes: Iterable[Outcome]) -> Totals:
-        for outcome in outcomes:
-            self.verdicts[outcome.verdict] += 1
-            self.paths.update({d.path for d in outcome.differences})
-        return self
-
-    @property
-    def compared(self) -> int:
-        return sum(self.verdicts.values())
-
-    @property
-    def mismatch_rate(self) -> float:
-        """Mismatches and errors over the requests compared (0 when none was)."""
-        bad = self.verdicts[Verdict.MISMATCH] + self.verdicts[Verdict.ERROR]
-        return bad / self.compared if self.compared else 0.0
