@@ -118,8 +118,9 @@ def history(
 )
 @click.option("--reason", default="import from the monolith's URL patterns", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Show what would change, write nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the route ids of each change.")
 def import_routes(
-    report: Path | None, source: Path, store_url: str, reason: str, dry_run: bool
+    report: Path | None, source: Path, store_url: str, reason: str, dry_run: bool, as_json: bool
 ) -> None:
     """Fill the route table from the monolith's URL patterns (one route each, on the monolith).
 
@@ -162,6 +163,18 @@ def import_routes(
     except (StoreError, InvalidFlag, ValueError) as exc:
         raise click.ClickException(f"cannot import into {store_url}: {exc}") from exc
     result = outcome.result
+    if as_json:
+        changes = ("added", "updated", "unchanged", "removed", "kept_orphans")
+        done = {
+            "from": origin,
+            "store": store_url,
+            "dry_run": dry_run,
+            "new_store": missing is not None,  # created (or, in a dry run, would be)
+            **{change: list(getattr(result, change)) for change in changes},
+            "skipped": [{"pattern": p, "why": why} for p, why in outcome.plan.skipped],
+        }
+        click.echo(json.dumps(done, indent=2))
+        return
     counts = {
         "added": len(result.added),
         "updated": len(result.updated),
@@ -193,8 +206,10 @@ def import_routes(
 @contextmanager
 def _progress_bar() -> Iterator[Callable[[str, int, int], None]]:
     """A rich progress bar fed by the analyzer's ``progress(phase, done, total)`` calls."""
+    console = Console()  # a pipe gets no bar (rich would leave a blank line there)
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
     with Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), transient=True
+        *columns, console=console, transient=True, disable=not console.is_terminal
     ) as bar:
         tasks: dict[str, TaskID] = {}
 
