@@ -6,15 +6,17 @@ inside one). ``show`` prints:
 
 - to a pipe or a file: plain aligned text (columns padded with spaces, no box drawing, no
   width limit), one line per row (a cell with several lines gets several);
-- to a terminal: a rich table whose kept columns are ``no_wrap`` (free ones wrap); when it
-  cannot fit the width without cutting a kept cell, one record per block (``header: value``
-  lines, printed with soft wrapping so a long URL stays one line for copy and paste).
+- to a terminal: a rich table, its column widths computed here (``layout``: kept columns
+  at their widest line, free ones at least their longest word) and checked by rendering it
+  off screen; if it cannot fit, the caller's narrower grid (``narrow``: e.g. a template
+  under its route id), then one record per block (``header: value`` lines, soft-wrapped so
+  a long URL stays one line for copy and paste).
 
 ``TTY_COMPATIBLE=1`` and ``COLUMNS=80`` in the environment make rich treat any output as an
 80-column terminal: that is how the tests see what a user sees.
 
 >>> grid = Grid("Routes", (Column("route"), Column("reason", keep=False)))
->>> grid.rows.append(("product-detail", "first 5%"))
+>>> grid.add("product-detail", "first 5%")
 >>> print("\\n".join(plain_lines(grid)))
 Routes
 route           reason
@@ -163,7 +165,7 @@ def _rich_table(grid: Grid, widths: Sequence[int]) -> Table:
     )
     for column, width in zip(grid.columns, widths, strict=True):
         table.add_column(
-            column.header,
+            Text(column.header, style="bold"),
             justify="right" if column.right else "left",
             no_wrap=column.keep,
             width=width,
