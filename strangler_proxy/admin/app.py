@@ -7,7 +7,7 @@ before routing. Store calls run in a worker thread so a busy SQLite never stalls
     GET   /health                      no token needed
     GET   /routes                      {"version", "routes": [...]} in precedence order
     GET   /routes/{id}                 one route
-    PATCH /routes/{id}                 {"mode", "percent", "service", "reason"}
+    PATCH /routes/{id}                 {"mode", "percent", "service", "shadow_writes", "reason"}
     GET   /routes/{id}/history         audit records, newest first (?limit=N)
     GET   /history                     all audit records
     GET   /services                    registry (+ health when the data plane provides it)
@@ -182,6 +182,7 @@ class AdminApp:
                 mode=patch.mode,
                 percent=patch.percent,
                 service=patch.service,
+                shadow_writes=patch.shadow_writes,
                 actor=request.actor,
                 reason=patch.reason,
             )

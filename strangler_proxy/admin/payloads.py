@@ -20,6 +20,7 @@ class RoutePatch:
     percent: int | None
     service: str | None
     reason: str
+    shadow_writes: bool | None = None  # shadow copies of writes go to the service too
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ def json_object(body: bytes) -> dict[str, object]:
 
 def parse_route_patch(body: bytes) -> RoutePatch:
     data = json_object(body)
-    _only(data, {"mode", "percent", "service", "reason"})
+    _only(data, {"mode", "percent", "service", "reason", "shadow_writes"})
     mode = data.get("mode")
     percent = data.get("percent")
     service = data.get("service")
@@ -51,10 +52,14 @@ def parse_route_patch(body: bytes) -> RoutePatch:
         raise InvalidFlag("percent", f"must be an integer 0..100, got {percent!r}")
     if service is not None and not isinstance(service, str):
         raise InvalidFlag("service", f"must be a string, got {service!r}")
-    if mode is None and percent is None and service is None:
-        raise InvalidFlag("mode", "nothing to change: give mode, percent or service")
+    writes = data.get("shadow_writes")
+    if writes is not None and not isinstance(writes, bool):
+        raise InvalidFlag("shadow_writes", f"must be true or false, got {writes!r}")
+    if mode is None and percent is None and service is None and writes is None:
+        raise InvalidFlag("mode", "nothing to change: give mode, percent, service or shadow_writes")
     parsed = None if mode is None else parse_mode(mode)
-    return RoutePatch(parsed, _percent_for(parsed, percent), service, _reason(data, required=True))
+    reason = _reason(data, required=True)
+    return RoutePatch(parsed, _percent_for(parsed, percent), service, reason, writes)
 
 
 def _percent_for(mode: Mode | None, percent: int | None) -> int | None:

@@ -117,6 +117,7 @@ class FlagStore(Protocol):
         mode: Mode | str | None = None,
         percent: int | None = None,
         service: str | None = None,
+        shadow_writes: bool | None = None,
         actor: str,
         reason: str,
     ) -> Route:
@@ -153,6 +154,7 @@ def route_to_json(route: Route) -> dict[str, object]:
         "mode": route.mode.value,
         "percent": route.percent,
         "priority": route.priority,
+        "shadow_writes": route.shadow_writes,
     }
 
 

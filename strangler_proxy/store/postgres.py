@@ -38,14 +38,14 @@ from psycopg.rows import DictRow, dict_row
 from strangler_proxy.store.base import NoStore, StoreError
 from strangler_proxy.store.sql import SqlFlagStore
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE state (
     id integer PRIMARY KEY CHECK (id = 1),
     version bigint NOT NULL,
     schema_version integer NOT NULL
 );
-INSERT INTO state (id, version, schema_version) VALUES (1, 0, 1);
+INSERT INTO state (id, version, schema_version) VALUES (1, 0, 2);
 CREATE TABLE routes (
     id text PRIMARY KEY,
     methods text NOT NULL,          -- comma-separated and sorted, empty = any method
@@ -53,7 +53,8 @@ CREATE TABLE routes (
     service text,
     mode text NOT NULL,
     percent integer NOT NULL,
-    priority integer NOT NULL
+    priority integer NOT NULL,
+    shadow_writes boolean NOT NULL DEFAULT false  -- shadow copies of writes are sent too
 );
 CREATE TABLE services (name text PRIMARY KEY, instances jsonb NOT NULL);
 CREATE TABLE audit (
@@ -70,6 +71,10 @@ CREATE TABLE audit (
 );
 CREATE INDEX audit_by_route ON audit (route, seq);
 """
+#: STEPS[n] takes a store from version n + 1 to n + 2
+STEPS = (
+    "ALTER TABLE routes ADD COLUMN IF NOT EXISTS shadow_writes boolean NOT NULL DEFAULT false",
+)
 _MIGRATION_LOCK = 0x5354_5247  # pg_advisory_xact_lock key: one process creates the tables
 _CONNECTION_DEFAULTS: dict[str, str | int] = {
     "fallback_application_name": "strangler flag store",
@@ -217,6 +222,10 @@ def _migrate(conn: Connection, where: str, *, create: bool) -> None:
             raise StoreError(
                 f"{where} has schema version {version}, newer than this toolkit's {SCHEMA_VERSION}"
             )
+        for step in STEPS[version - 1 :]:
+            conn.execute(step)
+        if version < SCHEMA_VERSION:
+            conn.execute("UPDATE state SET schema_version = %s", (SCHEMA_VERSION,))
 
 
 def redact(url: str) -> str:

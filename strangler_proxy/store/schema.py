@@ -11,7 +11,7 @@ from pathlib import Path
 
 from strangler_proxy.store.base import StoreError
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA = """
 CREATE TABLE state (id INTEGER PRIMARY KEY CHECK (id = 1), version INTEGER NOT NULL);
 INSERT INTO state (id, version) VALUES (1, 0);
@@ -22,7 +22,8 @@ CREATE TABLE routes (
     service TEXT,
     mode TEXT NOT NULL,
     percent INTEGER NOT NULL,
-    priority INTEGER NOT NULL
+    priority INTEGER NOT NULL,
+    shadow_writes INTEGER NOT NULL DEFAULT 0  -- 1: shadow copies of writes are sent too
 );
 CREATE TABLE services (name TEXT PRIMARY KEY, instances TEXT NOT NULL);  -- JSON list
 CREATE TABLE audit (
@@ -41,6 +42,10 @@ CREATE INDEX audit_by_route ON audit (route, seq);
 """
 
 
+#: STEPS[n] takes a store from version n + 1 to n + 2
+STEPS = ("ALTER TABLE routes ADD COLUMN shadow_writes INTEGER NOT NULL DEFAULT 0",)
+
+
 def has_schema(conn: sqlite3.Connection) -> bool:
     """Whether the file holds the flag store (any version), without writing to it."""
     return int(conn.execute("PRAGMA user_version").fetchone()[0]) > 0
@@ -54,6 +59,10 @@ def migrate(conn: sqlite3.Connection, path: Path) -> None:
             for statement in SCHEMA.split(";"):  # not executescript(): it would COMMIT
                 if statement.strip():
                     conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        elif found < SCHEMA_VERSION:
+            for step in STEPS[found - 1 :]:
+                conn.execute(step)
             conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         elif found > SCHEMA_VERSION:
             raise StoreError(

@@ -39,7 +39,7 @@ from strangler_proxy.store.base import (
     require_text,
 )
 
-ROUTE_COLUMNS = "id, methods, template, service, mode, percent, priority"
+ROUTE_COLUMNS = "id, methods, template, service, mode, percent, priority, shadow_writes"
 AUDIT_COLUMNS = "seq, at, actor, action, route, service, before, after, reason, version"
 
 
@@ -123,6 +123,7 @@ class SqlFlagStore(ABC):
         mode: Mode | str | None = None,
         percent: int | None = None,
         service: str | None = None,
+        shadow_writes: bool | None = None,
         actor: str,
         reason: str,
     ) -> Route:
@@ -134,6 +135,8 @@ class SqlFlagStore(ABC):
                 percent=before.percent if percent is None else percent,
                 service=before.service if service is None else service,
             )
+            if shadow_writes is not None:
+                after = replace(after, shadow_writes=shadow_writes)
             _require_service(db, after)
             version = _bump(db)
             _put_route(db, after)
@@ -176,6 +179,7 @@ class SqlFlagStore(ABC):
                         percent=old.percent,
                         service=old.service or new.service,
                         priority=old.priority,
+                        shadow_writes=old.shadow_writes,
                     )
                 _require_service(db, new)
                 if old == new:
@@ -241,6 +245,7 @@ def route_from_row(row: Any) -> Route:
             mode=Mode(row["mode"]),
             percent=row["percent"],
             priority=row["priority"],
+            shadow_writes=bool(row["shadow_writes"]),
         )
     except (InvalidFlag, ValueError) as exc:
         raise StoreError(f"route {row['id']!r} in the store is invalid: {exc}") from exc
@@ -256,6 +261,7 @@ def route_to_row(route: Route) -> tuple[object, ...]:
         route.mode.value,
         route.percent,
         route.priority,
+        route.shadow_writes,
     )
 
 
@@ -305,10 +311,11 @@ def _get_route(db: Db, route_id: str) -> Route:
 
 def _put_route(db: Db, route: Route) -> None:
     db.execute(
-        f"INSERT INTO routes ({ROUTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?) "
+        f"INSERT INTO routes ({ROUTE_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
         "ON CONFLICT (id) DO UPDATE SET methods = excluded.methods, "
         "template = excluded.template, service = excluded.service, mode = excluded.mode, "
-        "percent = excluded.percent, priority = excluded.priority",
+        "percent = excluded.percent, priority = excluded.priority, "
+        "shadow_writes = excluded.shadow_writes",
         route_to_row(route),
     )
 

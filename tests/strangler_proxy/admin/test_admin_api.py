@@ -112,6 +112,7 @@ def test_routes_are_listed_in_precedence_order(admin: Admin) -> None:
         "mode": "monolith",
         "percent": 0,
         "priority": 0,
+        "shadow_writes": False,
     }
     assert admin.http.get(f"/routes/{quote(ODD_ID)}").json()["id"] == ODD_ID
 
@@ -166,6 +167,7 @@ def test_a_flip_is_applied_and_audited_with_the_actor(admin: Admin) -> None:
         ({"mode": "shadow", "percent": 0, "reason": "r"}, "percent", "only mode canary"),
         ({"percent": 30, "reason": "r"}, "percent", "only mode canary"),
         ({"mode": "service", "reason": "r", "colour": "red"}, "colour", "unknown field"),
+        ({"shadow_writes": "yes", "reason": "r"}, "shadow_writes", "true or false"),
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_nothing_changes(
@@ -192,6 +194,16 @@ def test_a_flip_away_from_canary_stores_no_stale_percent(admin: Admin) -> None:
     assert response.status_code == 200, response.text
     assert (response.json()["mode"], response.json()["percent"]) == ("service", 0)
     assert admin.store.get_route("catalog-products").percent == 0
+
+
+def test_shadow_writes_is_set_on_its_own_and_audited(admin: Admin) -> None:
+    response = flip(admin, "catalog-products", {"shadow_writes": True, "reason": "disposable db"})
+    assert response.status_code == 200, response.text
+    assert response.json()["shadow_writes"] is True
+    assert admin.store.get_route("catalog-products").shadow_writes
+    [record] = admin.http.get("/routes/catalog-products/history?limit=1").json()["history"]
+    assert (record["before"]["shadow_writes"], record["after"]["shadow_writes"]) == (False, True)
+    assert record["reason"] == "disposable db"
 
 
 def test_unknown_route_is_404(admin: Admin) -> None:

@@ -25,7 +25,7 @@ import json
 import socket
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import httpx
@@ -137,6 +137,10 @@ def store_url(var_dir: Path, stand_ins: dict[str, Running]) -> str:
             route("pathed", "/pathed/{rest:path}", Mode.SERVICE, "pathed"),
             route("empty", "/empty/{rest:path}", Mode.SERVICE, "empty"),
             route("shadowed", "/shadowed/{rest:path}", Mode.SHADOW, "catalog"),
+            replace(
+                route("disposable", "/disposable/{rest:path}", Mode.SHADOW, "catalog"),
+                shadow_writes=True,
+            ),
             route("canary", "/canary/{rest:path}", Mode.CANARY, "catalog", percent=100),
         ],
     )
@@ -251,6 +255,20 @@ def test_a_write_on_a_shadow_route_is_not_copied_to_the_service(
     httpx.get(base_url + path, trust_env=False)
     until(lambda: received().get(f"GET {path}") == 1)
     assert f"POST {path}" not in received()
+
+
+def test_a_write_is_copied_where_the_route_allows_it(
+    base_url: str, stand_ins: dict[str, Running]
+) -> None:
+    path = f"/disposable/{base_url.rsplit(':', 1)[1]}"
+
+    def copies() -> int:
+        received = httpx.get(stand_ins["catalog"].url + "/_received", trust_env=False).json()
+        return int(received.get(f"POST {path}", 0))
+
+    posted = httpx.post(base_url + path, content=b'{"rating": 5}', trust_env=False)
+    assert (posted.status_code, posted.json()["served_by"]) == (200, "monolith")
+    until(lambda: copies() == 1)
 
 
 @pytest.fixture(scope="module")

@@ -82,7 +82,7 @@ def test_a_newer_schema_is_refused(postgres_url: str) -> None:
     PostgresFlagStore(postgres_url, create=True).close()
     with psycopg.connect(postgres_url) as conn:
         conn.execute("UPDATE state SET schema_version = 99")
-    with pytest.raises(StoreError, match="schema version 99, newer than this toolkit's 1"):
+    with pytest.raises(StoreError, match="schema version 99, newer than this toolkit's 2"):
         PostgresFlagStore(postgres_url)
 
 
