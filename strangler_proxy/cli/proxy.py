@@ -118,6 +118,32 @@ def proxy() -> None:
     help="Append one JSON line per request (who answered, route, fallback, ms, request id).",
 )
 @click.option(
+    "--evidence",
+    "evidence_url",
+    default=None,
+    help="Where shadow comparisons are kept (sqlite:///PATH or postgresql://...)."
+    "  [default: beside the flag store]",
+)
+@click.option(
+    "--rules",
+    "rules_file",
+    default="strangler-rules.toml",
+    show_default=True,
+    help="The comparison rules file (re-read when it changes; missing: no rules).",
+)
+@click.option(
+    "--shadow-capture-bytes",
+    default=1 << 20,
+    show_default=True,
+    help="Shadowed answers are compared up to this size (larger ones are counted, not compared).",
+)
+@click.option(
+    "--evidence-keep", default=1000, show_default=True, help="Comparisons kept per route."
+)
+@click.option(
+    "--evidence-days", default=7.0, show_default=True, help="Comparisons older than this go."
+)
+@click.option(
     "--routing-headers/--no-routing-headers",
     default=True,
     show_default=True,
@@ -142,6 +168,11 @@ def run(
     monolith_health_path: str,
     health_interval: float,
     access_log: str | None,
+    evidence_url: str | None,
+    rules_file: str,
+    shadow_capture_bytes: int,
+    evidence_keep: int,
+    evidence_days: float,
     routing_headers: bool,
 ) -> None:
     """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
@@ -187,6 +218,11 @@ def run(
             admin_token_file=str(admin_token_file) if admin_token_file else None,
             access_log=access_log,
             routing_headers=routing_headers,
+            evidence_url=evidence_url,
+            rules_file=rules_file or None,
+            shadow_capture_bytes=shadow_capture_bytes,
+            evidence_keep=evidence_keep,
+            evidence_days=evidence_days,
         )
         _check_access_log(access_log)
         snapshot = _read_store(store_url)

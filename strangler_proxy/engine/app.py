@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 from strangler_proxy.balancing import ServicePools
+from strangler_proxy.compare.answers import Answer
 from strangler_proxy.engine import wire
 from strangler_proxy.engine.accesslog import AccessLog
 from strangler_proxy.engine.body import ClientError, framing, receive_body
 from strangler_proxy.engine.errors import error_body, error_headers
+from strangler_proxy.engine.evidence import ShadowEvidence
 from strangler_proxy.engine.exchange import WHOLE_RESPONSE
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
@@ -104,6 +106,7 @@ class ProxyApp:
         metrics: Metrics,
         shadow: ShadowDispatcher,
         access_log: AccessLog | None = None,
+        evidence: ShadowEvidence | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
@@ -112,6 +115,7 @@ class ProxyApp:
         self.metrics = metrics
         self.shadow = shadow
         self.access_log = access_log
+        self.evidence = evidence
         self.monolith = settings.monolith
         self.inflight = 0
         self._id_prefix = secrets.token_hex(8).encode("ascii")
@@ -240,13 +244,33 @@ class ProxyApp:
             return PROXY, verdict.status or 502
         status = response.status
         if decision.shadow and not isinstance(request.body, StreamedBody):
-            job = ShadowJob(request.route, decision.shadow, request.method, request.target,
-                            request.headers, request.body, status, request.request_id)  # fmt: skip
-            self.shadow.submit(job)
-        elif decision.shadow:
+            await self._relay_and_shadow(response, send, request, decision.shadow)
+            return MONOLITH, status
+        if decision.shadow:
             self.metrics.shadow(request.route, "skipped-large-body")
         await self._relay(response, send, request, MONOLITH)
         return MONOLITH, status
+
+    async def _relay_and_shadow(
+        self, response: UpstreamResponse, send: Send, request: _Request, service: str
+    ) -> None:
+        """Relay the monolith's answer, then send the service its copy; for a sampled route
+        the answer is kept (up to the capture cap) for the comparison."""
+        settings = None if self.evidence is None else self.evidence.shadowing(request.route)
+        capture = bytearray() if settings is not None else None
+        complete = await self._relay(response, send, request, MONOLITH, capture)
+        monolith = None
+        if capture is not None and complete and len(capture) <= self.shadow.capture_bytes:
+            headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers)
+            monolith = Answer(response.status, headers, bytes(capture))
+        elif capture is not None:
+            self.metrics.shadow(request.route, "not-compared-large-answer")
+        body = request.body if isinstance(request.body, bytes) else None
+        self.shadow.submit(
+            ShadowJob(request.route, service, request.method, request.target, request.headers,
+                      body, response.status, request.request_id, monolith,
+                      noise=settings is not None and settings.noise)
+        )  # fmt: skip
 
     async def _via_service(
         self, request: _Request, decision: Decision, send: Send
@@ -320,8 +344,15 @@ class ProxyApp:
         return encoded
 
     async def _relay(
-        self, response: UpstreamResponse, send: Send, request: _Request, served_by: str
-    ) -> None:
+        self,
+        response: UpstreamResponse,
+        send: Send,
+        request: _Request,
+        served_by: str,
+        capture: bytearray | None = None,
+    ) -> bool:
+        """Send the answer on; True when it went out whole. ``capture`` gets a copy of the
+        body (a byte past the capture cap at most: enough to know it was over)."""
         headers = wire.response_headers(response.headers, request.request_id)
         if self.settings.routing_headers:
             headers += self._routing_headers(served_by, request.route, request.fallback)
@@ -330,13 +361,15 @@ class ProxyApp:
         status = response.status
         whole = response.body_if_complete()
         if whole is not None:  # the common case: a small answer that has fully arrived
+            if capture is not None:
+                capture += whole[: self.shadow.capture_bytes + 1]
             if request.whole:
                 await send({"type": WHOLE_RESPONSE, "status": status, "headers": headers,
                             "body": whole})  # fmt: skip
-                return
+                return True
             await send({"type": "http.response.start", "status": status, "headers": headers})
             await send({"type": "http.response.body", "body": whole, "more_body": False})
-            return
+            return True
         await send({"type": "http.response.start", "status": status, "headers": headers})
         pending: bytes | None = None
         try:
@@ -344,11 +377,14 @@ class ProxyApp:
                 if pending is not None:
                     await send({"type": "http.response.body", "body": pending, "more_body": True})
                 pending = chunk
+                if capture is not None and len(capture) <= self.shadow.capture_bytes:
+                    capture += chunk
         except UpstreamError:
-            return  # the status is out: leaving the response unfinished closes the connection
+            return False  # the status is out: leaving the answer unfinished closes the connection
         finally:
             response.close()
         await send({"type": "http.response.body", "body": pending or b"", "more_body": False})
+        return True
 
     async def _body(self, receive: Receive, length: int | None, buffer: bool) -> RequestBody:
         """A body that is there (``length`` > 0, or None for chunked): read whole when

@@ -31,9 +31,16 @@ from strangler_proxy.balancing import ServicePools
 from strangler_proxy.balancing.health import HealthChecker
 from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
 from strangler_proxy.engine.app import ProxyApp, TableHolder
+from strangler_proxy.engine.evidence import (
+    Recorder,
+    RulesFile,
+    ShadowEvidence,
+    default_evidence_url,
+)
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
 from strangler_proxy.engine.upstream import PooledUpstream, Upstream
+from strangler_proxy.evidence.store import Retention
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.store import FlagStore, TableWatcher, open_store
 
@@ -56,6 +63,14 @@ def build_engine(
     pools.update({s.name: s.instances for s in watcher.services})
     metrics = Metrics()
     upstream = upstream if upstream is not None else PooledUpstream()
+    evidence = ShadowEvidence(
+        RulesFile(Path(settings.rules_file) if settings.rules_file else None),
+        Recorder(
+            settings.evidence_url or default_evidence_url(settings.store_url),
+            Retention(settings.evidence_keep, settings.evidence_days * 86400),
+        ),
+        metrics,
+    )
     shadow = ShadowDispatcher(
         upstream,
         pools,
@@ -63,10 +78,13 @@ def build_engine(
         settings.timeouts,
         queue_size=settings.shadow_queue,
         workers=settings.shadow_workers,
+        capture_bytes=settings.shadow_capture_bytes,
+        monolith=settings.monolith,
+        compare=evidence.compare,
     )
     access_log = _open_access_log(settings.access_log)
     tables = TableHolder(watcher.table)
-    app = ProxyApp(settings, tables, pools, upstream, metrics, shadow, access_log)
+    app = ProxyApp(settings, tables, pools, upstream, metrics, shadow, access_log, evidence)
     return EngineRuntime(
         settings=settings,
         store=store,
@@ -76,6 +94,7 @@ def build_engine(
         metrics=metrics,
         upstream=upstream,
         shadow=shadow,
+        evidence=evidence,
         health=HealthChecker(pools, path=settings.health_path, interval=settings.health_interval),
         access_log=access_log,
         app=app,
@@ -96,6 +115,7 @@ class EngineRuntime:
     metrics: Metrics
     upstream: Upstream
     shadow: ShadowDispatcher
+    evidence: ShadowEvidence
     health: HealthChecker
     access_log: AccessLog | None
     app: ProxyApp
@@ -143,6 +163,7 @@ class EngineRuntime:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         await self.shadow.stop()
+        self.evidence.close()
         await self.upstream.aclose()
         if self.state_dir is not None:
             self._state_file().unlink(missing_ok=True)

@@ -39,6 +39,11 @@ class EngineSettings:
     buffer_body_bytes: int = 64 * 1024  # bodies up to this are read whole before sending
     shadow_queue: int = 1000  # shadow copies waiting; past it they are dropped (and counted)
     shadow_workers: int = 8
+    shadow_capture_bytes: int = 1 << 20  # answers compared up to this size (larger: not compared)
+    evidence_url: str | None = None  # where comparisons are kept; None: beside the flag store
+    evidence_keep: int = 1000  # samples kept per route (the newest)
+    evidence_days: float = 7.0  # samples older than this are dropped
+    rules_file: str | None = "strangler-rules.toml"  # comparison rules (missing: none)
     poll_interval: float = 0.5  # seconds between store version() checks
     health_interval: float = 2.0  # seconds between active health checks
     health_path: str = "/health/"
@@ -61,6 +66,9 @@ class EngineSettings:
             "--total-timeout": self.timeouts.total,
             "--poll-interval": self.poll_interval,
             "--health-interval": self.health_interval,
+            "--shadow-capture-bytes": self.shadow_capture_bytes,
+            "--evidence-keep": self.evidence_keep,
+            "--evidence-days": self.evidence_days,
         }
         for option, value in positive.items():
             if not value > 0:

@@ -2,24 +2,28 @@
 path. A bounded queue and a few workers; when the queue is full the copy is dropped (and
 counted), so shadowing never slows or fails a client.
 
-Each finished copy becomes a ``ShadowResult`` with both statuses; the last ones are kept in
-memory and handed to ``sink`` (the comparison engine's entry point, later).
+A copy whose job carries the monolith's answer (``ShadowJob.monolith``: the route is
+sampled and the answer fitted the capture cap) is compared: the service's answer is read up
+to the same cap and both go to ``compare`` (the evidence, ``engine.evidence``). With
+``noise`` the monolith is asked a second time (safe methods only) for Diffy's A/A check.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import contextlib
-import hashlib
-import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from strangler_proxy.balancing import ServicePools
-from strangler_proxy.engine.upstream import Timeouts, Upstream, UpstreamError
+from strangler_proxy.compare.answers import Answer
+from strangler_proxy.engine.upstream import Origin, Timeouts, Upstream, UpstreamError
 from strangler_proxy.engine.wire import Headers
 from strangler_proxy.metrics import Metrics
+from strangler_proxy.policy import SAFE_METHODS
+
+#: an answer as compared: the answer, or why there is none
+Side = Answer | str
 
 
 @dataclass(frozen=True)
@@ -32,17 +36,11 @@ class ShadowJob:
     body: bytes | None
     monolith_status: int
     request_id: bytes
+    monolith: Answer | None = None  # the monolith's answer, when this copy is compared
+    noise: bool = False  # ask the monolith again too (Diffy's A/A)
 
 
-@dataclass(frozen=True)
-class ShadowResult:
-    route_id: str
-    request_id: str
-    monolith_status: int
-    service_status: int | None  # None: the service could not be reached or timed out
-    service_body_sha256: str | None
-    service_seconds: float
-    error: str | None = None
+Compare = Callable[[ShadowJob, Side, Side | None], Awaitable[None]]
 
 
 class ShadowDispatcher:
@@ -55,16 +53,18 @@ class ShadowDispatcher:
         *,
         queue_size: int = 1000,
         workers: int = 8,
-        keep: int = 1000,
-        sink: Callable[[ShadowResult], None] | None = None,
+        capture_bytes: int = 1 << 20,
+        monolith: Origin | None = None,
+        compare: Compare | None = None,
     ) -> None:
         self.upstream = upstream
         self.pools = pools
         self.metrics = metrics
         self.timeouts = timeouts
+        self.capture_bytes = capture_bytes
+        self.monolith = monolith
+        self.compare = compare
         self.queue: asyncio.Queue[ShadowJob] = asyncio.Queue(queue_size)
-        self.recent: collections.deque[ShadowResult] = collections.deque(maxlen=keep)
-        self.sink = sink
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -88,77 +88,60 @@ class ShadowDispatcher:
         while True:
             job = await self.queue.get()
             try:
-                result = await self.send(job)
+                await self.run(job)
             except Exception as exc:  # a shadow copy must never take the worker down
-                result = ShadowResult(
-                    job.route_id,
-                    job.request_id.decode(),
-                    job.monolith_status,
-                    None,
-                    None,
-                    0.0,
-                    f"{type(exc).__name__}: {exc}",
-                )
-            self._record(result)
+                self.metrics.shadow(job.route_id, "error")
+                if self.compare is not None and job.monolith is not None:
+                    await self.compare(job, f"{type(exc).__name__}: {exc}", None)
 
-    async def send(self, job: ShadowJob) -> ShadowResult:
-        rid = job.request_id.decode("ascii", "replace")
+    async def run(self, job: ShadowJob) -> None:
+        """Send the copy (and the monolith's second answer, for noise); compare if asked."""
+        compared = self.compare is not None and job.monolith is not None
+        again: Side | None = None
+        if compared and job.noise and job.method in SAFE_METHODS and self.monolith is not None:
+            service, again = await asyncio.gather(self.send(job), self._ask_monolith(job))
+        else:
+            service = await self.send(job)
+        if isinstance(service, str):
+            self.metrics.shadow(job.route_id, "error")
+        elif not compared:
+            same = service.status == job.monolith_status
+            self.metrics.shadow(job.route_id, "same-status" if same else "different-status")
+        if compared and self.compare is not None:
+            await self.compare(job, service, again)
+
+    async def send(self, job: ShadowJob) -> Side:
+        """The service's answer to the copy (its body read up to the cap), or why none."""
         instance = self.pools.pick(job.service)
         if instance is None or instance.origin is None:
-            return ShadowResult(
-                job.route_id,
-                rid,
-                job.monolith_status,
-                None,
-                None,
-                0.0,
-                f"no available instance of {job.service}",
-            )
-        start = time.perf_counter()
+            return f"no available instance of {job.service}"
         instance.inflight += 1
         try:
-            response = await self.upstream.request(
-                instance.origin,
-                job.method,
-                job.target,
-                job.headers,
-                job.body,
-                self.timeouts,
-            )
-            digest = hashlib.sha256()
-            async for chunk in response.stream():
-                digest.update(chunk)
-        except UpstreamError as exc:
-            self.pools.report(instance, ok=False)
-            return ShadowResult(
-                job.route_id,
-                rid,
-                job.monolith_status,
-                None,
-                None,
-                time.perf_counter() - start,
-                str(exc),
-            )
+            answer, healthy = await self._fetch(instance.origin, job)
         finally:
             instance.inflight -= 1
-        self.pools.report(instance, ok=response.status < 500)
-        return ShadowResult(
-            job.route_id,
-            rid,
-            job.monolith_status,
-            response.status,
-            digest.hexdigest(),
-            time.perf_counter() - start,
-        )
+        self.pools.report(instance, ok=healthy)
+        return answer
 
-    def _record(self, result: ShadowResult) -> None:
-        if result.service_status is None:
-            outcome = "error"
-        elif result.service_status == result.monolith_status:
-            outcome = "same-status"
-        else:
-            outcome = "different-status"
-        self.metrics.shadow(result.route_id, outcome)
-        self.recent.append(result)
-        if self.sink is not None:
-            self.sink(result)
+    async def _ask_monolith(self, job: ShadowJob) -> Side:
+        assert self.monolith is not None
+        answer, _ = await self._fetch(self.monolith, job)
+        return answer
+
+    async def _fetch(self, origin: Origin, job: ShadowJob) -> tuple[Side, bool]:
+        """The answer (or why none), and whether the upstream looked healthy."""
+        try:
+            response = await self.upstream.request(
+                origin, job.method, job.target, job.headers, job.body, self.timeouts
+            )
+            body = bytearray()
+            async for chunk in response.stream():
+                body += chunk
+                if len(body) > self.capture_bytes:
+                    response.close()
+                    too_big = f"answer larger than the capture cap ({self.capture_bytes} bytes)"
+                    return too_big, response.status < 500
+        except UpstreamError as exc:
+            return str(exc), False
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers)
+        return Answer(response.status, headers, bytes(body)), response.status < 500

@@ -148,13 +148,18 @@ async def test_an_open_circuit_goes_straight_to_the_monolith() -> None:
 async def test_shadow_copies_go_to_the_queue_and_the_monolith_answers() -> None:
     upstream = FakeUpstream({SERVICE: 200, MONOLITH: 200})
     app = app_with(upstream, Mode.SHADOW)
-    assert await call(app, "POST", "/orders/new", b'{"a": 1}') == (200, b"monolith")
+    assert await call(app, "GET", "/orders/7") == (200, b"monolith")
     job = app.shadow.queue.get_nowait()
-    assert (job.service, job.method, job.body, job.monolith_status) == (
-        "orders", "POST", b'{"a": 1}', 200,
-    )  # fmt: skip
-    result = await app.shadow.send(job)
-    assert (result.monolith_status, result.service_status) == (200, 200)
+    assert (job.service, job.method, job.body, job.monolith_status) == ("orders", "GET", None, 200)
+    answer = await app.shadow.send(job)
+    assert not isinstance(answer, str)
+    assert (answer.status, answer.body) == (200, b"service")
+
+
+async def test_a_write_on_a_shadow_route_is_not_copied() -> None:
+    app = app_with(FakeUpstream({SERVICE: 200, MONOLITH: 200}), Mode.SHADOW)
+    assert await call(app, "POST", "/orders/new", b'{"a": 1}') == (200, b"monolith")
+    assert app.shadow.queue.empty()
 
 
 async def test_a_full_shadow_queue_drops_the_copy_not_the_request() -> None:

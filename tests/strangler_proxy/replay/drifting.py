@@ -13,15 +13,20 @@ Anything else passes unchanged.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
 import sys
+from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
 import uvicorn
+
+from strangler_proxy.stack.process import ManagedProcess
 
 LISTENING = re.compile(r"^drifting listening on http://127\.0\.0\.1:(?P<port>\d+)$", re.M)
 PRODUCT = re.compile(r"^/api/catalog/products/\d+/$")
@@ -79,6 +84,20 @@ class Drifting:
         out = [(k, v) for k, v in answer.headers.raw if k.decode().lower() not in hop]
         await send({"type": "http.response.start", "status": answer.status_code, "headers": out})
         await send({"type": "http.response.body", "body": content})
+
+
+@contextlib.contextmanager
+def drifting(monolith_url: str, var_dir: Path) -> Iterator[ManagedProcess]:
+    argv = [sys.executable, "-m", "tests.strangler_proxy.replay.drifting", monolith_url, "0"]
+    with ManagedProcess(
+        "drifting",
+        argv,
+        health_url="http://127.0.0.1:{port}/health/",
+        announces=LISTENING,
+        cwd=Path(__file__).resolve().parents[3],
+        log_path=var_dir / "drifting.log",
+    ) as proc:
+        yield proc
 
 
 def main() -> None:
