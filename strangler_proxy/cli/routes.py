@@ -119,8 +119,19 @@ def history(
 @click.option("--reason", default="import from the monolith's URL patterns", show_default=True)
 @click.option("--dry-run", is_flag=True, help="Show what would change, write nothing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the route ids of each change.")
+@click.option(
+    "--allow-broken",
+    is_flag=True,
+    help="Import what could be read when some source files do not parse (listed).",
+)
 def import_routes(
-    report: Path | None, source: Path, store_url: str, reason: str, dry_run: bool, as_json: bool
+    report: Path | None,
+    source: Path,
+    store_url: str,
+    reason: str,
+    dry_run: bool,
+    as_json: bool,
+    allow_broken: bool,
 ) -> None:
     """Fill the route table from the monolith's URL patterns (one route each, on the monolith).
 
@@ -147,7 +158,7 @@ def import_routes(
             endpoints = endpoints_from_report(report)
         else:
             with _progress_bar() as progress:
-                endpoints = endpoints_from_source(source, progress)
+                endpoints = endpoints_from_source(source, progress, allow_broken=allow_broken)
         try:
             store = open_store(store_url)
         except NoStore as exc:  # the one command that creates a store (not in a dry run)

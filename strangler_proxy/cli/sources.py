@@ -14,8 +14,13 @@ from typing import Any
 from strangler_proxy.store.importing import ImportSourceError, Progress
 
 
-def endpoints_from_source(source: Path, progress: Progress | None = None) -> list[dict[str, Any]]:
-    """Run the static analyzer (it never imports the code) and collect its endpoints."""
+def endpoints_from_source(
+    source: Path, progress: Progress | None = None, *, allow_broken: bool = False
+) -> list[dict[str, Any]]:
+    """Run the static analyzer (it never imports the code) and collect its endpoints.
+
+    A file the analyzer cannot parse hides the URL patterns in it, and a re-import would
+    then remove their routes: that is an error naming each file, unless ``allow_broken``."""
     try:
         from analysis import build_graph
     except ImportError as exc:
@@ -23,9 +28,19 @@ def endpoints_from_source(source: Path, progress: Progress | None = None) -> lis
             "the analyzer (analysis.build_graph) is not available; use a report.json"
         ) from exc
     try:
-        graph = build_graph(source, progress=progress).graph
+        analysis = build_graph(source, progress=progress)
     except (OSError, ValueError) as exc:
         raise ImportSourceError(f"cannot analyze {source}: {exc}") from exc
+    if analysis.broken and not allow_broken:
+        files = "\n".join(
+            f"  {source / b.path}:{b.line or '?'}: {b.reason}" for b in analysis.broken
+        )
+        raise ImportSourceError(
+            f"{len(analysis.broken)} file(s) of {source} could not be read, so the URL patterns"
+            f" in them would be missed (and their routes removed):\n{files}\n"
+            "fix them, or pass --allow-broken to import what could be read"
+        )
+    graph = analysis.graph
     return [
         {"pattern": node.removeprefix("endpoint:"), **attrs}
         for node, attrs in graph.nodes(data=True)

@@ -138,3 +138,25 @@ def test_import_from_the_monolith_source_by_static_analysis(
     assert table.match("POST", "/api/orders/checkout/") is not None
     assert sorted(source.rglob("*")) == before  # the analyzer's cache is not in the tree
     assert list((tmp_path / "user-cache").rglob("facts.json"))
+
+
+def test_a_source_file_that_does_not_parse_stops_the_import_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its URL patterns would be missed and a re-import would remove their routes."""
+    monkeypatch.setenv("STRANGLER_CACHE_DIR", str(tmp_path / "user-cache"))
+    source = tmp_path / "legacy_monolith"
+    shutil.copytree(
+        ROOT / "legacy_monolith", source, ignore=shutil.ignore_patterns(".*", "__pycache__")
+    )
+    store_url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    assert run("--source", str(source), "--store", store_url).exit_code == 0
+    before = len(SqliteFlagStore(tmp_path / "flags.sqlite3").load())
+    views = source / "orders" / "views.py"
+    views.write_text(views.read_text() + "\ndef broken(:\n")
+    result = run("--source", str(source), "--store", store_url)
+    assert result.exit_code == 1
+    assert f"{views}:" in result.output and "--allow-broken" in result.output
+    assert len(SqliteFlagStore(tmp_path / "flags.sqlite3").load()) == before  # nothing removed
+    allowed = run("--source", str(source), "--store", store_url, "--allow-broken")
+    assert allowed.exit_code == 0, allowed.output
