@@ -16,11 +16,11 @@ from typing import Any
 import click
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from analysis.outputs import BLOCKING_WARNINGS, warning_label, write_files
 from analysis.run import Options, Outcome
 from analysis.run import analyze as analyze_tree
+from strangler_proxy.cli.tables import Column, Grid, show
 
 DEFAULT_PATH = Path("legacy_monolith")
 TRUTH_FILE = "domain_truth.json"
@@ -160,23 +160,25 @@ def refusal(doc: Mapping[str, Any], out: Path) -> str:
     )
 
 
-def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
-    services = Table(title="Proposed services")
-    for column in ("service", "modules", "models", "endpoints", "lines"):
-        services.add_column(column, justify="left" if column == "service" else "right")
+def summary_tables(doc: Mapping[str, Any]) -> list[Grid]:
+    """The services, the extraction order and the metrics, as tables that keep names whole."""
+    counts = ("modules", "models", "endpoints", "lines")
+    services = Grid("Proposed services", (Column("service"), *_numbers(counts)))
     for s in doc["services"]:
-        services.add_row(
+        services.add(
             s["name"] + (" (library)" if s["shared"] else ""),
             str(len(s["modules"])),
             str(len(s["models"])),
             str(len(s["endpoints"])),
             str(s["lines"]),
         )
-    plan = Table(title="Extraction order (cheapest first)")
-    for column in ("#", "service", "cost", "inbound", "foreign writes", "FKs cut", "routes"):
-        plan.add_column(column, justify="left" if column == "service" else "right")
+    figures = ("cost", "inbound", "foreign writes", "FKs cut", "routes")
+    plan = Grid(
+        "Extraction order (cheapest first)",
+        (*_numbers(("#",)), Column("service"), *_numbers(figures)),
+    )
     for st in doc["extraction_order"]:
-        plan.add_row(
+        plan.add(
             str(st["rank"]),
             st["service"],
             f"{st['cost']:g}",
@@ -185,13 +187,15 @@ def summary_tables(doc: Mapping[str, Any]) -> list[Table]:
             str(st["crossing_fks"]),
             str(st["endpoint_surface"]),
         )
-    metrics = Table(title="Metrics")
-    metrics.add_column("metric")
-    metrics.add_column("value", justify="right")
+    metrics = Grid("Metrics", (Column("metric"), *_numbers(("value",))))
     values = {**doc["metrics"]["proposal"], **(doc["metrics"]["truth"] or {})}
     for name, value in values.items():
-        metrics.add_row(name, f"{value:.3f}" if isinstance(value, float) else str(value))
+        metrics.add(name, f"{value:.3f}" if isinstance(value, float) else str(value))
     return [services, plan, metrics]
+
+
+def _numbers(headers: tuple[str, ...]) -> tuple[Column, ...]:
+    return tuple(Column(header, right=True) for header in headers)
 
 
 @click.command()
@@ -268,7 +272,8 @@ def analyze(
         raise click.ClickException(refusal(doc, spec.out))
     paths = write_files(outcome.files, spec.out)
     for table in summary_tables(doc):
-        console.print(table)
+        show(table, console)
+        console.line()
     s = doc["summary"]
     staying = sum(1 for e in doc["endpoints"] if e["service"] is None)
     console.print(
