@@ -10,10 +10,11 @@ import click
 from rich.console import Console
 from rich.live import Live
 
+from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.traffic.runner import Recorder, TargetUnusable, run_traffic
 from strangler_proxy.traffic.spec import SpecError, TrafficSpec
 from strangler_proxy.traffic.stats import Summary
-from strangler_proxy.traffic.view import LiveView, headline, steps_table
+from strangler_proxy.traffic.view import LiveView, format_ms, headline
 
 
 @click.command()
@@ -93,8 +94,25 @@ def traffic(
         raise click.ClickException(f"{summary.errors} of {summary.issued} requests were errors")
 
 
+def steps_grid(summary: Summary, title: str) -> Grid:
+    """The run's steps as a table that keeps the target URL and step names whole."""
+    numbers = ("requests", "errors")
+    latency = ("p50 ms", "p95 ms", "p99 ms")
+    grid = Grid(
+        title,
+        (Column("step"), *(Column(n, right=True) for n in numbers),
+         Column("statuses", keep=False), *(Column(n, right=True) for n in latency)),
+    )  # fmt: skip
+    for step in summary.steps:
+        statuses = " ".join(f"{code}x{n}" for code, n in sorted(step.statuses.items()))
+        grid.add(step.step, str(step.count), str(step.errors), statuses or "-",
+                 *(format_ms(v) for v in (step.p50_ms, step.p95_ms, step.p99_ms)))  # fmt: skip
+    grid.add("all", str(sum(s.count for s in summary.steps)), str(summary.errors), "", "", "", "")
+    return grid
+
+
 def _report(console: Console, summary: Summary, spec: TrafficSpec, json_path: Path | None) -> None:
-    console.print(steps_table(summary, title=f"traffic -> {spec.base_url}, seed {spec.seed}"))
+    show(steps_grid(summary, f"traffic -> {spec.base_url}, seed {spec.seed}"), console)
     console.print(headline(summary, spec))
     if json_path is not None:
         payload = {

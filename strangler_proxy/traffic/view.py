@@ -12,7 +12,7 @@ from strangler_proxy.traffic.stats import Summary
 _CLASS_STYLE = {"2xx": "green", "3xx": "cyan", "4xx": "yellow", "5xx": "red", "failed": "red"}
 
 
-def _ms(value: float | None) -> str:
+def format_ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
 
@@ -49,9 +49,9 @@ def steps_table(summary: Summary, title: str | None = None) -> Table:
             str(step.count),
             f"[red]{step.errors}[/]" if step.errors else "0",
             statuses or "-",
-            _ms(step.p50_ms),
-            _ms(step.p95_ms),
-            _ms(step.p99_ms),
+            format_ms(step.p50_ms),
+            format_ms(step.p95_ms),
+            format_ms(step.p99_ms),
         )
     total = sum(s.count for s in summary.steps)
     table.add_section()
