@@ -14,11 +14,14 @@ import ipaddress
 import re
 import socket
 import sys
+from pathlib import Path
 
 import uvicorn
 
 from strangler_proxy.admin.app import AdminApp
 from strangler_proxy.admin.auth import AdminTokens, TokenError
+from strangler_proxy.admin.evidence import EvidenceView
+from strangler_proxy.evidence.store import default_evidence_url
 from strangler_proxy.store import DEFAULT_STORE_URL, StoreError, open_store
 
 #: the line printed once the admin API listens
@@ -42,6 +45,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--allow-remote", action="store_true", help="allow a non-loopback --host (not advised)"
     )
+    parser.add_argument(
+        "--evidence",
+        default=None,
+        help="shadow evidence for /diffs and the promotion gate (default: beside the store)",
+    )
+    parser.add_argument(
+        "--rules", default="strangler-rules.toml", help="the comparison rules file (gate bars)"
+    )
     args = parser.parse_args(argv)
     if not is_loopback(args.host) and not args.allow_remote:
         parser.error(f"--host {args.host} is not loopback; add --allow-remote if you mean it")
@@ -64,7 +75,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     host = f"[{args.host}]" if ":" in args.host else args.host
     print(f"strangler admin listening on http://{host}:{sock.getsockname()[1]}", flush=True)
-    config = uvicorn.Config(AdminApp(store, tokens), log_level="warning", access_log=False)
+    evidence = EvidenceView(
+        args.evidence or default_evidence_url(args.store), Path(args.rules) if args.rules else None
+    )
+    app = AdminApp(store, tokens, evidence=evidence)
+    config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
     return 0
 

@@ -7,7 +7,11 @@ before routing. Store calls run in a worker thread so a busy SQLite never stalls
     GET   /health                      no token needed
     GET   /routes                      {"version", "routes": [...]} in precedence order
     GET   /routes/{id}                 one route
-    PATCH /routes/{id}                 {"mode", "percent", "service", "shadow_writes", "reason"}
+    PATCH /routes/{id}                 {"mode", "percent", "service", "shadow_writes", "reason",
+                                       "force"}: a move to canary or service passes the
+                                       promotion gate (409 promotion_refused) unless forced
+    GET   /diffs                       shadow evidence per route (samples, rates, top paths)
+    GET   /diffs/{id}                  one route's evidence and its latest samples (?limit=N)
     GET   /routes/{id}/history         audit records, newest first (?limit=N)
     GET   /history                     all audit records
     GET   /services                    registry (+ health when the data plane provides it)
@@ -22,21 +26,31 @@ import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, unquote
 
 from strangler_proxy import envelope
 from strangler_proxy.admin.auth import AdminTokens
-from strangler_proxy.admin.payloads import parse_limit, parse_route_patch, parse_service_body
+from strangler_proxy.admin.evidence import EvidenceView
+from strangler_proxy.admin.payloads import (
+    RoutePatch,
+    parse_limit,
+    parse_route_patch,
+    parse_service_body,
+)
+from strangler_proxy.evidence.sample import sample_json
+from strangler_proxy.evidence.summary import summarize
 from strangler_proxy.registry import ServiceSpec
-from strangler_proxy.routing import InvalidFlag, Route
+from strangler_proxy.routing import InvalidFlag, Mode, Route
 from strangler_proxy.store import FlagStore, StoreError, UnknownRoute, UnknownService
 from strangler_proxy.store.base import route_to_json
 
 log = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024
+#: modes a route is promoted to: serving real clients from the service (the gate decides)
+PROMOTIONS = frozenset({Mode.CANARY, Mode.SERVICE})
 ACTOR_HEADER = "x-strangler-actor"
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -56,11 +70,16 @@ def json_response(status: int, data: object, *headers: tuple[bytes, bytes]) -> R
 
 
 def error(
-    status: int, message: str, field_name: str | None = None, *headers: tuple[bytes, bytes]
+    status: int,
+    message: str,
+    field_name: str | None = None,
+    *headers: tuple[bytes, bytes],
+    code: str | None = None,
 ) -> Response:
     """The toolkit's one error envelope; ``field_name``: the input at fault (``fields``)."""
     fields = {field_name: [message]} if field_name is not None else None
-    code = "validation_error" if status == 400 and fields else envelope.default_code(status)
+    if code is None:
+        code = "validation_error" if status == 400 and fields else envelope.default_code(status)
     return Response(status, envelope.error_body(status, message, code=code, fields=fields),
                     headers=headers)  # fmt: skip
 
@@ -85,11 +104,13 @@ class AdminApp:
         *,
         metrics_text: Callable[[], str] | None = None,
         health_snapshot: Callable[[], Mapping[str, Any]] | None = None,
+        evidence: EvidenceView | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
         self.metrics_text = metrics_text
         self.health_snapshot = health_snapshot
+        self.evidence = evidence
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -156,6 +177,10 @@ class AdminApp:
                 allowed = {"GET": self._service_health}
             case ("metrics",):
                 allowed = {"GET": self._metrics}
+            case ("diffs",):
+                allowed = {"GET": self._diffs}
+            case ("diffs", _):
+                allowed = {"GET": self._route_diffs}
             case _:
                 return error(404, "no such admin endpoint: /" + "/".join(seg))
         handler = allowed.get(method)
@@ -175,6 +200,17 @@ class AdminApp:
 
     async def _patch_route(self, request: Request) -> Response:
         patch = parse_route_patch(request.body)
+        reason = patch.reason
+        if self.evidence is not None and patch.mode in PROMOTIONS:
+            refused = await asyncio.to_thread(self._gate, request.segments[1], patch)
+            if refused is not None and not patch.force:
+                message = (
+                    f"{request.segments[1]} may not move to {patch.mode.value} yet: {refused}"
+                    " (force it with a reason if you must)"
+                )
+                return error(409, message, "mode", code="promotion_refused")
+            if refused is not None:
+                reason = f"{reason} [forced past the promotion gate: {refused}]"
 
         def apply() -> Route:
             return self.store.set_route(
@@ -184,11 +220,27 @@ class AdminApp:
                 service=patch.service,
                 shadow_writes=patch.shadow_writes,
                 actor=request.actor,
-                reason=patch.reason,
+                reason=reason,
             )
 
         route = await asyncio.to_thread(apply)
         return json_response(200, route_to_json(route))
+
+    def _gate(self, route_id: str, patch: RoutePatch) -> str | None:
+        """Why this promotion is refused on the route's evidence, or None when it may go.
+
+        Only a move from monolith or shadow is gated (canary to service keeps going), and
+        only a valid flip: bad input is answered as such (400) before the evidence."""
+        assert self.evidence is not None and patch.mode is not None
+        current = self.store.get_route(route_id)
+        if current.mode in PROMOTIONS:
+            return None
+        service = patch.service if patch.service is not None else current.service
+        current.with_flag(mode=patch.mode, percent=patch.percent or 0, service=service)
+        if service not in {s.name for s in self.store.services()}:
+            raise UnknownService(str(service))
+        decision = self.evidence.promotion(route_id)
+        return None if decision.allowed else decision.reason()
 
     async def _history(self, request: Request) -> Response:
         route_id = request.segments[1] if len(request.segments) == 3 else None
@@ -222,6 +274,26 @@ class AdminApp:
             return error(404, str(exc), exc.field)
         health = health_of(self._health(), name)
         return json_response(200, {**specs[name].to_json(), "health": health})
+
+    async def _diffs(self, request: Request) -> Response:
+        if self.evidence is None:
+            return json_response(200, {"routes": []})
+        found = await asyncio.to_thread(self.evidence.routes)
+        return json_response(200, {"routes": [e.as_json() for e in found]})
+
+    async def _route_diffs(self, request: Request) -> Response:
+        route_id, limit = request.segments[1], parse_limit(request.query, default=20)
+        if self.evidence is None:
+            return error(404, f"no evidence for route {route_id!r}", "route")
+        view = self.evidence
+
+        def read() -> dict[str, Any]:
+            recent = view.samples(route_id)
+            found = summarize(route_id, recent).as_json()
+            return {**found, "bar": asdict(view.bar(route_id)),
+                    "samples": [sample_json(s) for s in recent[:limit]]}  # fmt: skip
+
+        return json_response(200, await asyncio.to_thread(read))
 
     async def _metrics(self, request: Request) -> Response:
         text = self.metrics_text() if self.metrics_text else "# no metrics provider attached\n"
@@ -257,8 +329,10 @@ def create_admin_app(
     token: str = "",
     metrics_text: Callable[[], str] | None = None,
     health_snapshot: Callable[[], Mapping[str, Any]] | None = None,
+    evidence: EvidenceView | None = None,
 ) -> AdminApp:
-    """The admin app over ``store`` (or the store at ``store_url``).
+    """The admin app over ``store`` (or the store at ``store_url``); with ``evidence`` it
+    serves /diffs and gates promotions on it.
 
     ``token``: one token (named ``admin``) or ``name:token,name:token``; empty falls back
     to ``STRANGLER_ADMIN_TOKEN(S)``. No token at all raises ``TokenError``: no token, no flip.
@@ -268,7 +342,9 @@ def create_admin_app(
         from strangler_proxy.store import DEFAULT_STORE_URL, open_store
 
         store = open_store(store_url or DEFAULT_STORE_URL)
-    return AdminApp(store, tokens, metrics_text=metrics_text, health_snapshot=health_snapshot)
+    return AdminApp(
+        store, tokens, metrics_text=metrics_text, health_snapshot=health_snapshot, evidence=evidence
+    )
 
 
 class _TooLarge(Exception):

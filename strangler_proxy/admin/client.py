@@ -63,13 +63,25 @@ class AdminClient:
         mode: str | None = None,
         percent: int | None = None,
         service: str | None = None,
+        shadow_writes: bool | None = None,
+        force: bool = False,
         reason: str,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"reason": reason}
-        for key, value in (("mode", mode), ("percent", percent), ("service", service)):
+        body: dict[str, Any] = {"reason": reason, **({"force": True} if force else {})}
+        given = (("mode", mode), ("percent", percent), ("service", service),
+                 ("shadow_writes", shadow_writes))  # fmt: skip
+        for key, value in given:
             if value is not None:
                 body[key] = value
         return self._call("PATCH", f"/routes/{_seg(route_id)}", json=body)
+
+    def diffs(self, route_id: str | None = None, limit: int = 20) -> dict[str, Any]:
+        """The shadow evidence: every route's summary, or one route's with its samples."""
+        if route_id is None:
+            found: dict[str, Any] = self._call("GET", "/diffs")
+            return found
+        one: dict[str, Any] = self._call("GET", f"/diffs/{_seg(route_id)}", params={"limit": limit})
+        return one
 
     def history(self, route_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         path = "/history" if route_id is None else f"/routes/{_seg(route_id)}/history"

@@ -21,6 +21,7 @@ class RoutePatch:
     service: str | None
     reason: str
     shadow_writes: bool | None = None  # shadow copies of writes go to the service too
+    force: bool = False  # past the promotion gate (audited with the reason)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ def json_object(body: bytes) -> dict[str, object]:
 
 def parse_route_patch(body: bytes) -> RoutePatch:
     data = json_object(body)
-    _only(data, {"mode", "percent", "service", "reason", "shadow_writes"})
+    _only(data, {"mode", "percent", "service", "reason", "shadow_writes", "force"})
     mode = data.get("mode")
     percent = data.get("percent")
     service = data.get("service")
@@ -59,7 +60,10 @@ def parse_route_patch(body: bytes) -> RoutePatch:
         raise InvalidFlag("mode", "nothing to change: give mode, percent, service or shadow_writes")
     parsed = None if mode is None else parse_mode(mode)
     reason = _reason(data, required=True)
-    return RoutePatch(parsed, _percent_for(parsed, percent), service, reason, writes)
+    force = data.get("force", False)
+    if not isinstance(force, bool):
+        raise InvalidFlag("force", f"must be true or false, got {force!r}")
+    return RoutePatch(parsed, _percent_for(parsed, percent), service, reason, writes, force)
 
 
 def _percent_for(mode: Mode | None, percent: int | None) -> int | None:

@@ -74,6 +74,9 @@ def describe_flag(flag: dict[str, Any] | None) -> str:
     mode = flag.get("mode", "?")
     if mode == "canary":
         return f"canary {flag.get('percent', 0)}% -> {flag.get('service')}"
-    if mode in ("shadow", "service"):
-        return f"{mode} -> {flag.get('service')}"
+    writes = " (writes copied too)" if flag.get("shadow_writes") else ""
+    if mode == "shadow":
+        return f"shadow -> {flag.get('service')}{writes}"
+    if mode == "service":
+        return f"service -> {flag.get('service')}"
     return str(mode)

@@ -19,6 +19,7 @@ from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.compare.book import BookError
 from strangler_proxy.compare.edit import add_rules
 from strangler_proxy.compare.noise import generalised
+from strangler_proxy.evidence.sample import sample_json
 from strangler_proxy.evidence.store import EvidenceError, EvidenceStore, open_evidence
 from strangler_proxy.evidence.summary import RouteEvidence, summarize
 
@@ -76,7 +77,7 @@ def show_route(route: str, evidence: str, as_json: bool, limit: int) -> None:
         raise click.ClickException(f"no evidence for route {route!r} (is it in shadow mode?)")
     found = summarize(route, samples)
     if as_json:
-        recent = [_sample_json(s) for s in samples[:limit]]
+        recent = [sample_json(s) for s in samples[:limit]]
         click.echo(orjson.dumps({**found.as_json(), "samples": recent}, option=orjson.OPT_INDENT_2))
         return
     _print_route(found)
@@ -175,20 +176,6 @@ def _print_route(found: RouteEvidence) -> None:
     show(paths)
     if found.noise_paths:
         click.echo("noise (differs between two monolith answers): " + ", ".join(found.noise_paths))
-
-
-def _sample_json(sample: Any) -> dict[str, Any]:
-    return {
-        "at": sample.at, "method": sample.method, "path": sample.path, "query": sample.query,
-        "headers": [list(h) for h in sample.headers], "body": sample.body,
-        "verdict": sample.verdict, "monolith_status": sample.monolith_status,
-        "service_status": sample.service_status, "error": sample.error,
-        "differences": [
-            {"path": d.path, "kind": d.kind.value, "monolith": d.monolith, "service": d.service}
-            for d in sample.differences
-        ],
-        "noise": list(sample.noise),
-    }  # fmt: skip
 
 
 def _json(value: Any) -> str:

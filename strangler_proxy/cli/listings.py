@@ -55,6 +55,8 @@ def _target(route: Mapping[str, Any]) -> str:
         return f"{route['percent']}% -> {service}"
     if route["mode"] == "monolith":
         return f"(suggested: {service})" if service else "-"
+    if route["mode"] == "shadow" and route.get("shadow_writes"):
+        return f"{service} (writes copied too)"
     return str(service or "-")
 
 

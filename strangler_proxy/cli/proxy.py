@@ -255,12 +255,21 @@ def _admin_app(settings: EngineSettings) -> AdminFactory | None:
     path = settings.admin_token_file
     token = Path(path).read_text().strip() if path else ""
 
+    from strangler_proxy.admin.evidence import EvidenceView
+    from strangler_proxy.evidence.store import default_evidence_url
+
+    evidence = EvidenceView(
+        settings.evidence_url or default_evidence_url(settings.store_url),
+        Path(settings.rules_file) if settings.rules_file else None,
+    )
+
     def make(status: WorkerStatus) -> AdminApp:
         return create_admin_app(
             store_url=settings.store_url,
             token=token,
             metrics_text=status.metrics_text,
             health_snapshot=status.health_snapshot,
+            evidence=evidence,
         )
 
     return make

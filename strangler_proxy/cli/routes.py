@@ -49,6 +49,14 @@ def list_routes(admin_url: str, token: str | None, as_json: bool) -> None:
 )
 @click.option("--service", help="Target service (default: the route's current one).")
 @click.option("--reason", required=True, help="Why: kept in the audit log.")
+@click.option(
+    "--shadow-writes/--no-shadow-writes",
+    default=None,
+    help="shadow: copy POST/PUT/PATCH/DELETE to the service too (a disposable one only).",
+)
+@click.option(
+    "--force", is_flag=True, help="Past the promotion gate (the reason says why; audited)."
+)
 def set_route(
     admin_url: str,
     token: str | None,
@@ -57,11 +65,19 @@ def set_route(
     percent: int | None,
     service: str | None,
     reason: str,
+    shadow_writes: bool | None,
+    force: bool,
 ) -> None:
     """Flip ROUTE to MODE (monolith, shadow, canary, service).
 
     canary needs --percent (the share of clients sent to the service); no other mode takes one.
+    A move to canary or service passes the promotion gate: the route's shadow evidence must
+    meet its bar (strangler diffs show ROUTE), unless --force.
     """
+    if shadow_writes is not None and mode != Mode.SHADOW.value:
+        raise click.BadParameter(
+            f"only shadow copies writes, not {mode}", param_hint="'--shadow-writes'"
+        )
     if mode == Mode.CANARY.value and percent is None:
         raise click.BadParameter(
             "canary needs a share: add --percent N (0..100 of clients)", param_hint="'--percent'"
@@ -72,8 +88,9 @@ def set_route(
         )
     with admin_client(admin_url, token) as client:
         route = client.set_route(
-            route_id, mode=mode, percent=percent, service=service, reason=reason
-        )
+            route_id, mode=mode, percent=percent, service=service, reason=reason,
+            shadow_writes=shadow_writes, force=force,
+        )  # fmt: skip
     click.echo(f"{route['id']}: {describe_flag(route)}")
 
 

@@ -14,6 +14,8 @@
 (('$..created_at',), (Unordered(path='$.results', key='id'),), ('$..price',), ['etag'])
 >>> book.for_route("order-list").unordered
 ()
+>>> parse_book("[global]\\nsample_rate = 0.1\\n[routes.a]\\nnoise = true").shadowing_for("a")
+Shadowing(sample_rate=0.1, noise=True, redact=frozenset())
 >>> parse_book('[routes.x]\\nignore = "$.a"')
 Traceback (most recent call last):
 ...
@@ -31,7 +33,14 @@ from strangler_proxy.compare.paths import parse_glob
 from strangler_proxy.compare.rules import Rules, Tolerance, Unordered
 
 _GLOB_LISTS = ("ignore", "numeric_strings", "timestamps")
-_KNOWN = {*_GLOB_LISTS, "unordered", "tolerance", "ignore_headers"}
+_SHADOW = {"sample_rate", "noise", "redact"}
+_KNOWN = {*_GLOB_LISTS, "unordered", "tolerance", "ignore_headers", "gate", *_SHADOW}
+#: the promotion gate's bar: name -> (type, lowest, highest)
+_GATE = {
+    "min_samples": (int, 0, None),
+    "min_match_rate": (float, 0.0, 1.0),
+    "max_unanswered_rate": (float, 0.0, 1.0),
+}
 
 
 class BookError(ValueError):
@@ -39,13 +48,35 @@ class BookError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
+class Shadowing:
+    """How a shadowed route is sampled: the share of copies compared and kept as evidence,
+    whether the monolith is asked twice (noise; GET, HEAD, OPTIONS only), and the request
+    body fields redacted from the evidence beside the usual secrets."""
+
+    sample_rate: float = 1.0
+    noise: bool = False
+    redact: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
 class RuleBook:
     common: Rules = field(default_factory=Rules)
     routes: Mapping[str, Rules] = field(default_factory=dict)
+    shadowing: Mapping[str | None, Mapping[str, Any]] = field(default_factory=dict)
+    gates: Mapping[str | None, Mapping[str, Any]] = field(default_factory=dict)
 
     def for_route(self, route_id: str | None) -> Rules:
         own = self.routes.get(route_id) if route_id is not None else None
         return self.common.merged(own) if own is not None else self.common
+
+    def gate_for(self, route_id: str | None) -> dict[str, Any]:
+        """The promotion bar's settings given for this route (over the global ones)."""
+        return {**self.gates.get(None, {}), **self.gates.get(route_id, {})}
+
+    def shadowing_for(self, route_id: str | None) -> Shadowing:
+        """The global settings, overridden by the route's own where it gives them."""
+        given = {**self.shadowing.get(None, {}), **self.shadowing.get(route_id, {})}
+        return Shadowing(**given)
 
 
 def parse_book(text: str) -> RuleBook:
@@ -59,10 +90,59 @@ def parse_book(text: str) -> RuleBook:
     routes = data.get("routes", {})
     if not isinstance(routes, dict):
         raise BookError("routes: expected a table of route ids")
+    tables: dict[str | None, Any] = {None: data.get("global", {}), **routes}
     return RuleBook(
-        common=_rules(data.get("global", {}), "global"),
+        common=_rules(tables[None], "global"),
         routes={route: _rules(table, f"routes.{route}") for route, table in routes.items()},
+        shadowing={
+            route: _shadowing(table, "global" if route is None else f"routes.{route}")
+            for route, table in tables.items()
+        },
+        gates={
+            route: _gate(table.get("gate", {}), "global" if route is None else f"routes.{route}")
+            for route, table in tables.items()
+        },
     )
+
+
+def _gate(table: Any, where: str) -> dict[str, Any]:
+    if not isinstance(table, dict):
+        raise BookError(f"{where}.gate: expected a table ({', '.join(_GATE)})")
+    given: dict[str, Any] = {}
+    for name, value in table.items():
+        if name not in _GATE:
+            raise BookError(f"{where}.gate.{name}: unknown setting ({', '.join(_GATE)})")
+        kind, low, high = _GATE[name]
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not number or (kind is int and not isinstance(value, int)):
+            raise BookError(
+                f"{where}.gate.{name}: expected {'an integer' if kind is int else 'a number'}"
+            )
+        if value < low or (high is not None and value > high):
+            raise BookError(
+                f"{where}.gate.{name}: expected {low} to {high if high is not None else 'any'}"
+            )
+        given[name] = kind(value)
+    return given
+
+
+def _shadowing(table: dict[str, Any], where: str) -> dict[str, Any]:
+    given: dict[str, Any] = {}
+    if "sample_rate" in table:
+        rate = table["sample_rate"]
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+            raise BookError(f"{where}.sample_rate: expected a number from 0 to 1")
+        given["sample_rate"] = float(rate)
+    if "noise" in table:
+        if not isinstance(table["noise"], bool):
+            raise BookError(f"{where}.noise: expected true or false")
+        given["noise"] = table["noise"]
+    if "redact" in table:
+        fields = table["redact"]
+        if not isinstance(fields, list) or not all(isinstance(f, str) for f in fields):
+            raise BookError(f"{where}.redact: expected a list of field names")
+        given["redact"] = frozenset(fields)
+    return given
 
 
 def _rules(table: Any, where: str) -> Rules:

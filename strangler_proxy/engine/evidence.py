@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 import queue
 import random
 import threading
@@ -20,13 +19,13 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from functools import lru_cache
-from pathlib import Path
 
 from strangler_proxy.compare.answers import Answer
-from strangler_proxy.compare.book import BookError, RuleBook, Shadowing, parse_book
+from strangler_proxy.compare.book import Shadowing
 from strangler_proxy.compare.outcome import Outcome, judge
 from strangler_proxy.compare.rules import CompiledRules, Rules
 from strangler_proxy.engine.shadow import ShadowJob, Side
+from strangler_proxy.evidence.rules_file import RulesFile
 from strangler_proxy.evidence.sample import (
     SECRET_FIELDS,
     Sample,
@@ -37,45 +36,9 @@ from strangler_proxy.evidence.store import EvidenceError, Retention, open_eviden
 from strangler_proxy.metrics import Metrics
 
 log = logging.getLogger("strangler.proxy")
-#: the rules file is looked at no more often than this (seconds)
-RULES_CHECK = 1.0
 #: samples are written at least this often (seconds), or every BATCH samples
 FLUSH_EVERY = 0.5
 BATCH = 200
-
-
-class RulesFile:
-    """The rule book of a file, re-read when the file changes; a broken edit keeps the last
-    good book (and says so in the log once)."""
-
-    def __init__(self, path: Path | None, clock: Callable[[], float] = time.monotonic) -> None:
-        self.path = path
-        self._clock = clock
-        self._book = RuleBook()
-        self._seen: float | None = None
-        self._checked = float("-inf")
-
-    def book(self) -> RuleBook:
-        now = self._clock()
-        if self.path is None or now - self._checked < RULES_CHECK:
-            return self._book
-        self._checked = now
-        try:
-            stamp = self.path.stat().st_mtime
-        except OSError:
-            stamp = None
-        if stamp != self._seen:
-            self._seen = stamp
-            self._book = self._read() if stamp is not None else RuleBook()
-        return self._book
-
-    def _read(self) -> RuleBook:
-        assert self.path is not None
-        try:
-            return parse_book(self.path.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, BookError) as exc:
-            log.warning("rules file %s unusable, keeping the previous rules: %s", self.path, exc)
-            return self._book
 
 
 def compare_pair(monolith: Answer, service: Side, again: Side | None, rules: Rules) -> Outcome:
@@ -200,18 +163,3 @@ class ShadowEvidence:
         if self._executor is not None:
             self._executor.shutdown(wait=False, cancel_futures=True)
         self.recorder.close()
-
-
-def default_evidence_url(store_url: str) -> str:
-    """Beside the flag store: ``evidence.sqlite3`` in the SQLite store's folder, or the
-    PostgreSQL store's own database.
-
-    >>> default_evidence_url("sqlite:///var/flags.sqlite3")
-    'sqlite:///var/evidence.sqlite3'
-    >>> default_evidence_url("postgresql://flags@db/strangler")
-    'postgresql://flags@db/strangler'
-    """
-    if store_url.startswith(("postgresql://", "postgres://")):
-        return store_url
-    path = Path(store_url.removeprefix("sqlite:///"))
-    return "sqlite:///" + os.fspath(path.with_name("evidence.sqlite3"))

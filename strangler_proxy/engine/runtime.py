@@ -31,16 +31,12 @@ from strangler_proxy.balancing import ServicePools
 from strangler_proxy.balancing.health import HealthChecker
 from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
 from strangler_proxy.engine.app import ProxyApp, TableHolder
-from strangler_proxy.engine.evidence import (
-    Recorder,
-    RulesFile,
-    ShadowEvidence,
-    default_evidence_url,
-)
+from strangler_proxy.engine.evidence import Recorder, ShadowEvidence
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
 from strangler_proxy.engine.upstream import PooledUpstream, Upstream
-from strangler_proxy.evidence.store import Retention
+from strangler_proxy.evidence.rules_file import RulesFile
+from strangler_proxy.evidence.store import Retention, default_evidence_url
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.store import FlagStore, TableWatcher, open_store
 

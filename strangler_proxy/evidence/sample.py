@@ -96,3 +96,24 @@ def _scrub_form(text: str, fields: frozenset[str]) -> str:
 
 def _cut(text: str) -> str:
     return text if len(text) <= BODY_KEPT else text[:BODY_KEPT] + f"... ({len(text)} chars)"
+
+
+def sample_json(sample: Sample) -> dict[str, Any]:
+    """A sample as the admin API and ``strangler diffs show --json`` give it."""
+    return {
+        "at": sample.at,
+        "method": sample.method,
+        "path": sample.path,
+        "query": sample.query,
+        "headers": [list(h) for h in sample.headers],
+        "body": sample.body,
+        "verdict": sample.verdict,
+        "monolith_status": sample.monolith_status,
+        "service_status": sample.service_status,
+        "error": sample.error,
+        "differences": [
+            {"path": d.path, "kind": d.kind.value, "monolith": d.monolith, "service": d.service}
+            for d in sample.differences
+        ],
+        "noise": list(sample.noise),
+    }

@@ -17,6 +17,7 @@ routes: at most ``Retention.per_route`` samples each (the newest kept) and none 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 import time
@@ -259,3 +260,18 @@ def _sample(row: Sequence[Any]) -> Sample:
         tuple(orjson.loads(noise)),
         error,
     )
+
+
+def default_evidence_url(store_url: str) -> str:
+    """Beside the flag store: ``evidence.sqlite3`` in the SQLite store's folder, or the
+    PostgreSQL store's own database.
+
+    >>> default_evidence_url("sqlite:///var/flags.sqlite3")
+    'sqlite:///var/evidence.sqlite3'
+    >>> default_evidence_url("postgresql://flags@db/strangler")
+    'postgresql://flags@db/strangler'
+    """
+    if store_url.startswith(("postgresql://", "postgres://")):
+        return store_url
+    path = Path(store_url.removeprefix("sqlite:///"))
+    return "sqlite:///" + os.fspath(path.with_name("evidence.sqlite3"))

@@ -44,20 +44,11 @@ def test_flip_through_the_proxy_admin_port_and_restart(tmp_path: Path) -> None:
             assert refused.status_code == 401
 
             env = {"STRANGLER_ADMIN_URL": admin_url, "STRANGLER_ADMIN_TOKEN": token, "USER": "bob"}
-            flipped = CliRunner().invoke(
-                main,
-                [
-                    "routes",
-                    "set",
-                    "products",
-                    "service",
-                    "--service",
-                    "catalog",
-                    "--reason",
-                    "cut over",
-                ],
-                env=env,
-            )
+            flip = ["routes", "set", "products", "service", "--service", "catalog"]
+            gated = CliRunner().invoke(main, [*flip, "--reason", "cut over"], env=env)
+            assert gated.exit_code == 1  # no shadow evidence yet: the promotion gate says no
+            assert "products may not move to service yet: 0 samples" in gated.output
+            flipped = CliRunner().invoke(main, [*flip, "--reason", "cut over", "--force"], env=env)
             assert flipped.exit_code == 0, flipped.output
             until(lambda: served_by(edge.url) == "catalog", timeout=3.0)
             metrics = httpx.get(
@@ -75,6 +66,10 @@ def test_flip_through_the_proxy_admin_port_and_restart(tmp_path: Path) -> None:
                 headers={"authorization": f"Bearer {token}"},
                 trust_env=False,
             ).json()["history"]
-            assert (history[0]["actor"], history[0]["reason"]) == ("bob (token admin)", "cut over")
+            assert history[0]["actor"] == "bob (token admin)"
+            assert history[0]["reason"] == (
+                "cut over [forced past the promotion gate: 0 samples, the bar is 200"
+                " (shadow it longer)]"
+            )
     with SqliteFlagStore(store_path) as store:
         assert store.get_route("products").mode is Mode.SERVICE

@@ -39,7 +39,10 @@ def test_a_percent_with_another_mode_is_refused(running_admin: RunningAdmin) -> 
 def test_leaving_canary_resets_the_percent(running_admin: RunningAdmin) -> None:
     set_ = ("routes", "set", "product-list")
     assert (
-        strangler(running_admin, *set_, "canary", "--percent", "30", "--reason", "r").exit_code == 0
+        strangler(
+            running_admin, *set_, "canary", "--percent", "30", "--reason", "r", "--force"
+        ).exit_code
+        == 0
     )
     flipped = strangler(running_admin, *set_, "service", "--reason", "all in")
     assert flipped.output.strip() == "product-list: service -> catalog"

@@ -39,6 +39,7 @@ def test_list_set_and_history(running_admin: RunningAdmin) -> None:
         "10",
         "--reason",
         "try 10%",
+        "--force",  # past the promotion gate (tests/strangler_proxy/cli/test_promotion_gate.py)
     )
     assert flipped.exit_code == 0, flipped.output
     assert flipped.output.strip() == "product-list: canary 10% -> catalog"
