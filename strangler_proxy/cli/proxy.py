@@ -144,6 +144,19 @@ def proxy() -> None:
     "--evidence-days", default=7.0, show_default=True, help="Comparisons older than this go."
 )
 @click.option(
+    "--auto-rollback/--no-auto-rollback",
+    default=True,
+    show_default=True,
+    help="Flip a canary or service route back to the monolith when it spends its budget"
+    " (errors, fallbacks, latency; the rules file's rollback table).",
+)
+@click.option(
+    "--rollback-window",
+    default=60.0,
+    show_default=True,
+    help="Seconds of traffic the rollback budget is judged on.",
+)
+@click.option(
     "--routing-headers/--no-routing-headers",
     default=True,
     show_default=True,
@@ -173,6 +186,8 @@ def run(
     shadow_capture_bytes: int,
     evidence_keep: int,
     evidence_days: float,
+    auto_rollback: bool,
+    rollback_window: float,
     routing_headers: bool,
 ) -> None:
     """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
@@ -223,6 +238,8 @@ def run(
             shadow_capture_bytes=shadow_capture_bytes,
             evidence_keep=evidence_keep,
             evidence_days=evidence_days,
+            auto_rollback=auto_rollback,
+            rollback_window=rollback_window,
         )
         _check_access_log(access_log)
         snapshot = _read_store(store_url)

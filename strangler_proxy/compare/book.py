@@ -34,12 +34,21 @@ from strangler_proxy.compare.rules import Rules, Tolerance, Unordered
 
 _GLOB_LISTS = ("ignore", "numeric_strings", "timestamps")
 _SHADOW = {"sample_rate", "noise", "redact"}
-_KNOWN = {*_GLOB_LISTS, "unordered", "tolerance", "ignore_headers", "gate", *_SHADOW}
-#: the promotion gate's bar: name -> (type, lowest, highest)
-_GATE = {
+_KNOWN = {*_GLOB_LISTS, "unordered", "tolerance", "ignore_headers", "gate", "rollback", *_SHADOW}
+_Spec = dict[str, tuple[type, float, float | None]]  # name -> (type, lowest, highest)
+#: the promotion gate's bar
+_GATE: _Spec = {
     "min_samples": (int, 0, None),
     "min_match_rate": (float, 0.0, 1.0),
     "max_unanswered_rate": (float, 0.0, 1.0),
+}
+#: the automatic rollback's budget
+_ROLLBACK: _Spec = {
+    "min_requests": (int, 1, None),
+    "max_error_rate": (float, 0.0, 1.0),
+    "max_fallback_rate": (float, 0.0, 1.0),
+    "max_latency_ratio": (float, 1.0, None),
+    "max_mismatch_rate": (float, 0.0, 1.0),
 }
 
 
@@ -64,6 +73,7 @@ class RuleBook:
     routes: Mapping[str, Rules] = field(default_factory=dict)
     shadowing: Mapping[str | None, Mapping[str, Any]] = field(default_factory=dict)
     gates: Mapping[str | None, Mapping[str, Any]] = field(default_factory=dict)
+    budgets: Mapping[str | None, Mapping[str, Any]] = field(default_factory=dict)
 
     def for_route(self, route_id: str | None) -> Rules:
         own = self.routes.get(route_id) if route_id is not None else None
@@ -72,6 +82,10 @@ class RuleBook:
     def gate_for(self, route_id: str | None) -> dict[str, Any]:
         """The promotion bar's settings given for this route (over the global ones)."""
         return {**self.gates.get(None, {}), **self.gates.get(route_id, {})}
+
+    def budget_for(self, route_id: str | None) -> dict[str, Any]:
+        """The rollback budget's settings given for this route (over the global ones)."""
+        return {**self.budgets.get(None, {}), **self.budgets.get(route_id, {})}
 
     def shadowing_for(self, route_id: str | None) -> Shadowing:
         """The global settings, overridden by the route's own where it gives them."""
@@ -99,29 +113,37 @@ def parse_book(text: str) -> RuleBook:
             for route, table in tables.items()
         },
         gates={
-            route: _gate(table.get("gate", {}), "global" if route is None else f"routes.{route}")
+            route: _numbers(table, _where(route), "gate", _GATE) for route, table in tables.items()
+        },
+        budgets={
+            route: _numbers(table, _where(route), "rollback", _ROLLBACK)
             for route, table in tables.items()
         },
     )
 
 
-def _gate(table: Any, where: str) -> dict[str, Any]:
+def _where(route: str | None) -> str:
+    return "global" if route is None else f"routes.{route}"
+
+
+def _numbers(section: dict[str, Any], where: str, key: str, spec: _Spec) -> dict[str, Any]:
+    """A table of numbers (``gate``, ``rollback``), each checked against its range."""
+    table = section.get(key, {})
+    where = f"{where}.{key}"
     if not isinstance(table, dict):
-        raise BookError(f"{where}.gate: expected a table ({', '.join(_GATE)})")
+        raise BookError(f"{where}: expected a table ({', '.join(spec)})")
     given: dict[str, Any] = {}
     for name, value in table.items():
-        if name not in _GATE:
-            raise BookError(f"{where}.gate.{name}: unknown setting ({', '.join(_GATE)})")
-        kind, low, high = _GATE[name]
+        if name not in spec:
+            raise BookError(f"{where}.{name}: unknown setting ({', '.join(spec)})")
+        kind, low, high = spec[name]
         number = isinstance(value, int | float) and not isinstance(value, bool)
         if not number or (kind is int and not isinstance(value, int)):
-            raise BookError(
-                f"{where}.gate.{name}: expected {'an integer' if kind is int else 'a number'}"
-            )
+            wanted = "an integer" if kind is int else "a number"
+            raise BookError(f"{where}.{name}: expected {wanted}")
         if value < low or (high is not None and value > high):
-            raise BookError(
-                f"{where}.gate.{name}: expected {low} to {high if high is not None else 'any'}"
-            )
+            top = high if high is not None else "any"
+            raise BookError(f"{where}.{name}: expected {low} to {top}")
         given[name] = kind(value)
     return given
 

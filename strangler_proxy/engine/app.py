@@ -29,6 +29,7 @@ from strangler_proxy.engine.body import ClientError, framing, receive_body
 from strangler_proxy.engine.errors import error_body, error_headers
 from strangler_proxy.engine.evidence import ShadowEvidence
 from strangler_proxy.engine.exchange import WHOLE_RESPONSE
+from strangler_proxy.engine.rollback import Windows
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.engine.upstream import (
@@ -107,6 +108,7 @@ class ProxyApp:
         shadow: ShadowDispatcher,
         access_log: AccessLog | None = None,
         evidence: ShadowEvidence | None = None,
+        windows: Windows | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
@@ -116,6 +118,7 @@ class ProxyApp:
         self.shadow = shadow
         self.access_log = access_log
         self.evidence = evidence
+        self.windows = windows  # what the automatic rollback watches
         self.monolith = settings.monolith
         self.inflight = 0
         self._id_prefix = secrets.token_hex(8).encode("ascii")
@@ -173,6 +176,10 @@ class ProxyApp:
         self.metrics.request(
             label, served_by=outcome.served_by, status=outcome.status, seconds=seconds
         )
+        if self.windows is not None:
+            self.windows.observe(
+                label, outcome.served_by, outcome.status, seconds, outcome.fallback
+            )
         if self.access_log is not None:
             self.access_log.record(
                 client=self._client_ip(scope),

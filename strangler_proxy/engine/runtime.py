@@ -32,6 +32,7 @@ from strangler_proxy.balancing.health import HealthChecker
 from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
 from strangler_proxy.engine.app import ProxyApp, TableHolder
 from strangler_proxy.engine.evidence import Recorder, ShadowEvidence
+from strangler_proxy.engine.rollback import AutoRollback, Windows
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
 from strangler_proxy.engine.upstream import PooledUpstream, Upstream
@@ -59,8 +60,11 @@ def build_engine(
     pools.update({s.name: s.instances for s in watcher.services})
     metrics = Metrics()
     upstream = upstream if upstream is not None else PooledUpstream()
+    rules = RulesFile(Path(settings.rules_file) if settings.rules_file else None)
+    windows = Windows(int(settings.rollback_window), clock=clock)
+    windows.watch(watcher.table)
     evidence = ShadowEvidence(
-        RulesFile(Path(settings.rules_file) if settings.rules_file else None),
+        rules,
         Recorder(
             settings.evidence_url or default_evidence_url(settings.store_url),
             Retention(settings.evidence_keep, settings.evidence_days * 86400),
@@ -80,7 +84,10 @@ def build_engine(
     )
     access_log = _open_access_log(settings.access_log)
     tables = TableHolder(watcher.table)
-    app = ProxyApp(settings, tables, pools, upstream, metrics, shadow, access_log, evidence)
+    app = ProxyApp(
+        settings, tables, pools, upstream, metrics, shadow, access_log, evidence, windows
+    )
+    rollback = AutoRollback(windows, store, rules, metrics) if settings.auto_rollback else None
     return EngineRuntime(
         settings=settings,
         store=store,
@@ -91,6 +98,7 @@ def build_engine(
         upstream=upstream,
         shadow=shadow,
         evidence=evidence,
+        rollback=rollback,
         health=HealthChecker(pools, path=settings.health_path, interval=settings.health_interval),
         access_log=access_log,
         app=app,
@@ -112,6 +120,7 @@ class EngineRuntime:
     upstream: Upstream
     shadow: ShadowDispatcher
     evidence: ShadowEvidence
+    rollback: AutoRollback | None
     health: HealthChecker
     access_log: AccessLog | None
     app: ProxyApp
@@ -133,6 +142,8 @@ class EngineRuntime:
             return False
         self.pools.update({s.name: s.instances for s in self.watcher.services})
         self.tables.table = table
+        if self.app.windows is not None:
+            self.app.windows.watch(table)
         return True
 
     def snapshot(self) -> dict[str, Any]:
@@ -149,6 +160,8 @@ class EngineRuntime:
         self.shadow.start()
         self._tasks = [asyncio.create_task(self._every(self.settings.poll_interval, self.refresh))]
         self._tasks.append(asyncio.create_task(self.health.run()))
+        if self.rollback is not None:
+            self._tasks.append(asyncio.create_task(self._every(1.0, self.rollback.check)))
         if self.state_dir is not None:
             self._tasks.append(asyncio.create_task(self._every(1.0, self._write_state)))
 

@@ -44,6 +44,8 @@ class EngineSettings:
     evidence_keep: int = 1000  # samples kept per route (the newest)
     evidence_days: float = 7.0  # samples older than this are dropped
     rules_file: str | None = "strangler-rules.toml"  # comparison rules (missing: none)
+    auto_rollback: bool = True  # flip a canary/service route back when it spends its budget
+    rollback_window: float = 60.0  # seconds of traffic the rollback budget is judged on
     poll_interval: float = 0.5  # seconds between store version() checks
     health_interval: float = 2.0  # seconds between active health checks
     health_path: str = "/health/"
@@ -69,6 +71,7 @@ class EngineSettings:
             "--shadow-capture-bytes": self.shadow_capture_bytes,
             "--evidence-keep": self.evidence_keep,
             "--evidence-days": self.evidence_days,
+            "--rollback-window": self.rollback_window,
         }
         for option, value in positive.items():
             if not value > 0:

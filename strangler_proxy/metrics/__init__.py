@@ -33,6 +33,7 @@ class Metrics:
         self._latency: dict[str, list[float]] = {}  # route -> bucket counts..., count, sum
         self._fallbacks: dict[tuple[str, str], int] = {}
         self._shadow: dict[tuple[str, str], int] = {}
+        self._rollbacks: dict[str, int] = {}
 
     def request(self, route: str, *, served_by: str, status: int, seconds: float) -> None:
         requests = self._requests
@@ -49,8 +50,13 @@ class Metrics:
         key = (route, reason)
         self._fallbacks[key] = self._fallbacks.get(key, 0) + 1
 
+    def rollback(self, route: str) -> None:
+        """The proxy flipped ``route`` back to the monolith (its budget was spent)."""
+        self._rollbacks[route] = self._rollbacks.get(route, 0) + 1
+
     def shadow(self, route: str, outcome: str) -> None:
-        """``outcome``: same-status, different-status, error or dropped."""
+        """``outcome``: same-status, different-status, error, dropped, or a comparison's
+        verdict (match, mismatch, noise)."""
         key = (route, outcome)
         self._shadow[key] = self._shadow.get(key, 0) + 1
 
@@ -65,6 +71,7 @@ class Metrics:
             "latency": {k: list(v) for k, v in list(self._latency.items())},
             "fallbacks": [[*k, v] for k, v in list(self._fallbacks.items())],
             "shadow": [[*k, v] for k, v in list(self._shadow.items())],
+            "rollbacks": [[k, v] for k, v in list(self._rollbacks.items())],
         }
 
     def text(self) -> str:
@@ -82,6 +89,7 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
     latency: dict[str, list[float]] = {}
     fallbacks: dict[tuple[str, str], int] = {}
     shadow: dict[tuple[str, str], int] = {}
+    rollbacks: dict[str, int] = {}
     for snap in snapshots:
         for route, served_by, code, value in snap.get("requests", []):
             k3 = (route, served_by, code)
@@ -94,11 +102,14 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
             fallbacks[(route, reason)] = fallbacks.get((route, reason), 0) + value
         for route, outcome, value in snap.get("shadow", []):
             shadow[(route, outcome)] = shadow.get((route, outcome), 0) + value
+        for route, value in snap.get("rollbacks", []):
+            rollbacks[route] = rollbacks.get(route, 0) + value
     return {
         "requests": [[*k, v] for k, v in requests.items()],
         "latency": latency,
         "fallbacks": [[*k, v] for k, v in fallbacks.items()],
         "shadow": [[*k, v] for k, v in shadow.items()],
+        "rollbacks": [[k, v] for k, v in rollbacks.items()],
     }
 
 
@@ -147,6 +158,9 @@ def render(snapshots: Iterable[Snapshot]) -> str:
     _family(out, "strangler_shadow_total", "counter", "Shadow copies sent to services, by outcome.")
     for route, outcome, value in sorted(snap["shadow"]):
         out.append(f"strangler_shadow_total{_labels(route=route, outcome=outcome)} {value}")
+    _family(out, "strangler_rollbacks_total", "counter", "Automatic rollbacks to the monolith.")
+    for route, value in sorted(snap["rollbacks"]):
+        out.append(f"strangler_rollbacks_total{_labels(route=route)} {value}")
     return "\n".join(out) + "\n"
 
 

@@ -30,6 +30,15 @@ class NoStore(StoreError):
         self.where = where
 
 
+class StaleFlag(StoreError):
+    """The route's flag is no longer the one the change was decided on (someone else moved
+    it first): nothing was written."""
+
+    def __init__(self, route_id: str, expected: str, found: str) -> None:
+        super().__init__(f"route {route_id!r} is {found} now, not {expected}: left as it is")
+        self.route_id = route_id
+
+
 class UnknownRoute(InvalidFlag):
     """No route has this id (the admin API answers 404)."""
 
@@ -118,10 +127,13 @@ class FlagStore(Protocol):
         percent: int | None = None,
         service: str | None = None,
         shadow_writes: bool | None = None,
+        expect_mode: Mode | None = None,
         actor: str,
         reason: str,
     ) -> Route:
-        """Change one route's flag; ``None`` keeps the current value."""
+        """Change one route's flag; ``None`` keeps the current value. With ``expect_mode``
+        the change is made only if the route is still in that mode (``StaleFlag`` else): a
+        decision taken on an older flag, by one of several proxies, is not applied twice."""
         ...
 
     def upsert_routes(

@@ -31,6 +31,7 @@ from strangler_proxy.routing import InvalidFlag, Mode, Route, RouteTable
 from strangler_proxy.store.base import (
     AuditRecord,
     Snapshot,
+    StaleFlag,
     StoreError,
     UnknownRoute,
     UnknownService,
@@ -124,12 +125,15 @@ class SqlFlagStore(ABC):
         percent: int | None = None,
         service: str | None = None,
         shadow_writes: bool | None = None,
+        expect_mode: Mode | None = None,
         actor: str,
         reason: str,
     ) -> Route:
         actor, reason = require_text("actor", actor), require_text("reason", reason)
         with self._write() as db:
             before = _get_route(db, route_id)
+            if expect_mode is not None and before.mode is not expect_mode:
+                raise StaleFlag(route_id, expect_mode.value, before.mode.value)
             after = before.with_flag(
                 mode=before.mode if mode is None else mode,
                 percent=before.percent if percent is None else percent,

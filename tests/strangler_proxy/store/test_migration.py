@@ -1,5 +1,6 @@
-"""A store written by the previous version (schema 1) is brought to schema 2 when opened:
-its routes keep their flags and gain ``shadow_writes`` (false), on both backends."""
+"""Schema 2 and conditional flips, on both backends: a store written by the previous version
+(schema 1) is brought to schema 2 when opened, its routes keeping their flags and gaining
+``shadow_writes`` (false); a flip can require the mode it was decided on."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import psycopg
 import pytest
 
 from strangler_proxy.routing import Mode, Route
-from strangler_proxy.store import open_store
+from strangler_proxy.store import StaleFlag, open_store
 
 
 def as_schema_one(url: str) -> None:
@@ -57,4 +58,21 @@ def test_a_re_import_keeps_shadow_writes(store_url: str, keep_flags: bool) -> No
     fresh = Route("reviews", frozenset({"POST"}), "/api/reviews/", "reviews", Mode.MONOLITH)
     store.upsert_routes([fresh], actor="t", reason="again", keep_flags=keep_flags)
     assert store.load().routes()[0].shadow_writes
+    store.close()
+
+
+def test_a_flip_decided_on_an_old_mode_is_not_applied(store_url: str) -> None:
+    """Several proxies may decide the same rollback: the first flips, the others find the
+    route moved and write nothing (one decision, one audit row)."""
+    store = open_store(store_url, create=True)
+    store.register_service("reviews", ["http://127.0.0.1:8102"], actor="t")
+    store.upsert_routes(
+        [Route("reviews", frozenset(), "/api/reviews/", "reviews", Mode.SERVICE)],
+        actor="t", reason="import",
+    )  # fmt: skip
+    store.set_route("reviews", mode=Mode.MONOLITH, expect_mode=Mode.SERVICE, actor="a", reason="1")
+    with pytest.raises(StaleFlag, match="route 'reviews' is monolith now, not service"):
+        store.set_route("reviews", mode=Mode.MONOLITH, expect_mode=Mode.SERVICE, actor="b",
+                        reason="2")  # fmt: skip
+    assert [r.actor for r in store.history("reviews", limit=5) if r.action == "set"] == ["a"]
     store.close()
