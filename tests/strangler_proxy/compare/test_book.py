@@ -29,7 +29,11 @@ def test_route_settings_override_the_global_ones() -> None:
         "max_error_rate": 0.1, "min_requests": 10, "max_latency_ratio": 2.0,
     }  # fmt: skip
     shadowing = book.shadowing_for("product-detail")
-    assert (shadowing.sample_rate, shadowing.noise, shadowing.redact) == (0.5, True, {"card"})
+    assert (shadowing.sample_rate, shadowing.noise, shadowing.redact) == (
+        0.5,
+        True,
+        frozenset({"card"}),
+    )
     assert book.for_route("product-detail").ignore == ("$..served_at",)
 
 
