@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
+    "drf_spectacular",  # the OpenAPI schema at /api/schema/ (strangler compare --openapi)
     # The shop's own apps (legacy_monolith.<app>; label = <app>).
     "legacy_monolith.common",
     "legacy_monolith.catalog",
@@ -95,6 +96,16 @@ STATIC_URL = "static/"
 # packages: no collectstatic step, so a fresh checkout's `make demo` shows styled pages.
 WHITENOISE_USE_FINDERS = True
 
+SPECTACULAR_SETTINGS = {
+    "TITLE": "The legacy shop",
+    "VERSION": "1.0",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema does not list itself
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],  # a contract, no secret
+    # the legacy views give the generator plenty to say (untyped ids, APIViews without
+    # serializers): `manage.py spectacular --validate` shows it; the served schema stays quiet
+    "DISABLE_ERRORS_AND_WARNINGS": True,
+}
+
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: its "WWW-Authenticate: Token" makes anonymous API calls answer 401.
@@ -110,6 +121,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.OrderingFilter",
     ],
     "EXCEPTION_HANDLER": "legacy_monolith.common.exceptions.shop_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

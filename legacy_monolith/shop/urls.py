@@ -1,4 +1,5 @@
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView
 
 api = [
     path("", include("legacy_monolith.customers.urls")),
@@ -9,6 +10,7 @@ api = [
     path("", include("legacy_monolith.shipping.urls")),
     path("", include("legacy_monolith.reviews.urls")),
     path("", include("legacy_monolith.notifications.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),  # the OpenAPI contract
 ]
 
 urlpatterns = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -183,3 +184,34 @@ def test_the_html_report_works_offline_in_a_real_browser(
         )
         assert shown == ["mismatch"] * 4
         assert page.evaluate("document.body.textContent.includes('$.title')")
+
+
+def test_openapi_generates_evidence_for_routes_without_traffic(
+    tmp_path: Path, monolith_server: RunningServer, service: str
+) -> None:
+    """Every GET operation of the monolith's /api/schema/, with ids from its lists."""
+    done = subprocess.run(
+        [STRANGLER, "compare", "--monolith", monolith_server.base_url, "--service", service,
+         "--openapi", "--json", "out.json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    report = json.loads((tmp_path / "out.json").read_text())
+    found = verdicts(report)
+    assert found["/api/catalog/categories/"] == ("mismatch", ["$.count"])
+    details = [p for p in found if re.fullmatch(r"/api/catalog/products/\d+/", p)]
+    assert len(details) == 3  # three ids from the product list
+    assert all(found[p] == ("mismatch", ["$.name", "$.title"]) for p in details)
+    assert any(re.fullmatch(r"/api/catalog/products/\d+/prices/", p) for p in found)
+    assert "/api/orders/" in found  # asked anonymously: both sides say 401 alike
+    assert found["/api/orders/"] == ("match", [])
+
+
+def test_openapi_needs_a_schema(tmp_path: Path, service: str) -> None:
+    done = subprocess.run(
+        [STRANGLER, "compare", "--monolith", service + "/nothing-here", "--service", service,
+         "--openapi"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert "/api/schema/?format=json answered 404, not a schema" in done.stderr
