@@ -8,12 +8,17 @@ STAMP  := $(VENV)/.installed
 # httpcore (h11>=0.16): the mitmproxy engine gets its own env, with this project --no-deps.
 MITM_VENV  := $(VENV)-mitm
 MITM_STAMP := $(MITM_VENV)/.installed
+# what .venv-mitm gets besides this project: mitmproxy, and orjson (the shadow comparison),
+# pinned as in pyproject.toml. The list is kept in a file rewritten only when it changes, so
+# a change here (or to the pin) rebuilds the env and nothing else does.
+MITM_REQUIREMENTS := mitmproxy==11.0.2 $(shell grep -o -m1 'orjson==[0-9.]*' pyproject.toml)
+MITM_LIST  := $(MITM_VENV)/.requirements
 # An editable install of this layout makes setuptools print a boxed "Editable installation"
 # notice (informational, nothing to fix); the filter keeps `make install` quiet without
 # hiding any other warning.
 EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
 
-.PHONY: demo test check lint typecheck contracts pytest install mitm browser nginx clean
+.PHONY: demo test check lint typecheck contracts pytest install mitm browser nginx clean FORCE
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "Python 3.11 is required, found " + sys.version' 
@@ -24,10 +29,14 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-$(MITM_STAMP): pyproject.toml
+$(MITM_LIST): FORCE
+	@mkdir -p $(MITM_VENV)
+	@echo '$(MITM_REQUIREMENTS)' | cmp -s - $@ || echo '$(MITM_REQUIREMENTS)' > $@
+
+$(MITM_STAMP): pyproject.toml $(MITM_LIST)
 	test -x $(MITM_VENV)/bin/python || $(PYTHON) -m venv $(MITM_VENV)
 	$(MITM_VENV)/bin/python -m pip install --quiet --upgrade pip
-	$(MITM_VENV)/bin/python -m pip install --quiet mitmproxy==11.0.2
+	$(MITM_VENV)/bin/python -m pip install --quiet $(MITM_REQUIREMENTS)
 	$(EDITABLE) $(MITM_VENV)/bin/python -m pip install --quiet --no-deps -e .
 	@touch $(MITM_STAMP)
 

@@ -1,4 +1,6 @@
-"""Shadow evidence: each sampled pair of answers is compared off the event loop and kept.
+"""Shadow evidence in the production engine: each sampled pair of answers is compared off
+the event loop and kept (``evidence.pairs``, shared with the mitmproxy engine), and its
+verdict counted in ``strangler_shadow_total``.
 
 The comparison runs in a separate process (a 1 MB diff costs tens of milliseconds of CPU:
 in a thread it would hold the GIL against the clients being served); the rules come from
@@ -9,94 +11,19 @@ Nothing of this runs for routes that are not shadowed.
 
 from __future__ import annotations
 
-import asyncio
-import logging
-import multiprocessing
-import queue
 import random
-import threading
-import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
-from functools import lru_cache
+from concurrent.futures import Executor
 
-from strangler_proxy.compare.answers import Answer
 from strangler_proxy.compare.book import Shadowing
-from strangler_proxy.compare.outcome import Outcome, judge
-from strangler_proxy.compare.rules import CompiledRules, Rules
+from strangler_proxy.compare.outcome import Verdict
+from strangler_proxy.engine.rollback import Windows
 from strangler_proxy.engine.shadow import ShadowJob, Side
+from strangler_proxy.evidence.pairs import PairEvidence, Recorder, Request
 from strangler_proxy.evidence.rules_file import RulesFile
-from strangler_proxy.evidence.sample import (
-    SECRET_FIELDS,
-    Sample,
-    redact_body,
-    redact_headers,
-)
-from strangler_proxy.evidence.store import EvidenceError, Retention, open_evidence
 from strangler_proxy.metrics import Metrics
 
-log = logging.getLogger("strangler.proxy")
-#: samples are written at least this often (seconds), or every BATCH samples
-FLUSH_EVERY = 0.5
-BATCH = 200
-
-
-def compare_pair(monolith: Answer, service: Side, again: Side | None, rules: Rules) -> Outcome:
-    """One comparison, as the comparison process runs it (its arguments are pickled)."""
-    return judge(monolith, service, again, _compiled(rules))
-
-
-@lru_cache(maxsize=256)
-def _compiled(rules: Rules) -> CompiledRules:
-    return rules.compile()
-
-
-class Recorder:
-    """Writes samples to the evidence store from a thread, in batches; the store is opened
-    (and made, if missing: it is the proxy's output) by the first batch."""
-
-    def __init__(self, url: str, retention: Retention) -> None:
-        self.url = url
-        self.retention = retention
-        self._queue: queue.SimpleQueue[Sample | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
-
-    def put(self, sample: Sample) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._run, name="evidence", daemon=True)
-            self._thread.start()
-        self._queue.put(sample)
-
-    def close(self, timeout: float = 5.0) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout)
-
-    def _run(self) -> None:
-        store = None
-        done = False
-        while not done:
-            batch: list[Sample] = []
-            deadline = time.monotonic() + FLUSH_EVERY
-            while len(batch) < BATCH:
-                try:
-                    item = self._queue.get(timeout=max(0.0, deadline - time.monotonic()))
-                except queue.Empty:
-                    break
-                if item is None:
-                    done = True
-                    break
-                batch.append(item)
-            if not batch:
-                continue
-            try:
-                if store is None:
-                    store = open_evidence(self.url, create=True, retention=self.retention)
-                store.record(batch)
-            except EvidenceError as exc:
-                log.warning("shadow evidence: %d sample(s) not kept: %s", len(batch), exc)
-        if store is not None:
-            store.close()
+__all__ = ["Recorder", "ShadowEvidence"]
 
 
 class ShadowEvidence:
@@ -111,55 +38,26 @@ class ShadowEvidence:
         *,
         executor: Executor | None = None,
         chance: Callable[[], float] = random.random,
+        windows: Windows | None = None,
     ) -> None:
+        self.pairs = PairEvidence(rules, recorder, executor=executor, chance=chance)
         self.rules = rules
         self.recorder = recorder
         self.metrics = metrics
-        self._executor = executor
-        self._chance = chance
+        self.windows = windows  # the rollback's: a canary's mismatches count against it
 
     def shadowing(self, route_id: str) -> Shadowing | None:
         """The route's settings when this copy is to be compared, else None (not sampled)."""
-        settings = self.rules.book().shadowing_for(route_id)
-        rate = settings.sample_rate
-        return settings if rate >= 1.0 or (rate > 0.0 and self._chance() < rate) else None
+        return self.pairs.shadowing(route_id)
 
     async def compare(self, job: ShadowJob, service: Side, again: Side | None) -> None:
         assert job.monolith is not None
-        book = self.rules.book()
-        loop = asyncio.get_running_loop()
-        outcome = await loop.run_in_executor(
-            self._pool(), compare_pair, job.monolith, service, again, book.for_route(job.route_id)
-        )
+        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in job.headers)
+        request = Request(job.route_id, job.method, job.target.decode("latin-1"), headers, job.body)
+        outcome = await self.pairs.compare(request, job.monolith, service, again)
         self.metrics.shadow(job.route_id, outcome.verdict.value)
-        redact = SECRET_FIELDS | book.shadowing_for(job.route_id).redact
-        path, _, query = job.target.decode("latin-1").partition("?")
-        headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in job.headers]
-        self.recorder.put(
-            Sample(
-                route=job.route_id,
-                at=time.time(),
-                method=job.method,
-                path=path,
-                query=query,
-                headers=redact_headers(headers),
-                body=redact_body(job.body or b"", redact),
-                verdict=outcome.verdict.value,
-                monolith_status=job.monolith.status,
-                service_status=service.status if isinstance(service, Answer) else None,
-                differences=outcome.differences,
-                noise=tuple(d.path for d in outcome.noise),
-                error=outcome.error,
-            )
-        )
-
-    def _pool(self) -> Executor:
-        if self._executor is None:  # made on first use: no process for a proxy that never compares
-            context = multiprocessing.get_context("spawn")  # no fork of a running event loop
-            self._executor = ProcessPoolExecutor(1, mp_context=context)
-        return self._executor
+        if self.windows is not None:
+            self.windows.compared(job.route_id, outcome.verdict is Verdict.MISMATCH)
 
     def close(self) -> None:
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-        self.recorder.close()
+        self.pairs.close()

@@ -1,6 +1,8 @@
 """The mitmproxy engine: a mitmproxy addon over the same routing core and flag store.
 
-``router`` decides without mitmproxy (tested in the main environment); ``addon`` is the
-thin mitmproxy adapter, run from its own environment (``make mitm``, README "mitmproxy").
-Nothing here imports mitmproxy except ``addon``.
+``router`` decides and ``shadow`` pairs a shadowed request's answers for the comparison, both
+without mitmproxy (tested in the main environment); ``addon`` is the thin mitmproxy adapter,
+run from its own environment (``make mitm``, README "mitmproxy"), with ``attempt`` (a
+service's attempt) and ``copies`` (shadow copies): these three and ``export`` import
+mitmproxy, nothing else here does.
 """

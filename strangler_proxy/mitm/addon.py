@@ -30,21 +30,25 @@ besides mitmproxy.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
 import logging
 import secrets
+from pathlib import Path
 from typing import Any
 
 from mitmproxy import connection, ctx, exceptions, http
-from mitmproxy.addons.clientplayback import ReplayHandler
 from mitmproxy.net.http import http1
-from mitmproxy.proxy import commands, layers
 from mitmproxy.proxy.layers.http import _http1
 
 from strangler_proxy import envelope
+from strangler_proxy.evidence.pairs import PairEvidence, Recorder
+from strangler_proxy.evidence.rules_file import RulesFile
+from strangler_proxy.evidence.store import Retention, default_evidence_url
+from strangler_proxy.mitm.attempt import attempt as service_attempt
+from strangler_proxy.mitm.attempt import connects, retarget
+from strangler_proxy.mitm.copies import SAMPLED, answer_of, copy_answered, send_copies
 from strangler_proxy.mitm.router import Plan, Router, internal_headers
+from strangler_proxy.mitm.shadow import ShadowPairs
 from strangler_proxy.policy import (
     PROXY,
     Action,
@@ -56,13 +60,16 @@ from strangler_proxy.policy import (
     routing_headers,
     valid_request_id,
 )
-from strangler_proxy.registry import InstanceAddress, Origin
+from strangler_proxy.registry import Origin
 from strangler_proxy.store import FlagStore, open_store
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_STORE = "sqlite:///var/flags.sqlite3"
 MS_OPTIONS = ("strangler_poll_ms", "strangler_service_timeout_ms")
+POSITIVE = (*MS_OPTIONS, "strangler_shadow_capture_bytes", "strangler_evidence_keep",
+            "strangler_evidence_days")  # fmt: skip
+EVIDENCE_OPTIONS = {"strangler_store", "strangler_rules", "strangler_evidence", *POSITIVE[2:]}
 #: flow.metadata keys of this addon besides "strangler" (the flow file's record)
 SET_COOKIE, REQUEST_ID = "strangler_set_cookie", "strangler_request_id"
 ROUTED, OWN_ANSWER = "strangler_routed", "strangler_own"
@@ -73,6 +80,8 @@ class StranglerAddon:
         # both set by configure(), which mitmproxy calls when it loads the addon
         self.store: FlagStore | None = None
         self.router: Router | None = None
+        self.evidence: PairEvidence | None = None
+        self.pairs: ShadowPairs | None = None
         self._id_prefix = secrets.token_hex(8)
         self._ids = itertools.count(1)
 
@@ -88,6 +97,21 @@ class StranglerAddon:
             "Milliseconds a service has to answer before the monolith answers instead "
             "(or, for a request that reached it and is not safe to repeat, 504).",
         )
+        loader.add_option(
+            "strangler_rules", str, "strangler-rules.toml",
+            "Comparison rules of shadowed routes (TOML; missing: none; empty: no file).",
+        )  # fmt: skip
+        loader.add_option(
+            "strangler_evidence", str, "",
+            "Where shadow comparisons are kept (sqlite:///path or postgresql://...); empty: "
+            "beside the flag store.",
+        )  # fmt: skip
+        loader.add_option(
+            "strangler_shadow_capture_bytes", int, 1 << 20,
+            "Answers of a shadowed route are compared up to this size (larger: not compared).",
+        )  # fmt: skip
+        loader.add_option("strangler_evidence_keep", int, 1000, "Samples kept per route.")
+        loader.add_option("strangler_evidence_days", float, 7.0, "Samples kept this long.")
 
     def configure(self, updated: set[str]) -> None:
         if ctx.options.connection_strategy != "lazy":
@@ -96,11 +120,15 @@ class StranglerAddon:
             # request routed to a service would fail
             logger.info("strangler: connection_strategy=lazy (the monolith only when needed)")
             ctx.options.update(connection_strategy="lazy")
-        for name in MS_OPTIONS:
+        for name in POSITIVE:
             if name in updated and (value := getattr(ctx.options, name)) <= 0:
                 raise exceptions.OptionsError(f"{name} must be positive, got {value}")
-        if not {"strangler_store", "strangler_poll_ms"} & updated:
-            return
+        if {"strangler_store", "strangler_poll_ms"} & updated:
+            self._open_store()
+        if EVIDENCE_OPTIONS & updated:
+            self._open_evidence()
+
+    def _open_store(self) -> None:
         poll_ms = ctx.options.strangler_poll_ms
         url = ctx.options.strangler_store
         try:
@@ -119,6 +147,24 @@ class StranglerAddon:
             previous.close()
         logger.info("strangler: %s routes from %s", len(router.table), url)
 
+    def _open_evidence(self) -> None:
+        """Shadow evidence: the rules file and the evidence store, both opened when used."""
+        options = ctx.options
+        url = options.strangler_evidence or default_evidence_url(options.strangler_store)
+        keep = Retention(options.strangler_evidence_keep, options.strangler_evidence_days * 86400)
+        rules = RulesFile(Path(options.strangler_rules) if options.strangler_rules else None)
+        previous, self.evidence = self.evidence, PairEvidence(rules, Recorder(url, keep))
+        self.pairs = ShadowPairs(self.evidence, options.strangler_shadow_capture_bytes)
+        if previous is not None:
+            previous.close()
+
+    async def done(self) -> None:
+        """mitmproxy stops: the comparisons under way are finished and kept."""
+        if self.pairs is not None:
+            await self.pairs.drain()
+        if self.evidence is not None:
+            self.evidence.close()
+
     # -- hooks ----------------------------------------------------------------------------
     async def requestheaders(self, flow: http.HTTPFlow) -> None:
         """A body mitmproxy will stream is routed now, before it goes anywhere."""
@@ -131,7 +177,7 @@ class StranglerAddon:
         if plan is None or plan.target is None:
             return
         timeout = ctx.options.strangler_service_timeout_ms / 1000
-        attempt = await _connects(plan.target, timeout, plan.tried)
+        attempt = await connects(plan.target, timeout, plan.tried)
         if attempt is not None:  # nothing reached the service: the policy may fall back
             verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
             if verdict.action is Action.FALLBACK:
@@ -139,7 +185,7 @@ class StranglerAddon:
             else:
                 self._answer_error(flow, verdict)
             return
-        _retarget(flow.request, plan.target)  # mitmproxy streams the body to the service
+        retarget(flow.request, plan.target)  # mitmproxy streams the body to the service
 
     async def request(self, flow: http.HTTPFlow) -> None:
         if flow.is_replay == "request" or flow.metadata.get(ROUTED):
@@ -148,14 +194,14 @@ class StranglerAddon:
         if plan is None or plan.target is None:
             return
         tried = flow.copy()
-        _retarget(tried.request, plan.target)
+        retarget(tried.request, plan.target)
         timeout = ctx.options.strangler_service_timeout_ms / 1000
-        attempt = await _attempt(tried, timeout, plan.tried)
+        attempt = await service_attempt(tried, timeout, plan.tried)
         verdict = judge(flow.request.method, attempt, fallback=plan.decision.fallback)
         if verdict.action is Action.FALLBACK:
             _fell_back(flow, plan, verdict.reason)
             return
-        _retarget(flow.request, plan.target)  # the flow records where it went
+        retarget(flow.request, plan.target)  # the flow records where it went
         if verdict.action is Action.RELAY:
             flow.response = tried.response
         else:  # the service failed it: the answer still says whose attempt it was
@@ -163,8 +209,14 @@ class StranglerAddon:
 
     def response(self, flow: http.HTTPFlow) -> None:
         info = flow.metadata.get("strangler")
-        if flow.response is None or not info or info.get("role") != "primary":
+        if flow.response is None or not info:
             return
+        if info.get("role") != "primary":
+            copy_answered(flow, self.pairs)
+            return
+        if flow.metadata.get(SAMPLED) and self.pairs is not None:
+            own = bool(flow.metadata.get(OWN_ANSWER))
+            self.pairs.monolith(flow.id, answer_of(flow, self.pairs, own))
         headers = flow.response.headers
         if "x-request-id" not in headers:
             headers["X-Request-ID"] = flow.metadata[REQUEST_ID]
@@ -181,7 +233,10 @@ class StranglerAddon:
         if flow.response is not None or flow.error is None or not info:
             return
         if info.get("role") != "primary":
+            copy_answered(flow, self.pairs)
             return
+        if self.pairs is not None:
+            self.pairs.forget(flow.id)  # no answer to compare
         request = flow.request
         tried = Tried(info["served_by"], str(Origin(request.host, request.port)))
         verdict = judge(request.method, _failed(flow.error.msg, tried), fallback=False)
@@ -221,8 +276,9 @@ class StranglerAddon:
         flow.metadata["strangler"] = plan.metadata()
         if plan.set_cookie:
             flow.metadata[SET_COOKIE] = plan.set_cookie
-        if plan.shadow is not None:
-            self._send_shadow(flow, plan, plan.shadow)
+        route, shadow = plan.decision.route_id, plan.decision.shadow
+        if plan.shadow is not None and route and shadow:
+            send_copies(flow, route, shadow, plan.shadow, self.evidence, self.pairs)
         if plan.unavailable is not None and plan.unavailable.action is Action.ERROR:
             self._answer_error(flow, plan.unavailable)
             return None
@@ -239,17 +295,6 @@ class StranglerAddon:
         flow.metadata["strangler"]["served_by"] = verdict.served_by
         flow.metadata[OWN_ANSWER] = True
 
-    def _send_shadow(self, flow: http.HTTPFlow, plan: Plan, target: InstanceAddress) -> None:
-        copy = flow.copy()
-        _retarget(copy.request, target)
-        copy.metadata["strangler"] = {
-            "role": "shadow",
-            "route": plan.decision.route_id,
-            "served_by": plan.decision.shadow,
-            "shadow_of": flow.id,
-        }
-        ctx.master.commands.call("replay.client", [copy])
-
 
 def _fell_back(flow: http.HTTPFlow, plan: Plan, reason: str) -> None:
     logger.info(
@@ -260,80 +305,6 @@ def _fell_back(flow: http.HTTPFlow, plan: Plan, reason: str) -> None:
         reason,
     )
     flow.metadata["strangler"].update(served_by="monolith", fallback=reason)
-
-
-class _ServiceCall(ReplayHandler):  # type: ignore[misc]  # mitmproxy: another env
-    """One request through mitmproxy's own HTTP stack (a client replay that no addon sees:
-    it is not a flow of its own, the client's flow records its answer)."""
-
-    crashed = ""  # why the connection's task died without an error hook, if it did
-
-    async def handle_hook(self, hook: commands.StartHook) -> None:
-        if isinstance(hook, layers.http.HttpResponseHook | layers.http.HttpErrorHook):
-            await self.close()
-            self.done.set()
-
-    async def open_connection(self, command: commands.OpenConnection) -> None:
-        try:
-            await super().open_connection(command)
-        except Exception as exc:
-            # e.g. a service dying between connect and getpeername(): mitmproxy asserts,
-            # the task dies and no hook would ever end this call
-            self.crashed = f"connection failed: {exc!r}"
-            self.done.set()
-
-    async def close(self) -> None:
-        handlers = [io.handler for io in self.transports.values() if io.handler]
-        for handler in handlers:
-            handler.cancel()
-        if handlers:
-            await asyncio.wait(handlers)
-
-
-async def _attempt(flow: http.HTTPFlow, timeout: float, tried: Tried | None) -> Attempt:
-    """Send ``flow``'s request (aimed at the service ``tried``) and say how it went."""
-    # a fresh server connection: its tcp setup time tells whether the request went out
-    flow.server_conn = connection.Server(address=(flow.request.host, flow.request.port))
-    call = _ServiceCall(flow, ctx.options)
-    try:
-        await asyncio.wait_for(call.replay(), timeout)
-    except TimeoutError:
-        connected = any(
-            isinstance(conn, connection.Server) and conn.timestamp_tcp_setup
-            for conn in call.transports
-        )
-        await call.close()
-        failure = Failure.TIMEOUT if connected else Failure.CONNECT_TIMEOUT
-        return Attempt(failure=failure, detail=f"no answer within {timeout:g} s", tried=tried)
-    if flow.response is not None and flow.error is None and not call.crashed:
-        return Attempt(status=flow.response.status_code)
-    detail = flow.error.msg if flow.error else call.crashed or "no answer"
-    if flow.server_conn.timestamp_tcp_setup is None and not call.crashed:
-        return Attempt(failure=Failure.REFUSED, detail=detail, tried=tried)
-    return Attempt(failure=Failure.BROKEN, detail=detail, tried=tried)
-
-
-async def _connects(target: InstanceAddress, timeout: float, tried: Tried | None) -> Attempt | None:
-    """None when ``target`` accepts a connection; else the failed attempt (nothing sent)."""
-    try:
-        _, writer = await asyncio.wait_for(
-            asyncio.open_connection(target.origin.host, target.origin.port), timeout
-        )
-    except TimeoutError:
-        detail = f"not connected in {timeout:g} s"
-        return Attempt(failure=Failure.CONNECT_TIMEOUT, detail=detail, tried=tried)
-    except OSError as exc:
-        return Attempt(failure=Failure.REFUSED, detail=str(exc), tried=tried)
-    writer.close()
-    with contextlib.suppress(OSError):
-        await writer.wait_closed()
-    return None
-
-
-def _retarget(request: http.Request, target: InstanceAddress) -> None:
-    request.scheme = "http"
-    request.host = target.origin.host  # also rewrites the Host header
-    request.port = target.origin.port
 
 
 def _envelope(verdict: Verdict, request_id: str | None, close: bool = False) -> http.Response:

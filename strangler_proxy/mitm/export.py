@@ -2,8 +2,8 @@
 
 Runs in the mitmproxy environment (``make mitm``), where mitmproxy can read its own format:
 ``.venv-mitm/bin/python -m strangler_proxy.mitm.export flows.mitm``. Shadow copies the
-proxy's addon made (``metadata["strangler"]["role"] == "shadow"``) are left out: each
-client request appears once. Output: ``[{"method", "path", "headers", "body_b64"}, ...]``.
+proxy's addon made (``metadata["strangler"]`` with ``shadow_of``: the service's copy, or the
+monolith asked again for noise) are left out: each client request appears once. Output: ``[{"method", "path", "headers", "body_b64"}, ...]``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ def main(path: str) -> int:
             for flow in io.FlowReader(file).stream():
                 if not isinstance(flow, http.HTTPFlow):
                     continue
-                if flow.metadata.get("strangler", {}).get("role") == "shadow":
+                if "shadow_of" in flow.metadata.get("strangler", {}):
                     continue
                 request = flow.request
                 requests.append(

@@ -31,8 +31,12 @@ PRODUCT = "/api/catalog/products/1/"
 REGISTER_PATH = "/api/auth/register/"
 
 
-def route_to(store: FlagStore, route: str, service: str, mode: str = "service", **kw: int) -> None:
-    store.set_route(route, mode=mode, service=service, actor="test", reason=f"to {service}", **kw)
+def route_to(
+    store: FlagStore, route: str, service: str, mode: str = "service", percent: int | None = None
+) -> None:
+    store.set_route(
+        route, mode=mode, service=service, percent=percent, actor="test", reason=f"to {service}"
+    )
 
 
 def served_by(response: httpx.Response) -> str:

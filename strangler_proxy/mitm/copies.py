@@ -1,0 +1,85 @@
+"""Shadow copies of a client's flow and their answers: mitmproxy's side of the shadow
+evidence (``shadow.ShadowPairs`` pairs the answers and has them compared).
+
+A copy is a flow of its own, sent through mitmproxy's replay queue (so a flow file written
+with ``-w`` holds it beside its client flow): ``metadata["strangler"]`` says its ``role``
+(``shadow``: to the service; ``noise``: the monolith asked again) and ``shadow_of``, the
+client flow's id.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mitmproxy import ctx, http
+
+from strangler_proxy.evidence.pairs import PairEvidence
+from strangler_proxy.mitm.attempt import retarget
+from strangler_proxy.mitm.shadow import Request, ShadowPairs, Side
+from strangler_proxy.registry import InstanceAddress
+
+logger = logging.getLogger(__name__)
+SAMPLED = "strangler_sampled"  # flow.metadata: its answer is compared with its copy's
+
+
+def send_copies(
+    flow: http.HTTPFlow,
+    route: str,
+    service: str,
+    target: InstanceAddress,
+    evidence: PairEvidence | None,
+    pairs: ShadowPairs | None,
+) -> None:
+    """The service's copy; for a sampled route both answers are kept for the comparison
+    (and, for noise, the monolith is asked again)."""
+    request = flow.request
+    if request.stream:  # its body goes on as it arrives: there is none to copy
+        logger.info("strangler: %s %s: streamed, no shadow copy", request.method, route)
+        return
+    copies = [_copy(flow, "shadow", route, service, target)]
+    settings = None if evidence is None else evidence.shadowing(route)
+    if settings is not None and pairs is not None:
+        headers = text(request.headers.fields)
+        context = Request(route, request.method, request.path, headers, request.raw_content)
+        flow.metadata[SAMPLED] = True
+        if pairs.open(flow.id, context, noise=settings.noise):
+            copies.append(_copy(flow, "noise", route, "monolith", None))
+    ctx.master.commands.call("replay.client", copies)
+
+
+def answer_of(flow: http.HTTPFlow, pairs: ShadowPairs, own: bool = False) -> Side:
+    """A flow's answer as compared (the body up to the capture cap), or why there is none
+    (``own``: the proxy answered itself)."""
+    response = flow.response
+    if response is None or own:
+        return flow.error.msg if flow.error else "the proxy answered"
+    body = None if response.stream else response.raw_content
+    return pairs.answer(response.status_code, text(response.headers.fields), body)
+
+
+def copy_answered(flow: http.HTTPFlow, pairs: ShadowPairs | None) -> None:
+    """A copy's answer (the service's, or the monolith's second for noise), or its error."""
+    info = flow.metadata.get("strangler") or {}
+    if pairs is None or "shadow_of" not in info:
+        return
+    answered = pairs.service if info.get("role") == "shadow" else pairs.again
+    answered(info["shadow_of"], answer_of(flow, pairs))
+
+
+def _copy(
+    flow: http.HTTPFlow, role: str, route: str, served_by: str, target: InstanceAddress | None
+) -> http.HTTPFlow:
+    """A copy of the client's request (``target`` None: to the monolith, as the flow)."""
+    copy = flow.copy()
+    if target is not None:
+        retarget(copy.request, target)
+    copy.metadata["strangler"] = {
+        "role": role, "route": route, "served_by": served_by, "shadow_of": flow.id,
+    }  # fmt: skip
+    return copy
+
+
+def text(fields: Any) -> tuple[tuple[str, str], ...]:
+    """mitmproxy's header fields (bytes pairs) as text."""
+    return tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in fields)
