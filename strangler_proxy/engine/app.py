@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,28 +26,25 @@ from strangler_proxy.compare.answers import Answer
 from strangler_proxy.engine import wire
 from strangler_proxy.engine.accesslog import AccessLog
 from strangler_proxy.engine.body import ClientError, framing, receive_body
-from strangler_proxy.engine.errors import error_body, error_headers
+from strangler_proxy.engine.errors import send_error
 from strangler_proxy.engine.evidence import ShadowEvidence
 from strangler_proxy.engine.exchange import WHOLE_RESPONSE
 from strangler_proxy.engine.rollback import Windows
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.engine.upstream import (
-    ConnectFailed,
-    ConnectTimeout,
     RequestBody,
     StreamedBody,
     Upstream,
     UpstreamError,
     UpstreamResponse,
-    UpstreamTimeout,
+    failure_of,
 )
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.policy import (
     PROXY,
     Action,
     Attempt,
-    Failure,
     Tried,
     Verdict,
     judge,
@@ -140,7 +137,7 @@ class ProxyApp:
         start = time.perf_counter()
         if self.inflight >= self.settings.max_concurrency:
             routing = self._routing_headers(PROXY, UNMATCHED_LABEL, None)
-            await _send_error(send, 503, "over the concurrency limit", None,
+            await send_error(send, 503, "over the concurrency limit", None,
                               code="over_capacity", extra=routing)  # fmt: skip
             self._done(scope, UNMATCHED_LABEL, Outcome(PROXY, 503), start)
             return
@@ -164,7 +161,7 @@ class ProxyApp:
             except ClientError as exc:  # refused framing, or the body broke a limit mid-stream
                 fallback = None if request is None else request.fallback
                 routing = self._routing_headers(PROXY, label, fallback)
-                await _send_error(send, exc.status, str(exc), rid, close=True, extra=routing)
+                await send_error(send, exc.status, str(exc), rid, close=True, extra=routing)
                 outcome = Outcome(PROXY, exc.status, fallback, rid)
         finally:
             self.inflight -= 1
@@ -245,13 +242,13 @@ class ProxyApp:
             )
         except UpstreamError as exc:
             tried = Tried(MONOLITH, str(self.monolith))
-            attempt = Attempt(failure=_failure(exc), detail=str(exc), tried=tried)
+            attempt = Attempt(failure=failure_of(exc), detail=str(exc), tried=tried)
             verdict = judge(request.method, attempt, fallback=False)
             await self._send_verdict(send, verdict, request)
             return PROXY, verdict.status or 502
         status = response.status
         if decision.shadow and not isinstance(request.body, StreamedBody):
-            await self._relay_and_shadow(response, send, request, decision.shadow)
+            await self._relay_and_shadow(response, send, request, decision)
             return MONOLITH, status
         if decision.shadow:
             self.metrics.shadow(request.route, "skipped-large-body")
@@ -259,11 +256,16 @@ class ProxyApp:
         return MONOLITH, status
 
     async def _relay_and_shadow(
-        self, response: UpstreamResponse, send: Send, request: _Request, service: str
+        self, response: UpstreamResponse, send: Send, request: _Request, decision: Decision
     ) -> None:
         """Relay the monolith's answer, then send the service its copy; for a sampled route
-        the answer is kept (up to the capture cap) for the comparison."""
+        the answer is kept (up to the capture cap) for the comparison. A canary's copies
+        (``sampled_only``) go only when compared."""
+        assert decision.shadow is not None
         settings = None if self.evidence is None else self.evidence.shadowing(request.route)
+        if settings is None and decision.sampled_only:
+            await self._relay(response, send, request, MONOLITH)
+            return
         capture = bytearray() if settings is not None else None
         complete = await self._relay(response, send, request, MONOLITH, capture)
         monolith = None
@@ -274,8 +276,8 @@ class ProxyApp:
             self.metrics.shadow(request.route, "not-compared-large-answer")
         body = request.body if isinstance(request.body, bytes) else None
         self.shadow.submit(
-            ShadowJob(request.route, service, request.method, request.target, request.headers,
-                      body, response.status, request.request_id, monolith,
+            ShadowJob(request.route, decision.shadow, request.method, request.target,
+                      request.headers, body, response.status, request.request_id, monolith,
                       noise=settings is not None and settings.noise)
         )  # fmt: skip
 
@@ -306,7 +308,7 @@ class ProxyApp:
             attempt = Attempt(status=response.status)
         except UpstreamError as exc:
             tried = Tried(decision.primary, instance.url)
-            attempt = Attempt(failure=_failure(exc), detail=str(exc), tried=tried)
+            attempt = Attempt(failure=failure_of(exc), detail=str(exc), tried=tried)
         finally:
             instance.inflight -= 1
         self.pools.report(instance, ok=attempt.failure is None and (attempt.status or 0) < 500)
@@ -331,7 +333,7 @@ class ProxyApp:
         """The proxy's error, with the routing headers: whose failure it reports
         (``verdict.served_by``), the route, and the fallback that came before, if any."""
         routing = self._routing_headers(verdict.served_by, request.route, request.fallback)
-        await _send_error(send, verdict.status or 502, verdict.message, request.request_id,
+        await send_error(send, verdict.status or 502, verdict.message, request.request_id,
                           code=verdict.code, extra=routing)  # fmt: skip
 
     def _routing_headers(self, served_by: str, label: str, fallback: str | None) -> wire.Headers:
@@ -410,30 +412,6 @@ def _target(scope: Scope) -> bytes:
     query: bytes = scope["query_string"]
     raw_path: bytes = scope["raw_path"]
     return raw_path + b"?" + query if query else raw_path
-
-
-def _failure(exc: UpstreamError) -> Failure:
-    """An upstream error in the policy's terms (did the request reach the service?)."""
-    if isinstance(exc, ConnectTimeout):
-        return Failure.CONNECT_TIMEOUT
-    if isinstance(exc, ConnectFailed):
-        return Failure.REFUSED
-    return Failure.TIMEOUT if isinstance(exc, UpstreamTimeout) else Failure.BROKEN
-
-
-async def _send_error(
-    send: Send,
-    status: int,
-    message: str,
-    rid: bytes | None,
-    close: bool = False,
-    code: str | None = None,
-    extra: Sequence[tuple[bytes, bytes]] = (),
-) -> None:
-    body = error_body(status, message, rid, code)
-    headers = [*error_headers(body, rid, close), *extra]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
 __all__ = ["Outcome", "ProxyApp", "TableHolder"]

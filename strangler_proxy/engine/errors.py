@@ -9,7 +9,9 @@ b'HTTP/1.1 400 Bad Request'
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Sequence
 from http import HTTPStatus
+from typing import Any
 
 from strangler_proxy import envelope
 from strangler_proxy.engine.wire import Headers
@@ -39,3 +41,19 @@ def error_bytes(status: int, message: str, code: str | None = None) -> bytes:
     head = [f"HTTP/1.1 {status} {HTTPStatus(status).phrase}".encode("ascii")]
     head += [name + b": " + value for name, value in error_headers(body, close=True)]
     return b"\r\n".join(head) + b"\r\n\r\n" + body
+
+
+async def send_error(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    status: int,
+    message: str,
+    rid: bytes | None,
+    close: bool = False,
+    code: str | None = None,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer with the proxy's own error, as ASGI messages (``extra``: more headers)."""
+    body = error_body(status, message, rid, code)
+    headers = [*error_headers(body, rid, close), *extra]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -4,7 +4,8 @@ why is the figure and its budget).
 
 Each worker keeps, for the routes it sees in canary or service, a sliding window of
 per-second buckets: the requests sent to the service, its errors (5xx, or the proxy's own
-error on its behalf), the fallbacks, and sampled latencies of both sides. Once a second it
+error on its behalf), the fallbacks, sampled latencies of both sides, and the verdicts of
+the sampled comparisons a canary's monolith side keeps making. Once a second it
 asks the pure ``evidence.rollback.over_budget``; the flip names the mode it decided on
 (``expect_mode``), so of several workers or hosts deciding at once one flips and writes the
 one audit row, and the others find the route moved (``StaleFlag``) and leave it.
@@ -39,6 +40,8 @@ class _Second:
     requests: int = 0
     errors: int = 0
     fallbacks: int = 0
+    compared: int = 0  # sampled shadow comparisons (a canary's monolith side)
+    mismatches: int = 0
     service_ms: list[float] = field(default_factory=list)
     monolith_ms: list[float] = field(default_factory=list)
 
@@ -67,12 +70,7 @@ class Windows:
         buckets = self._routes.get(route_id)
         if buckets is None:
             return  # not in canary or service: nothing to watch
-        now = int(self._clock())
-        if not buckets or buckets[-1].at != now:
-            buckets.append(_Second(now))
-            while buckets[0].at <= now - self.seconds:
-                buckets.popleft()
-        bucket = buckets[-1]
+        bucket = self._bucket(buckets)
         if served_by == MONOLITH and fallback is None:
             _keep(bucket.monolith_ms, seconds)
             return
@@ -83,6 +81,23 @@ class Windows:
             bucket.errors += 1
         else:
             _keep(bucket.service_ms, seconds)
+
+    def compared(self, route_id: str, mismatch: bool) -> None:
+        """A sampled comparison of the route's answers (its verdict: a mismatch or not)."""
+        buckets = self._routes.get(route_id)
+        if buckets is None:
+            return
+        bucket = self._bucket(buckets)
+        bucket.compared += 1
+        bucket.mismatches += mismatch
+
+    def _bucket(self, buckets: deque[_Second]) -> _Second:
+        now = int(self._clock())
+        if not buckets or buckets[-1].at != now:
+            buckets.append(_Second(now))
+            while buckets[0].at <= now - self.seconds:
+                buckets.popleft()
+        return buckets[-1]
 
     def window(self, route_id: str) -> Window:
         now = int(self._clock())
@@ -95,6 +110,8 @@ class Windows:
             fallbacks=sum(b.fallbacks for b in buckets),
             service_p99_ms=_p99(service),
             monolith_p99_ms=_p99(monolith),
+            compared=sum(b.compared for b in buckets),
+            mismatches=sum(b.mismatches for b in buckets),
         )
 
     def forget(self, route_id: str) -> None:

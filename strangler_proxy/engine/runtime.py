@@ -70,6 +70,7 @@ def build_engine(
             Retention(settings.evidence_keep, settings.evidence_days * 86400),
         ),
         metrics,
+        windows=windows,
     )
     shadow = ShadowDispatcher(
         upstream,

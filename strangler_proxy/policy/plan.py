@@ -79,16 +79,22 @@ def plan(
     route = table.match(method, path)
     if route is None:
         return _UNMATCHED
-    if route.mode is Mode.SHADOW and method not in SAFE_METHODS and not route.shadow_writes:
-        return Plan(replace(table.decide_matched(route, ""), shadow=None))
+    copies_writes = method in SAFE_METHODS or route.shadow_writes
     if route.mode is not Mode.CANARY:
-        return Plan(table.decide_matched(route, ""))
+        return Plan(_copying(table.decide_matched(route, ""), copies_writes))
     headers, address = who()
     key = client_key(headers, address)
     if not is_anonymous(key):
-        return Plan(table.decide_matched(route, key))
+        return Plan(_copying(table.decide_matched(route, key), copies_writes))
     client_id = new_client()
-    return Plan(table.decide_matched(route, cookie_client_key(client_id)), canary_cookie(client_id))
+    decision = table.decide_matched(route, cookie_client_key(client_id))
+    return Plan(_copying(decision, copies_writes), canary_cookie(client_id))
+
+
+def _copying(decision: Decision, writes_too: bool) -> Decision:
+    """The decision without its shadow copy when the request writes and the route's service
+    may not be written to twice."""
+    return decision if writes_too or decision.shadow is None else replace(decision, shadow=None)
 
 
 __all__ = ["CANARY_COOKIE_ATTRIBUTES", "Plan", "Who", "canary_cookie", "new_client_id", "plan"]

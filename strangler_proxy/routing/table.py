@@ -129,8 +129,9 @@ class RequestFacts:
 class Decision:
     route_id: str | None  # None: no route matched, the monolith answers
     primary: str  # "monolith" or a service name: who answers
-    shadow: str | None  # service that gets a copy (mode shadow), else None
+    shadow: str | None  # service that gets a copy (shadow; canary's monolith side), else None
     fallback: bool  # primary is a service and the monolith may answer if it fails
+    sampled_only: bool = False  # the copy goes only when the comparison is sampled (canary)
 
     @property
     def to_service(self) -> bool:
@@ -242,8 +243,13 @@ def _decide(entry: _Entry, client_key: str) -> Decision:
 
 
 def _entry(route: Route) -> _Entry:
-    on_monolith = Decision(route.id, MONOLITH, None, False)
+    """A canary's monolith side still sends the service sampled copies, so comparisons go on
+    (and can roll the canary back) while real clients are served by the service."""
     service = route.service
+    if route.mode is Mode.CANARY and service is not None:
+        on_monolith = Decision(route.id, MONOLITH, service, False, sampled_only=True)
+    else:
+        on_monolith = Decision(route.id, MONOLITH, None, False)
     if route.mode is Mode.SHADOW:
         chosen = Decision(route.id, MONOLITH, service, False)
     elif route.mode in (Mode.CANARY, Mode.SERVICE) and service is not None:

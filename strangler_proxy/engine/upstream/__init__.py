@@ -40,6 +40,7 @@ from strangler_proxy.engine.upstream.types import (
     UpstreamError,
     UpstreamResponse,
     UpstreamTimeout,
+    failure_of,
 )
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "UpstreamError",
     "UpstreamResponse",
     "UpstreamTimeout",
+    "failure_of",
 ]

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from strangler_proxy.engine.wire import Headers
+from strangler_proxy.policy import Failure
 from strangler_proxy.registry import Origin as Origin  # the one parser of upstream URLs
 
 
@@ -77,3 +78,12 @@ class Upstream(Protocol):
     ) -> UpstreamResponse: ...
 
     async def aclose(self) -> None: ...
+
+
+def failure_of(exc: UpstreamError) -> Failure:
+    """An upstream error in the policy's terms (did the request reach the upstream?)."""
+    if isinstance(exc, ConnectTimeout):
+        return Failure.CONNECT_TIMEOUT
+    if isinstance(exc, ConnectFailed):
+        return Failure.REFUSED
+    return Failure.TIMEOUT if isinstance(exc, UpstreamTimeout) else Failure.BROKEN

@@ -114,3 +114,37 @@ def test_a_write_is_not_shadowed_and_so_not_compared(stack: tuple[Running, str, 
     httpx.get(px.url + "/api/catalog/categories/")
     until(lambda: len(samples(evidence_url, "categories")) == before + 1)
     assert {s.method for s in samples(evidence_url, "categories")} == {"GET"}
+
+
+def test_a_canary_whose_answers_drift_is_rolled_back_on_its_comparisons(
+    monolith_server: RunningServer, tmp_path: Path
+) -> None:
+    """A canary's monolith side keeps sending the service sampled copies; when they keep
+    mismatching, the mismatch rate spends the budget and the proxy takes the canary back."""
+    # the drifting service is one more hop before the monolith: not what this test is about
+    rules = "[global]\nrollback = { min_requests = 5, max_latency_ratio = 100.0 }\n"
+    (tmp_path / "rules.toml").write_text(rules)
+    store_url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    with drifting(monolith_server.base_url, tmp_path) as service:
+        store = open_store(store_url, create=True)
+        seed(store, {"catalog": [service.base_url]}, [
+            route("product-detail", "/api/catalog/products/{pk:int}/", Mode.CANARY, "catalog",
+                  percent=50),
+        ])  # fmt: skip
+        args = ("--rules", str(tmp_path / "rules.toml"), "--health-interval", "3600")
+        with proxy(monolith_server.base_url, store_url, tmp_path, *args) as px:
+            sides: set[str] = set()
+
+            def rolled_back() -> bool:
+                for client in range(10):  # each a client of its own: both sides of the split
+                    answer = httpx.get(px.url + "/api/catalog/products/1/",
+                                       cookies={"strangler_client": f"c{client}"})  # fmt: skip
+                    sides.add(answer.headers["x-strangler-served-by"])
+                return store.get_route("product-detail").mode is Mode.MONOLITH
+
+            until(rolled_back, timeout=20)
+        [record] = [r for r in store.history("product-detail", limit=5) if r.action == "set"]
+        store.close()
+    assert sides == {"monolith", "catalog"}
+    assert record.actor == "strangler proxy (automatic rollback)"
+    assert record.reason.startswith("mismatch rate 100.0% over the last ")

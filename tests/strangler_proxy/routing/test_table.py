@@ -48,7 +48,10 @@ def test_every_mode_decides_as_declared() -> None:
     assert decide(table, "GET", "/shadow/") == Decision("shadow", "monolith", "catalog", False)
     assert decide(table, "GET", "/svc/") == Decision("svc", "catalog", None, True)
     assert decide(table, "GET", "/all-in/") == Decision("all-in", "catalog", None, True)
-    assert decide(table, "GET", "/none-in/") == Decision("none-in", "monolith", None, False)
+    # a canary's monolith side sends the service copies, when the comparison is sampled
+    assert decide(table, "GET", "/none-in/") == Decision(
+        "none-in", "monolith", "catalog", False, sampled_only=True
+    )
     assert decide(table, "GET", "/elsewhere/") == UNMATCHED
 
 
