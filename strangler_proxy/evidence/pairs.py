@@ -112,6 +112,8 @@ class Recorder:
                 store.record(batch)
             except EvidenceError as exc:
                 log.warning("shadow evidence: %d sample(s) not kept: %s", len(batch), exc)
+            except Exception:  # the thread must live on, or every later sample piles up here
+                log.exception("shadow evidence: %d sample(s) not kept", len(batch))
         if store is not None:
             store.close()
 

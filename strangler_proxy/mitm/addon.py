@@ -43,7 +43,13 @@ from mitmproxy.proxy.layers.http import _http1
 from strangler_proxy import envelope
 from strangler_proxy.evidence.pairs import PairEvidence, Recorder
 from strangler_proxy.evidence.rules_file import RulesFile
-from strangler_proxy.evidence.store import Retention, default_evidence_url
+from strangler_proxy.evidence.store import (
+    EvidenceError,
+    NoEvidence,
+    Retention,
+    default_evidence_url,
+    open_evidence,
+)
 from strangler_proxy.mitm.attempt import attempt as service_attempt
 from strangler_proxy.mitm.attempt import connects, retarget
 from strangler_proxy.mitm.copies import SAMPLED, answer_of, copy_answered, send_copies
@@ -151,6 +157,12 @@ class StranglerAddon:
         """Shadow evidence: the rules file and the evidence store, both opened when used."""
         options = ctx.options
         url = options.strangler_evidence or default_evidence_url(options.strangler_store)
+        try:  # an unusable URL stops mitmdump now, not the first sample later
+            open_evidence(url).close()
+        except NoEvidence:
+            pass  # the first sample makes it
+        except (EvidenceError, ImportError) as exc:  # ImportError: no psycopg in .venv-mitm
+            raise exceptions.OptionsError(f"strangler_evidence={url!r}: {exc}") from exc
         keep = Retention(options.strangler_evidence_keep, options.strangler_evidence_days * 86400)
         rules = RulesFile(Path(options.strangler_rules) if options.strangler_rules else None)
         previous, self.evidence = self.evidence, PairEvidence(rules, Recorder(url, keep))

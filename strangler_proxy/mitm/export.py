@@ -3,7 +3,8 @@
 Runs in the mitmproxy environment (``make mitm``), where mitmproxy can read its own format:
 ``.venv-mitm/bin/python -m strangler_proxy.mitm.export flows.mitm``. Shadow copies the
 proxy's addon made (``metadata["strangler"]`` with ``shadow_of``: the service's copy, or the
-monolith asked again for noise) are left out: each client request appears once. Output: ``[{"method", "path", "headers", "body_b64"}, ...]``.
+monolith asked again for noise) are left out: each client request appears once.
+Output: ``[{"method", "path", "headers", "body_b64"}, ...]``.
 """
 
 from __future__ import annotations
