@@ -280,12 +280,14 @@ def analyze(
         f"{s['modules']} modules, {s['models']} models, {s['endpoints']} endpoints "
         f"({staying} stay with the monolith) -> "
         f"{s['services']} services, {s['contested_models']} contested tables, "
-        f"{len(doc['smells'])} smells, {s['broken_files']} file(s) skipped."
+        f"{len(doc['smells'])} smells, {s['broken_files']} file(s) skipped.",
+        soft_wrap=True,
     )
     if outcome.cached:
         console.print("nothing changed since the last run: its reports, from the cache")
-    for written in paths:
-        console.print(f"wrote {written}")
-    console.print(f"open file://{(spec.out / 'report.html').resolve()}")
+    for written in paths:  # soft wrap: a path is never broken in two, whatever the width
+        console.print(f"wrote {written}", soft_wrap=True, highlight=False)
+    report = (spec.out / "report.html").resolve()
+    console.print(f"open file://{report}", soft_wrap=True, highlight=False)
     for line in warnings:  # last, where they are seen
         click.secho(line, err=True, fg="yellow")
