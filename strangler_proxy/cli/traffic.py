@@ -125,4 +125,4 @@ def _report(console: Console, summary: Summary, spec: TrafficSpec, json_path: Pa
             **summary.to_json(),
         }
         json_path.write_text(json.dumps(payload, indent=2) + "\n")
-        console.print(f"summary written to {json_path}")
+        console.print(f"summary written to {json_path}", soft_wrap=True, highlight=False)
