@@ -9,6 +9,7 @@ client flow's id.
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
@@ -21,6 +22,9 @@ from strangler_proxy.registry import InstanceAddress
 
 logger = logging.getLogger(__name__)
 SAMPLED = "strangler_sampled"  # flow.metadata: its answer is compared with its copy's
+#: copies waiting in mitmproxy's replay queue, at most (as the production engine's queue)
+SHADOW_QUEUE = 1000
+_DROPPED = itertools.count(1)
 
 
 def send_copies(
@@ -37,9 +41,14 @@ def send_copies(
     if request.stream:  # its body goes on as it arrives: there is none to copy
         logger.info("strangler: %s %s: streamed, no shadow copy", request.method, route)
         return
+    if ctx.master.commands.call("replay.client.count") >= SHADOW_QUEUE:
+        dropped = next(_DROPPED)
+        if dropped in (1, 10, 100) or dropped % 1000 == 0:
+            logger.warning("strangler: shadow queue full: %d copies dropped so far", dropped)
+        return
     copies = [_copy(flow, "shadow", route, service, target)]
     settings = None if evidence is None else evidence.shadowing(route)
-    if settings is not None and pairs is not None:
+    if settings is not None and pairs is not None and not pairs.busy:
         headers = text(request.headers.fields)
         context = Request(route, request.method, request.path, headers, request.raw_content)
         flow.metadata[SAMPLED] = True

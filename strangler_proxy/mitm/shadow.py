@@ -9,6 +9,12 @@ a task, off mitmproxy's event loop. Bodies are kept only up to the capture cap: 
 service answer is compared as "too large" (an error sample, as in the production engine), a
 larger or streamed monolith answer is not compared at all.
 
+Memory is bounded as in the production engine, whose shadow queue drops what it cannot
+hold: at most ``PENDING`` pairs are waiting or being compared (each holds up to two answers
+of the capture cap); past that the pairs are ``busy`` and a copy is sent but not compared
+(``skipped`` counts them). A pair whose copy has not come back in ``MAX_WAIT`` seconds is
+given up (``given_up``).
+
 >>> import asyncio
 >>> from strangler_proxy.compare.answers import Answer
 >>> class Kept:  # stands in for PairEvidence (see the tests for the real one)
@@ -28,6 +34,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -38,8 +46,12 @@ from strangler_proxy.policy import SAFE_METHODS
 __all__ = ["PENDING", "Request", "ShadowPairs", "Side"]
 
 log = logging.getLogger(__name__)
-#: sampled requests waiting for their answers, at most (the oldest is given up past this)
-PENDING = 1000
+#: sampled requests waiting for their answers or being compared, at most
+PENDING = 100
+#: seconds a sampled request waits for its copy's answer (mitmproxy replays one at a time)
+MAX_WAIT = 120.0
+#: the comparisons under way are given this long when the proxy stops (seconds)
+DRAIN = 5.0
 
 
 class Evidence(Protocol):
@@ -52,6 +64,7 @@ class Evidence(Protocol):
 class _Pair:
     request: Request
     noise: bool  # the monolith is asked again
+    opened: float
     monolith: Side | None = None
     service: Side | None = None
     again: Side | None = None
@@ -63,22 +76,52 @@ class _Pair:
 
 
 class ShadowPairs:
-    def __init__(self, evidence: Evidence, capture_bytes: int, pending: int = PENDING) -> None:
+    def __init__(
+        self,
+        evidence: Evidence,
+        capture_bytes: int,
+        *,
+        pending: int = PENDING,
+        max_wait: float = MAX_WAIT,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.evidence = evidence
         self.capture_bytes = capture_bytes
         self._limit = pending
+        self._max_wait = max_wait
+        self._clock = clock
         self._pairs: dict[str, _Pair] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        self.skipped = 0  # sampled requests not compared: too many pairs under way
+        self.given_up = 0  # pairs whose copy did not come back in time
+
+    @property
+    def busy(self) -> bool:
+        """Too many pairs under way: the next sampled request is not compared (counted)."""
+        now = self._clock()
+        while self._pairs:  # oldest first: a dict keeps the order pairs were opened in
+            key, pair = next(iter(self._pairs.items()))
+            if now - pair.opened < self._max_wait:
+                break
+            del self._pairs[key]
+            self.given_up += 1
+            log.info("shadow evidence: gave up waiting for the copy of %s", pair.request.target)
+        if len(self._pairs) + len(self._tasks) < self._limit:
+            return False
+        self.skipped += 1
+        if self.skipped in (1, 10, 100) or self.skipped % 1000 == 0:
+            log.warning(
+                "shadow evidence: %d pairs under way, %d copies not compared so far",
+                self._limit,
+                self.skipped,
+            )
+        return True
 
     def open(self, key: str, request: Request, *, noise: bool) -> bool:
-        """Wait for ``key``'s answers (the client flow's id); True when the monolith is to
-        be asked again (noise, for a safe method only)."""
+        """Wait for ``key``'s answers (the client flow's id; ask ``busy`` first); True when
+        the monolith is to be asked again (noise, for a safe method only)."""
         again = noise and request.method in SAFE_METHODS
-        self._pairs[key] = _Pair(request, again)
-        while len(self._pairs) > self._limit:
-            oldest = next(iter(self._pairs))
-            log.warning("shadow evidence: gave up waiting for the answers to %s", oldest)
-            del self._pairs[oldest]
+        self._pairs[key] = _Pair(request, again, self._clock())
         return again
 
     def answer(self, status: int, headers: tuple[tuple[str, str], ...], body: bytes | None) -> Side:
@@ -137,7 +180,7 @@ class ShadowPairs:
         except Exception:  # a comparison must never take the proxy down
             log.exception("shadow evidence: %s %s not compared", request.method, request.target)
 
-    async def drain(self) -> None:
-        """Wait for the comparisons under way (the proxy stops)."""
-        while self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+    async def drain(self, timeout: float = DRAIN) -> None:
+        """Wait for the comparisons under way (the proxy stops), ``timeout`` at most."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)

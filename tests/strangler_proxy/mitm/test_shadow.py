@@ -136,13 +136,28 @@ def test_answers_of_a_request_not_sampled_or_forgotten_are_ignored(
     assert seen.pairs == [] and pairs.waiting == 0
 
 
-def test_waiting_pairs_are_bounded(seen: Seen) -> None:
+def test_past_the_limit_pairs_are_busy_and_a_copy_is_not_compared(seen: Seen) -> None:
     pairs = ShadowPairs(seen, capture_bytes=64, pending=2)
-    for key in ("a", "b", "c"):
+    for key in ("a", "b"):
+        assert not pairs.busy
         pairs.open(key, PRODUCT, noise=False)
-    assert pairs.waiting == 2
-    pairs.service("a", "given up")  # the oldest: no longer waited for
-    assert pairs.waiting == 2
+    assert pairs.busy and pairs.skipped == 1
+    settle(
+        pairs,
+        lambda: pairs.monolith("a", json(pairs, b"{}")),
+        lambda: pairs.service("a", json(pairs, b"{}")),
+    )
+    assert len(seen.pairs) == 1 and not pairs.busy  # compared: room for one more
+
+
+def test_a_pair_whose_copy_never_comes_back_is_given_up(seen: Seen) -> None:
+    now = [0.0]
+    pairs = ShadowPairs(seen, capture_bytes=64, pending=1, max_wait=60, clock=lambda: now[0])
+    pairs.open("lost", PRODUCT, noise=False)
+    now[0] = 59.0
+    assert pairs.busy
+    now[0] = 60.0
+    assert not pairs.busy and (pairs.waiting, pairs.given_up) == (0, 1)
 
 
 def test_the_real_evidence_keeps_the_sample_redacted(tmp_path: Path) -> None:
