@@ -3,6 +3,7 @@ flag store; flags are flipped in the store while mitmdump runs."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import time
 from collections import Counter
@@ -11,9 +12,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from strangler_proxy.evidence.sample import Sample
+from strangler_proxy.evidence.store import EvidenceError, open_evidence
 from strangler_proxy.store import FlagStore
 from tests.conftest import RunningServer
 from tests.strangler_proxy.mitm.conftest import DETAIL, mitmdump, mitmdump_argv, read_flows
+from tests.strangler_proxy.proxy_stack import until
 
 PRODUCT = "/api/catalog/products/1/"
 
@@ -143,6 +147,51 @@ def test_flows_are_written_to_a_readable_flow_file(
         primary["id"],
         200,
     )
+
+
+def test_with_noise_the_flow_file_holds_the_monolith_asked_again(
+    mitm_env: Path,
+    monolith_server: RunningServer,
+    store_url: str,
+    store: FlagStore,
+    tmp_path: Path,
+) -> None:
+    """A route whose rules ask for noise: the monolith is asked twice and the service once;
+    the flow file holds all three (the copies marked), the export for ``strangler compare``
+    the client's request once, and the evidence the compared pair."""
+    flip(store, "shadow")
+    rules, flows = tmp_path / "rules.toml", tmp_path / "flows.mitm"
+    rules.write_text(f"[routes.{DETAIL}]\nnoise = true\n")
+    evidence = f"sqlite:///{tmp_path / 'evidence.sqlite3'}"
+    options = ("--set", f"strangler_rules={rules}", "--set", f"strangler_evidence={evidence}")
+    path = PRODUCT + "?noise=1"
+    with mitmdump(mitm_env, tmp_path, monolith_server.base_url, store_url, *options,
+                  "-w", str(flows)) as proc:  # fmt: skip
+        assert served_by(httpx.get(proc.base_url + path, trust_env=False)) == "monolith"
+        [sample] = until(lambda: kept(evidence), timeout=20)
+    assert (sample.query, sample.monolith_status, sample.service_status) == ("noise=1", 200, 200)
+    found = {f["role"]: f for f in read_flows(mitm_env, flows) if f["path"] == path}
+    assert set(found) == {"primary", "shadow", "noise"}
+    copies = {role: (f["served_by"], f["shadow_of"], f["status"]) for role, f in found.items()
+              if role != "primary"}  # fmt: skip
+    primary = found["primary"]["id"]
+    assert copies == {"shadow": ("catalog", primary, 200), "noise": ("monolith", primary, 200)}
+    exported = subprocess.run(
+        [str(mitm_env / "python"), "-m", "strangler_proxy.mitm.export", str(flows)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert [r["path"] for r in json.loads(exported.stdout)].count(path) == 1
+
+
+def kept(evidence_url: str) -> list[Sample]:
+    try:
+        store = open_evidence(evidence_url)
+    except EvidenceError:
+        return []  # not made yet: the first sample makes it
+    try:
+        return store.samples(DETAIL)
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize(
