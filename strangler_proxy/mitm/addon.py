@@ -15,17 +15,20 @@ proxy's error. A body mitmproxy streams (``stream_large_bodies``) is routed when
 headers arrive: the service is tried only if it accepts a connection, otherwise the
 monolith answers (``refused``), as in the production engine; once streaming, a failure
 cannot fall back. In shadow mode the monolith answers and a copy is replayed to the
-service. Every flow carries ``metadata["strangler"]`` (role, route, served_by, shadow,
-fallback; a shadow copy also ``shadow_of``), so a flow file written with ``-w`` pairs each
-monolith answer with its service twin. Answers carry ``X-Request-ID`` and the routing
-headers (``X-Strangler-Served-By``, ``-Route``, ``-Fallback``); a canary may set the
-``strangler_client`` cookie. Every error the proxy sends, mitmproxy's own included (a
-dead monolith, a malformed request), is the toolkit's one JSON envelope, and names the
-upstream that failed; an error about a request (a dead monolith's 502 too) carries its
-``X-Request-ID`` and the routing headers, as the production engine's errors do.
+service (``copies``); for a route the rules file samples, both answers are compared off the
+event loop and kept as evidence, as the production engine does (``shadow``, and
+``evidence.pairs`` shared by both engines). Every flow carries ``metadata["strangler"]``
+(role, route, served_by, shadow, fallback; a copy also ``shadow_of``), so a flow file
+written with ``-w`` pairs each monolith answer with its service twin. Answers carry
+``X-Request-ID`` and the routing headers (``X-Strangler-Served-By``, ``-Route``,
+``-Fallback``); a canary may set the ``strangler_client`` cookie. Every error the proxy
+sends, mitmproxy's own included (a dead monolith, a malformed request), is the toolkit's
+one JSON envelope, and names the upstream that failed; an error about a request (a dead
+monolith's 502 too) carries its ``X-Request-ID`` and the routing headers, as the
+production engine's errors do.
 
-Only the policy, the routing core, the registry and the flag store are imported here
-besides mitmproxy.
+Only the policy, the routing core, the registry, the flag store and the evidence are
+imported here besides mitmproxy.
 """
 
 from __future__ import annotations
