@@ -34,9 +34,12 @@ def send_copies(
     target: InstanceAddress,
     evidence: PairEvidence | None,
     pairs: ShadowPairs | None,
+    *,
+    sampled_only: bool = False,
 ) -> None:
     """The service's copy; for a sampled route both answers are kept for the comparison
-    (and, for noise, the monolith is asked again)."""
+    (and, for noise, the monolith is asked again). ``sampled_only`` (a canary's monolith
+    side): no copy unless it is compared."""
     request = flow.request
     if request.stream:  # its body goes on as it arrives: there is none to copy
         logger.info("strangler: %s %s: streamed, no shadow copy", request.method, route)
@@ -46,9 +49,13 @@ def send_copies(
         if dropped in (1, 10, 100) or dropped % 1000 == 0:
             logger.warning("strangler: shadow queue full: %d copies dropped so far", dropped)
         return
-    copies = [_copy(flow, "shadow", route, service, target)]
     settings = None if evidence is None else evidence.shadowing(route)
-    if settings is not None and pairs is not None and not pairs.busy:
+    compared = settings is not None and pairs is not None and not pairs.busy
+    if sampled_only and not compared:
+        return
+    copies = [_copy(flow, "shadow", route, service, target)]
+    if compared:
+        assert settings is not None and pairs is not None
         headers = text(request.headers.fields)
         context = Request(route, request.method, request.path, headers, request.raw_content)
         flow.metadata[SAMPLED] = True

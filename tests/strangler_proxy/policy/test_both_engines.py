@@ -40,6 +40,8 @@ from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, stand
 SERVICE_SECONDS = 1  # how long each engine gives a service
 STREAMED = 256 * 1024  # a body both engines stream (the engine buffers <= 64 KiB)
 SERVICES = {"catalog": "ok", "failing": "fail", "broken": "truncate", "slowpoke": "slow"}
+#: the comparison rules both engines read (every other route: every copy compared)
+RULES = "[routes.unsampled]\nsample_rate = 0.0\n"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,9 @@ def store_url(var_dir: Path, stand_ins: dict[str, Running]) -> str:
                 shadow_writes=True,
             ),
             route("canary", "/canary/{rest:path}", Mode.CANARY, "catalog", percent=100),
+            # every client on the monolith's side: copies go only for comparisons
+            route("compared", "/compared/{rest:path}", Mode.CANARY, "catalog", percent=0),
+            route("unsampled", "/unsampled/{rest:path}", Mode.CANARY, "catalog", percent=0),
         ],
     )
     store.close()
@@ -160,10 +165,15 @@ def engines(
 ) -> Iterator[dict[str, str]]:
     """Both engines, each ready: it has routed to ``doomed`` once before ``doomed`` stops."""
     monolith = stand_ins["monolith"].url
-    engine_args = ("--read-timeout", str(SERVICE_SECONDS), "--health-interval", "3600")
+    rules = var_dir / "rules.toml"
+    rules.write_text(RULES)
+    engine_args = (
+        "--read-timeout", str(SERVICE_SECONDS), "--health-interval", "3600", "--rules", str(rules),
+    )  # fmt: skip
     mitm_args = (
         "--set", f"strangler_service_timeout_ms={SERVICE_SECONDS * 1000}",
         "--set", "stream_large_bodies=64k",
+        "--set", f"strangler_rules={rules}",
     )  # fmt: skip
     with (
         proxy(monolith, store_url, var_dir, *engine_args) as engine,
@@ -269,6 +279,24 @@ def test_a_write_is_copied_where_the_route_allows_it(
     posted = httpx.post(base_url + path, content=b'{"rating": 5}', trust_env=False)
     assert (posted.status_code, posted.json()["served_by"]) == (200, "monolith")
     until(lambda: copies() == 1)
+
+
+def test_a_canary_copies_to_the_service_only_what_it_compares(
+    base_url: str, stand_ins: dict[str, Running]
+) -> None:
+    """On a canary's monolith side a request is copied to the service only when the rules
+    sample it for a comparison (``unsampled``: rate 0); the copy sent after it has arrived,
+    so the other would have too."""
+    port = base_url.rsplit(":", 1)[1]
+
+    def received() -> dict[str, int]:
+        return dict(httpx.get(stand_ins["catalog"].url + "/_received", trust_env=False).json())
+
+    for route_id in ("unsampled", "compared"):
+        answer = httpx.get(f"{base_url}/{route_id}/{port}", trust_env=False)
+        assert (answer.status_code, answer.json()["served_by"]) == (200, "monolith")
+    until(lambda: received().get(f"GET /compared/{port}") == 1)
+    assert f"GET /unsampled/{port}" not in received()
 
 
 @pytest.fixture(scope="module")
