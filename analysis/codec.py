@@ -9,10 +9,10 @@ as lists); the top level is tagged, ``["M", ...]`` for ``ModuleFacts`` and ``["B
 for ``BrokenFile``::
 
     >>> from analysis.facts import BrokenFile
-    >>> encode(BrokenFile("a.py", "syntax error"))
-    ['B', 'a.py', 'syntax error']
-    >>> decode(['B', 'a.py', 'syntax error'])
-    BrokenFile(path='a.py', reason='syntax error')
+    >>> encode(BrokenFile("a.py", "syntax error", 3))
+    ['B', 'a.py', 'syntax error', 3]
+    >>> decode(['B', 'a.py', 'syntax error', 3])
+    BrokenFile(path='a.py', reason='syntax error', line=3)
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@
 >>> book.for_route("order-list").unordered
 ()
 >>> parse_book("[global]\\nsample_rate = 0.1\\n[routes.a]\\nnoise = true").shadowing_for("a")
-Shadowing(sample_rate=0.1, noise=True, redact=frozenset())
+Shadowing(sample_rate=0.1, canary_sample_rate=0.1, noise=True, redact=frozenset())
 >>> parse_book('[routes.x]\\nignore = "$.a"')
 Traceback (most recent call last):
 ...
@@ -33,7 +33,7 @@ from strangler_proxy.compare.paths import parse_glob
 from strangler_proxy.compare.rules import Rules, Tolerance, Unordered
 
 _GLOB_LISTS = ("ignore", "numeric_strings", "timestamps")
-_SHADOW = {"sample_rate", "noise", "redact"}
+_SHADOW = {"sample_rate", "canary_sample_rate", "noise", "redact"}
 _KNOWN = {*_GLOB_LISTS, "unordered", "tolerance", "ignore_headers", "gate", "rollback", *_SHADOW}
 _Spec = dict[str, tuple[type, float, float | None]]  # name -> (type, lowest, highest)
 #: the promotion gate's bar
@@ -63,6 +63,9 @@ class Shadowing:
     body fields redacted from the evidence beside the usual secrets."""
 
     sample_rate: float = 1.0
+    #: a canary's monolith-side requests copied for comparison: each copy is load on the
+    #: service the canary is meant to spare, so a tenth by default
+    canary_sample_rate: float = 0.1
     noise: bool = False
     redact: frozenset[str] = frozenset()
 
@@ -150,11 +153,12 @@ def _numbers(section: dict[str, Any], where: str, key: str, spec: _Spec) -> dict
 
 def _shadowing(table: dict[str, Any], where: str) -> dict[str, Any]:
     given: dict[str, Any] = {}
-    if "sample_rate" in table:
-        rate = table["sample_rate"]
-        if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
-            raise BookError(f"{where}.sample_rate: expected a number from 0 to 1")
-        given["sample_rate"] = float(rate)
+    for key in ("sample_rate", "canary_sample_rate"):
+        if key in table:
+            rate = table[key]
+            if isinstance(rate, bool) or not isinstance(rate, int | float) or not 0 <= rate <= 1:
+                raise BookError(f"{where}.{key}: expected a number from 0 to 1")
+            given[key] = float(rate)
     if "noise" in table:
         if not isinstance(table["noise"], bool):
             raise BookError(f"{where}.noise: expected true or false")

@@ -262,8 +262,10 @@ class ProxyApp:
         the answer is kept (up to the capture cap) for the comparison. A canary's copies
         (``sampled_only``) go only when compared."""
         assert decision.shadow is not None
-        settings = None if self.evidence is None else self.evidence.shadowing(request.route)
-        if settings is None and decision.sampled_only:
+        canary = decision.sampled_only
+        evidence = self.evidence
+        settings = None if evidence is None else evidence.shadowing(request.route, canary=canary)
+        if settings is None and canary:
             await self._relay(response, send, request, MONOLITH)
             return
         capture = bytearray() if settings is not None else None

@@ -46,9 +46,9 @@ class ShadowEvidence:
         self.metrics = metrics
         self.windows = windows  # the rollback's: a canary's mismatches count against it
 
-    def shadowing(self, route_id: str) -> Shadowing | None:
+    def shadowing(self, route_id: str, *, canary: bool = False) -> Shadowing | None:
         """The route's settings when this copy is to be compared, else None (not sampled)."""
-        return self.pairs.shadowing(route_id)
+        return self.pairs.shadowing(route_id, canary=canary)
 
     async def compare(self, job: ShadowJob, service: Side, again: Side | None) -> None:
         assert job.monolith is not None

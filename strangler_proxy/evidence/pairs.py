@@ -135,10 +135,11 @@ class PairEvidence:
         self._executor = executor
         self._chance = chance
 
-    def shadowing(self, route_id: str) -> Shadowing | None:
-        """The route's settings when this copy is to be compared, else None (not sampled)."""
+    def shadowing(self, route_id: str, *, canary: bool = False) -> Shadowing | None:
+        """The route's settings when this copy is to be compared, else None (not sampled);
+        ``canary``: a canary's monolith side, sampled at its own rate."""
         settings = self.rules.book().shadowing_for(route_id)
-        rate = settings.sample_rate
+        rate = settings.canary_sample_rate if canary else settings.sample_rate
         return settings if rate >= 1.0 or (rate > 0.0 and self._chance() < rate) else None
 
     async def compare(

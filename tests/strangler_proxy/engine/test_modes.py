@@ -50,8 +50,10 @@ def flags(tmp_path: Path, catalog: Running) -> Iterator[tuple[str, FlagStore]]:
 def shop(
     monolith_server: RunningServer, flags: tuple[str, FlagStore], var_dir: Path
 ) -> Iterator[Running]:
-    """The proxy in front of the monolith, reading this test's store."""
-    with proxy(monolith_server.base_url, flags[0], var_dir) as proc:
+    """The proxy in front of the monolith, reading this test's store. The stand-in service
+    answers unlike the monolith on purpose (it says who it is), so a canary's comparisons
+    would roll it back: these tests are about the modes, not the rollback."""
+    with proxy(monolith_server.base_url, flags[0], var_dir, "--no-auto-rollback") as proc:
         yield proc
 
 

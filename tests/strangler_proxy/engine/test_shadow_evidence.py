@@ -122,7 +122,10 @@ def test_a_canary_whose_answers_drift_is_rolled_back_on_its_comparisons(
     """A canary's monolith side keeps sending the service sampled copies; when they keep
     mismatching, the mismatch rate spends the budget and the proxy takes the canary back."""
     # the drifting service is one more hop before the monolith: not what this test is about
-    rules = "[global]\nrollback = { min_requests = 5, max_latency_ratio = 100.0 }\n"
+    rules = (
+        "[global]\ncanary_sample_rate = 1.0\n"  # every monolith-side request compared
+        "rollback = { min_requests = 5, max_latency_ratio = 100.0 }\n"
+    )
     (tmp_path / "rules.toml").write_text(rules)
     store_url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
     with drifting(monolith_server.base_url, tmp_path) as service:

@@ -243,7 +243,10 @@ def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> Non
     monolith = f"http://127.0.0.1:{stack.ports.monolith}"  # stands in for the catalog service
     registered = stack.strangler("services", "register", "catalog", monolith)
     assert registered.returncode == 0, registered.stderr
-    flipped = stack.strangler("routes", "set", "product-detail", "service", "--reason", "go")
+    flip = ("routes", "set", "product-detail", "service", "--reason", "go")
+    gated = stack.strangler(*flip)  # no shadow evidence yet: the promotion gate says no
+    assert gated.returncode == 1 and "may not move to service yet: 0 samples" in gated.stderr
+    flipped = stack.strangler(*flip, "--force")
     assert flipped.returncode == 0, flipped.stderr
     assert "product-detail: service -> catalog" in flipped.stdout
 
@@ -303,7 +306,7 @@ def test_a_second_up_keeps_data_flags_and_token(tmp_path: Path) -> None:
         monolith = f"http://127.0.0.1:{first.ports.monolith}"
         assert first.strangler("services", "register", "catalog", monolith).returncode == 0
         canary = ("routes", "set", "category-list", "canary", "--percent", "10")
-        flipped = first.strangler(*canary, "--reason", "kept across runs?")
+        flipped = first.strangler(*canary, "--reason", "kept across runs?", "--force")
         assert flipped.returncode == 0, flipped.stderr
     finally:
         stop(first)

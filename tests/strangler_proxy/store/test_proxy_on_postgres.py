@@ -42,7 +42,8 @@ def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Pat
             assert served_by(client, "/api/catalog/products/") == "monolith"
             flip = httpx.patch(
                 f"{edge.admin_url}/routes/catalog",
-                json={"mode": "service", "service": "catalog", "reason": "cut over"},
+                # no shadow evidence in this test: past the promotion gate, audited as such
+                json={"mode": "service", "service": "catalog", "reason": "cut over", "force": True},
                 headers={"authorization": f"Bearer {token}"},
                 trust_env=False,
             )
@@ -53,6 +54,6 @@ def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Pat
                 )
             )
     [record, *_] = store.history("catalog")  # written by the proxy's admin API
-    assert record.before is not None and record.reason == "cut over"
+    assert record.before is not None and record.reason.startswith("cut over [forced past")
     assert record.after == {**record.before, "mode": "service", "service": "catalog"}
     store.close()
