@@ -294,8 +294,9 @@ class StranglerAddon:
         route, shadow = plan.decision.route_id, plan.decision.shadow
         if plan.shadow is not None and route and shadow:
             only = plan.decision.sampled_only  # a canary's monolith side: if compared
-            send_copies(flow, route, shadow, plan.shadow, self.evidence, self.pairs,
-                        sampled_only=only)  # fmt: skip
+            if not send_copies(flow, route, shadow, plan.shadow, self.evidence, self.pairs,
+                               sampled_only=only):  # fmt: skip
+                flow.metadata["strangler"]["shadow"] = None  # the flow file says no copy went
         if plan.unavailable is not None and plan.unavailable.action is Action.ERROR:
             self._answer_error(flow, plan.unavailable)
             return None

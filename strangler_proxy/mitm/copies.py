@@ -36,23 +36,23 @@ def send_copies(
     pairs: ShadowPairs | None,
     *,
     sampled_only: bool = False,
-) -> None:
+) -> bool:
     """The service's copy; for a sampled route both answers are kept for the comparison
     (and, for noise, the monolith is asked again). ``sampled_only`` (a canary's monolith
-    side): no copy unless it is compared."""
+    side): no copy unless it is compared. True when a copy is on its way."""
     request = flow.request
     if request.stream:  # its body goes on as it arrives: there is none to copy
         logger.info("strangler: %s %s: streamed, no shadow copy", request.method, route)
-        return
+        return False
     if ctx.master.commands.call("replay.client.count") >= SHADOW_QUEUE:
         dropped = next(_DROPPED)
         if dropped in (1, 10, 100) or dropped % 1000 == 0:
             logger.warning("strangler: shadow queue full: %d copies dropped so far", dropped)
-        return
+        return False
     settings = None if evidence is None else evidence.shadowing(route)
     compared = settings is not None and pairs is not None and not pairs.busy
     if sampled_only and not compared:
-        return
+        return False
     copies = [_copy(flow, "shadow", route, service, target)]
     if compared:
         assert settings is not None and pairs is not None
@@ -62,6 +62,7 @@ def send_copies(
         if pairs.open(flow.id, context, noise=settings.noise):
             copies.append(_copy(flow, "noise", route, "monolith", None))
     ctx.master.commands.call("replay.client", copies)
+    return True
 
 
 def answer_of(flow: http.HTTPFlow, pairs: ShadowPairs, own: bool = False) -> Side:

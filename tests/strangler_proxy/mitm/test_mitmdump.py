@@ -183,6 +183,30 @@ def test_with_noise_the_flow_file_holds_the_monolith_asked_again(
     assert [r["path"] for r in json.loads(exported.stdout)].count(path) == 1
 
 
+def test_a_canary_not_sampled_records_no_copy_in_the_flow_file(
+    mitm_env: Path,
+    monolith_server: RunningServer,
+    store_url: str,
+    store: FlagStore,
+    stand_in: str,
+    tmp_path: Path,
+) -> None:
+    """A canary's monolith side copies only what it compares: with the route's sample rate
+    at 0 no copy goes, and the client's flow says so (``shadow`` null)."""
+    flip(store, "canary", percent=0)
+    rules, flows = tmp_path / "rules.toml", tmp_path / "flows.mitm"
+    rules.write_text(f"[routes.{DETAIL}]\nsample_rate = 0.0\n")
+    path = PRODUCT + "?unsampled=1"
+    options = ("--set", f"strangler_rules={rules}", "-w", str(flows))
+    with mitmdump(mitm_env, tmp_path, monolith_server.base_url, store_url, *options) as proc:
+        assert served_by(httpx.get(proc.base_url + path, trust_env=False)) == "monolith"
+    [primary] = [f for f in read_flows(mitm_env, flows) if f["path"] == path]
+    assert (primary["role"], primary["served_by"], primary["shadow"]) == (
+        "primary", "monolith", None,
+    )  # fmt: skip
+    assert not copies_of(stand_in, path, deadline_s=0)
+
+
 def kept(evidence_url: str) -> list[Sample]:
     try:
         store = open_evidence(evidence_url)
