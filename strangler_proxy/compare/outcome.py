@@ -34,8 +34,8 @@ class Verdict(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Outcome:
     verdict: Verdict
-    differences: tuple[Difference, ...] = ()
-    noise: tuple[Difference, ...] = ()
+    differences: tuple[Difference, ...] = ()  # the real ones: not noise
+    noise: tuple[Difference, ...] = ()  # between the monolith's own two answers (``again``)
     error: str | None = None
 
 
@@ -51,9 +51,11 @@ def judge(
             return Outcome(Verdict.ERROR, error=f"{side}: {answer}")
     assert isinstance(monolith, Answer) and isinstance(service, Answer)
     found = compare_answers(monolith, service, rules)
-    heard: list[Difference] = []
-    if isinstance(again, Answer) and found:
-        found, heard = split_noise(found, compare_answers(monolith, again, rules))
+    noise: list[Difference] = []  # every path the monolith disagrees with itself on
+    heard: list[Difference] = []  # the service's differences that are only that noise
+    if isinstance(again, Answer):
+        noise = compare_answers(monolith, again, rules)
+        found, heard = split_noise(found, noise)
     if found:
-        return Outcome(Verdict.MISMATCH, tuple(found), tuple(heard))
-    return Outcome(Verdict.NOISE if heard else Verdict.MATCH, (), tuple(heard))
+        return Outcome(Verdict.MISMATCH, tuple(found), tuple(noise))
+    return Outcome(Verdict.NOISE if heard else Verdict.MATCH, (), tuple(noise))

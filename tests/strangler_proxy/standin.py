@@ -14,6 +14,7 @@ serves:
 - ``POST /upload``            reads the body streamed, answers its size and sha256
 - ``GET /gzip``               a gzip body with ``Content-Encoding: gzip``
 - ``GET /status/CODE``        answers CODE
+- ``GET /noisy/...``          ``served_by`` and a ``nonce`` new on every answer (noise)
 - ``GET .../slow?seconds=S``  answers after S seconds
 - anything else               echoes JSON: served_by, method, path, query, headers, body size
 """
@@ -24,6 +25,7 @@ import asyncio
 import collections
 import gzip
 import hashlib
+import itertools
 import json
 import re
 import socket
@@ -44,6 +46,7 @@ class StandIn:
         self.received: collections.Counter[str] = collections.Counter()
         self.health_status = 200
         self.behaviour = "ok"
+        self.nonces = itertools.count(1)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -93,6 +96,8 @@ class StandIn:
             await send({"type": "http.response.body", "body": GZIP_PAYLOAD})
         elif path.startswith("/status/"):
             await _json(send, int(path.rsplit("/", 1)[1]), {"served_by": self.name})
+        elif path.startswith("/noisy/"):  # a new value on every answer: noise, as Diffy says
+            await _json(send, 200, {"served_by": self.name, "nonce": next(self.nonces)})
         elif path.endswith("/slow"):
             await asyncio.sleep(float(query.get("seconds", "1")))
             await _json(send, 200, {"served_by": self.name, "slow": True})

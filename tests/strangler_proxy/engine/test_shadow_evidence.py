@@ -19,7 +19,7 @@ from strangler_proxy.evidence.store import EvidenceError, open_evidence
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
 from tests.conftest import RunningServer
-from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, until
+from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
 from tests.strangler_proxy.replay.drifting import drifting
 
 STRANGLER = Path(sys.executable).with_name("strangler")
@@ -151,3 +151,23 @@ def test_a_canary_whose_answers_drift_is_rolled_back_on_its_comparisons(
     assert sides == {"monolith", "catalog"}
     assert record.actor == "strangler proxy (automatic rollback)"
     assert record.reason.startswith("mismatch rate 100.0% over the last ")
+
+
+def test_noise_is_told_apart_from_real_differences(tmp_path: Path) -> None:
+    """With ``noise = true`` the monolith is asked twice: a field that differs between its own
+    two answers (a nonce) is noise, kept apart; the one only the service changes is real."""
+    (tmp_path / "rules.toml").write_text("[routes.noisy]\nnoise = true\n")
+    store_url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    evidence_url = f"sqlite:///{tmp_path / 'evidence.sqlite3'}"
+    with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
+        store = open_store(store_url, create=True)
+        seed(store, {"catalog": [catalog.url]},
+             [route("noisy", "/noisy/{rest:path}", Mode.SHADOW, "catalog")])  # fmt: skip
+        store.close()
+        args = ("--evidence", evidence_url, "--rules", str(tmp_path / "rules.toml"))
+        with proxy(monolith.url, store_url, tmp_path, *args) as px:
+            assert httpx.get(px.url + "/noisy/1").json()["served_by"] == "monolith"
+            [sample] = until(lambda: samples(evidence_url, "noisy"), timeout=15)
+    assert sample.verdict == "mismatch"
+    assert [d.path for d in sample.differences] == ["$.served_by"]
+    assert sample.noise == ("$.nonce",)
