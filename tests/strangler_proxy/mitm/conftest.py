@@ -80,14 +80,16 @@ def mitmdump(
 
 
 def start_stand_in(name: str, logs: Path) -> ManagedProcess:
-    """``stand_in.py NAME 0``: healthy on the port it printed; stopped by the caller."""
+    """``stand_in.py NAME 0``, started by ``with`` (healthy on the port it printed) and
+    stopped when the block ends. (It used to be started here too: ``with`` then started a
+    second one and the first was never stopped.)"""
     return ManagedProcess(
         name,
         [sys.executable, str(STAND_IN), name, "0"],
         health_url="http://127.0.0.1:{port}/health/",
         announces=STAND_IN_LISTENING,
         log_path=logs / f"{name}-{next(_RUNS)}.log",
-    ).start()
+    )
 
 
 FLOW_READER = """
