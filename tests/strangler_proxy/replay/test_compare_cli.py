@@ -13,6 +13,7 @@ import pytest
 
 from tests.analysis.report.browser import Chromium, chromium_binary
 from tests.conftest import RunningServer
+from tests.strangler_proxy.proxy_stack import standin
 
 STRANGLER = Path(sys.executable).with_name("strangler")
 REQUESTS = """
@@ -215,3 +216,17 @@ def test_openapi_needs_a_schema(tmp_path: Path, service: str) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert "/api/schema/?format=json answered 404, not a schema" in done.stderr
+
+
+def test_a_huge_answer_is_an_error_not_a_comparison(tmp_path: Path) -> None:
+    """An answer past 16 MB is not read whole (nor compared): the request's verdict says so."""
+    (tmp_path / "huge.yaml").write_text("requests:\n  - GET /big?size=17000000\n")
+    with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
+        done = subprocess.run(
+            [STRANGLER, "compare", "--monolith", monolith.url, "--service", catalog.url,
+             "--requests", "huge.yaml", "--json", "out.json"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=120, check=False,
+        )  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    [request] = json.loads((tmp_path / "out.json").read_text())["requests"]
+    assert (request["verdict"], request["error"]) == ("error", "monolith: answer larger than 16 MB")
