@@ -137,6 +137,15 @@ def main(rounds: int, budget: float) -> None:
                 _spread(speedups, "{:.1f}"),
             )
         console.print(table)
+    for workload in workloads:  # the same figures as lines, for notes (never cut)
+        baseline = figures[(workload, "deepdiff, rules")]
+        for row in ROWS:
+            times = figures[(workload, row)]
+            speedups = [base / mine for base, mine in zip(baseline, times, strict=True)]
+            line = (f"{workload} | {row}: {_spread([1 / t for t in times], '{:,.1f}')} pairs/s, "
+                    f"{_spread([t * 1000 for t in times], '{:.2f}')} ms per pair, "
+                    f"x{_spread(speedups, '{:.1f}')} deepdiff with rules")  # fmt: skip
+            console.print(escape(line), soft_wrap=True)
     console.print(f"load average {os.getloadavg()[0]:.2f}; one core, parsing included")
 
 
