@@ -49,8 +49,8 @@ def send_copies(
         if dropped in (1, 10, 100) or dropped % 1000 == 0:
             logger.warning("strangler: shadow queue full: %d copies dropped so far", dropped)
         return False
-    settings = None if evidence is None else evidence.shadowing(route)
-    compared = settings is not None and pairs is not None and not pairs.busy
+    settings = None if evidence is None else evidence.shadowing(route, canary=sampled_only)
+    compared = settings is not None and pairs is not None and pairs.has_room()
     if sampled_only and not compared:
         return False
     copies = [_copy(flow, "shadow", route, service, target)]

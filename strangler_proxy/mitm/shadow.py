@@ -11,8 +11,8 @@ larger or streamed monolith answer is not compared at all.
 
 Memory is bounded as in the production engine, whose shadow queue drops what it cannot
 hold: at most ``PENDING`` pairs are waiting or being compared (each holds up to two answers
-of the capture cap); past that the pairs are ``busy`` and a copy is sent but not compared
-(``skipped`` counts them). A pair whose copy has not come back in ``MAX_WAIT`` seconds is
+of the capture cap); past that there is no room (``has_room``) and a copy is sent but not
+compared (``skipped`` counts them). A pair whose copy has not come back in ``MAX_WAIT`` seconds is
 given up (``given_up``).
 
 >>> import asyncio
@@ -95,9 +95,9 @@ class ShadowPairs:
         self.skipped = 0  # sampled requests not compared: too many pairs under way
         self.given_up = 0  # pairs whose copy did not come back in time
 
-    @property
-    def busy(self) -> bool:
-        """Too many pairs under way: the next sampled request is not compared (counted)."""
+    def has_room(self) -> bool:
+        """Whether one more sampled request may be compared: False (and counted in
+        ``skipped``) when too many pairs are under way. Pairs waiting too long are given up."""
         now = self._clock()
         while self._pairs:  # oldest first: a dict keeps the order pairs were opened in
             key, pair = next(iter(self._pairs.items()))
@@ -107,7 +107,7 @@ class ShadowPairs:
             self.given_up += 1
             log.info("shadow evidence: gave up waiting for the copy of %s", pair.request.target)
         if len(self._pairs) + len(self._tasks) < self._limit:
-            return False
+            return True
         self.skipped += 1
         if self.skipped in (1, 10, 100) or self.skipped % 1000 == 0:
             log.warning(
@@ -115,10 +115,10 @@ class ShadowPairs:
                 self._limit,
                 self.skipped,
             )
-        return True
+        return False
 
     def open(self, key: str, request: Request, *, noise: bool) -> bool:
-        """Wait for ``key``'s answers (the client flow's id; ask ``busy`` first); True when
+        """Wait for ``key``'s answers (the client flow's id; ask ``has_room`` first); True when
         the monolith is to be asked again (noise, for a safe method only)."""
         again = noise and request.method in SAFE_METHODS
         self._pairs[key] = _Pair(request, again, self._clock())

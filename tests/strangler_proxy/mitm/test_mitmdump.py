@@ -191,11 +191,11 @@ def test_a_canary_not_sampled_records_no_copy_in_the_flow_file(
     stand_in: str,
     tmp_path: Path,
 ) -> None:
-    """A canary's monolith side copies only what it compares: with the route's sample rate
-    at 0 no copy goes, and the client's flow says so (``shadow`` null)."""
+    """A canary's monolith side copies only what it compares: with the route's canary sample
+    rate at 0 no copy goes, and the client's flow says so (``shadow`` null)."""
     flip(store, "canary", percent=0)
     rules, flows = tmp_path / "rules.toml", tmp_path / "flows.mitm"
-    rules.write_text(f"[routes.{DETAIL}]\nsample_rate = 0.0\n")
+    rules.write_text(f"[routes.{DETAIL}]\ncanary_sample_rate = 0.0\n")
     path = PRODUCT + "?unsampled=1"
     options = ("--set", f"strangler_rules={rules}", "-w", str(flows))
     with mitmdump(mitm_env, tmp_path, monolith_server.base_url, store_url, *options) as proc:

@@ -136,18 +136,18 @@ def test_answers_of_a_request_not_sampled_or_forgotten_are_ignored(
     assert seen.pairs == [] and pairs.waiting == 0
 
 
-def test_past_the_limit_pairs_are_busy_and_a_copy_is_not_compared(seen: Seen) -> None:
+def test_past_the_limit_there_is_no_room_and_a_copy_is_not_compared(seen: Seen) -> None:
     pairs = ShadowPairs(seen, capture_bytes=64, pending=2)
     for key in ("a", "b"):
-        assert not pairs.busy
+        assert pairs.has_room()
         pairs.open(key, PRODUCT, noise=False)
-    assert pairs.busy and pairs.skipped == 1
+    assert not pairs.has_room() and pairs.skipped == 1
     settle(
         pairs,
         lambda: pairs.monolith("a", json(pairs, b"{}")),
         lambda: pairs.service("a", json(pairs, b"{}")),
     )
-    assert len(seen.pairs) == 1 and not pairs.busy  # compared: room for one more
+    assert len(seen.pairs) == 1 and pairs.has_room()  # compared: room for one more
 
 
 def test_a_pair_whose_copy_never_comes_back_is_given_up(seen: Seen) -> None:
@@ -155,9 +155,9 @@ def test_a_pair_whose_copy_never_comes_back_is_given_up(seen: Seen) -> None:
     pairs = ShadowPairs(seen, capture_bytes=64, pending=1, max_wait=60, clock=lambda: now[0])
     pairs.open("lost", PRODUCT, noise=False)
     now[0] = 59.0
-    assert pairs.busy
+    assert not pairs.has_room()
     now[0] = 60.0
-    assert not pairs.busy and (pairs.waiting, pairs.given_up) == (0, 1)
+    assert pairs.has_room() and (pairs.waiting, pairs.given_up) == (0, 1)
 
 
 def test_the_real_evidence_keeps_the_sample_redacted(tmp_path: Path) -> None:

@@ -40,8 +40,13 @@ from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, stand
 SERVICE_SECONDS = 1  # how long each engine gives a service
 STREAMED = 256 * 1024  # a body both engines stream (the engine buffers <= 64 KiB)
 SERVICES = {"catalog": "ok", "failing": "fail", "broken": "truncate", "slowpoke": "slow"}
-#: the comparison rules both engines read (every other route: every copy compared)
-RULES = "[routes.unsampled]\nsample_rate = 0.0\n"
+#: the comparison rules both engines read (a shadow route: every copy compared)
+RULES = """
+[routes.compared]
+canary_sample_rate = 1.0
+[routes.unsampled]
+canary_sample_rate = 0.0
+"""
 
 
 @dataclass(frozen=True)
@@ -285,8 +290,8 @@ def test_a_canary_copies_to_the_service_only_what_it_compares(
     base_url: str, stand_ins: dict[str, Running]
 ) -> None:
     """On a canary's monolith side a request is copied to the service only when the rules
-    sample it for a comparison (``unsampled``: rate 0); the copy sent after it has arrived,
-    so the other would have too."""
+    sample it for a comparison (``canary_sample_rate``: 1 for ``compared``, 0 for
+    ``unsampled``); the copy sent after it has arrived, so the other would have too."""
     port = base_url.rsplit(":", 1)[1]
 
     def received() -> dict[str, int]:
