@@ -17,6 +17,7 @@ checked against what ``strangler analyze`` reports on it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -137,11 +138,14 @@ def analysis(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def demo_folder(tmp_path_factory: pytest.TempPathFactory, analysis: dict[str, Any]) -> Path:
     """A folder laid out as the project's after ``make demo``: the sources the commands
-    name, and ``var/flags.sqlite3`` filled by ``strangler routes import``."""
+    name, ``var/flags.sqlite3`` filled by ``strangler routes import``, and a request list
+    such as a user writes for ``strangler compare``."""
     folder = tmp_path_factory.mktemp("demo")
     for name in ("legacy_monolith", "strangler_proxy"):
         (folder / name).symlink_to(ROOT / name)
     (folder / "var").mkdir()
+    # the user's own files the README's commands name
+    (folder / "requests.yaml").write_text("requests:\n  - GET /api/catalog/products/1/\n")
     report = folder / "report.json"
     report.write_text(json.dumps(analysis))
     store = f"sqlite:///{folder / 'var' / 'flags.sqlite3'}"
@@ -154,7 +158,8 @@ def check_strangler(command: Command, demo_folder: Path) -> None:
     from strangler_proxy.cli import main
 
     try:
-        names = click_parse(main, "strangler", command.argv[1:])
+        with contextlib.chdir(demo_folder):  # the files a command names are the demo's
+            names = click_parse(main, "strangler", command.argv[1:])
     except click.UsageError as exc:
         pytest.fail(f"README: {command.line}\ndoes not parse: {exc.format_message()}")
     answers_help([BIN / "strangler", *names], command.line)
