@@ -138,6 +138,12 @@ def proxy() -> None:
     help="Shadowed answers are compared up to this size (larger ones are counted, not compared).",
 )
 @click.option(
+    "--shadow-timeout",
+    default=10.0,
+    show_default=True,
+    help="Seconds a shadow copy may take, all of it (its own timeout: no client waits on it).",
+)
+@click.option(
     "--evidence-keep", default=1000, show_default=True, help="Comparisons kept per route."
 )
 @click.option(
@@ -184,6 +190,7 @@ def run(
     evidence_url: str | None,
     rules_file: str,
     shadow_capture_bytes: int,
+    shadow_timeout: float,
     evidence_keep: int,
     evidence_days: float,
     auto_rollback: bool,
@@ -236,6 +243,7 @@ def run(
             evidence_url=evidence_url,
             rules_file=rules_file or None,
             shadow_capture_bytes=shadow_capture_bytes,
+            shadow_timeout=shadow_timeout,
             evidence_keep=evidence_keep,
             evidence_days=evidence_days,
             auto_rollback=auto_rollback,

@@ -35,7 +35,7 @@ from strangler_proxy.engine.evidence import Recorder, ShadowEvidence
 from strangler_proxy.engine.rollback import AutoRollback, Windows
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
-from strangler_proxy.engine.upstream import PooledUpstream, Upstream
+from strangler_proxy.engine.upstream import PooledUpstream, Timeouts, Upstream
 from strangler_proxy.evidence.rules_file import RulesFile
 from strangler_proxy.evidence.store import Retention, default_evidence_url
 from strangler_proxy.metrics import Metrics
@@ -76,7 +76,7 @@ def build_engine(
         upstream,
         pools,
         metrics,
-        settings.timeouts,
+        Timeouts(settings.timeouts.connect, settings.shadow_timeout, settings.shadow_timeout),
         queue_size=settings.shadow_queue,
         workers=settings.shadow_workers,
         capture_bytes=settings.shadow_capture_bytes,

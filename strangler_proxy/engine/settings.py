@@ -39,6 +39,7 @@ class EngineSettings:
     buffer_body_bytes: int = 64 * 1024  # bodies up to this are read whole before sending
     shadow_queue: int = 1000  # shadow copies waiting; past it they are dropped (and counted)
     shadow_workers: int = 8
+    shadow_timeout: float = 10.0  # a shadow copy's whole exchange (its own: no client waits)
     shadow_capture_bytes: int = 1 << 20  # answers compared up to this size (larger: not compared)
     evidence_url: str | None = None  # where comparisons are kept; None: beside the flag store
     evidence_keep: int = 1000  # samples kept per route (the newest)
@@ -69,6 +70,7 @@ class EngineSettings:
             "--poll-interval": self.poll_interval,
             "--health-interval": self.health_interval,
             "--shadow-capture-bytes": self.shadow_capture_bytes,
+            "--shadow-timeout": self.shadow_timeout,
             "--evidence-keep": self.evidence_keep,
             "--evidence-days": self.evidence_days,
             "--rollback-window": self.rollback_window,

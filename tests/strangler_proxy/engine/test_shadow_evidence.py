@@ -171,3 +171,23 @@ def test_noise_is_told_apart_from_real_differences(tmp_path: Path) -> None:
     assert sample.verdict == "mismatch"
     assert [d.path for d in sample.differences] == ["$.served_by"]
     assert sample.noise == ("$.nonce",)
+
+
+def test_a_slow_copy_has_its_own_timeout_and_is_kept_as_unanswered(tmp_path: Path) -> None:
+    store_url = f"sqlite:///{tmp_path / 'flags.sqlite3'}"
+    evidence_url = f"sqlite:///{tmp_path / 'evidence.sqlite3'}"
+    with standin("monolith", tmp_path) as monolith, standin("catalog", tmp_path) as catalog:
+        store = open_store(store_url, create=True)
+        seed(store, {"catalog": [catalog.url]},
+             [route("slowish", "/slowish/{rest:path}", Mode.SHADOW, "catalog")])  # fmt: skip
+        store.close()
+        httpx.post(catalog.url + "/_control/behaviour/slow")  # every other answer after 3 s
+        args = ("--evidence", evidence_url, "--shadow-timeout", "1", "--health-interval", "3600")
+        with proxy(monolith.url, store_url, tmp_path, *args) as px:
+            for n in range(2):
+                answer = httpx.get(px.url + f"/slowish/{n}", timeout=2)  # never waits on a copy
+                assert answer.json()["served_by"] == "monolith"
+            found = until(lambda: len(samples(evidence_url, "slowish")) == 2
+                          and samples(evidence_url, "slowish"), timeout=15)  # fmt: skip
+    errors = [s.error for s in found if s.verdict == "error"]
+    assert errors and all(e == "service: upstream did not answer in time" for e in errors)
