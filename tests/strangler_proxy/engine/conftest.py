@@ -72,8 +72,10 @@ def store(store_url: str) -> Iterator[FlagStore]:
 @pytest.fixture(scope="module")
 def edge(echo_monolith: Running, store_url: str, var_dir: Path) -> Iterator[Running]:
     """The proxy in front of the echoing monolith, with the proxy variables of the
-    environment pointing at a port nobody listens on (they must be ignored)."""
+    environment pointing at a port nobody listens on (they must be ignored). The stand-ins
+    answer unlike each other on purpose (each says who it is), which a canary's sampled
+    comparisons would rightly roll back: these tests are about routing, not the rollback."""
     dead = "http://127.0.0.1:9"
     env = {"HTTP_PROXY": dead, "http_proxy": dead, "ALL_PROXY": dead, "NO_PROXY": ""}
-    with proxy(echo_monolith.url, store_url, var_dir, env=env) as proc:
+    with proxy(echo_monolith.url, store_url, var_dir, "--no-auto-rollback", env=env) as proc:
         yield proc

@@ -14,11 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.evidence.sample import Sample
-from strangler_proxy.evidence.store import EvidenceError, open_evidence
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
 from tests.conftest import RunningServer
+from tests.strangler_proxy.evidence.kept import samples
 from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
 from tests.strangler_proxy.replay.drifting import drifting
 
@@ -49,17 +48,6 @@ def stack(
         args = ("--evidence", evidence_url, "--rules", str(var / "rules.toml"))
         with proxy(monolith_server.base_url, store_url, var, *args) as px:
             yield px, evidence_url, var
-
-
-def samples(evidence_url: str, route_id: str) -> list[Sample]:
-    try:
-        store = open_evidence(evidence_url)
-    except EvidenceError:
-        return []  # not made yet: the first batch makes it
-    try:
-        return store.samples(route_id)
-    finally:
-        store.close()
 
 
 def test_clients_get_the_monolith_answer_byte_for_byte(

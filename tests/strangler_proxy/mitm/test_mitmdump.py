@@ -12,10 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from strangler_proxy.evidence.sample import Sample
-from strangler_proxy.evidence.store import EvidenceError, open_evidence
 from strangler_proxy.store import FlagStore
 from tests.conftest import RunningServer
+from tests.strangler_proxy.evidence.kept import samples
 from tests.strangler_proxy.mitm.conftest import DETAIL, mitmdump, mitmdump_argv, read_flows
 from tests.strangler_proxy.proxy_stack import until
 
@@ -168,7 +167,7 @@ def test_with_noise_the_flow_file_holds_the_monolith_asked_again(
     with mitmdump(mitm_env, tmp_path, monolith_server.base_url, store_url, *options,
                   "-w", str(flows)) as proc:  # fmt: skip
         assert served_by(httpx.get(proc.base_url + path, trust_env=False)) == "monolith"
-        [sample] = until(lambda: kept(evidence), timeout=20)
+        [sample] = until(lambda: samples(evidence, DETAIL), timeout=20)
     assert (sample.query, sample.monolith_status, sample.service_status) == ("noise=1", 200, 200)
     found = {f["role"]: f for f in read_flows(mitm_env, flows) if f["path"] == path}
     assert set(found) == {"primary", "shadow", "noise"}
@@ -205,17 +204,6 @@ def test_a_canary_not_sampled_records_no_copy_in_the_flow_file(
         "primary", "monolith", None,
     )  # fmt: skip
     assert not copies_of(stand_in, path, deadline_s=0)
-
-
-def kept(evidence_url: str) -> list[Sample]:
-    try:
-        store = open_evidence(evidence_url)
-    except EvidenceError:
-        return []  # not made yet: the first sample makes it
-    try:
-        return store.samples(DETAIL)
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize(

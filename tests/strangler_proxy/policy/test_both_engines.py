@@ -172,8 +172,11 @@ def engines(
     monolith = stand_ins["monolith"].url
     rules = var_dir / "rules.toml"
     rules.write_text(RULES)
+    # --no-auto-rollback: the failing services fail on purpose, case after case; the
+    # production engine would (rightly) take their routes back once past its budget
     engine_args = (
         "--read-timeout", str(SERVICE_SECONDS), "--health-interval", "3600", "--rules", str(rules),
+        "--no-auto-rollback",
     )  # fmt: skip
     mitm_args = (
         "--set", f"strangler_service_timeout_ms={SERVICE_SECONDS * 1000}",

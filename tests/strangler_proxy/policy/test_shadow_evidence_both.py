@@ -15,10 +15,10 @@ import httpx
 import pytest
 
 from strangler_proxy.evidence.sample import Sample
-from strangler_proxy.evidence.store import EvidenceError, open_evidence
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
 from tests.conftest import RunningServer
+from tests.strangler_proxy.evidence.kept import samples
 from tests.strangler_proxy.mitm.conftest import MITM_BIN, mitmdump
 from tests.strangler_proxy.proxy_stack import proxy, route, seed, until
 from tests.strangler_proxy.replay.drifting import drifting
@@ -75,17 +75,6 @@ def engines(
 def engine(request: pytest.FixtureRequest, engines: dict[str, tuple[str, str]]) -> tuple[str, str]:
     """One engine: its base URL and where it keeps its evidence."""
     return engines[request.param]
-
-
-def samples(evidence_url: str, route_id: str) -> list[Sample]:
-    try:
-        store = open_evidence(evidence_url)
-    except EvidenceError:
-        return []  # not made yet: the first batch makes it
-    try:
-        return store.samples(route_id)
-    finally:
-        store.close()
 
 
 def test_clients_get_the_monolith_answer_byte_for_byte(

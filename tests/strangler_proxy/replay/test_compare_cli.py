@@ -126,44 +126,25 @@ def test_an_unreachable_service_is_an_error_per_request(
     )
 
 
-def test_bad_request_files_are_clear_errors(tmp_path: Path) -> None:
-    (tmp_path / "bad.yaml").write_text("requests:\n  - FETCH /x\n")
+@pytest.mark.parametrize(
+    ("name", "text", "message"),
+    [
+        ("bad.yaml", "requests:\n  - FETCH /x\n", "'FETCH /x' is not 'METHOD /path'"),
+        ("bad.har", '{"log": {}}', "not a HAR file"),
+        ("empty.yaml", "requests: []\n", "no requests in it"),
+    ],
+)
+def test_bad_request_files_are_clear_errors(
+    tmp_path: Path, name: str, text: str, message: str
+) -> None:
+    (tmp_path / name).write_text(text)
     done = subprocess.run(
-        [
-            STRANGLER,
-            "compare",
-            "--monolith",
-            "http://127.0.0.1:1",
-            "--service",
-            "http://127.0.0.1:2",
-            "--requests",
-            "bad.yaml",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+        [STRANGLER, "compare", "--monolith", "http://127.0.0.1:1",
+         "--service", "http://127.0.0.1:2", "--requests", name],
+        cwd=tmp_path, capture_output=True, text=True, check=False,
+    )  # fmt: skip
     assert done.returncode == 2
-    assert "bad.yaml: requests[0]: 'FETCH /x' is not 'METHOD /path'" in done.stderr
-    (tmp_path / "bad.har").write_text('{"log": {}}')
-    done = subprocess.run(
-        [
-            STRANGLER,
-            "compare",
-            "--monolith",
-            "http://127.0.0.1:1",
-            "--service",
-            "http://127.0.0.1:2",
-            "--requests",
-            "bad.har",
-        ],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert done.returncode == 2 and "not a HAR file" in done.stderr
+    assert f"{name}: " in done.stderr and message in done.stderr
 
 
 def test_the_html_report_works_offline_in_a_real_browser(
