@@ -30,6 +30,7 @@ from strangler_proxy.engine.errors import send_error
 from strangler_proxy.engine.evidence import ShadowEvidence
 from strangler_proxy.engine.exchange import WHOLE_RESPONSE
 from strangler_proxy.engine.rollback import Windows
+from strangler_proxy.engine.routing_headers import UNMATCHED_LABEL, RoutingHeaders
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
 from strangler_proxy.engine.upstream import (
@@ -49,7 +50,6 @@ from strangler_proxy.policy import (
     Verdict,
     judge,
     plan,
-    routing_headers,
     unavailable,
 )
 from strangler_proxy.routing import MONOLITH, Decision, RouteTable
@@ -57,9 +57,6 @@ from strangler_proxy.routing import MONOLITH, Decision, RouteTable
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
 Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-UNMATCHED_LABEL = "(unmatched)"
-_ROUTING_CACHE = 4096  # encoded routing-header lists kept (ProxyApp._routing_headers)
 
 
 class TableHolder:
@@ -120,9 +117,7 @@ class ProxyApp:
         self.inflight = 0
         self._id_prefix = secrets.token_hex(8).encode("ascii")
         self._ids = itertools.count(1)
-        # the routing headers of each (served_by, route, fallback) seen, encoded once: the
-        # combinations are few (routes x answerers x reasons); cleared if they ever are not
-        self._routing: dict[tuple[str, str, str | None], wire.Headers] = {}
+        self._routing_headers = RoutingHeaders(enabled=settings.routing_headers)
 
     def _next_id(self) -> bytes:
         """A request id unique across workers and restarts (random prefix + counter), without
@@ -337,22 +332,6 @@ class ProxyApp:
         routing = self._routing_headers(verdict.served_by, request.route, request.fallback)
         await send_error(send, verdict.status or 502, verdict.message, request.request_id,
                           code=verdict.code, extra=routing)  # fmt: skip
-
-    def _routing_headers(self, served_by: str, label: str, fallback: str | None) -> wire.Headers:
-        """The encoded routing headers (``label``: the route's id or UNMATCHED_LABEL)."""
-        if not self.settings.routing_headers:
-            return []
-        key = (served_by, label, fallback)
-        encoded = self._routing.get(key)
-        if encoded is None:
-            if len(self._routing) >= _ROUTING_CACHE:
-                self._routing.clear()
-            route = None if label == UNMATCHED_LABEL else label
-            encoded = self._routing[key] = [
-                (name.encode("ascii"), value.encode("latin-1"))
-                for name, value in routing_headers(served_by, route, fallback)
-            ]
-        return encoded
 
     async def _relay(
         self,
