@@ -1,0 +1,207 @@
+"""Copy the monolith's catalog into this service's database through its public API.
+
+Pages are read from the monolith's own endpoints (never its code or database files) and
+each row is upserted by its monolith id, written only when a field differs: a re-run writes
+nothing, and a run cut short is completed by running it again (no duplicates, no checkpoint
+to lose). Order: categories, products, their price history, reviews.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from django.db import models, transaction
+
+from extracted_services.catalog.models import Category, PriceHistory, Product, Review
+
+PAGE_SIZE = 100
+
+
+class BackfillError(RuntimeError):
+    """The monolith could not be read; the message names the URL and what it answered."""
+
+
+@dataclass
+class Tally:
+    """What one entity's copy did."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def seen(self) -> int:
+        return self.created + self.updated + self.unchanged
+
+    def __str__(self) -> str:
+        return f"{self.created} created, {self.updated} updated, {self.unchanged} unchanged"
+
+
+@dataclass
+class Report:
+    tallies: dict[str, Tally] = field(default_factory=dict)
+
+    def tally(self, entity: str) -> Tally:
+        return self.tallies.setdefault(entity, Tally())
+
+    @property
+    def changed(self) -> int:
+        return sum(t.created + t.updated for t in self.tallies.values())
+
+
+#: An entity's columns from the monolith's JSON: model field attname -> JSON key.
+COLUMNS: dict[type[models.Model], dict[str, str]] = {
+    Category: {
+        "name": "name",
+        "slug": "slug",
+        "parent_id": "parent",
+        "description": "description",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    },
+    Product: {
+        "sku": "sku",
+        "name": "name",
+        "description": "description",
+        "category_id": "category",
+        "tags": "tags",
+        "price": "price",
+        "weight_kg": "weight_kg",
+        "is_active": "is_active",
+        "rating_avg": "rating_avg",
+        "rating_count": "rating_count",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    },
+    PriceHistory: {"price": "price", "changed_at": "changed_at", "reason": "reason"},
+    Review: {
+        "product_id": "product",
+        "author": "author",
+        "rating": "rating",
+        "title": "title",
+        "body": "body",
+        "helpful_count": "helpful_count",
+        "verified_purchase": "verified_purchase",
+        "created_at": "created_at",
+        "updated_at": "updated_at",
+    },
+}
+
+
+def row_values(model: type[models.Model], item: dict[str, Any]) -> dict[str, Any]:
+    """The model's values for one JSON item, as Python values (Decimal, datetime, ...)."""
+    values: dict[str, Any] = {}
+    for attname, key in COLUMNS[model].items():
+        if key not in item:
+            raise BackfillError(f"{model.__name__} {item.get('id')}: the answer has no {key!r}")
+        model_field = next(f for f in model._meta.concrete_fields if f.attname == attname)
+        raw = item[key]
+        values[attname] = None if raw is None else model_field.to_python(raw)
+    return values
+
+
+def upsert(model: type[models.Model], item: dict[str, Any], extra: dict[str, Any]) -> str:
+    """Create or update one row by id; write only when a value differs. Says which it did."""
+    values = {**row_values(model, item), **extra}
+    current = model._default_manager.filter(pk=item["id"]).values(*values).first()
+    if current is None:
+        model._default_manager.create(id=item["id"], **values)
+        return "created"
+    if current == values:
+        return "unchanged"
+    model._default_manager.filter(pk=item["id"]).update(**values)
+    return "updated"
+
+
+class MonolithPages:
+    """GETs the monolith's list endpoints page by page (its ``next`` links, on our base URL)."""
+
+    def __init__(self, client: httpx.Client) -> None:
+        self.client = client
+
+    def get(self, path: str) -> dict[str, Any]:
+        try:
+            answer = self.client.get(path)
+        except httpx.HTTPError as exc:
+            raise BackfillError(f"GET {self.client.base_url}{path}: {exc}") from exc
+        if answer.status_code != 200:
+            raise BackfillError(
+                f"GET {answer.request.url} answered {answer.status_code}: {answer.text[:200]}"
+            )
+        body = answer.json()
+        if not isinstance(body, dict) or not isinstance(body.get("results"), list):
+            raise BackfillError(f"GET {answer.request.url}: not a page of results")
+        return body
+
+    def pages(self, path: str) -> Iterator[dict[str, Any]]:
+        """Each page of a list; the first page's ``count`` says how many items to expect."""
+        separator = "&" if "?" in path else "?"
+        next_path: str | None = f"{path}{separator}page_size={PAGE_SIZE}"
+        while next_path:
+            page = self.get(next_path)
+            yield page
+            nxt = page.get("next")
+            next_path = None
+            if nxt:
+                parts = urlsplit(nxt)
+                next_path = f"{parts.path}?{parts.query}"
+
+
+Progress = Callable[[str, int, int], None]  # entity, done, total
+
+
+def copy_list(
+    pages: MonolithPages,
+    path: str,
+    model: type[models.Model],
+    tally: Tally,
+    progress: Progress,
+    entity: str,
+    extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: {},
+) -> list[dict[str, Any]]:
+    """Upsert every item of a list, one transaction per page; returns the items."""
+    items: list[dict[str, Any]] = []
+    for page in pages.pages(path):
+        with transaction.atomic():
+            for item in page["results"]:
+                outcome = upsert(model, item, extra(item))
+                setattr(tally, outcome, getattr(tally, outcome) + 1)
+        items.extend(page["results"])
+        progress(entity, tally.seen, int(page.get("count") or tally.seen))
+    return items
+
+
+def backfill(client: httpx.Client, progress: Progress) -> Report:
+    """Copy categories, products, price history and reviews; returns what changed."""
+    pages = MonolithPages(client)
+    report = Report()
+    copy_list(
+        pages,
+        "/api/catalog/categories/",
+        Category,
+        report.tally("categories"),
+        progress,
+        "categories",
+    )
+    products = copy_list(
+        pages, "/api/catalog/products/", Product, report.tally("products"), progress, "products"
+    )
+    prices = report.tally("prices")
+    for done, product in enumerate(products, start=1):
+        pid = product["id"]
+        copy_list(
+            pages,
+            f"/api/catalog/products/{pid}/prices/",
+            PriceHistory,
+            prices,
+            lambda *_: None,
+            "prices",
+            extra=lambda item, pid=pid: {"product_id": pid},
+        )
+        progress("prices", done, len(products))
+    copy_list(pages, "/api/reviews/", Review, report.tally("reviews"), progress, "reviews")
+    return report

@@ -1,0 +1,65 @@
+"""The catalog service as the tests run it: its own process (gunicorn on port 0, its own
+SQLite file) and its manage.py commands, always as subprocesses. pytest's Django is the
+monolith's, so the service's Django never runs inside the test process."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from strangler_proxy.stack.monolith import GUNICORN_LISTENING
+from strangler_proxy.stack.process import ManagedProcess
+
+SETTINGS = "extracted_services.catalog.settings"
+
+
+def catalog_env(var_dir: Path) -> dict[str, str]:
+    """Its own settings and database, whatever the monolith's environment says."""
+    return {
+        "DJANGO_SETTINGS_MODULE": SETTINGS,
+        "CATALOG_VAR_DIR": str(var_dir),
+        "DATABASE_URL": f"sqlite:///{var_dir / 'catalog.sqlite3'}",
+    }
+
+
+def start_catalog(var_dir: Path) -> ManagedProcess:
+    """``python -m extracted_services.catalog --port 0``: migrates, then serves."""
+    return ManagedProcess(
+        "catalog",
+        [sys.executable, "-m", "extracted_services.catalog", "--port", "0"],
+        health_url="http://127.0.0.1:{port}/health/",
+        announces=GUNICORN_LISTENING,
+        env=catalog_env(var_dir),
+        log_path=var_dir / "catalog.log",
+    ).start()
+
+
+def manage(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The service's ``manage.py`` with its own settings and database."""
+    argv = [sys.executable, "-m", "extracted_services.catalog.manage", *args]
+    env = {**os.environ, **catalog_env(var_dir)}
+    return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+
+
+def backfill(var_dir: Path, monolith: str, token: str) -> subprocess.CompletedProcess[str]:
+    return manage(var_dir, "backfill_catalog", "--from", monolith, "--token", token)
+
+
+def staff_token(monolith: str) -> str:
+    """The seeded staff user's DRF token (the backfill reads inactive products with it)."""
+    answer = httpx.post(
+        f"{monolith}/api/auth/token/",
+        json={"username": "staff", "password": "staff-demo-pass"},
+    )
+    answer.raise_for_status()
+    return str(answer.json()["token"])
+
+
+def tallies(output: str) -> dict[str, str]:
+    """``{"products": "16 created, 0 updated, 0 unchanged", ...}`` from the report."""
+    lines = (line.split(": ", 1) for line in output.splitlines() if ": " in line)
+    return {name: tally for name, tally in lines if name != "backfill done"}

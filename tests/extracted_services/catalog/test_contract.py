@@ -1,0 +1,82 @@
+"""The catalog service answers its read endpoints as the monolith does: ``strangler compare``
+replays requests.yaml (lists, filters, ordering, pages, details, prices, reviews, 404s and
+400s) against both and finds no mismatch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import yaml
+
+from tests.conftest import RunningServer
+from tests.extracted_services.catalog.conftest import Catalog
+
+HERE = Path(__file__).parent
+STRANGLER = Path(sys.executable).parent / "strangler"
+
+# The monolith lists no tag order (a set); this slice serves reads only, so its Allow header
+# names GET, HEAD and OPTIONS where the monolith's also names its writes (which the proxy
+# keeps sending to the monolith).
+RULES = """\
+[global]
+ignore_headers = ["allow"]
+unordered = [{ path = "$.results[*].tags" }, { path = "$.tags" }]
+"""
+
+
+def test_compare_finds_no_mismatch(
+    monolith_server: RunningServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    rules = tmp_path / "rules.toml"
+    rules.write_text(RULES)
+    report = tmp_path / "out.json"
+    # One Host for both, as the proxy forwards the client's: the pages' next/previous links
+    # are built from it.
+    host = urlsplit(monolith_server.base_url).netloc
+    done = subprocess.run(
+        [
+            *(STRANGLER, "compare", "--monolith", monolith_server.base_url),
+            *("--service", catalog.base_url, "--requests", HERE / "requests.yaml"),
+            *("--rules", rules, "--header", f"Host: {host}", "--json", report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    asked = len(yaml.safe_load((HERE / "requests.yaml").read_text())["requests"])
+    totals = json.loads(report.read_text())["totals"]
+    assert (totals["match"], totals["mismatch"], totals["error"]) == (asked, 0, 0)
+
+
+def test_a_missing_product_is_a_404_in_the_envelope(catalog: Catalog) -> None:
+    answer = httpx.get(f"{catalog.base_url}/api/catalog/products/999999/")
+    assert answer.status_code == 404
+    assert answer.json() == {
+        "error": {
+            "status": 404,
+            "code": "not_found",
+            "message": "No ActiveProduct matches the given query.",
+        }
+    }
+
+
+def test_an_unknown_path_is_a_404_in_the_envelope(catalog: Catalog) -> None:
+    answer = httpx.get(f"{catalog.base_url}/api/catalog/nothing/")
+    assert answer.status_code == 404
+    assert answer.json()["error"]["message"] == "No endpoint at /api/catalog/nothing/."
+
+
+def test_writes_are_not_served_yet(catalog: Catalog) -> None:
+    answer = httpx.post(f"{catalog.base_url}/api/reviews/", json={"product": 1})
+    assert answer.status_code == 405
+    assert answer.json()["error"]["code"] == "method_not_allowed"
+
+
+def test_health_needs_no_monolith(catalog: Catalog) -> None:
+    assert httpx.get(f"{catalog.base_url}/health/").json() == {"status": "ok", "service": "catalog"}
