@@ -22,6 +22,7 @@ LAYERS = "strangler_proxy layers"
 NO_CYCLES = "No import cycles between sibling modules"
 PURE = "The pure core does no I/O"
 ANALYZER = "Only the command line runs the analyzer"
+TOOLKIT = "Extracted services never import the toolkit"
 SERVICES = "Extracted services never import each other"
 
 
@@ -119,6 +120,12 @@ def test_the_tree_as_it_is_keeps_every_contract(tree: Path) -> None:
             "import analysis",
             ANALYZER,
             "strangler_proxy.store.importing -> analysis",
+        ),
+        (  # a service is an app the proxy routes to: it knows nothing of the toolkit
+            "extracted_services/catalog/api.py",
+            "import strangler_proxy.routing",
+            TOOLKIT,
+            "extracted_services.catalog.api -> strangler_proxy.routing",
         ),
     ],
 )

@@ -192,6 +192,16 @@ def check_python(command: Command, demo_folder: Path) -> None:
         except CommandError as exc:
             pytest.fail(f"README: {command.line}\ndoes not parse: {exc}")
         answers_help([sys.executable, *args[:2]], command.line)
+    elif args[:2] == ("-m", "extracted_services.catalog") or (
+        args[:2] == ("-m", "extracted_services.catalog.manage")
+    ):
+        # the service's own entry points (argparse, Django's parser): every option the
+        # README gives is one their --help lists
+        upto = 3 if args[1].endswith(".manage") else 2
+        done = run([sys.executable, *args[:upto], "--help"], cwd=demo_folder)
+        assert done.returncode == 0, f"README: {command.line}\n{done.stderr}"
+        missing = [a for a in args[upto:] if a.startswith("--") and a not in done.stdout]
+        assert not missing, f"README: {command.line}\nnot in its --help: {missing}"
     else:
         pytest.fail(f"README: {command.line}\nno check for this python command: add one here")
 
