@@ -13,7 +13,7 @@ import click
 
 from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
 from strangler_proxy.engine.upstream import Timeouts
-from strangler_proxy.store.base import Snapshot
+from strangler_proxy.store.base import Snapshot, redact
 
 if TYPE_CHECKING:
     from strangler_proxy.admin import AdminApp
@@ -365,7 +365,7 @@ def _banner(settings: EngineSettings, snapshot: Snapshot) -> None:
     for name, value in (
         ("listen", f"http://{settings.host}:{settings.port} ({settings.workers} worker(s))"),
         ("monolith", settings.monolith_url),
-        ("store", f"{settings.store_url} (version {snapshot.version})"),
+        ("store", f"{redact(settings.store_url)} (version {snapshot.version})"),
         ("routes", routes),
         ("services", ", ".join(s.name for s in snapshot.services) or "none"),
         ("admin", admin),

@@ -157,6 +157,7 @@ def import_routes(
     """
     from strangler_proxy.cli.sources import endpoints_from_source
     from strangler_proxy.store import FlagStore, InvalidFlag, NoStore, StoreError, open_store
+    from strangler_proxy.store.base import redact
     from strangler_proxy.store.importing import (
         ImportSourceError,
         endpoints_from_report,
@@ -189,13 +190,13 @@ def import_routes(
     except ImportSourceError as exc:
         raise click.ClickException(str(exc)) from exc
     except (StoreError, InvalidFlag, ValueError) as exc:
-        raise click.ClickException(f"cannot import into {store_url}: {exc}") from exc
+        raise click.ClickException(f"cannot import into {redact(store_url)}: {exc}") from exc
     result = outcome.result
     if as_json:
         changes = ("added", "updated", "unchanged", "removed", "kept_orphans")
         done = {
             "from": origin,
-            "store": store_url,
+            "store": redact(store_url),
             "dry_run": dry_run,
             "new_store": missing is not None,  # created (or, in a dry run, would be)
             **{change: list(getattr(result, change)) for change in changes},
@@ -218,7 +219,7 @@ def import_routes(
             if dry_run
             else f"created flag store {missing.where}"
         )
-    console.out(f"Routes from {origin} -> {store_url}", highlight=False)  # never wrapped
+    console.out(f"Routes from {origin} -> {redact(store_url)}", highlight=False)  # never wrapped
     grid = Grid(
         "Import (dry run: nothing written)" if dry_run else "Import",
         (Column("routes"), Column("count", right=True)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 from strangler_proxy.registry import ServiceSpec
 from strangler_proxy.routing import InvalidFlag, Mode, Route, RouteTable
@@ -181,3 +182,24 @@ def require_text(field_name: str, value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise InvalidFlag(field_name, "must be a non-empty string")
     return value.strip()
+
+
+def redact(url: str) -> str:
+    """``url`` without its password (in the user part or a ``password=`` parameter).
+
+    >>> redact("postgresql://flags:s3cret@db/strangler?password=x&sslmode=require")
+    'postgresql://flags:***@db/strangler?password=***&sslmode=require'
+    >>> redact("sqlite:////var/lib/flags.sqlite3")
+    'sqlite:////var/lib/flags.sqlite3'
+    """
+    parts = urlsplit(url)
+    if parts.password is None and "password=" not in parts.query:
+        return url  # as given: urlunsplit would rewrite sqlite:////abs/path
+    netloc, query = parts.netloc, parts.query
+    if parts.password is not None:
+        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
+    if "password=" in query:
+        query = "&".join(
+            "password=***" if item.startswith("password=") else item for item in query.split("&")
+        )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))

@@ -29,13 +29,12 @@ import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.rows import DictRow, dict_row
 
-from strangler_proxy.store.base import NoStore, StoreError
+from strangler_proxy.store.base import NoStore, StoreError, redact
 from strangler_proxy.store.sql import SqlFlagStore
 
 SCHEMA_VERSION = 2
@@ -226,16 +225,3 @@ def _migrate(conn: Connection, where: str, *, create: bool) -> None:
             conn.execute(step)
         if version < SCHEMA_VERSION:
             conn.execute("UPDATE state SET schema_version = %s", (SCHEMA_VERSION,))
-
-
-def redact(url: str) -> str:
-    """``url`` without its password (in the user part or a ``password=`` parameter)."""
-    parts = urlsplit(url)
-    netloc, query = parts.netloc, parts.query
-    if parts.password is not None:
-        netloc = netloc.replace(f":{parts.password}@", ":***@", 1)
-    if "password=" in query:
-        query = "&".join(
-            "password=***" if item.startswith("password=") else item for item in query.split("&")
-        )
-    return urlunsplit(parts._replace(netloc=netloc, query=query))

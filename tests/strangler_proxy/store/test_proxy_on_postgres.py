@@ -3,6 +3,8 @@ PostgreSQL store and the admin API writing to it; a flip through the admin port 
 every worker."""
 
 import secrets
+import subprocess
+import sys
 from pathlib import Path
 
 import httpx
@@ -57,3 +59,19 @@ def test_the_proxy_routes_by_a_postgresql_store(postgres_url: str, tmp_path: Pat
     assert record.before is not None and record.reason.startswith("cut over [forced past")
     assert record.after == {**record.before, "mode": "service", "service": "catalog"}
     store.close()
+
+
+@pytest.mark.postgres
+def test_a_store_password_is_never_printed(postgres_url: str, tmp_path: Path) -> None:
+    """The URL a user gives may hold a password: the commands print it masked."""
+    with_password = postgres_url.replace("postgres@", "postgres:s3cret-pw@", 1)
+    report = tmp_path / "report.json"
+    report.write_text('{"endpoints": [{"pattern": "/api/x/", "methods": ["GET"]}]}')
+    done = subprocess.run(
+        [Path(sys.executable).with_name("strangler"), "routes", "import", "--from", str(report),
+         "--store", with_password],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "s3cret-pw" not in done.stdout + done.stderr
+    assert "postgres:***@" in done.stdout
