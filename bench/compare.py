@@ -22,7 +22,6 @@ import copy
 import json
 import os
 import random
-import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,6 +33,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bench.proxy.report import spread_text
 from strangler_proxy.compare.diff import diff_json
 from strangler_proxy.compare.rules import Rules, Unordered
 
@@ -132,9 +132,9 @@ def main(rounds: int, budget: float) -> None:
             speedups = [base / mine for base, mine in zip(baseline, times, strict=True)]
             table.add_row(
                 row,
-                _spread([1 / t for t in times], "{:,.1f}"),
-                _spread([t * 1000 for t in times], "{:.2f}"),
-                _spread(speedups, "{:.1f}"),
+                spread_text([1 / t for t in times], "{:,.1f}"),
+                spread_text([t * 1000 for t in times], "{:.2f}"),
+                spread_text(speedups, "{:.1f}"),
             )
         console.print(table)
     for workload in workloads:  # the same figures as lines, for notes (never cut)
@@ -142,16 +142,12 @@ def main(rounds: int, budget: float) -> None:
         for row in ROWS:
             times = figures[(workload, row)]
             speedups = [base / mine for base, mine in zip(baseline, times, strict=True)]
-            line = (f"{workload} | {row}: {_spread([1 / t for t in times], '{:,.1f}')} pairs/s, "
-                    f"{_spread([t * 1000 for t in times], '{:.2f}')} ms per pair, "
-                    f"x{_spread(speedups, '{:.1f}')} deepdiff with rules")  # fmt: skip
+            rate = spread_text([1 / t for t in times], "{:,.1f}")
+            ms = spread_text([t * 1000 for t in times], "{:.2f}")
+            x = spread_text(speedups, "{:.1f}")
+            line = f"{workload} | {row}: {rate} pairs/s, {ms} ms per pair, x{x} deepdiff with rules"
             console.print(escape(line), soft_wrap=True)
     console.print(f"load average {os.getloadavg()[0]:.2f}; one core, parsing included")
-
-
-def _spread(values: list[float], shape: str) -> str:
-    low, mid, high = min(values), statistics.median(values), max(values)
-    return f"{shape.format(mid)} [{shape.format(low)}-{shape.format(high)}]"
 
 
 if __name__ == "__main__":

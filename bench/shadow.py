@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from bench.proxy.measure import paced_samples, percentile
+from bench.proxy.report import spread_text
 from bench.proxy.servers import Server, start_engine, start_monolith
 from strangler_proxy.evidence.store import NoEvidence, open_evidence
 from strangler_proxy.routing import Mode, Route
@@ -154,27 +154,26 @@ def main(rounds: int, rate: float, seconds: float, service_kind: str) -> None:
         base, mine = figures[(label, "monolith")], figures[(label, "shadow")]
         table.add_row(
             label,
-            _spread([f.p50_ms for f in base], "{:.2f} ms"),
-            _spread([f.p50_ms for f in mine], "{:.2f} ms"),
-            _spread([m.p50_ms / b.p50_ms for b, m in zip(base, mine, strict=True)], "{:.3f}"),
-            _spread([f.p99_ms for f in base], "{:.2f} ms"),
-            _spread([f.p99_ms for f in mine], "{:.2f} ms"),
-            _spread([m.p99_ms / b.p99_ms for b, m in zip(base, mine, strict=True)], "{:.3f}"),
+            _escaped([f.p50_ms for f in base], "{:.2f} ms"),
+            _escaped([f.p50_ms for f in mine], "{:.2f} ms"),
+            _escaped([m.p50_ms / b.p50_ms for b, m in zip(base, mine, strict=True)], "{:.3f}"),
+            _escaped([f.p99_ms for f in base], "{:.2f} ms"),
+            _escaped([f.p99_ms for f in mine], "{:.2f} ms"),
+            _escaped([m.p99_ms / b.p99_ms for b, m in zip(base, mine, strict=True)], "{:.3f}"),
         )
     console.print(table)
     for label in PATHS:  # the same figures as lines, for notes
         base, mine = figures[(label, "monolith")], figures[(label, "shadow")]
         p50 = [m.p50_ms / b.p50_ms for b, m in zip(base, mine, strict=True)]
         p99 = [m.p99_ms / b.p99_ms for b, m in zip(base, mine, strict=True)]
-        console.print(escape(f"{label}: shadow/monolith p50 {_spread(p50, '{:.3f}')}, "
-                             f"p99 {_spread(p99, '{:.3f}')}"), soft_wrap=True)  # fmt: skip
+        console.print(escape(f"{label}: shadow/monolith p50 {_escaped(p50, '{:.3f}')}, "
+                             f"p99 {_escaped(p99, '{:.3f}')}"), soft_wrap=True)  # fmt: skip
     console.print(f"service: {service_kind}; {kept} comparisons kept as evidence; "
                   f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
-def _spread(values: list[float], shape: str) -> str:
-    low, mid, high = min(values), statistics.median(values), max(values)
-    return escape(f"{shape.format(mid)} [{shape.format(low)}-{shape.format(high)}]")
+def _escaped(values: list[float], shape: str) -> str:
+    return escape(spread_text(values, shape))  # rich would read [low-high] as markup
 
 
 if __name__ == "__main__":

@@ -60,6 +60,14 @@ def spread(values: Sequence[float]) -> Spread | None:
     return Spread(statistics.median(values), min(values), max(values), len(values))
 
 
+def spread_text(values: Sequence[float], shape: str) -> str:
+    """``median [lowest-highest]``, each written with ``shape`` (``"{:.2f}"``)."""
+    found = spread(values)
+    if found is None:
+        return "-"
+    return f"{shape.format(found.median)} [{shape.format(found.low)}-{shape.format(found.high)}]"
+
+
 Pick = Callable[[RoundFigures], float | None]
 
 

@@ -23,7 +23,7 @@ from strangler_proxy.compare.outcome import Verdict
 from strangler_proxy.replay.discover import from_openapi
 from strangler_proxy.replay.html import as_html
 from strangler_proxy.replay.report import as_junit, json_text, totals
-from strangler_proxy.replay.runner import Run, Targets, replay
+from strangler_proxy.replay.runner import Run, Targets, replay, replayable
 from strangler_proxy.replay.sources import (
     Request,
     SourceError,
@@ -123,12 +123,8 @@ def compare(
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task(
-            "replay",
-            total=len(
-                [r for r in requests if allow_writes or r.method in {"GET", "HEAD", "OPTIONS"}]
-            ),
-        )
+        sent, _ = replayable(requests, allow_writes=allow_writes)
+        task = bar.add_task("replay", total=len(sent))
         run = asyncio.run(
             replay(requests, targets, lambda _: compiled, lambda n: bar.update(task, completed=n))
         )

@@ -64,15 +64,6 @@ def diff_json(
     return walk.found
 
 
-def strictly_equal(a: Any, b: Any) -> bool:
-    """Equal as JSON: Python's ``==`` but ``true`` is not ``1`` (orjson, sorted keys)."""
-    if a != b:
-        return False
-    if not isinstance(a, dict | list):
-        return isinstance(a, bool) == isinstance(b, bool)
-    return _canonical(a) == _canonical(b) or not diff_json(a, b, limit=1)  # 1 vs 1.0
-
-
 class _Walk:
     def __init__(self, rules: CompiledRules, limit: int) -> None:
         self.rules = rules
@@ -249,4 +240,4 @@ def _exact_matches(
     return unmatched_left, unmatched_right
 
 
-__all__ = ["LIMIT", "Difference", "Kind", "Rules", "Unordered", "diff_json", "strictly_equal"]
+__all__ = ["LIMIT", "Difference", "Kind", "Rules", "Unordered", "diff_json"]

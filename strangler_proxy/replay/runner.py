@@ -16,9 +16,9 @@ import httpx
 from strangler_proxy.compare.answers import Answer
 from strangler_proxy.compare.outcome import Outcome, judge
 from strangler_proxy.compare.rules import CompiledRules
+from strangler_proxy.policy import SAFE_METHODS
 from strangler_proxy.replay.sources import Request
 
-SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 #: an answer larger than this is an error, not a comparison
 MAX_BODY = 16 * 1024 * 1024
 
@@ -56,8 +56,7 @@ async def replay(
     progress: Progress = lambda done: None,
 ) -> Run:
     run = Run()
-    todo = [r for r in requests if targets.allow_writes or r.method in SAFE]
-    run.skipped = [r for r in requests if not (targets.allow_writes or r.method in SAFE)]
+    todo, run.skipped = replayable(requests, allow_writes=targets.allow_writes)
     gate = asyncio.Semaphore(targets.concurrency)
     results: list[Replayed | None] = [None] * len(todo)
     done = 0
@@ -79,6 +78,14 @@ async def replay(
         await asyncio.gather(*(one(n, r) for n, r in enumerate(todo)))
     run.replayed = [r for r in results if r is not None]
     return run
+
+
+def replayable(
+    requests: Sequence[Request], *, allow_writes: bool
+) -> tuple[list[Request], list[Request]]:
+    """(sent, skipped): a request that writes is sent only to disposable targets."""
+    sent = [r for r in requests if allow_writes or r.method in SAFE_METHODS]
+    return sent, [r for r in requests if not (allow_writes or r.method in SAFE_METHODS)]
 
 
 def _client(targets: Targets, side: str) -> httpx.AsyncClient:
