@@ -232,13 +232,11 @@ class AdminApp:
         Only a move from monolith or shadow is gated (canary to service keeps going), and
         only a valid flip: bad input is answered as such (400) before the evidence."""
         assert self.evidence is not None and patch.mode is not None
-        current = self.store.get_route(route_id)
+        current, _ = self.store.preview_route(  # a bad flip raises here, as set_route would
+            route_id, mode=patch.mode, percent=patch.percent, service=patch.service
+        )
         if current.mode in PROMOTIONS:
             return None
-        service = patch.service if patch.service is not None else current.service
-        current.with_flag(mode=patch.mode, percent=patch.percent or 0, service=service)
-        if service not in {s.name for s in self.store.services()}:
-            raise UnknownService(str(service))
         decision = self.evidence.promotion(route_id)
         return None if decision.allowed else decision.reason()
 

@@ -18,7 +18,7 @@ import orjson
 from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.compare.book import BookError
 from strangler_proxy.compare.edit import add_rules
-from strangler_proxy.compare.noise import generalised
+from strangler_proxy.compare.noise import learned_globs
 from strangler_proxy.evidence.sample import sample_json
 from strangler_proxy.evidence.store import EvidenceError, EvidenceStore, open_evidence
 from strangler_proxy.evidence.summary import RouteEvidence, summarize
@@ -92,8 +92,7 @@ def learn(route: str, evidence: str, rules_file: Path, dry_run: bool) -> None:
     """Turn the noise seen on ROUTE (paths that differ between two monolith answers) into
     ignore rules for it in the rules file."""
     with _store(evidence) as store:
-        noise = sorted({generalised(p) for s in store.samples(route) for p in s.noise})
-    globs = [p for p in noise if p.startswith("$")]
+        globs = learned_globs(path for sample in store.samples(route) for path in sample.noise)
     if not globs:
         click.echo(f"no noise recorded for {route!r}: nothing to learn")
         return

@@ -11,7 +11,7 @@ seen at ``$.results[3].seen`` covers ``$.results[7].seen`` too.
 >>> real, noise = split_noise(diff_json(first, service), diff_json(first, second))
 >>> [d.path for d in real], [d.path for d in noise]
 (['$.extra'], ['$.at', '$.items[0].seen'])
->>> learned_globs(diff_json(first, second))
+>>> learned_globs(d.path for d in diff_json(first, second))
 ['$.at', '$.items[*].seen']
 """
 
@@ -42,6 +42,7 @@ def split_noise(
     return real, heard
 
 
-def learned_globs(noise: Iterable[Difference]) -> list[str]:
-    """Ignore globs that silence this noise (body paths only; headers and status excluded)."""
-    return sorted({generalised(d.path) for d in noise if d.path.startswith("$")})
+def learned_globs(noise_paths: Iterable[str]) -> list[str]:
+    """Ignore globs that silence noise seen at these paths (body paths only; headers and
+    status are not body rules)."""
+    return sorted({generalised(path) for path in noise_paths if path.startswith("$")})

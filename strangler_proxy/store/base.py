@@ -120,6 +120,18 @@ class FlagStore(Protocol):
 
     def get_route(self, route_id: str) -> Route: ...
 
+    def preview_route(
+        self,
+        route_id: str,
+        *,
+        mode: Mode | str | None = None,
+        percent: int | None = None,
+        service: str | None = None,
+        shadow_writes: bool | None = None,
+    ) -> tuple[Route, Route]:
+        """(before, after) of a ``set_route`` with these values, validated; nothing written."""
+        ...
+
     def set_route(
         self,
         route_id: str,

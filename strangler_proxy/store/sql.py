@@ -134,18 +134,29 @@ class SqlFlagStore(ABC):
             before = _get_route(db, route_id)
             if expect_mode is not None and before.mode is not expect_mode:
                 raise StaleFlag(route_id, expect_mode.value, before.mode.value)
-            after = before.with_flag(
-                mode=before.mode if mode is None else mode,
-                percent=before.percent if percent is None else percent,
-                service=before.service if service is None else service,
-            )
-            if shadow_writes is not None:
-                after = replace(after, shadow_writes=shadow_writes)
+            after = _changed(before, mode, percent, service, shadow_writes)
             _require_service(db, after)
             version = _bump(db)
             _put_route(db, after)
             _log(db, version, actor, "set", reason, route=after.id, before=before, after=after)
         return after
+
+    def preview_route(
+        self,
+        route_id: str,
+        *,
+        mode: Mode | str | None = None,
+        percent: int | None = None,
+        service: str | None = None,
+        shadow_writes: bool | None = None,
+    ) -> tuple[Route, Route]:
+        """(before, after) of this change, checked as ``set_route`` checks it; nothing is
+        written (the admin API asks the promotion gate only about a valid flip)."""
+        with self._read() as db:
+            before = _get_route(db, route_id)
+            after = _changed(before, mode, percent, service, shadow_writes)
+            _require_service(db, after)
+        return before, after
 
     def upsert_routes(
         self,
@@ -327,6 +338,22 @@ def _put_route(db: Db, route: Route) -> None:
 def _services(db: Db) -> list[ServiceSpec]:
     rows = db.execute("SELECT name, instances FROM services ORDER BY name")
     return [ServiceSpec(row["name"], tuple(_json(row["instances"]))) for row in rows]
+
+
+def _changed(
+    before: Route,
+    mode: Mode | str | None,
+    percent: int | None,
+    service: str | None,
+    shadow_writes: bool | None,
+) -> Route:
+    """The route with these changes (``None``: keep), validated."""
+    after = before.with_flag(
+        mode=before.mode if mode is None else mode,
+        percent=before.percent if percent is None else percent,
+        service=before.service if service is None else service,
+    )
+    return after if shadow_writes is None else replace(after, shadow_writes=shadow_writes)
 
 
 def _require_service(db: Db, route: Route) -> None:

@@ -250,3 +250,17 @@ def test_concurrent_writers_in_two_processes_lose_nothing(store: FlagStore, stor
     assert all(a.after == b.before for a, b in pairwise(sets))
     last = store.get_route("catalog-product-detail")
     assert sets[-1].after is not None and sets[-1].after["percent"] == last.percent
+
+
+def test_a_preview_checks_a_flip_as_set_route_would_and_writes_nothing(store: FlagStore) -> None:
+    version = store.version()
+    before, after = store.preview_route(
+        "catalog-product-detail", mode=Mode.CANARY, percent=5, service="catalog"
+    )
+    assert (before.mode, after.mode, after.percent) == (Mode.MONOLITH, Mode.CANARY, 5)
+    with pytest.raises(UnknownService):
+        store.preview_route("catalog-product-detail", mode=Mode.SERVICE, service="ghost")
+    with pytest.raises(InvalidFlag, match="needs a service"):
+        store.preview_route("catalog-product-list", mode=Mode.SERVICE)
+    assert store.version() == version
+    assert store.get_route("catalog-product-detail").mode is Mode.MONOLITH
