@@ -39,6 +39,9 @@ INSTALLED_APPS = [
     "legacy_monolith.shipping",
     "legacy_monolith.reviews",
     "legacy_monolith.notifications",
+    # Infrastructure of the migration (issue 10), not business contexts.
+    "legacy_monolith.outbox",  # transactional outbox, inbox, per-entity versions
+    "legacy_monolith.identity",  # the ID provider: JWT signing keys, JWKS
 ]
 
 MIDDLEWARE = [

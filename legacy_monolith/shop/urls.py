@@ -15,6 +15,8 @@ api = [
 
 urlpatterns = [
     path("", include("legacy_monolith.common.urls")),  # /health/ and /health/db/
+    path("", include("legacy_monolith.identity.urls")),  # JWKS, /api/auth/jwt/ (issue 10)
+    path("", include("legacy_monolith.outbox.urls")),  # /internal/events/ (issue 10)
     path("api/", include(api)),
     path("api-auth/", include("rest_framework.urls")),  # session login for the browsable API
 ]
