@@ -17,9 +17,11 @@ COMMANDS: dict[str, str] = {
     "compare": "strangler_proxy.cli.compare:compare",
     "diff": "strangler_proxy.cli.diff:diff",
     "diffs": "strangler_proxy.cli.diffs:diffs",
+    "events": "strangler_proxy.cli.events:events",
     "routes": "strangler_proxy.cli.routes:routes",
     "services": "strangler_proxy.cli.services:services",
     "proxy": "strangler_proxy.cli.proxy:proxy",
+    "reconcile": "strangler_proxy.cli.reconcile:reconcile",
     "traffic": "strangler_proxy.cli.traffic:traffic",
     "up": "strangler_proxy.cli.up:up",
 }
