@@ -1,0 +1,98 @@
+"""What the delivery tests share: the stand-in subscriber process and events to send."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from strangler_proxy.events.envelope import Event
+from strangler_proxy.events.subscriber import Subscriber
+from strangler_proxy.stack.process import ManagedProcess
+from tests.strangler_proxy.events.inbox_standin import LISTENING
+
+ROOT = Path(__file__).resolve().parents[3]
+TOKEN = "events-token-for-tests"
+
+
+class StandInSubscriber:
+    """The stand-in inbox (``inbox_standin``) as a process: start, SIGKILL, restart on the
+    same port with the same database (what it applied survives)."""
+
+    def __init__(self, tmp: Path, name: str = "catalog", topics: tuple[str, ...] = ()) -> None:
+        self.name, self.topics, self.tmp = name, topics, tmp
+        self.port = 0
+        self.process: ManagedProcess | None = None
+
+    def start(self) -> StandInSubscriber:
+        argv = [sys.executable, "-m", "tests.strangler_proxy.events.inbox_standin",
+                "--name", self.name, "--db", str(self.tmp / f"{self.name}-inbox.sqlite3"),
+                "--token", TOKEN, "--port", str(self.port)]  # fmt: skip
+        self.process = ManagedProcess(
+            f"{self.name} inbox", argv, health_url="http://127.0.0.1:{port}/health/",
+            cwd=ROOT, log_path=self.tmp / f"{self.name}-inbox.log", announces=LISTENING,
+        ).start()  # fmt: skip
+        self.port = self.process.port
+        return self
+
+    def kill(self) -> None:
+        """SIGKILL, mid-whatever-it-was-doing."""
+        assert self.process is not None
+        sigkill(self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/internal/events/"
+
+    @property
+    def subscriber(self) -> Subscriber:
+        return Subscriber(self.name, self.url, self.topics)
+
+    @property
+    def spec(self) -> str:
+        return f"{self.name}={self.url}" + (f":{','.join(self.topics)}" if self.topics else "")
+
+    def mode(self, mode: str) -> None:
+        httpx.post(f"http://127.0.0.1:{self.port}/_control/mode/{mode}", trust_env=False)
+
+    def applied(self) -> list[list[Any]]:
+        answer = httpx.get(f"http://127.0.0.1:{self.port}/_applied", trust_env=False)
+        return list(answer.json())
+
+
+def sigkill(process: ManagedProcess) -> None:
+    """``kill -9`` the process (its whole group) and reap it."""
+    if process.pid is not None and process.running():
+        os.killpg(process.pid, signal.SIGKILL)
+    process.stop()
+
+
+@contextmanager
+def stand_in(
+    tmp: Path, name: str = "catalog", topics: tuple[str, ...] = ()
+) -> Iterator[StandInSubscriber]:
+    subscriber = StandInSubscriber(tmp, name, topics).start()
+    try:
+        yield subscriber
+    finally:
+        subscriber.stop()
+
+
+def event(key: str = "12", version: int = 1, kind: str = "product", **payload: Any) -> Event:
+    """A ``<kind>.upserted`` event of entity ``key`` at ``version`` (origin monolith)."""
+    return Event(
+        id=str(uuid.uuid4()), aggregatetype=kind, aggregateid=key, type=f"{kind}.upserted",
+        version=version, origin="monolith", timestamp="2026-12-01T11:02:03.123456Z",
+        payload={"id": key, **payload},
+    )  # fmt: skip
