@@ -1,0 +1,119 @@
+"""Applying a delivered batch of events (DESIGN §2 and §5): each in its own transaction.
+
+Per event: a poison one is ``rejected`` (with the reason naming the field); one that writes
+no notification (another context's, ``order.cancelled``, a status change to ``paid``, our
+own) is ``ignored``; an event id already in the inbox is a ``duplicate``; a version not newer
+than the order's stored ``(version, origin)`` is ``stale``; else the notification is written,
+the inbox row and the order's version stored with it, and the event is ``applied``.
+
+A notification the backfill already copied from the monolith (the monolith wrote it while
+it still wrote its own) is not written twice: the event is paired with that copy instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from extracted_services.notifications.models import (
+    EntityVersion,
+    Inbox,
+    Notification,
+    NotificationTemplate,
+    Order,
+)
+from extracted_services.notifications.rules import (
+    CONSUMER,
+    Event,
+    Notice,
+    Poison,
+    concerns_us,
+    notice_for,
+    parse_event,
+    render,
+)
+
+
+def apply_batch(events: list[Any]) -> list[dict[str, str]]:
+    """One result per event, in the order given."""
+    return [apply_one(raw) for raw in events]
+
+
+def apply_one(raw: Any) -> dict[str, str]:
+    given = raw.get("id") if isinstance(raw, dict) else None
+    try:
+        outcome = _decide_and_apply(parse_event(raw))
+    except Poison as exc:
+        return {"id": given, "outcome": "rejected", "reason": str(exc)}
+    return {"id": given, "outcome": outcome}
+
+
+def _decide_and_apply(event: Event) -> str:
+    notice = notice_for(event) if concerns_us(event) else None
+    if notice is None:
+        return "ignored"
+    try:
+        with transaction.atomic():
+            return _apply(event, notice)
+    except IntegrityError:
+        # A concurrent delivery of the same event (or order) won the insert: decide again,
+        # now seeing its rows.
+        with transaction.atomic():
+            return _apply(event, notice)
+
+
+def _apply(event: Event, notice: Notice) -> str:
+    if Inbox.objects.filter(consumer=CONSUMER, event_id=event.id).exists():
+        return "duplicate"
+    aggregatetype, aggregateid = event.key
+    stored = (
+        EntityVersion.objects.select_for_update()
+        .filter(aggregatetype=aggregatetype, aggregateid=aggregateid)
+        .first()
+    )
+    if stored is not None and (event.version, event.origin) <= (stored.version, stored.origin):
+        return "stale"
+    template = NotificationTemplate.objects.filter(code=notice.code).first()
+    subject, body, channel = render(
+        notice.code,
+        (template.subject, template.body, template.channel) if template else None,
+        notice.context,
+    )
+    Order.objects.update_or_create(
+        id=notice.order_id,
+        defaults={"number": notice.number, "customer_id": notice.customer_id},
+    )
+    copied = (
+        Notification.objects.filter(
+            order_id=notice.order_id,
+            subject=subject,
+            customer_id=notice.customer_id,
+            legacy_id__isnull=False,
+            event_id__isnull=True,
+        )
+        .order_by("id")
+        .first()
+    )
+    if copied is not None:
+        Notification.objects.filter(pk=copied.pk).update(event_id=event.id)
+    else:
+        Notification.objects.create(
+            customer_id=notice.customer_id,
+            order_id=notice.order_id,
+            template=template.code if template else None,
+            channel=channel,
+            subject=subject,
+            body=body,
+            created_at=event.timestamp,
+            updated_at=event.timestamp,
+            event_id=event.id,
+        )
+    Inbox.objects.create(consumer=CONSUMER, event_id=event.id, applied_at=timezone.now())
+    EntityVersion.objects.update_or_create(
+        aggregatetype=aggregatetype,
+        aggregateid=aggregateid,
+        defaults={"version": event.version, "origin": event.origin},
+    )
+    return "applied"
