@@ -15,9 +15,10 @@ from legacy_monolith.common.permissions import IsStaffOrReadOnly
 
 # The catalog reaches straight into inventory to answer "is it in stock?".
 from legacy_monolith.inventory.services import availability_of
+from legacy_monolith.outbox.mixins import RecordedWrites
 
 
-class CategoryViewSet(viewsets.ModelViewSet):
+class CategoryViewSet(RecordedWrites, viewsets.ModelViewSet):
     queryset = Category.objects.all()
     serializer_class = CategorySerializer
     permission_classes = [IsStaffOrReadOnly]
@@ -27,14 +28,14 @@ class CategoryViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         try:
-            instance.delete()
+            super().perform_destroy(instance)
         except ProtectedError as exc:
             raise Conflict(
                 f"Category {instance.name!r} still has products; move or delete them first."
             ) from exc
 
 
-class ProductViewSet(viewsets.ModelViewSet):
+class ProductViewSet(RecordedWrites, viewsets.ModelViewSet):
     serializer_class = ProductSerializer
     permission_classes = [IsStaffOrReadOnly]
     filterset_class = ProductFilter
@@ -49,7 +50,7 @@ class ProductViewSet(viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         try:
-            instance.delete()
+            super().perform_destroy(instance)
         except ProtectedError as exc:
             raise Conflict(
                 f"Product {instance.sku} appears on orders; deactivate it instead "

@@ -3,7 +3,7 @@
 One function here touches customers, catalog, inventory, payments, shipping and
 notifications, all inside one ``transaction.atomic``. Any failure (out of stock, a
 declined card) rolls back the order, its lines, the reservations, the payment, the
-shipment and the notifications together.
+shipment, the notifications and the order events (the outbox) together.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from legacy_monolith.customers.models import Address, Customer
 from legacy_monolith.inventory import services as inventory
 from legacy_monolith.notifications.services import notify
 from legacy_monolith.orders.models import Order, OrderEvent, OrderLine
+from legacy_monolith.outbox import payloads
+from legacy_monolith.outbox.recorder import record
 from legacy_monolith.shipping import services as shipping
 
 
@@ -73,8 +75,10 @@ def checkout(user, address_id: int, payment_method: str) -> Order:
     order.tax = vat_of(subtotal)
     order.total = money(order.subtotal + order.shipping_cost)
 
+    record("order", order.pk, "order.placed", payloads.order_placed(order))
     payment = payments.charge(order, order.total, payment_method)
-    order.status = Order.Status.PAID
+    record("order", order.pk, "payment.captured", payloads.payment_captured(payment))
+    order.status = Order.Status.PAID  # saved below: order.status_changed (orders/signals.py)
     order.save(update_fields=["subtotal", "shipping_cost", "tax", "total", "status"])
     shipping.schedule(order, address, weight)
     OrderEvent.objects.bulk_create(
@@ -111,6 +115,7 @@ def cancel(order: Order, reason: str = "cancelled by customer") -> Order:
     inventory.release_for_order(order)
     order.status = Order.Status.CANCELLED
     order.save(update_fields=["status"])
+    record("order", order.pk, "order.cancelled", payloads.order_cancelled(order))
     refundable = order.payments.exclude(status=Payment.Status.REFUNDED)
     for payment in refundable:
         payments.refund(payment, reason=reason)

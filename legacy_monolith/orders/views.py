@@ -16,6 +16,7 @@ from legacy_monolith.orders.serializers import (
     CheckoutSerializer,
     OrderSerializer,
 )
+from legacy_monolith.outbox.recorder import changes
 
 
 def _cart_of(request) -> Cart:
@@ -71,11 +72,12 @@ class CheckoutView(APIView):
     def post(self, request):
         serializer = CheckoutSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        order = services.checkout(
-            request.user,
-            address_id=serializer.validated_data["address"],
-            payment_method=serializer.validated_data["payment_method"],
-        )
+        with changes(request):  # the order events keep the request's trace headers
+            order = services.checkout(
+                request.user,
+                address_id=serializer.validated_data["address"],
+                payment_method=serializer.validated_data["payment_method"],
+            )
         order = get_object_or_404(_orders(), pk=order.pk)
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
@@ -97,5 +99,6 @@ class OrderViewSet(viewsets.ReadOnlyModelViewSet):
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        order = services.cancel(self.get_object())
+        with changes(request):
+            order = services.cancel(self.get_object())
         return Response(OrderSerializer(get_object_or_404(_orders(), pk=order.pk)).data)

@@ -15,6 +15,8 @@ from rest_framework.exceptions import ValidationError
 from legacy_monolith.common.exceptions import Conflict, PaymentDeclined
 from legacy_monolith.common.utils import money, new_reference
 from legacy_monolith.orders.models import Order, OrderEvent
+from legacy_monolith.outbox import payloads
+from legacy_monolith.outbox.recorder import record
 from legacy_monolith.payments.models import Payment, Refund
 
 DECLINING_METHODS = {Payment.Method.DECLINED_CARD}
@@ -49,6 +51,7 @@ def refund(payment: Payment, amount: Decimal | None = None, reason: str = "") ->
     OrderEvent.objects.create(
         order=order, kind="refund", note=f"{amount} refunded", created_at=timezone.now()
     )
+    record("order", order.pk, "payment.refunded", payloads.payment_refunded(refund))
     if fully and order.status not in (Order.Status.CANCELLED, Order.Status.REFUNDED):
         order.status = Order.Status.REFUNDED
         order.save(update_fields=["status"])

@@ -3,6 +3,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from legacy_monolith.common.permissions import IsStaff
+from legacy_monolith.outbox.recorder import changes
 from legacy_monolith.payments import services
 from legacy_monolith.payments.models import Payment
 from legacy_monolith.payments.serializers import (
@@ -28,5 +29,6 @@ class PaymentViewSet(viewsets.ReadOnlyModelViewSet):
         payment = self.get_object()
         serializer = RefundRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        refund = services.refund(payment, **serializer.validated_data)
+        with changes(request):
+            refund = services.refund(payment, **serializer.validated_data)
         return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)

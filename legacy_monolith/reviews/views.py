@@ -9,6 +9,8 @@ from rest_framework.response import Response
 from legacy_monolith.common.exceptions import Conflict
 from legacy_monolith.common.helpers import customer_for
 from legacy_monolith.orders.models import OrderLine
+from legacy_monolith.outbox.mixins import RecordedWrites
+from legacy_monolith.outbox.recorder import changes
 from legacy_monolith.reviews.models import Review, ReviewVote
 from legacy_monolith.reviews.serializers import ReviewSerializer
 
@@ -22,7 +24,7 @@ class IsAuthorOrStaff(permissions.BasePermission):
         return request.user.is_staff or obj.author.user_id == request.user.id
 
 
-class ReviewViewSet(viewsets.ModelViewSet):
+class ReviewViewSet(RecordedWrites, viewsets.ModelViewSet):
     queryset = Review.objects.select_related("author__user")
     serializer_class = ReviewSerializer
     permission_classes = [permissions.IsAuthenticatedOrReadOnly, IsAuthorOrStaff]
@@ -41,7 +43,7 @@ class ReviewViewSet(viewsets.ModelViewSet):
             order__status__in=["paid", "shipped", "delivered"],
         ).exists()
         try:
-            with transaction.atomic():
+            with changes(self.request):
                 serializer.save(author=customer, verified_purchase=bought)
         except IntegrityError as exc:
             raise ValidationError({"product": ["You already reviewed this product."]}) from exc
@@ -52,11 +54,12 @@ class ReviewViewSet(viewsets.ModelViewSet):
         voter = customer_for(request.user)
         if review.author_id == voter.pk:
             raise Conflict("You cannot vote for your own review.")
-        try:
-            with transaction.atomic():
-                ReviewVote.objects.create(review=review, voter=voter, created_at=timezone.now())
-        except IntegrityError as exc:
-            raise Conflict("You already found this review helpful.") from exc
-        Review.objects.filter(pk=review.pk).update(helpful_count=F("helpful_count") + 1)
+        with changes(request):  # the vote, the count and the review's event: one transaction
+            try:
+                with transaction.atomic():
+                    ReviewVote.objects.create(review=review, voter=voter, created_at=timezone.now())
+            except IntegrityError as exc:
+                raise Conflict("You already found this review helpful.") from exc
+            Review.objects.filter(pk=review.pk).update(helpful_count=F("helpful_count") + 1)
         review.refresh_from_db()
         return Response(self.get_serializer(review).data)

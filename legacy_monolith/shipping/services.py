@@ -12,6 +12,8 @@ from legacy_monolith.common.exceptions import Conflict
 from legacy_monolith.common.utils import FREE_SHIPPING_THRESHOLD, money, new_reference
 from legacy_monolith.inventory import services as inventory
 from legacy_monolith.orders.models import Order, OrderEvent
+from legacy_monolith.outbox import payloads
+from legacy_monolith.outbox.recorder import record
 from legacy_monolith.shipping.models import Carrier, Shipment
 
 ETA_DAYS = {"DE": 2, "AT": 3, "FR": 4, "NL": 3}
@@ -72,6 +74,7 @@ def dispatch(shipment: Shipment, user=None) -> Shipment:
     shipment.status = Shipment.Status.DISPATCHED
     shipment.dispatched_at = timezone.now()
     shipment.save(update_fields=["status", "dispatched_at"])
+    record("order", shipment.order_id, "shipment.sent", payloads.shipment_sent(shipment))
     note = f"dispatched {shipment.tracking_number}"
     _set_order_status(shipment.order, Order.Status.SHIPPED, note)
     return shipment

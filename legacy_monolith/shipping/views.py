@@ -7,6 +7,7 @@ from rest_framework.views import APIView
 from legacy_monolith.common.helpers import cart_for, cart_subtotal, cart_weight, customer_for
 from legacy_monolith.common.permissions import IsStaff
 from legacy_monolith.customers.models import Address
+from legacy_monolith.outbox.recorder import changes
 from legacy_monolith.shipping import services
 from legacy_monolith.shipping.models import Shipment
 from legacy_monolith.shipping.serializers import RatesQuerySerializer, ShipmentSerializer
@@ -26,12 +27,15 @@ class ShipmentViewSet(viewsets.ReadOnlyModelViewSet):
     # Not named "dispatch": that is APIView.dispatch.
     @action(detail=True, methods=["post"], permission_classes=[IsStaff], url_path="dispatch")
     def dispatch_shipment(self, request, pk=None):
-        shipment = services.dispatch(self.get_object(), user=request.user)
+        with changes(request):
+            shipment = services.dispatch(self.get_object(), user=request.user)
         return Response(ShipmentSerializer(shipment).data)
 
     @action(detail=True, methods=["post"], permission_classes=[IsStaff])
     def deliver(self, request, pk=None):
-        return Response(ShipmentSerializer(services.deliver(self.get_object())).data)
+        with changes(request):
+            shipment = services.deliver(self.get_object())
+        return Response(ShipmentSerializer(shipment).data)
 
 
 class RatesView(APIView):
