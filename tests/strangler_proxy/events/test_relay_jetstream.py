@@ -1,14 +1,20 @@
-"""The JetStream side of the relay against a real nats-server: the stream, subjects,
-dedupe by ``Nats-Msg-Id`` and the stream surviving a SIGKILL of the broker."""
+"""The relay to NATS JetStream against a real nats-server: the stream, its subjects and
+dedupe by ``Nats-Msg-Id``; the relay process publishing every outbox row (SQLite and
+PostgreSQL) once and in order per entity, also when the relay and the broker are killed with
+SIGKILL mid-stream; a dead broker at start."""
 
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from strangler_proxy.events.envelope import Event
 from strangler_proxy.events.jetstream import (
     DUPLICATE_WINDOW,
     STREAM,
@@ -21,7 +27,22 @@ from strangler_proxy.events.jetstream import (
     subject_for,
 )
 from strangler_proxy.stack.process import free_port
-from tests.strangler_proxy.events.brokers import NatsServer, running_nats, stream_messages
+from tests.strangler_proxy.events.brokers import (
+    NatsServer,
+    running_nats,
+    stream_messages,
+    wait_until,
+)
+from tests.strangler_proxy.events.outboxes import (
+    Change,
+    producer_url,
+    published,
+    scratch_database,
+    sqlite_outbox,
+    wait_published,
+    write_events,
+)
+from tests.strangler_proxy.events.relays import kill, relay_process, running_relay
 
 
 @pytest.fixture
@@ -67,3 +88,110 @@ def test_a_dead_broker_is_an_error_naming_its_url() -> None:
     url = f"nats://127.0.0.1:{free_port()}"
     with pytest.raises(BrokerUnavailable, match=f"cannot reach the NATS broker at {url}"):
         asyncio.run(connect(url, timeout=1.0))
+
+
+# -- the relay process, outbox -> JetStream ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    with scratch_database() as url:
+        yield url
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def outbox(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A producer's empty outbox, on SQLite and on PostgreSQL."""
+    return producer_url(request.param, tmp_path, lambda: request.getfixturevalue("database"))
+
+
+def changes(count: int, start: int = 0, entities: int = 7) -> list[Change]:
+    """Changes number ``start`` to ``start + count`` spread over ``entities`` products, each
+    entity's versions going up 1, 2, ..."""
+    return [
+        ("product", str(n % entities), n // entities + 1, {"n": n})
+        for n in range(start, start + count)
+    ]
+
+
+def assert_once_in_order(url: str, ids: list[str]) -> None:
+    """The stream holds each id once, and each entity's versions in increasing order."""
+    stored = stream_messages(url)
+    assert sorted(m.msg_id for m in stored) == sorted(ids)
+    seen: dict[str, int] = {}
+    for message in stored:
+        event = Event.from_json(message.body)
+        assert message.msg_id == event.id and message.subject == f"events.{event.aggregatetype}"
+        assert event.version > seen.get(event.aggregateid, 0), "an entity's events reordered"
+        seen[event.aggregateid] = event.version
+
+
+def test_the_relay_publishes_every_row_once_in_order(
+    broker: NatsServer, outbox: str, tmp_path: Path
+) -> None:
+    ids = write_events(outbox, changes(300), per_commit=10)
+    with running_relay(tmp_path, [f"monolith={outbox}"], broker=broker.url):
+        wait_published(outbox, ids)
+        more = write_events(outbox, changes(20, start=300))  # rows written while it runs
+        wait_published(outbox, more)
+    stored = stream_messages(broker.url)
+    assert [m.msg_id for m in stored] == ids + more  # seq order, one source
+    assert_once_in_order(broker.url, ids + more)
+
+
+def test_rows_published_before_a_crash_are_not_stored_twice(
+    broker: NatsServer, tmp_path: Path
+) -> None:
+    outbox = sqlite_outbox(tmp_path)
+    ids = write_events(outbox, changes(200))
+    # a relay published the first 120 rows, then died before it marked them
+    first = [Outgoing("events.product", i, b"{}") for i in ids[:120]]
+    assert asyncio.run(publish(broker.url, first)) == 120
+    with running_relay(tmp_path, [f"monolith={outbox}"], broker=broker.url):
+        wait_published(outbox, ids)
+    assert [m.msg_id for m in stream_messages(broker.url)] == ids
+
+
+def test_sigkill_of_the_relay_and_of_the_broker_mid_stream_loses_and_repeats_nothing(
+    broker: NatsServer, tmp_path: Path
+) -> None:
+    outbox = sqlite_outbox(tmp_path)
+    written: list[str] = []
+    writer = threading.Thread(
+        target=lambda: written.extend(write_events(outbox, changes(3000), per_commit=5))
+    )
+    writer.start()
+    relay = relay_process(tmp_path, [f"monolith={outbox}"], broker=broker.url).start()
+    try:
+        wait_until(lambda: len(published(outbox)) > 300, "the relay to publish some rows")
+        kill(relay)  # mid-stream: rows published and not marked, a batch half acked
+        relay.start()
+        wait_until(lambda: len(published(outbox)) > 1200, "the restarted relay to go on")
+        broker.kill()  # mid-stream again: the relay keeps its rows until the broker is back
+        broker.start()
+        writer.join(60)
+        wait_published(outbox, written, timeout=60)
+    finally:
+        relay.stop()
+        writer.join(60)
+    assert len(written) == 3000
+    assert_once_in_order(broker.url, written)
+
+
+def test_a_dead_broker_at_start_is_an_error_naming_its_url(tmp_path: Path) -> None:
+    outbox = sqlite_outbox(tmp_path)
+    url = f"nats://127.0.0.1:{free_port()}"
+    done = run_relay_command(["--source", f"monolith={outbox}", "--broker", url])
+    assert done.returncode == 1
+    assert f"cannot reach the NATS broker at {url}" in done.stderr
+    assert "relay ready" not in done.stdout
+
+
+def run_relay_command(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "strangler_proxy.cli.events_relay", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
