@@ -4,6 +4,11 @@ Pages are read from the monolith's own endpoints (never its code or database fil
 each row is upserted by its monolith id, written only when a field differs: a re-run writes
 nothing, and a run cut short is completed by running it again (no duplicates, no checkpoint
 to lose). Order: categories, products, their price history, reviews.
+
+Each copied category, product and review gets an ``entity_version`` row at version 0 (origin
+``monolith``) unless it has one: the backfilled state precedes every event, so the
+monolith's first event for it (version 1) applies, and an entity an event already brought
+keeps its version. On PostgreSQL the id sequences are moved past the copied ids at the end.
 """
 
 from __future__ import annotations
@@ -14,9 +19,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
-from django.db import models, transaction
+from django.core.management.color import no_style
+from django.db import connection, models, transaction
 
-from extracted_services.catalog.models import Category, PriceHistory, Product, Review
+from extracted_services.catalog.models import Category, EntityVersion, PriceHistory, Product, Review
 
 PAGE_SIZE = 100
 
@@ -101,6 +107,8 @@ def row_values(model: type[models.Model], item: dict[str, Any]) -> dict[str, Any
         model_field = next(f for f in model._meta.concrete_fields if f.attname == attname)
         raw = item[key]
         values[attname] = None if raw is None else model_field.to_python(raw)
+    if "tags" in values:  # the monolith lists a set: its order differs between answers
+        values["tags"] = sorted(values["tags"])
     return values
 
 
@@ -162,6 +170,7 @@ def copy_list(
     progress: Progress,
     entity: str,
     extra: Callable[[dict[str, Any]], dict[str, Any]] = lambda item: {},
+    aggregatetype: str | None = None,
 ) -> list[dict[str, Any]]:
     """Upsert every item of a list, one transaction per page; returns the items."""
     items: list[dict[str, Any]] = []
@@ -170,6 +179,17 @@ def copy_list(
             for item in page["results"]:
                 outcome = upsert(model, item, extra(item))
                 setattr(tally, outcome, getattr(tally, outcome) + 1)
+            if aggregatetype:
+                versions = (
+                    EntityVersion(
+                        aggregatetype=aggregatetype,
+                        aggregateid=str(item["id"]),
+                        version=0,
+                        origin="monolith",
+                    )
+                    for item in page["results"]
+                )
+                EntityVersion.objects.bulk_create(versions, ignore_conflicts=True)
         items.extend(page["results"])
         progress(entity, tally.seen, int(page.get("count") or tally.seen))
     return items
@@ -186,9 +206,16 @@ def backfill(client: httpx.Client, progress: Progress) -> Report:
         report.tally("categories"),
         progress,
         "categories",
+        aggregatetype="category",
     )
     products = copy_list(
-        pages, "/api/catalog/products/", Product, report.tally("products"), progress, "products"
+        pages,
+        "/api/catalog/products/",
+        Product,
+        report.tally("products"),
+        progress,
+        "products",
+        aggregatetype="product",
     )
     prices = report.tally("prices")
     for done, product in enumerate(products, start=1):
@@ -203,5 +230,19 @@ def backfill(client: httpx.Client, progress: Progress) -> Report:
             extra=lambda item, pid=pid: {"product_id": pid},
         )
         progress("prices", done, len(products))
-    copy_list(pages, "/api/reviews/", Review, report.tally("reviews"), progress, "reviews")
+    copy_list(
+        pages,
+        "/api/reviews/",
+        Review,
+        report.tally("reviews"),
+        progress,
+        "reviews",
+        aggregatetype="review",
+    )
+    if connection.vendor == "postgresql":  # explicit ids: later inserts take the next ones
+        with connection.cursor() as cursor:
+            for sql in connection.ops.sequence_reset_sql(
+                no_style(), [Category, Product, PriceHistory, Review]
+            ):
+                cursor.execute(sql)
     return report

@@ -7,11 +7,19 @@ import logging
 from typing import Any
 
 from django.http import Http404, HttpRequest, JsonResponse
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
 log = logging.getLogger("extracted_services.catalog.errors")
+
+
+class Conflict(exceptions.APIException):
+    """409 ``conflict``, the monolith's ``common.exceptions.Conflict``."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_code = "conflict"
+    default_detail = "That is not possible in the current state."
 
 
 def error_body(status: int, code: str, message: str, fields: Any = None) -> dict[str, Any]:
@@ -56,6 +64,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         codes = exc.get_codes()
         code = codes if isinstance(codes, str) else exc.default_code
         headers = {}
+        if getattr(exc, "auth_header", None):
+            headers["WWW-Authenticate"] = exc.auth_header
         if getattr(exc, "wait", None):
             headers["Retry-After"] = str(int(exc.wait))
         body = error_body(exc.status_code, str(code), " ".join(_flatten(exc.detail)))

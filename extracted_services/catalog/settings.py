@@ -3,11 +3,17 @@
 Its state lives in ``CATALOG_VAR_DIR`` (default ``var/catalog`` beside the project): SQLite
 ``catalog.sqlite3`` there unless ``DATABASE_URL`` names another database (PostgreSQL:
 ``postgres://user@127.0.0.1:5432/catalog``), read as the monolith reads its own.
+
+Events (DESIGN §5): ``EVENTS_TOKEN`` is the bearer the deliverer presents at
+``/internal/events/`` (unset: every call is refused). Identity (DESIGN §6): callers present
+the monolith's short-lived JWTs, verified against ``JWKS_URL`` for issuer ``JWT_ISSUER`` and
+audience ``JWT_AUDIENCE`` (``catalog``) with ``JWT_LEEWAY`` seconds of clock skew.
 """
 
 from __future__ import annotations
 
 import os
+from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -30,6 +36,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "extracted_services.catalog.outbox.TraceHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "extracted_services.catalog.urls"
@@ -56,10 +63,22 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# The monolith's public contract: same pagination, filters and error envelope. No
-# authentication yet: every caller is the anonymous storefront (writes are not this slice's).
+EVENTS_TOKEN = os.environ.get("EVENTS_TOKEN", "")
+JWKS_URL = os.environ.get("JWKS_URL", "http://127.0.0.1:8000/.well-known/jwks.json")
+JWT_ISSUER = os.environ.get("JWT_ISSUER", "legacy-monolith")
+JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "catalog")
+JWT_LEEWAY = int(os.environ.get("JWT_LEEWAY", "30"))
+
+# The bearer authentication lives in identity.py; a checkout without it still starts (every
+# caller is then anonymous, so every write is refused).
+BEARER_AUTHENTICATION = "extracted_services.catalog.identity.BearerAuthentication"
+AUTHENTICATION = (
+    [BEARER_AUTHENTICATION] if find_spec(BEARER_AUTHENTICATION.rsplit(".", 1)[0]) else []
+)
+
+# The monolith's public contract: same pagination, filters, permissions and error envelope.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_AUTHENTICATION_CLASSES": AUTHENTICATION,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": "extracted_services.catalog.pagination.ShopPagination",

@@ -3,6 +3,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from extracted_services.catalog import api
+from extracted_services.catalog.inbox import EventsInbox
 
 router = SimpleRouter()
 router.register("catalog/categories", api.CategoryViewSet, basename="category")
@@ -18,6 +19,7 @@ def health(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("health/", health),
     path("api/", include(router.urls)),
+    path("internal/events/", EventsInbox.as_view()),
 ]
 
 handler400 = "extracted_services.catalog.errors.bad_request_view"

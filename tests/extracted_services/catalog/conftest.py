@@ -31,7 +31,7 @@ def catalog(
 ) -> Iterator[Catalog]:
     """The catalog service on its own port and database, backfilled from the monolith."""
     var_dir = tmp_path_factory.mktemp("catalog")
-    process = start_catalog(var_dir)
+    process = start_catalog(var_dir, monolith_server.base_url)
     try:
         token = staff_token(monolith_server.base_url)
         done = backfill(var_dir, monolith_server.base_url, token)

@@ -16,6 +16,9 @@ from strangler_proxy.stack.process import ManagedProcess
 
 SETTINGS = "extracted_services.catalog.settings"
 
+#: the bearer the tests' deliveries present at /internal/events/
+EVENTS_TOKEN = "catalog-test-events-token"
+
 
 def catalog_env(var_dir: Path) -> dict[str, str]:
     """Its own settings and database, whatever the monolith's environment says."""
@@ -26,14 +29,21 @@ def catalog_env(var_dir: Path) -> dict[str, str]:
     }
 
 
-def start_catalog(var_dir: Path) -> ManagedProcess:
-    """``python -m extracted_services.catalog --port 0``: migrates, then serves."""
+def start_catalog(
+    var_dir: Path, monolith: str | None = None, events_token: str | None = EVENTS_TOKEN
+) -> ManagedProcess:
+    """``python -m extracted_services.catalog --port 0``: migrates, then serves; verifies
+    JWTs with ``monolith``'s published keys and takes events with ``events_token``."""
+    env = catalog_env(var_dir)
+    if monolith:
+        env["JWKS_URL"] = f"{monolith}/.well-known/jwks.json"
+    env["EVENTS_TOKEN"] = events_token or ""
     return ManagedProcess(
         "catalog",
         [sys.executable, "-m", "extracted_services.catalog", "--port", "0"],
         health_url="http://127.0.0.1:{port}/health/",
         announces=GUNICORN_LISTENING,
-        env=catalog_env(var_dir),
+        env=env,
         log_path=var_dir / "catalog.log",
     ).start()
 

@@ -70,13 +70,3 @@ def test_an_unknown_path_is_a_404_in_the_envelope(catalog: Catalog) -> None:
     answer = httpx.get(f"{catalog.base_url}/api/catalog/nothing/")
     assert answer.status_code == 404
     assert answer.json()["error"]["message"] == "No endpoint at /api/catalog/nothing/."
-
-
-def test_writes_are_not_served_yet(catalog: Catalog) -> None:
-    answer = httpx.post(f"{catalog.base_url}/api/reviews/", json={"product": 1})
-    assert answer.status_code == 405
-    assert answer.json()["error"]["code"] == "method_not_allowed"
-
-
-def test_health_needs_no_monolith(catalog: Catalog) -> None:
-    assert httpx.get(f"{catalog.base_url}/health/").json() == {"status": "ok", "service": "catalog"}
