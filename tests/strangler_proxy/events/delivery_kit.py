@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 import signal
 import sys
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from strangler_proxy.events.envelope import Event
+from strangler_proxy.events.envelope import Event, format_time
+from strangler_proxy.events.jetstream import (
+    Outgoing,
+    acked_prefix,
+    connect,
+    ensure_stream,
+    publish_batch,
+)
 from strangler_proxy.events.subscriber import Subscriber
 from strangler_proxy.stack.process import ManagedProcess
 from tests.strangler_proxy.events.inbox_standin import LISTENING
@@ -93,6 +103,80 @@ def event(key: str = "12", version: int = 1, kind: str = "product", **payload: A
     """A ``<kind>.upserted`` event of entity ``key`` at ``version`` (origin monolith)."""
     return Event(
         id=str(uuid.uuid4()), aggregatetype=kind, aggregateid=key, type=f"{kind}.upserted",
-        version=version, origin="monolith", timestamp="2026-12-01T11:02:03.123456Z",
+        version=version, origin="monolith", timestamp=format_time(datetime.now(UTC)),
         payload={"id": key, **payload},
     )  # fmt: skip
+
+
+DELIVERER_READY = re.compile(r"^deliverer ready: ", re.M)
+STRANGLER = str(Path(sys.executable).parent / "strangler")
+
+
+class DelivererProcess:
+    """``strangler events deliver`` as a real process, restartable after a SIGKILL."""
+
+    def __init__(self, tmp: Path, broker: str, specs: Sequence[str], *extra: str) -> None:
+        token_file = tmp / "events.token"
+        token_file.write_text(TOKEN + "\n")
+        self.dead_letters = f"sqlite:///{tmp / 'dead-letters.sqlite3'}"
+        self.argv = [STRANGLER, "events", "deliver", "--broker", broker,
+                     "--token-file", str(token_file), "--dead-letters", self.dead_letters,
+                     *(a for spec in specs for a in ("--subscriber", spec)), *extra]  # fmt: skip
+        self.log_path = tmp / "deliverer.log"
+        self.process: ManagedProcess | None = None
+
+    def start(self) -> DelivererProcess:
+        self.process = ManagedProcess(
+            "deliverer", self.argv, health_url=None, cwd=ROOT, log_path=self.log_path,
+            announces=DELIVERER_READY, start_timeout=20,
+        ).start()  # fmt: skip
+        return self
+
+    def kill(self) -> None:
+        assert self.process is not None
+        sigkill(self.process)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+@contextmanager
+def delivering(
+    tmp: Path, broker: str, specs: Sequence[str], *extra: str
+) -> Iterator[DelivererProcess]:
+    process = DelivererProcess(tmp, broker, specs, *extra).start()
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def publish(url: str, events: Sequence[Event | tuple[str, str, bytes]]) -> None:
+    """Publish ``events`` to the EVENTS stream in order (a tuple: subject, msg id, raw body)."""
+
+    async def run() -> None:
+        nc = await connect(url)
+        try:
+            js = nc.jetstream()
+            await ensure_stream(js)
+            batch = [
+                Outgoing(*e) if isinstance(e, tuple) else Outgoing(e.subject, e.id, e.to_json())
+                for e in events
+            ]
+            assert acked_prefix(await publish_batch(js, batch)) == len(batch)
+        finally:
+            await nc.close()
+
+    asyncio.run(run())
+
+
+def versions_by_key(applied: list[list[Any]]) -> dict[str, list[int]]:
+    """The versions applied per entity key, in applying order."""
+    found: dict[str, list[int]] = {}
+    for _, _, key, version in applied:
+        found.setdefault(key, []).append(version)
+    return found

@@ -1,0 +1,245 @@
+"""Delivery from JetStream to a subscriber's inbox: one durable pull consumer per subscriber.
+
+Each round fetches a batch, pushes the events the subscriber wants to its inbox (in stream
+order), then per message (``decide``): ack what the inbox holds, dead-letter a ``rejected``
+event at once (then ``term``), ``nak`` with a growing delay when the delivery failed, and
+dead-letter a message whose delivery count reached ``max_deliver`` (with the last reason).
+
+Choices:
+
+- **One consumer per subscriber on ``events.>``** (or ``events.<topic>`` when it has one
+  topic), skipping (acking) the topics it does not want: stream order is kept across
+  topics, which foreign keys need (a category before the product in it). nats-server 2.9
+  has no multi-subject filter, and a consumer per topic would lose that order.
+- **``max_ack_pending`` = the batch size**: while a batch is being retried the server
+  hands out nothing newer, so events of one entity reach the inbox in order.
+- **The delivery count decides dead letters, not the MAX_DELIVERIES advisory**: the
+  server's own ``max_deliver`` stays unlimited and the deliverer dead-letters a message on
+  its ``max_deliver``-th failed delivery, writing the letter *before* it terms the message.
+  The advisory (``$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.EVENTS.<consumer>``) is a
+  plain NATS message sent once: a deliverer that is down (or restarting after ``kill -9``)
+  when it is sent never hears it, and the server would have stopped delivering the
+  message: lost without a letter. With the count, a deliverer killed between its last
+  failure and the letter gets the message again and writes the letter then.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import nats.errors
+from nats.aio.client import Client as NATS
+from nats.aio.msg import Msg
+from nats.js import JetStreamContext
+from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.errors import BadRequestError
+
+from strangler_proxy.events.deadletters import DeadLetterStore
+from strangler_proxy.events.decide import (
+    Ack,
+    Action,
+    DeadLetter,
+    Nak,
+    Retry,
+    after_failure,
+    after_results,
+    not_an_event,
+)
+from strangler_proxy.events.envelope import Event, InvalidEvent
+from strangler_proxy.events.jetstream import MSG_ID, STREAM, connect, ensure_stream
+from strangler_proxy.events.push import DeliveryFailed, Inbox
+from strangler_proxy.events.subscriber import Subscriber
+
+log = logging.getLogger("strangler.events.deliver")
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    batch: int = 100  # messages per fetch, and the most in flight at once
+    ack_wait: float = 30.0  # seconds before JetStream redelivers an unacked message
+    fetch_wait: float = 1.0  # seconds a fetch waits for messages
+    retry: Retry = field(default_factory=Retry)
+
+
+def filter_subject(subscriber: Subscriber) -> str:
+    """``events.<topic>`` for a one-topic subscriber, else ``events.>``.
+
+    >>> filter_subject(Subscriber("n", "http://x/", ("order",)))
+    'events.order'
+    >>> filter_subject(Subscriber("c", "http://x/", ("product", "category")))
+    'events.>'
+    """
+    subjects = subscriber.subjects
+    return subjects[0] if len(subjects) == 1 else "events.>"
+
+
+def consumer_config(subscriber: Subscriber, settings: Settings) -> ConsumerConfig:
+    return ConsumerConfig(
+        durable_name=subscriber.name,
+        deliver_policy=DeliverPolicy.ALL,
+        ack_policy=AckPolicy.EXPLICIT,
+        ack_wait=settings.ack_wait,
+        max_deliver=-1,  # the deliverer counts (see the module's notes)
+        max_ack_pending=settings.batch,
+        filter_subject=filter_subject(subscriber),
+    )
+
+
+class Deliverer:
+    """Delivers one subscriber's events until ``stop`` is set."""
+
+    def __init__(
+        self,
+        nc: NATS,
+        subscriber: Subscriber,
+        inbox: Inbox,
+        dead_letters: DeadLetterStore,
+        settings: Settings = Settings(),
+    ) -> None:
+        self.nc, self.js = nc, nc.jetstream()
+        self.subscriber, self.inbox = subscriber, inbox
+        self.dead_letters, self.settings = dead_letters, settings
+        self._first_failure: dict[str, float] = {}  # event id -> when its delivery first failed
+        self._sub: JetStreamContext.PullSubscription | None = None
+
+    async def bind(self) -> None:
+        """Create the subscriber's durable consumer (or use the existing one) and bind."""
+        config = consumer_config(self.subscriber, self.settings)
+        try:
+            await self.js.add_consumer(STREAM, config)
+        except BadRequestError as exc:  # it exists with other settings: keep its position
+            log.warning("consumer %s exists with other settings (%s)", self.subscriber.name, exc)
+        self._sub = await self.js.pull_subscribe_bind(durable=self.subscriber.name, stream=STREAM)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        if self._sub is None:
+            await self.bind()
+        name, lost = self.subscriber.name, False
+        while not stop.is_set():
+            if not self.nc.is_connected:  # nats-py reconnects on its own; wait for it
+                if not lost:
+                    log.warning("%s: lost the broker; waiting for it to come back", name)
+                lost = True
+                await _pause(stop, 0.1)
+                continue
+            if lost:
+                log.warning("%s: the broker is back; delivering again", name)
+                lost = False
+            try:
+                await self.step()
+            except (nats.errors.Error, OSError) as exc:
+                if not stop.is_set():
+                    problem = str(exc) or type(exc).__name__
+                    log.warning("%s: broker: %s; trying again", name, problem)
+                    await _pause(stop, 0.5)
+
+    async def step(self) -> int:
+        """One round: fetch, push, settle. The number of messages settled."""
+        assert self._sub is not None, "bind() first"
+        try:
+            msgs = await self._sub.fetch(self.settings.batch, timeout=self.settings.fetch_wait)
+        except nats.errors.TimeoutError:
+            return 0
+        wanted: list[tuple[Msg, Event]] = []
+        for msg in msgs:
+            try:
+                event = Event.from_json(msg.data)
+            except InvalidEvent as exc:
+                await self._settle(msg, _msg_id(msg), not_an_event(str(exc)))
+                continue
+            if self.subscriber.wants(event.aggregatetype):
+                wanted.append((msg, event))
+            else:
+                await msg.ack()
+        await self._deliver(wanted)
+        await self.nc.flush()
+        return len(msgs)
+
+    async def _deliver(self, batch: Sequence[tuple[Msg, Event]]) -> None:
+        if not batch:
+            return
+        try:
+            results = await self.inbox.push([event for _, event in batch])
+        except DeliveryFailed as exc:
+            now = time.time()
+            for msg, event in batch:
+                self._first_failure.setdefault(event.id, now)
+                delivered = msg.metadata.num_delivered
+                action = after_failure(exc.reason, delivered=delivered, policy=self.settings.retry)
+                await self._settle(msg, event.id, action)
+            if isinstance(action, Nak):
+                log.info("%s; retrying in %.1f s", exc.reason, action.delay)
+            return
+        for (msg, event), action in zip(batch, after_results(results), strict=True):
+            await self._settle(msg, event.id, action)
+
+    async def _settle(self, msg: Msg, event_id: str, action: Action) -> None:
+        if isinstance(action, Ack):
+            self._first_failure.pop(event_id, None)
+            await msg.ack()
+        elif isinstance(action, Nak):
+            await msg.nak(delay=action.delay)
+        else:
+            await self._dead(msg, event_id, action)
+
+    async def _dead(self, msg: Msg, event_id: str, action: DeadLetter) -> None:
+        letter = await asyncio.to_thread(
+            self.dead_letters.add,
+            self.subscriber.name,
+            event_id,
+            msg.data,
+            action.reason,
+            attempts=msg.metadata.num_delivered,
+            url=self.subscriber.url,
+            first_failed_at=self._first_failure.pop(event_id, None),
+        )
+        log.warning(
+            "dead letter %d: event %s for %s: %s", letter.id, event_id, self.subscriber.name,
+            action.reason,
+        )  # fmt: skip
+        await msg.term()  # after the letter is written: a crash in between redelivers it
+
+
+async def deliver(
+    url: str,
+    subscribers: Sequence[Subscriber],
+    token: str,
+    dead_letters: DeadLetterStore,
+    stop: asyncio.Event,
+    settings: Settings = Settings(),
+    ready: Callable[[], None] = lambda: None,
+) -> None:
+    """Deliver to every subscriber (one consumer each, one connection) until ``stop``;
+    ``ready()`` once every consumer is bound. BrokerUnavailable naming ``url`` when the
+    broker cannot be reached at the start (later it reconnects on its own)."""
+    nc = await connect(url, name="strangler-deliver")
+    inboxes = [Inbox(s, token) for s in subscribers]
+    try:
+        await ensure_stream(nc.jetstream())
+        deliverers = [Deliverer(nc, i.subscriber, i, dead_letters, settings) for i in inboxes]
+        for deliverer in deliverers:
+            await deliverer.bind()
+        ready()
+        await asyncio.gather(*(d.run(stop) for d in deliverers))
+    finally:
+        for inbox in inboxes:
+            await inbox.aclose()
+        with contextlib.suppress(Exception):
+            await nc.close()
+
+
+async def _pause(stop: asyncio.Event, seconds: float) -> None:
+    """Wait ``seconds``, or less when ``stop`` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+def _msg_id(msg: Msg) -> str:
+    """The message's ``Nats-Msg-Id`` (the event id), else its stream sequence."""
+    msg_id = (msg.headers or {}).get(MSG_ID)
+    return msg_id or f"stream-seq-{msg.metadata.sequence.stream}"

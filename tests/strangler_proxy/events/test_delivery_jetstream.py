@@ -1,0 +1,124 @@
+"""``strangler events deliver`` between a real nats-server and a real stand-in subscriber:
+effect exactly once, in order per entity, retried while the subscriber is down, poison and
+hopeless events to the dead letters."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.strangler_proxy.events.brokers import NatsServer, running_nats, wait_until
+from tests.strangler_proxy.events.delivery_kit import (
+    STRANGLER,
+    StandInSubscriber,
+    delivering,
+    event,
+    publish,
+    stand_in,
+    versions_by_key,
+)
+
+FAST_RETRY = ("--retry-delay", "0.05", "--max-retry-delay", "0.2")
+
+
+@pytest.fixture
+def broker(tmp_path: Path) -> Iterator[NatsServer]:
+    with running_nats(tmp_path / "nats") as server:
+        yield server
+
+
+@pytest.fixture
+def catalog(tmp_path: Path) -> Iterator[StandInSubscriber]:
+    with stand_in(tmp_path, "catalog", ("product", "category")) as subscriber:
+        yield subscriber
+
+
+def strangler(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([STRANGLER, "events", *args], capture_output=True, text=True, timeout=60)
+
+
+def test_every_event_is_applied_once_in_order_per_entity_and_other_topics_are_skipped(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    interleaved = [event(str(key), version) for version in range(1, 21) for key in range(3)]
+    orders = [event(str(n), 1, kind="order") for n in range(5)]  # not catalog's topic
+    publish(broker.url, interleaved[:30] + orders + interleaved[30:])
+    with delivering(tmp_path, broker.url, [catalog.spec], "--batch", "7"):
+        wait_until(lambda: len(catalog.applied()) == 60, "60 events applied")
+    applied = catalog.applied()
+    assert sorted(row[0] for row in applied) == sorted(e.id for e in interleaved)
+    assert versions_by_key(applied) == {f"product:{k}": list(range(1, 21)) for k in range(3)}
+
+
+def test_a_subscriber_that_is_down_gets_everything_when_it_is_back(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    catalog.kill()
+    published = [event(str(n % 4), n // 4 + 1) for n in range(40)]
+    publish(broker.url, published)
+    with delivering(
+        tmp_path, broker.url, [catalog.spec], "--max-deliver", "1000", *FAST_RETRY
+    ) as deliverer:
+        wait_until(lambda: deliverer.log().count("did not answer") >= 3, "three failed deliveries")
+        catalog.start()  # same port, same inbox database
+        wait_until(lambda: len(catalog.applied()) == 40, "40 events applied")
+    assert sorted(row[0] for row in catalog.applied()) == sorted(e.id for e in published)
+    assert versions_by_key(catalog.applied()) == {
+        f"product:{k}": list(range(1, 11)) for k in range(4)
+    }
+    assert dead_letters(deliverer.dead_letters) == []
+
+
+def test_a_poison_event_is_a_dead_letter_at_once_and_the_rest_go_on(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    poison = event("2", 1, poison="payload.price: not a decimal")
+    before, after = event("1", 1), event("3", 1)
+    publish(broker.url, [before, poison, ("events.category", "not-json", b"\xff{"), after])
+    with delivering(tmp_path, broker.url, [catalog.spec]) as deliverer:
+        wait_until(lambda: len(catalog.applied()) == 2, "the two good events applied")
+        wait_until(lambda: len(dead_letters(deliverer.dead_letters)) == 2, "two dead letters")
+    assert [row[0] for row in catalog.applied()] == [before.id, after.id]
+    found = {
+        d["event_id"]: (d["attempts"], d["reason"]) for d in dead_letters(deliverer.dead_letters)
+    }
+    assert found[poison.id] == (1, "rejected by the subscriber: payload.price: not a decimal")
+    assert found["not-json"][0] == 1
+    assert found["not-json"][1].startswith("not an event: event: not JSON")
+
+
+def dead_letters(url: str) -> list[dict[str, Any]]:
+    listed = strangler("dead-letters", "--dead-letters", url, "--json")
+    assert listed.returncode == 0, listed.stderr
+    return list(json.loads(listed.stdout))
+
+
+def test_a_subscriber_that_keeps_failing_makes_a_dead_letter_after_max_deliver(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    catalog.mode("fail")
+    hopeless = event("5", 1)
+    publish(broker.url, [hopeless])
+    with delivering(tmp_path, broker.url, [catalog.spec], "--max-deliver", "3", *FAST_RETRY) as d:
+        wait_until(lambda: dead_letters(d.dead_letters), "a dead letter")
+        catalog.mode("ok")
+        publish(broker.url, [later := event("6", 1)])
+        wait_until(lambda: len(catalog.applied()) == 1, "the next event applied")
+    (letter,) = dead_letters(d.dead_letters)
+    assert (letter["event_id"], letter["subscriber"], letter["attempts"]) == (
+        hopeless.id,
+        "catalog",
+        3,
+    )
+    assert (
+        letter["reason"]
+        == f"catalog at {catalog.url} answered 503: failing on purpose (delivery 3 of 3)"
+    )
+    assert letter["url"] == catalog.url and letter["replayed_at"] is None
+    assert letter["first_failed_at"] < letter["last_failed_at"]
+    assert [row[0] for row in catalog.applied()] == [later.id]
