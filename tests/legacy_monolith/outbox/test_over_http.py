@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -132,3 +133,58 @@ def test_nothing_is_recorded_or_written_outside_a_transaction(monolith, code):
     assert len(outbox_rows(monolith)) == before
     with httpx.Client(base_url=monolith.base_url, trust_env=False) as client:
         assert client.get("/api/catalog/products/1/").json()["name"] != "unrecorded"
+
+
+def concurrent_price_changes(server: RunningServer, product: int, writers: int) -> list[int]:
+    """``writers`` staff clients change one product's price at once (its first writes: the
+    version row does not exist yet); the versions its events got, in relay order."""
+    clients = [login(server.base_url, "staff", "staff-demo-pass") for _ in range(writers)]
+    try:
+        with ThreadPoolExecutor(writers) as pool:
+            answers = list(
+                pool.map(
+                    lambda pair: pair[1].patch(
+                        f"/api/catalog/products/{product}/", json={"price": f"{50 + pair[0]}.00"}
+                    ),
+                    enumerate(clients),
+                )
+            )
+    finally:
+        for client in clients:
+            client.close()
+    assert [a.status_code for a in answers] == [200] * writers, [a.text for a in answers]
+    rows = outbox_rows_of(server, product)
+    return [version for _, version in rows]
+
+
+def outbox_rows_of(server: RunningServer, product: int) -> list[tuple[str, int]]:
+    where = f"aggregatetype = 'product' AND aggregateid = '{product}'"
+    if "DATABASE_URL" in server.env:
+        import psycopg
+
+        with psycopg.connect(server.env["DATABASE_URL"]) as conn:
+            sql = f"SELECT type, aggregateversion FROM outbox WHERE {where} ORDER BY seq"
+            return [(t, v) for t, v in conn.execute(sql).fetchall()]
+    return [(r["type"], r["aggregateversion"]) for r in outbox_rows(server, where)]
+
+
+def test_concurrent_writes_of_one_product_get_consecutive_versions(monolith):
+    assert concurrent_price_changes(monolith, product=5, writers=6) == list(range(1, 7))
+
+
+def test_a_reference_the_commit_refuses_asks_for_a_later_delivery(monolith):
+    """SQLite checks foreign keys at COMMIT: the whole event rolls back, the batch is 409."""
+    review = {
+        "id": 4242, "product_id": 4, "author_id": 1, "author": "customer0001", "rating": 3,
+        "title": "t", "body": "", "helpful_count": 0, "verified_purchase": False,
+        "created_at": "2026-12-01T11:00:00Z", "updated_at": "2026-12-01T11:00:00Z",
+        "votes": [{"voter_id": 99999, "created_at": "2026-12-01T11:00:00Z"}],
+    }  # fmt: skip
+    sent = {"events": [event("review.upserted", review)]}
+    with httpx.Client(base_url=monolith.base_url, trust_env=False, timeout=30) as client:
+        answer = client.post(
+            "/internal/events/", json=sent, headers={"Authorization": f"Bearer {TOKEN}"}
+        )
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["error"]["code"] == "conflict"
+        assert client.get("/api/reviews/4242/").status_code == 404
