@@ -112,3 +112,36 @@ def payload_of(var_dir: Path, aggregatetype: str, aggregateid: int) -> dict[str,
             (aggregatetype, str(aggregateid)),
         ).fetchone()
     return dict(json.loads(row[0]))
+
+
+def monolith_events(var_dir: Path, after: int = 0, **where: str) -> list[dict[str, Any]]:
+    """Events the monolith recorded in its outbox past ``seq`` ``after`` (optionally only
+    those with the given column values), as the relay would deliver them."""
+    query = (
+        "SELECT id, aggregatetype, aggregateid, type, aggregateversion, origin, timestamp,"
+        " payload, headers FROM outbox WHERE seq > ?"
+    )
+    for column in where:
+        assert column in ("aggregatetype", "aggregateid", "type"), column
+        query += f" AND {column} = ?"
+    with sqlite3.connect(f"file:{var_dir / 'monolith.sqlite3'}?mode=ro", uri=True) as db:
+        rows = db.execute(query + " ORDER BY seq", (after, *where.values())).fetchall()
+    return [
+        {
+            "id": str(uuid.UUID(row[0])),
+            "aggregatetype": row[1],
+            "aggregateid": row[2],
+            "type": row[3],
+            "version": row[4],
+            "origin": row[5],
+            "timestamp": row[6],
+            "payload": json.loads(row[7]),
+            "headers": json.loads(row[8]),
+        }
+        for row in rows
+    ]
+
+
+def monolith_seq(var_dir: Path) -> int:
+    with sqlite3.connect(f"file:{var_dir / 'monolith.sqlite3'}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0])
