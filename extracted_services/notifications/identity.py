@@ -49,6 +49,10 @@ class ServiceUser:
     is_authenticated = True
     is_anonymous = False
 
+    @property
+    def pk(self) -> int:  # what DRF's user throttles and Django's helpers read
+        return self.id
+
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> ServiceUser:
         """The user the claims describe, or ``ValueError`` naming what is missing or wrong."""
