@@ -52,9 +52,9 @@ def manage(var_dir: Path, *args: str, **more: str) -> subprocess.CompletedProces
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
 
 
-def backfill(var_dir: Path, database_url: str) -> subprocess.CompletedProcess[str]:
+def backfill(var_dir: Path, database_url: str, **more: str) -> subprocess.CompletedProcess[str]:
     """``manage.py backfill_notifications --from-db URL`` (the monolith's database)."""
-    return manage(var_dir, "backfill_notifications", "--from-db", database_url)
+    return manage(var_dir, "backfill_notifications", "--from-db", database_url, **more)
 
 
 def monolith_database_url(monolith_env: Mapping[str, str]) -> str:
