@@ -13,6 +13,7 @@ import click
 
 from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
 from strangler_proxy.engine.upstream import Timeouts
+from strangler_proxy.identity.spec import DEFAULT_EXCHANGE
 from strangler_proxy.store.base import Snapshot, redact
 
 if TYPE_CHECKING:
@@ -168,6 +169,14 @@ def proxy() -> None:
     show_default=True,
     help="Tell clients who answered: X-Strangler-Served-By, -Route, -Fallback.",
 )
+@click.option(
+    "--identity-exchange",
+    default=DEFAULT_EXCHANGE,
+    show_default=True,
+    metavar="PATH|URL|off",
+    help="Where a client's credential (DRF token, session cookie) is exchanged for the JWT a "
+    "service gets instead (a path on the monolith, or a URL); off: services see it as sent.",
+)
 def run(
     listen: str,
     monolith_url: str,
@@ -196,6 +205,7 @@ def run(
     auto_rollback: bool,
     rollback_window: float,
     routing_headers: bool,
+    identity_exchange: str,
 ) -> None:
     """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
 
@@ -248,6 +258,7 @@ def run(
             evidence_days=evidence_days,
             auto_rollback=auto_rollback,
             rollback_window=rollback_window,
+            identity_exchange=identity_exchange,
         )
         _check_access_log(access_log)
         snapshot = _read_store(store_url)
@@ -369,6 +380,7 @@ def _banner(settings: EngineSettings, snapshot: Snapshot) -> None:
         ("routes", routes),
         ("services", ", ".join(s.name for s in snapshot.services) or "none"),
         ("admin", admin),
+        ("identity", settings.identity_url or "off: services get clients' credentials"),
         ("timeouts", f"connect {t.connect:g} s, read {t.read:g} s, total {t.total:g} s"),
         ("limits", f"headers {settings.max_header_bytes} B, body {settings.max_body_bytes} B, "
                    f"{settings.max_concurrency} in flight per worker"),

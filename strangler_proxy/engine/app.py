@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -26,9 +26,10 @@ from strangler_proxy.compare.answers import Answer
 from strangler_proxy.engine import wire
 from strangler_proxy.engine.accesslog import AccessLog
 from strangler_proxy.engine.body import ClientError, framing, receive_body
-from strangler_proxy.engine.errors import send_error
+from strangler_proxy.engine.errors import send_envelope, send_error
 from strangler_proxy.engine.evidence import ShadowEvidence
 from strangler_proxy.engine.exchange import WHOLE_RESPONSE
+from strangler_proxy.engine.relay import relay
 from strangler_proxy.engine.rollback import Windows
 from strangler_proxy.engine.routing_headers import UNMATCHED_LABEL, RoutingHeaders
 from strangler_proxy.engine.settings import EngineSettings
@@ -41,6 +42,7 @@ from strangler_proxy.engine.upstream import (
     UpstreamResponse,
     failure_of,
 )
+from strangler_proxy.identity import ExchangeFailed, IdentityError, PhantomTokens, Refused
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.policy import (
     PROXY,
@@ -103,6 +105,7 @@ class ProxyApp:
         access_log: AccessLog | None = None,
         evidence: ShadowEvidence | None = None,
         windows: Windows | None = None,
+        identity: PhantomTokens | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
@@ -113,6 +116,7 @@ class ProxyApp:
         self.access_log = access_log
         self.evidence = evidence
         self.windows = windows  # what the automatic rollback watches
+        self.identity = identity  # the phantom-token exchange for what services answer
         self.monolith = settings.monolith
         self.inflight = 0
         self._id_prefix = secrets.token_hex(8).encode("ascii")
@@ -290,6 +294,14 @@ class ProxyApp:
                 return None
             await self._send_verdict(send, verdict, request)
             return PROXY, verdict.status or 503
+        headers = request.headers  # the client's credential exchanged for the service's JWT
+        if self.identity is not None:
+            try:
+                headers = await self.identity.headers_for(
+                    headers, decision.primary, request.request_id
+                )
+            except IdentityError as exc:
+                return await self._identity_failed(send, exc, request)
         streamed = isinstance(request.body, StreamedBody)
         instance.inflight += 1
         response: UpstreamResponse | None = None
@@ -298,7 +310,7 @@ class ProxyApp:
                 instance.origin,
                 request.method,
                 request.target,
-                request.headers,
+                headers,
                 request.body,
                 self.settings.timeouts,
             )
@@ -322,6 +334,20 @@ class ProxyApp:
         await self._relay(response, send, request, decision.primary)
         return decision.primary, response.status
 
+    async def _identity_failed(
+        self, send: Send, exc: IdentityError, request: _Request
+    ) -> tuple[str, int]:
+        """The monolith's exchange refused the client's credential (its 401 envelope goes to
+        the client) or failed (the policy's 502/504 naming it)."""
+        if isinstance(exc, ExchangeFailed):
+            await self._send_verdict(send, exc.verdict, request)
+            return MONOLITH, exc.verdict.status or 502
+        assert isinstance(exc, Refused)
+        refused = exc.refusal
+        extra = refused.headers + self._routing_headers(MONOLITH, request.route, request.fallback)
+        await send_envelope(send, refused.status, refused.body, request.request_id, extra=extra)
+        return MONOLITH, refused.status
+
     def _fall_back(self, request: _Request, reason: str) -> None:
         request.fallback = reason
         self.metrics.fallback(request.route, reason)
@@ -333,48 +359,22 @@ class ProxyApp:
         await send_error(send, verdict.status or 502, verdict.message, request.request_id,
                           code=verdict.code, extra=routing)  # fmt: skip
 
-    async def _relay(
+    def _relay(
         self,
         response: UpstreamResponse,
         send: Send,
         request: _Request,
         served_by: str,
         capture: bytearray | None = None,
-    ) -> bool:
-        """Send the answer on; True when it went out whole. ``capture`` gets a copy of the
-        body (a byte past the capture cap at most: enough to know it was over)."""
+    ) -> Coroutine[Any, Any, bool]:
+        """Send the answer on, with the routing headers and a canary cookie (``relay``: no
+        coroutine level of its own on the hot path); True when it went out whole."""
         headers = wire.response_headers(response.headers, request.request_id)
         if self.settings.routing_headers:
             headers += self._routing_headers(served_by, request.route, request.fallback)
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
-        status = response.status
-        whole = response.body_if_complete()
-        if whole is not None:  # the common case: a small answer that has fully arrived
-            if capture is not None:
-                capture += whole[: self.shadow.capture_bytes + 1]
-            if request.whole:
-                await send({"type": WHOLE_RESPONSE, "status": status, "headers": headers,
-                            "body": whole})  # fmt: skip
-                return True
-            await send({"type": "http.response.start", "status": status, "headers": headers})
-            await send({"type": "http.response.body", "body": whole, "more_body": False})
-            return True
-        await send({"type": "http.response.start", "status": status, "headers": headers})
-        pending: bytes | None = None
-        try:
-            async for chunk in response.stream():
-                if pending is not None:
-                    await send({"type": "http.response.body", "body": pending, "more_body": True})
-                pending = chunk
-                if capture is not None and len(capture) <= self.shadow.capture_bytes:
-                    capture += chunk
-        except UpstreamError:
-            return False  # the status is out: leaving the answer unfinished closes the connection
-        finally:
-            response.close()
-        await send({"type": "http.response.body", "body": pending or b"", "more_body": False})
-        return True
+        return relay(response, send, headers, request.whole, capture, self.shadow.capture_bytes)
 
     async def _body(self, receive: Receive, length: int | None, buffer: bool) -> RequestBody:
         """A body that is there (``length`` > 0, or None for chunked): read whole when

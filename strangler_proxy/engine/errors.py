@@ -53,7 +53,18 @@ async def send_error(
     extra: Sequence[tuple[bytes, bytes]] = (),
 ) -> None:
     """Answer with the proxy's own error, as ASGI messages (``extra``: more headers)."""
-    body = error_body(status, message, rid, code)
+    await send_envelope(send, status, error_body(status, message, rid, code), rid, close, extra)
+
+
+async def send_envelope(
+    send: Callable[[dict[str, Any]], Awaitable[None]],
+    status: int,
+    body: bytes,
+    rid: bytes | None,
+    close: bool = False,
+    extra: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """An envelope made elsewhere (the monolith's, refusing a credential), as ASGI messages."""
     headers = [*error_headers(body, rid, close), *extra]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body, "more_body": False})

@@ -38,6 +38,8 @@ from strangler_proxy.engine.shadow import ShadowDispatcher
 from strangler_proxy.engine.upstream import PooledUpstream, Timeouts, Upstream
 from strangler_proxy.evidence.rules_file import RulesFile
 from strangler_proxy.evidence.store import Retention, default_evidence_url
+from strangler_proxy.identity import PhantomTokens
+from strangler_proxy.identity.httpx_post import HttpxPost
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.store import FlagStore, TableWatcher, open_store
 
@@ -72,6 +74,7 @@ def build_engine(
         metrics,
         windows=windows,
     )
+    identity = _identity(settings)
     shadow = ShadowDispatcher(
         upstream,
         pools,
@@ -82,11 +85,12 @@ def build_engine(
         capture_bytes=settings.shadow_capture_bytes,
         monolith=settings.monolith,
         compare=evidence.compare,
+        identity=identity,
     )
     access_log = _open_access_log(settings.access_log)
     tables = TableHolder(watcher.table)
     app = ProxyApp(
-        settings, tables, pools, upstream, metrics, shadow, access_log, evidence, windows
+        settings, tables, pools, upstream, metrics, shadow, access_log, evidence, windows, identity
     )
     rollback = AutoRollback(windows, store, rules, metrics) if settings.auto_rollback else None
     return EngineRuntime(
@@ -175,6 +179,8 @@ class EngineRuntime:
         await self.shadow.stop()
         self.evidence.close()
         await self.upstream.aclose()
+        if self.app.identity is not None:
+            await self.app.identity.aclose()
         if self.state_dir is not None:
             self._state_file().unlink(missing_ok=True)
         if self.access_log is not None:
@@ -200,6 +206,15 @@ class EngineRuntime:
         tmp = target.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.snapshot()))
         tmp.replace(target)
+
+
+def _identity(settings: EngineSettings) -> PhantomTokens | None:
+    """The phantom-token exchange (``--identity-exchange``), with the upstream timeouts."""
+    url = settings.identity_url
+    if url is None:
+        return None
+    t = settings.timeouts
+    return PhantomTokens(url, HttpxPost(connect=t.connect, read=min(t.read, t.total)))
 
 
 def _open_access_log(where: str | None) -> AccessLog | None:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from strangler_proxy.engine.upstream import Origin, Timeouts
+from strangler_proxy.identity.spec import DEFAULT_EXCHANGE, exchange_url
 
 
 class ConfigError(ValueError):
@@ -56,9 +57,12 @@ class EngineSettings:
     admin_token_file: str | None = None
     access_log: str | None = None  # a file appended to, "-" for standard output, None: off
     routing_headers: bool = True  # X-Strangler-Served-By / -Route / -Fallback on answers
+    #: where a credential is exchanged for a service's JWT: a path on the monolith, a URL, "off"
+    identity_exchange: str = DEFAULT_EXCHANGE
 
     def __post_init__(self) -> None:
         _check(lambda: Origin.parse(self.monolith_url), "--monolith")
+        _check(lambda: self.identity_url, "--identity-exchange")
         positive = {
             "--workers": self.workers,
             "--max-header-bytes": self.max_header_bytes,
@@ -93,6 +97,11 @@ class EngineSettings:
     @property
     def monolith(self) -> Origin:
         return Origin.parse(self.monolith_url)
+
+    @property
+    def identity_url(self) -> str | None:
+        """The identity exchange's URL; None: credentials go to services as they came."""
+        return exchange_url(self.identity_exchange, self.monolith_url)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

@@ -6,6 +6,8 @@ A copy whose job carries the monolith's answer (``ShadowJob.monolith``: the rout
 sampled and the answer fitted the capture cap) is compared: the service's answer is read up
 to the same cap and both go to ``compare`` (the evidence, ``engine.evidence``). With
 ``noise`` the monolith is asked a second time (safe methods only) for Diffy's A/A check.
+A copy to a service carries the service's JWT in place of the client's credential
+(``identity``), exchanged here in the worker, off the request path.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from strangler_proxy.balancing import ServicePools
 from strangler_proxy.compare.answers import Answer
 from strangler_proxy.engine.upstream import Origin, Timeouts, Upstream, UpstreamError
 from strangler_proxy.engine.wire import Headers
+from strangler_proxy.identity import IdentityError, PhantomTokens
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.policy import SAFE_METHODS
 
@@ -56,6 +59,7 @@ class ShadowDispatcher:
         capture_bytes: int = 1 << 20,
         monolith: Origin | None = None,
         compare: Compare | None = None,
+        identity: PhantomTokens | None = None,
     ) -> None:
         self.upstream = upstream
         self.pools = pools
@@ -64,6 +68,7 @@ class ShadowDispatcher:
         self.capture_bytes = capture_bytes
         self.monolith = monolith
         self.compare = compare
+        self.identity = identity
         self.queue: asyncio.Queue[ShadowJob] = asyncio.Queue(queue_size)
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
@@ -115,9 +120,15 @@ class ShadowDispatcher:
         instance = self.pools.pick(job.service)
         if instance is None or instance.origin is None:
             return f"no available instance of {job.service}"
+        headers = job.headers
+        if self.identity is not None:
+            try:
+                headers = await self.identity.headers_for(headers, job.service, job.request_id)
+            except IdentityError as exc:
+                return f"identity exchange: {exc}"
         instance.inflight += 1
         try:
-            answer, healthy = await self._fetch(instance.origin, job)
+            answer, healthy = await self._fetch(instance.origin, job, headers)
         finally:
             instance.inflight -= 1
         self.pools.report(instance, ok=healthy)
@@ -125,14 +136,14 @@ class ShadowDispatcher:
 
     async def _ask_monolith(self, job: ShadowJob) -> Side:
         assert self.monolith is not None
-        answer, _ = await self._fetch(self.monolith, job)
+        answer, _ = await self._fetch(self.monolith, job, job.headers)
         return answer
 
-    async def _fetch(self, origin: Origin, job: ShadowJob) -> tuple[Side, bool]:
+    async def _fetch(self, origin: Origin, job: ShadowJob, headers: Headers) -> tuple[Side, bool]:
         """The answer (or why none), and whether the upstream looked healthy."""
         try:
             response = await self.upstream.request(
-                origin, job.method, job.target, job.headers, job.body, self.timeouts
+                origin, job.method, job.target, headers, job.body, self.timeouts
             )
             body = bytearray()
             async for chunk in response.stream():
@@ -143,5 +154,5 @@ class ShadowDispatcher:
                     return too_big, response.status < 500
         except UpstreamError as exc:
             return str(exc), False
-        headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers)
-        return Answer(response.status, headers, bytes(body)), response.status < 500
+        answered = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers)
+        return Answer(response.status, answered, bytes(body)), response.status < 500

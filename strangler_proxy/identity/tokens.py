@@ -86,8 +86,8 @@ class PhantomTokens:
         self.hits = 0  # tokens served from the cache
 
     async def headers_for(
-        self, headers: Headers, audience: str, request_id: bytes | None = None
-    ) -> Headers:
+        self, headers: list[tuple[bytes, bytes]], audience: str, request_id: bytes | None = None
+    ) -> list[tuple[bytes, bytes]]:
         """The headers a service gets: the client's credential exchanged for a JWT whose
         audience is the service (``headers`` themselves when there is no credential)."""
         credential = credential_of(headers)

@@ -27,8 +27,13 @@ one JSON envelope, and names the upstream that failed; an error about a request 
 monolith's 502 too) carries its ``X-Request-ID`` and the routing headers, as the
 production engine's errors do.
 
-Only the policy, the routing core, the registry, the flag store and the evidence are
-imported here besides mitmproxy.
+A request a service answers (and a shadow copy to one) carries the service's JWT in place
+of the client's credential, exchanged at the monolith (``identity``, option
+``strangler_identity_exchange``: a path on the monolith, a URL, or ``off``); the monolith's
+refusal (401) is the client's answer, an exchange that fails a 502/504 naming it.
+
+Only the policy, the routing core, the registry, the flag store, the evidence and the
+identity exchange are imported here besides mitmproxy.
 """
 
 from __future__ import annotations
@@ -53,6 +58,8 @@ from strangler_proxy.evidence.store import (
     default_evidence_url,
     open_evidence,
 )
+from strangler_proxy.identity import DEFAULT_EXCHANGE, ExchangeFailed, PhantomTokens, Refused
+from strangler_proxy.mitm import identity
 from strangler_proxy.mitm.attempt import attempt as service_attempt
 from strangler_proxy.mitm.attempt import connects, retarget
 from strangler_proxy.mitm.copies import SAMPLED, answer_of, copy_answered, send_copies
@@ -91,6 +98,7 @@ class StranglerAddon:
         self.router: Router | None = None
         self.evidence: PairEvidence | None = None
         self.pairs: ShadowPairs | None = None
+        self.identity: PhantomTokens | None = None
         self._id_prefix = secrets.token_hex(8)
         self._ids = itertools.count(1)
 
@@ -121,6 +129,11 @@ class StranglerAddon:
         )  # fmt: skip
         loader.add_option("strangler_evidence_keep", int, 1000, "Samples kept per route.")
         loader.add_option("strangler_evidence_days", float, 7.0, "Samples kept this long.")
+        loader.add_option(
+            identity.OPTION, str, DEFAULT_EXCHANGE,
+            "Where a client's credential is exchanged for the JWT a service gets instead (a "
+            "path on the monolith, or a URL); off: services see it as sent.",
+        )  # fmt: skip
 
     def configure(self, updated: set[str]) -> None:
         if ctx.options.connection_strategy != "lazy":
@@ -136,6 +149,8 @@ class StranglerAddon:
             self._open_store()
         if EVIDENCE_OPTIONS & updated:
             self._open_evidence()
+        if identity.OPTIONS & updated:
+            self.identity = identity.from_options(ctx.options)
 
     def _open_store(self) -> None:
         poll_ms = ctx.options.strangler_poll_ms
@@ -200,6 +215,8 @@ class StranglerAddon:
             else:
                 self._answer_error(flow, verdict)
             return
+        if not await self._exchanged(flow, flow.request, plan):
+            return
         retarget(flow.request, plan.target)  # mitmproxy streams the body to the service
 
     async def request(self, flow: http.HTTPFlow) -> None:
@@ -209,6 +226,8 @@ class StranglerAddon:
         if plan is None or plan.target is None:
             return
         tried = flow.copy()
+        if not await self._exchanged(flow, tried.request, plan):
+            return
         retarget(tried.request, plan.target)
         timeout = ctx.options.strangler_service_timeout_ms / 1000
         attempt = await service_attempt(tried, timeout, plan.tried)
@@ -295,12 +314,31 @@ class StranglerAddon:
         if plan.shadow is not None and route and shadow:
             only = plan.decision.sampled_only  # a canary's monolith side: if compared
             if not send_copies(flow, route, shadow, plan.shadow, self.evidence, self.pairs,
-                               sampled_only=only):  # fmt: skip
+                               sampled_only=only, identity=self.identity):  # fmt: skip
                 flow.metadata["strangler"]["shadow"] = None  # the flow file says no copy went
         if plan.unavailable is not None and plan.unavailable.action is Action.ERROR:
             self._answer_error(flow, plan.unavailable)
             return None
         return plan
+
+    async def _exchanged(self, flow: http.HTTPFlow, request: http.Request, plan: Plan) -> bool:
+        """``request`` (to the service) with the service's JWT in place of the client's
+        credential; False when the flow got the proxy's answer instead (the monolith's 401,
+        or the policy's 502/504 naming the exchange)."""
+        if self.identity is None:
+            return True
+        try:
+            await identity.exchange(request, self.identity, plan.decision.primary)
+        except ExchangeFailed as exc:
+            self._answer_error(flow, exc.verdict)
+            return False
+        except Refused as exc:  # the monolith's own answer, as it would give it
+            flow.request.stream = False
+            flow.response = identity.refusal(exc.refusal, flow.metadata.get(REQUEST_ID))
+            flow.metadata["strangler"]["served_by"] = "monolith"
+            flow.metadata[OWN_ANSWER] = True
+            return False
+        return True
 
     def _next_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids):x}"

@@ -16,7 +16,9 @@ from typing import Any
 from mitmproxy import ctx, http
 
 from strangler_proxy.evidence.pairs import PairEvidence
+from strangler_proxy.identity import PhantomTokens
 from strangler_proxy.mitm.attempt import retarget
+from strangler_proxy.mitm.identity import replay_when_exchanged
 from strangler_proxy.mitm.shadow import Request, ShadowPairs, Side
 from strangler_proxy.registry import InstanceAddress
 
@@ -36,10 +38,12 @@ def send_copies(
     pairs: ShadowPairs | None,
     *,
     sampled_only: bool = False,
+    identity: PhantomTokens | None = None,
 ) -> bool:
     """The service's copy; for a sampled route both answers are kept for the comparison
     (and, for noise, the monolith is asked again). ``sampled_only`` (a canary's monolith
-    side): no copy unless it is compared. True when a copy is on its way."""
+    side): no copy unless it is compared. With ``identity`` the service's copy goes once
+    its credential is exchanged. True when a copy is on its way."""
     request = flow.request
     if request.stream:  # its body goes on as it arrives: there is none to copy
         logger.info("strangler: %s %s: streamed, no shadow copy", request.method, route)
@@ -53,7 +57,8 @@ def send_copies(
     compared = settings is not None and pairs is not None and pairs.has_room()
     if sampled_only and not compared:
         return False
-    copies = [_copy(flow, "shadow", route, service, target)]
+    copy = _copy(flow, "shadow", route, service, target)
+    copies = [copy] if identity is None else []
     if compared:
         assert settings is not None and pairs is not None
         headers = text(request.headers.fields)
@@ -61,7 +66,10 @@ def send_copies(
         flow.metadata[SAMPLED] = True
         if pairs.open(flow.id, context, noise=settings.noise):
             copies.append(_copy(flow, "noise", route, "monolith", None))
-    ctx.master.commands.call("replay.client", copies)
+    if identity is not None:
+        replay_when_exchanged(copy, identity, service, pairs if compared else None)
+    if copies:
+        ctx.master.commands.call("replay.client", copies)
     return True
 
 

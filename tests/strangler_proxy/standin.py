@@ -10,6 +10,8 @@ serves:
                                (503 after reading it), ``slow`` (200 after 3 s) or
                                ``truncate`` (a head promising 100 bytes, 3 of them, a close)
 - ``GET /_received``          how many requests each ``METHOD path`` received (repeats show)
+- ``GET /_seen?path=P``       the headers the last request to ``P`` came with (a shadow
+                               copy's too, whose answer nobody sees); 404 before any
 - ``GET /big?size=N``         N bytes streamed in 64 KiB chunks
 - ``POST /upload``            reads the body streamed, answers its size and sha256
 - ``GET /gzip``               a gzip body with ``Content-Encoding: gzip``
@@ -47,6 +49,7 @@ class StandIn:
         self.health_status = 200
         self.behaviour = "ok"
         self.nonces = itertools.count(1)
+        self.seen: dict[str, dict[str, str]] = {}  # path -> the last request's headers
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -54,6 +57,12 @@ class StandIn:
         method, path = scope["method"], scope["path"]
         query = {k: v[0] for k, v in parse_qs(scope["query_string"].decode()).items()}
         self.received[f"{method} {path}"] += 1
+        echoed: dict[str, str] = {}
+        for name, value in scope["headers"]:
+            key, text = name.decode("latin-1"), value.decode("latin-1")
+            echoed[key] = f"{echoed[key]}|{text}" if key in echoed else text
+        if not path.startswith("/_"):
+            self.seen[path] = echoed
         size, digest = 0, hashlib.sha256()
         while True:
             message = await receive()
@@ -72,6 +81,9 @@ class StandIn:
             await _json(send, 200, {"ok": False})
         elif path == "/_received":
             await _json(send, 200, dict(self.received))
+        elif path == "/_seen":
+            seen = self.seen.get(query.get("path", ""))
+            await _json(send, 200 if seen is not None else 404, seen or {})
         elif self.behaviour == "fail":
             await _json(send, 503, {"served_by": self.name, "failing": True})
         elif self.behaviour == "truncate":
@@ -102,11 +114,6 @@ class StandIn:
             await asyncio.sleep(float(query.get("seconds", "1")))
             await _json(send, 200, {"served_by": self.name, "slow": True})
         else:
-            echoed: dict[str, str] = {}
-            for name, value in scope["headers"]:
-                key = name.decode("latin-1")
-                text = value.decode("latin-1")
-                echoed[key] = f"{echoed[key]}|{text}" if key in echoed else text
             await _json(
                 send,
                 200,

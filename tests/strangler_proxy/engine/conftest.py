@@ -74,8 +74,11 @@ def edge(echo_monolith: Running, store_url: str, var_dir: Path) -> Iterator[Runn
     """The proxy in front of the echoing monolith, with the proxy variables of the
     environment pointing at a port nobody listens on (they must be ignored). The stand-ins
     answer unlike each other on purpose (each says who it is), which a canary's sampled
-    comparisons would rightly roll back: these tests are about routing, not the rollback."""
+    comparisons would rightly roll back: these tests are about routing, not the rollback.
+    The echoing monolith has no identity exchange: a client's token here only tells clients
+    apart (the exchange has its own tests: tests/strangler_proxy/identity)."""
     dead = "http://127.0.0.1:9"
     env = {"HTTP_PROXY": dead, "http_proxy": dead, "ALL_PROXY": dead, "NO_PROXY": ""}
-    with proxy(echo_monolith.url, store_url, var_dir, "--no-auto-rollback", env=env) as proc:
+    args = ("--no-auto-rollback", "--identity-exchange", "off")
+    with proxy(echo_monolith.url, store_url, var_dir, *args, env=env) as proc:
         yield proc
