@@ -166,17 +166,23 @@ class Deliverer:
         try:
             results = await self.inbox.push([event for _, event in batch])
         except DeliveryFailed as exc:
-            now = time.time()
-            for msg, event in batch:
-                self._first_failure.setdefault(event.id, now)
-                delivered = msg.metadata.num_delivered
-                action = after_failure(exc.reason, delivered=delivered, policy=self.settings.retry)
-                await self._settle(msg, event.id, action)
-            if isinstance(action, Nak):
-                log.info("%s; retrying in %.1f s", exc.reason, action.delay)
+            await self._failed(batch, exc.reason)
             return
         for (msg, event), action in zip(batch, after_results(results), strict=True):
             await self._settle(msg, event.id, action)
+
+    async def _failed(self, batch: Sequence[tuple[Msg, Event]], reason: str) -> None:
+        """The whole batch was not delivered: each message again later, or dead."""
+        now, delays = time.time(), []
+        for msg, event in batch:
+            self._first_failure.setdefault(event.id, now)
+            delivered = msg.metadata.num_delivered
+            action = after_failure(reason, delivered=delivered, policy=self.settings.retry)
+            if isinstance(action, Nak):
+                delays.append(action.delay)
+            await self._settle(msg, event.id, action)
+        if delays:
+            log.info("%s; %d event(s) again in %.1f s", reason, len(delays), min(delays))
 
     async def _settle(self, msg: Msg, event_id: str, action: Action) -> None:
         if isinstance(action, Ack):

@@ -11,7 +11,8 @@ prints ``inbox standin listening on http://127.0.0.1:PORT`` (``LISTENING``) and 
 - ``POST /_control/mode/M``   ``ok``, ``fail`` (503 to every batch), ``garbage`` (200 with a
   body that is not results) or ``slow`` (each batch answered after 0.2 s)
 - ``GET /_applied``           every applied event, in applying order: ``[[id, type, key,
-  version], ...]`` (``key`` = ``aggregatetype:aggregateid``)
+  version], ...]`` (``key`` = ``aggregatetype:aggregateid``); ``/_applied_at`` adds when
+  (epoch seconds)
 - ``GET /health/``            200
 """
 
@@ -34,7 +35,7 @@ CREATE TABLE IF NOT EXISTS inbox (consumer TEXT, event_id TEXT, PRIMARY KEY (con
 CREATE TABLE IF NOT EXISTS entity_version (aggregatetype TEXT, aggregateid TEXT,
     version INTEGER, origin TEXT, PRIMARY KEY (aggregatetype, aggregateid));
 CREATE TABLE IF NOT EXISTS applied (seq INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT,
-    type TEXT, key TEXT, version INTEGER);
+    type TEXT, key TEXT, version INTEGER, at REAL);
 """
 
 
@@ -43,6 +44,8 @@ class Inbox:
         self.name, self.token, self.mode = name, token, "ok"
         self.lock = threading.Lock()
         self.db = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")  # a SIGKILL loses nothing committed
         self.db.executescript(SCHEMA)
 
     def apply(self, event: dict[str, Any]) -> dict[str, str]:
@@ -83,14 +86,15 @@ class Inbox:
             (*key, event["version"], event["origin"]),
         )
         self.db.execute(
-            "INSERT INTO applied (event_id, type, key, version) VALUES (?, ?, ?, ?)",
-            (event["id"], event["type"], ":".join(key), event["version"]),
+            "INSERT INTO applied (event_id, type, key, version, at) VALUES (?, ?, ?, ?, ?)",
+            (event["id"], event["type"], ":".join(key), event["version"], time.time()),
         )
         return "applied"
 
-    def applied(self) -> list[list[Any]]:
+    def applied(self, *, at: bool = False) -> list[list[Any]]:
+        columns = "event_id, type, key, version" + (", at" if at else "")
         with self.lock:
-            rows = self.db.execute("SELECT event_id, type, key, version FROM applied ORDER BY seq")
+            rows = self.db.execute(f"SELECT {columns} FROM applied ORDER BY seq")
             return [list(row) for row in rows]
 
 
@@ -116,6 +120,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(200, {"status": "ok"})
         elif self.path == "/_applied":
             self._answer(200, self.server.inbox.applied())
+        elif self.path == "/_applied_at":
+            self._answer(200, self.server.inbox.applied(at=True))
         else:
             self._error(404, "not_found", f"no {self.path}")
 

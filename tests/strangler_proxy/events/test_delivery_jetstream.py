@@ -61,9 +61,8 @@ def test_a_subscriber_that_is_down_gets_everything_when_it_is_back(
     catalog.kill()
     published = [event(str(n % 4), n // 4 + 1) for n in range(40)]
     publish(broker.url, published)
-    with delivering(
-        tmp_path, broker.url, [catalog.spec], "--max-deliver", "1000", *FAST_RETRY
-    ) as deliverer:
+    options = ("--max-deliver", "1000", "--batch", "7", *FAST_RETRY)  # 6 batches wait in turn
+    with delivering(tmp_path, broker.url, [catalog.spec], *options) as deliverer:
         wait_until(lambda: deliverer.log().count("did not answer") >= 3, "three failed deliveries")
         catalog.start()  # same port, same inbox database
         wait_until(lambda: len(catalog.applied()) == 40, "40 events applied")
