@@ -3,7 +3,9 @@
 Pages are read from the monolith's own endpoints (never its code or database files) and
 each row is upserted by its monolith id, written only when a field differs: a re-run writes
 nothing, and a run cut short is completed by running it again (no duplicates, no checkpoint
-to lose). Order: categories, products, their price history, reviews.
+to lose). Order: categories, products, their price history, reviews, then (given a staff
+token) the products on the monolith's orders (``purchases``, the "verified purchase"
+projection).
 
 Each copied category, product and review gets an ``entity_version`` row at version 0 (origin
 ``monolith``) unless it has one: the backfilled state precedes every event, so the
@@ -23,6 +25,7 @@ from django.core.management.color import no_style
 from django.db import connection, models, transaction
 
 from extracted_services.catalog.models import Category, EntityVersion, PriceHistory, Product, Review
+from extracted_services.catalog.purchases import copy_purchases
 
 PAGE_SIZE = 100
 
@@ -196,7 +199,8 @@ def copy_list(
 
 
 def backfill(client: httpx.Client, progress: Progress) -> Report:
-    """Copy categories, products, price history and reviews; returns what changed."""
+    """Copy categories, products, price history and reviews, and (with a staff token) the
+    products on orders for the ``Purchase`` projection; returns what changed."""
     pages = MonolithPages(client)
     report = Report()
     copy_list(
@@ -239,6 +243,8 @@ def backfill(client: httpx.Client, progress: Progress) -> Report:
         "reviews",
         aggregatetype="review",
     )
+    if "Authorization" in client.headers:  # only staff see every customer's orders
+        copy_purchases(pages, report.tally("purchases"), progress)
     if connection.vendor == "postgresql":  # explicit ids: later inserts take the next ones
         with connection.cursor() as cursor:
             for sql in connection.ops.sequence_reset_sql(

@@ -73,3 +73,44 @@ def test_from_must_be_a_url(catalog: Catalog) -> None:
     done = manage(catalog.var_dir, "backfill_catalog", "--from", "monolith:8000")
     assert done.returncode == 1
     assert "--from 'monolith:8000': give the monolith's http(s):// base URL" in done.stderr
+
+
+def test_the_copy_starts_every_entity_at_version_0(catalog: Catalog) -> None:
+    """Backfilled state precedes every event: the monolith's first event (version 1) for an
+    entity applies, and the service's first own write is version 1 too."""
+    with sqlite3.connect(catalog.var_dir / "catalog.sqlite3") as db:
+        versions = dict(
+            db.execute(
+                "SELECT aggregatetype, MAX(version) FROM entity_version GROUP BY aggregatetype"
+            ).fetchall()
+        )
+        counts = {
+            kind: db.execute(f"SELECT COUNT(*) FROM catalog_{kind}").fetchone()[0]
+            for kind in ("category", "product", "review")
+        }
+        kept = dict(
+            db.execute("SELECT aggregatetype, COUNT(*) FROM entity_version GROUP BY 1").fetchall()
+        )
+    assert versions == {"category": 0, "order": 0, "product": 0, "review": 0}
+    assert {kind: kept[kind] for kind in counts} == counts
+
+
+def test_the_products_on_orders_are_copied_for_verified_purchases(
+    monolith_server: RunningServer, catalog: Catalog
+) -> None:
+    headers = {"Authorization": f"Token {catalog.token}"}
+    orders = httpx.get(f"{monolith_server.base_url}/api/orders/?page_size=100", headers=headers)
+    expected = {
+        (order["id"], line["product"], order["customer"], order["status"])
+        for order in orders.json()["results"]
+        for line in order["lines"]
+    }
+    with sqlite3.connect(catalog.var_dir / "catalog.sqlite3") as db:
+        copied = set(
+            db.execute("SELECT order_id, product_id, customer_id, status FROM catalog_purchase")
+        )
+    assert copied == expected
+    assert (
+        tallies(catalog.first_backfill)["purchases"]
+        == f"{len(expected)} created, 0 updated, 0 unchanged"
+    )

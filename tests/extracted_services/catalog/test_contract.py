@@ -70,3 +70,15 @@ def test_an_unknown_path_is_a_404_in_the_envelope(catalog: Catalog) -> None:
     answer = httpx.get(f"{catalog.base_url}/api/catalog/nothing/")
     assert answer.status_code == 404
     assert answer.json()["error"]["message"] == "No endpoint at /api/catalog/nothing/."
+
+
+def test_availability_stays_at_the_monolith(catalog: Catalog) -> None:
+    """Stock is the monolith's: the route table keeps this endpoint there, and the service
+    answers a request that reaches it anyway with a 404 in the envelope."""
+    answer = httpx.get(f"{catalog.base_url}/api/catalog/products/1/availability/")
+    assert answer.status_code == 404
+    assert answer.json()["error"] == {
+        "status": 404,
+        "code": "not_found",
+        "message": "No endpoint at /api/catalog/products/1/availability/.",
+    }
