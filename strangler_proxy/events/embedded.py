@@ -70,9 +70,9 @@ class EmbeddedSource:
         while not stop.is_set():
             self.progress.clear()
             try:
+                marked = await self._mark_done()  # first: a row settled is not read again
                 read = await self._hand_out(cursor)
                 cursor = read or cursor
-                marked = await self._mark_done()
             except OutboxError as exc:
                 await self.feed.failed(exc, stop)
                 continue

@@ -137,8 +137,17 @@ class SqliteOutbox(Outbox):
             raise OutboxError(f"outbox of {self.where}: {exc}") from exc
 
     def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """A write, in a transaction that takes the write lock at once (as the producers'
+        IMMEDIATE transactions do): waiting on the busy timeout, never failing midway."""
         try:
-            return self._conn.execute(sql, params).rowcount
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                count = self._conn.execute(sql, params).rowcount
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")
+            return count
         except sqlite3.Error as exc:
             raise OutboxError(f"outbox of {self.where}: {exc}") from exc
 

@@ -69,6 +69,7 @@ def sqlite_outbox(folder: Path, name: str = "producer.sqlite3") -> str:
     """A new SQLite database with an empty outbox table: its URL."""
     path = folder / name
     with sqlite3.connect(path) as db:
+        db.execute("PRAGMA journal_mode=WAL")  # as the producers' settings make it
         db.executescript(SQLITE_DDL)
     db.close()
     return f"sqlite:///{path}"
@@ -89,6 +90,7 @@ def connected(url: str) -> Iterator[tuple[Any, str]]:
     """A connection to the producer's database and its placeholder."""
     if url.startswith("sqlite:///"):
         db = sqlite3.connect(url.removeprefix("sqlite:///"), timeout=10, isolation_level=None)
+        db.execute("PRAGMA synchronous=NORMAL")
         try:
             yield db, "?"
         finally:
@@ -110,7 +112,7 @@ def write_events(
             f"origin, payload, headers, timestamp) VALUES ({', '.join([p] * 9)})"
         )
         for start in range(0, len(changes), per_commit):
-            db.execute("BEGIN")
+            db.execute("BEGIN IMMEDIATE" if sqlite else "BEGIN")
             for kind, key, version, payload in changes[start : start + per_commit]:
                 event_id = uuid.uuid4()
                 ids.append(str(event_id))
