@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from collections.abc import Iterator
@@ -13,13 +14,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from strangler_proxy.cli.welcome import welcome
+from strangler_proxy.stack.extracted import EXTRACTED
 from strangler_proxy.stack.monolith import MonolithMissing, manage_py
-from strangler_proxy.stack.spec import (
-    SEED_SIZES,
-    StackOptions,
-    StackSpecError,
-    default_stack,
-)
+from strangler_proxy.stack.options import EMBEDDED, SEED_SIZES, StackOptions, StackSpecError
+from strangler_proxy.stack.spec import default_stack
 from strangler_proxy.stack.supervisor import StackFailed, Supervisor
 
 
@@ -28,6 +26,14 @@ from strangler_proxy.stack.supervisor import StackFailed, Supervisor
 @click.option("--proxy-port", type=int, default=8080, show_default=True, help="The public entry.")
 @click.option(
     "--admin-port", type=int, default=8081, show_default=True, help="The proxy's admin API."
+)
+@click.option("--catalog-port", type=int, default=8101, show_default=True)
+@click.option("--notifications-port", type=int, default=8102, show_default=True)
+@click.option(
+    "--broker",
+    default=EMBEDDED,
+    show_default=True,
+    help="Where events travel: embedded (the outbox tables are the queue) or nats://HOST:PORT.",
 )
 @click.option(
     "--seed-size",
@@ -42,15 +48,27 @@ from strangler_proxy.stack.supervisor import StackFailed, Supervisor
     show_default=True,
     help="Databases, flag store, admin token, report, logs and pid files live here.",
 )
-def up(monolith_port: int, proxy_port: int, admin_port: int, seed_size: str, var_dir: str) -> None:
+def up(
+    monolith_port: int,
+    proxy_port: int,
+    admin_port: int,
+    catalog_port: int,
+    notifications_port: int,
+    broker: str,
+    seed_size: str,
+    var_dir: str,
+) -> None:
     """Set up and start the stack; Ctrl-C stops all of it.
 
     \b
     1. migrate the monolith's database; seed it only when it is empty
     2. analyze the monolith statically into VAR/report/ (a failure is reported, no more)
     3. import its routes into VAR/flags.sqlite3 (flags of known routes are kept)
-    4. keep or create the admin token VAR/admin.token (0600)
-    5. start the monolith (gunicorn) and the proxy in front of it with its admin API
+    4. keep or create the tokens VAR/admin.token and VAR/events.token (0600)
+    5. register the catalog and notifications services with the proxy's registry
+    6. start the monolith (gunicorn), the catalog service (backfilled from the
+       monolith while it is empty), the notifications service, and the proxy in
+       front of them all with its admin API
     """
     try:
         options = StackOptions.parse(
@@ -59,12 +77,19 @@ def up(monolith_port: int, proxy_port: int, admin_port: int, seed_size: str, var
             var_dir=var_dir,
             proxy_port=proxy_port,
             admin_port=admin_port,
+            catalog_port=catalog_port,
+            notifications_port=notifications_port,
+            broker=broker,
         )
     except StackSpecError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc
     console = Console(highlight=False)
     stack = default_stack(
-        options, python=sys.executable, manage_py=_manage_py(), strangler=_strangler()
+        options,
+        python=sys.executable,
+        manage_py=_manage_py(),
+        strangler=_strangler(),
+        extracted=_installed(EXTRACTED),
     )
     supervisor = Supervisor(
         stack,
@@ -92,6 +117,18 @@ def _spinner(console: Console, text: str) -> Iterator[None]:
     with Progress(*columns, console=console, transient=True) as progress:
         progress.add_task(text, total=None)
         yield
+
+
+def _installed(services: tuple[str, ...]) -> tuple[str, ...]:
+    """The extracted services whose package (``python -m extracted_services.NAME``) is here."""
+    try:
+        return tuple(
+            name
+            for name in services
+            if importlib.util.find_spec(f"extracted_services.{name}.__main__") is not None
+        )
+    except ModuleNotFoundError:  # no extracted_services package at all
+        return ()
 
 
 def _manage_py() -> Path:

@@ -35,7 +35,7 @@ def welcome(
     if entry is None:
         return
     console.out("\n" + on_the_path(), highlight=False)
-    for line in _try_it(entry.spec, options):
+    for line in _try_it(entry.spec, options, set(by_name)):
         console.out(line, highlight=False)
 
 
@@ -58,6 +58,12 @@ def welcome_grid(
             listener.name,
             listener.url,
             f"token in {options.token_file} (0600): Authorization: Bearer <token>",
+        )
+    if by_name.keys() - {"monolith", "proxy"}:
+        grid.add(
+            "events token",
+            str(options.events_token_file),
+            "EVENTS_TOKEN of every inbox (/internal/events/), 0600, kept across runs",
         )
     if outcomes.get("analyze") == "failed":
         failed = f"the analysis failed: {options.var_dir / 'logs/prepare-analyze.log'}"
@@ -89,18 +95,28 @@ def on_the_path(python: str = sys.executable, cwd: Path | None = None) -> str:
     return f"strangler not found? put it on the PATH first: source {shlex.quote(str(shown))}"
 
 
-def routes_list_command(options: StackOptions, admin_url: str) -> str:
-    """``strangler routes list``, with what it cannot find by itself from here."""
+def routes_list_command(
+    options: StackOptions, admin_url: str, command: str = "strangler routes list"
+) -> str:
+    """``strangler routes list`` (or another admin ``command``), with what it cannot find
+    by itself from here."""
     token_file, default_url = ADMIN_DEFAULTS
     env = []
     if admin_url != default_url:
         env.append(f"STRANGLER_ADMIN_URL={admin_url}")
     if token_file.resolve() != options.token_file:
         env.append(f"STRANGLER_ADMIN_TOKEN_FILE={shlex.quote(str(options.token_file))}")
-    return " ".join([*env, "strangler routes list"])
+    return " ".join([*env, command])
 
 
-def _try_it(entry: ServiceSpec, options: StackOptions) -> list[str]:
+def reconcile_command(options: StackOptions) -> str:
+    """``strangler reconcile catalog``, told where the var dir is when it is not ./var."""
+    if options.var_dir == Path("var").resolve():
+        return "strangler reconcile catalog"
+    return f"strangler reconcile catalog --var-dir {shlex.quote(str(options.var_dir))}"
+
+
+def _try_it(entry: ServiceSpec, options: StackOptions, names: set[str]) -> list[str]:
     """Examples that work as pasted: a real token of the first demo customer, via the proxy."""
     base = entry.url
     lines = []
@@ -130,5 +146,10 @@ def _try_it(entry: ServiceSpec, options: StackOptions) -> list[str]:
         bearer = f"Authorization: Bearer $(cat {shlex.quote(str(options.token_file))})"
         lines.append(f'  curl -s -H "{bearer}" {admin}/routes')
         lines.append(f"  {routes_list_command(options, admin)}")
+        if names - {"monolith", "proxy"}:
+            services = routes_list_command(options, admin, "strangler services list")
+            lines.append(f"  {services}")
+    if "catalog" in names:
+        lines.append(f"  {reconcile_command(options)}")
     lines.append(f"  strangler traffic --target {base} --duration 30 --rate 10 --users 5")
     return lines

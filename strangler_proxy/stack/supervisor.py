@@ -3,7 +3,10 @@
 Tasks run in order (their output goes to ``var/logs/prepare-<task>.log``, or to the terminal
 for tasks that ``echo``); a failing task stops everything unless it is ``optional`` (then
 it is reported, and a later task may run its ``fallback_argv`` instead). Services start in
-order, each waited for until its health URLs answer; then the supervisor watches them.
+order, each waited for until its health URLs answer (a worker: until it runs), a task that
+comes ``after`` one running right after it is up; then the supervisor watches them.
+A service's environment is the stack's, its own, and the variables it reads from files
+(``env_files``, read as it starts: a token a set-up task made).
 Ctrl-C or SIGTERM stops every service (last started first) and :meth:`Supervisor.run`
 returns 0; if a service dies on its own, it names it, stops the rest and returns 1.
 """
@@ -14,7 +17,6 @@ import os
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -85,7 +87,6 @@ class Supervisor:
         self.started: list[tuple[ServiceSpec, ManagedProcess]] = []
         #: Task name -> ``done``, ``skipped``, ``fallback`` (ran its fallback) or ``failed``.
         self.outcomes: dict[str, str] = {}
-        self._stop = threading.Event()
         self._step = 0
 
     def run(self, on_ready: Callable[[list[Running]], None] | None = None) -> int:
@@ -121,10 +122,12 @@ class Supervisor:
             except OSError as exc:
                 raise StackFailed(f"cannot create {folder} (--var-dir): {exc}") from exc
 
-    def _prepare(self) -> None:
-        env = {**os.environ, **self.stack.env}
+    def _prepare(self, after: str | None = None) -> None:
+        """The tasks that run before any service (``after`` None) or once ``after`` is up."""
         for task in self.stack.prepare:
-            self.outcomes[task.name] = self._prepare_one(task, env)
+            if task.after == after:
+                env = {**os.environ, **self.stack.env, **task.env}
+                self.outcomes[task.name] = self._prepare_one(task, env)
 
     def _prepare_one(self, task: Task, env: dict[str, str]) -> str:
         """Run one task; its outcome: ``done``, ``skipped``, ``fallback`` or ``failed``."""
@@ -206,14 +209,17 @@ class Supervisor:
         for spec in self.stack.services:
             step = self._next_step(f"start the {spec.name}")
             port_zero = spec.announces is not None and spec.port == 0
+            health_url: str | None = spec.health_url
+            if spec.worker:
+                health_url = None
+            elif port_zero:
+                health_url = f"http://{spec.host}:{{port}}{spec.health_path}"
             proc = ManagedProcess(
                 spec.name,
                 spec.argv,
-                health_url=f"http://{spec.host}:{{port}}{spec.health_path}"
-                if port_zero
-                else spec.health_url,
+                health_url=health_url,
                 more_health_urls=[listener.health_url for listener in spec.listeners],
-                env=dict(self.stack.env),
+                env={**self.stack.env, **spec.env, **self._read_env_files(spec)},
                 cwd=self.stack.cwd,
                 log_path=self.stack.log_dir / spec.log_name,
                 start_timeout=spec.start_timeout,
@@ -222,8 +228,9 @@ class Supervisor:
             self.started.append((spec, proc))
             started = time.monotonic()
             where = "a port it picks" if port_zero else spec.url
+            waiting = f"{step} on {where}, waiting for {spec.health_path} ..."
             try:
-                with self.busy(f"{step} on {where}, waiting for {spec.health_path} ..."):
+                with self.busy(f"{step} ..." if spec.worker else waiting):
                     proc.start()
             except ProcessFailed as exc:
                 raise StackFailed(str(exc)) from exc
@@ -233,10 +240,23 @@ class Supervisor:
                 spec = replace(spec, port=proc.port)
                 self.started[-1] = (spec, proc)
             urls = ", ".join([spec.url, *(f"{x.name} {x.url}" for x in spec.listeners)])
-            self.say(f"{spec.name}: up on {urls} in {time.monotonic() - started:.1f} s")
+            where = "running" if spec.worker else f"up on {urls}"
+            self.say(f"{spec.name}: {where} in {time.monotonic() - started:.1f} s")
+            self._prepare(after=spec.name)
+
+    def _read_env_files(self, spec: ServiceSpec) -> dict[str, str]:
+        found = {}
+        for variable, path in spec.env_files.items():
+            try:
+                found[variable] = path.read_text().strip()
+            except OSError as exc:
+                why = f"{spec.name}: cannot read {variable} from {path}: {exc}"
+                raise StackFailed(why) from exc
+        return found
 
     def _watch(self) -> int:
-        while not self._stop.wait(self.poll_interval):
+        while True:  # a signal ends it (the handler raises _StopRequested)
+            time.sleep(self.poll_interval)
             for spec, proc in self.started:
                 if not proc.running():
                     self.say(
@@ -244,7 +264,6 @@ class Supervisor:
                         "stopping the rest" + _tail(self.stack.log_dir / spec.log_name)
                     )
                     return 1
-        return 0
 
     def _stop_all(self) -> None:
         for spec, proc in reversed(self.started):
@@ -261,8 +280,9 @@ class Supervisor:
         """SIGINT/SIGTERM interrupt whatever runs (once); the old handlers come back after."""
 
         def handler(signum: int, frame: FrameType | None) -> None:
+            # No lock taken here (an Event.set() could deadlock with the main thread inside
+            # that Event's wait, when the signal lands while it holds the lock).
             _ignore_stop_signals()
-            self._stop.set()
             raise _StopRequested
 
         previous = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}

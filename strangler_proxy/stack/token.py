@@ -1,8 +1,9 @@
-"""The admin API's token file: random, owner-only (0600), kept across runs.
+"""A token file: random, owner-only (0600), kept across runs.
 
 ``strangler up`` runs this as a set-up task (``python -m strangler_proxy.stack.token PATH``)
-before the proxy starts with ``--admin-token-file PATH``; ``strangler routes list`` reads
-the same file by itself.
+for the admin API's token (the proxy starts with ``--admin-token-file PATH``; ``strangler
+routes list`` reads the same file by itself) and for ``var/events.token``, the bearer every
+inbox takes (each service and the monolith get it as ``EVENTS_TOKEN`` when they start).
 
 >>> import tempfile
 >>> folder = tempfile.TemporaryDirectory()
@@ -57,7 +58,7 @@ def main(argv: list[str]) -> int:
     try:
         created = ensure_token_file(path)
     except OSError as exc:
-        print(f"cannot write the admin token file {path}: {exc}", file=sys.stderr)
+        print(f"cannot write the token file {path}: {exc}", file=sys.stderr)
         return 1
     print(f"{'created' if created else 'kept'} {path}")
     return 0

@@ -28,7 +28,10 @@ def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
     stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE, strangler=CLI)
 
     tasks = {task.name: task for task in stack.prepare}
-    assert list(tasks) == ["migrate", "seed", "analyze", "routes", "admin-token"]
+    assert list(tasks) == [
+        "migrate", "seed", "analyze", "routes", "admin-token", "events-token", "register",
+        "backfill",
+    ]  # fmt: skip
     analyze, routes, token = tasks["analyze"], tasks["routes"], tasks["admin-token"]
     assert analyze.argv == (*CLI, "analyze", "/src/legacy_monolith", "--out", f"{var}/report")
     assert analyze.optional, "no report is no reason to stop the stack"
@@ -64,13 +67,13 @@ def test_the_default_stack(tmp_path: Path) -> None:
     options = StackOptions.parse(monolith_port=8123, seed_size="tiny", var_dir=tmp_path / "var")
     stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE, strangler=CLI)
 
-    migrate, seed, _, _, _ = stack.prepare
+    migrate, seed, *_ = stack.prepare
     assert migrate.argv == ("/venv/bin/python", str(MANAGE), "migrate", "--noinput")
     assert seed.argv[2:] == ("seed_shop", "--size", "tiny")
     assert seed.skip_probe is not None and seed.skip_probe[2] == "shell"
     assert seed.run_on_probe_exit == EMPTY_DATABASE
 
-    monolith, _ = stack.services
+    monolith, *_ = stack.services
     assert monolith.url == "http://127.0.0.1:8123"
     assert monolith.health_url == "http://127.0.0.1:8123/health/"
     argv = " ".join(monolith.argv)
@@ -99,6 +102,10 @@ def test_a_relative_var_dir_is_made_absolute() -> None:
         ({"proxy_port": 65536}, "--proxy-port"),
         ({"admin_port": 8000}, "--admin-port"),  # the monolith's
         ({"proxy_port": 8081}, "--admin-port"),  # the admin API's default, named second
+        ({"catalog_port": 8000}, "--catalog-port"),
+        ({"notifications_port": 8101}, "--notifications-port"),  # the catalog's default
+        ({"broker": "127.0.0.1:4222"}, "--broker"),
+        ({"broker": "redis://127.0.0.1"}, "--broker"),
     ],
 )
 def test_bad_options_name_themselves(options: dict[str, object], option: str) -> None:
@@ -136,3 +143,53 @@ def test_up_repeats_the_line_of_a_store_the_import_created(tmp_path: Path) -> No
     assert [m.group(0) for m in CREATED_STORE.finditer(log)] == [
         f"created flag store {tmp_path}/flags.sqlite3"
     ]
+
+
+def test_the_extracted_services_start_between_the_monolith_and_the_proxy(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    options = StackOptions.parse(
+        monolith_port=8123, seed_size="tiny", var_dir=var, catalog_port=8201,
+        notifications_port=8202,
+    )  # fmt: skip
+    stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE, strangler=CLI)
+
+    assert [s.name for s in stack.services] == ["monolith", "catalog", "notifications", "proxy"]
+    catalog, notifications = stack.services[1:3]
+    port = ("--port", "8201")
+    assert catalog.argv == ("/venv/bin/python", "-m", "extracted_services.catalog", *port)
+    assert (catalog.url, catalog.option) == ("http://127.0.0.1:8201", "--catalog-port")
+    assert dict(catalog.env) == {
+        "CATALOG_VAR_DIR": f"{var}/catalog",
+        "DATABASE_URL": f"sqlite:///{var}/catalog/catalog.sqlite3",  # never the monolith's
+        "JWKS_URL": "http://127.0.0.1:8123/.well-known/jwks.json",
+        "JWT_ISSUER": "legacy-monolith",
+    }
+    assert notifications.env["NOTIFICATIONS_VAR_DIR"] == f"{var}/notifications"
+    assert notifications.argv[-3:] == ("extracted_services.notifications", "--port", "8202")
+    for service in (stack.services[0], catalog, notifications):
+        assert dict(service.env_files) == {"EVENTS_TOKEN": var / "events.token"}
+        assert not any("token" in part for part in service.argv), "secrets stay out of argv"
+    assert stack.env["JWT_ISSUER"] == "legacy-monolith"
+
+    tasks = {task.name: task for task in stack.prepare}
+    assert tasks["events-token"].argv[-1] == f"{var}/events.token"
+    assert tasks["register"].argv[-2:] == (
+        "catalog=http://127.0.0.1:8201",
+        "notifications=http://127.0.0.1:8202",
+    )
+    backfill = tasks["backfill"]
+    assert backfill.after == "catalog", "it reads the monolith's API, the catalog is migrated"
+    assert "--monolith http://127.0.0.1:8123" in " ".join(backfill.argv)
+    assert backfill.skip_probe is not None and "--check" in backfill.skip_probe
+
+
+def test_only_the_installed_services_are_run(tmp_path: Path) -> None:
+    options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir=tmp_path)
+    stack = default_stack(options, python="py", manage_py=MANAGE, strangler=CLI, extracted=())
+    assert [s.name for s in stack.services] == ["monolith", "proxy"]
+    assert "register" not in {task.name for task in stack.prepare}
+    only = default_stack(
+        options, python="py", manage_py=MANAGE, strangler=CLI, extracted=("notifications",)
+    )
+    assert [s.name for s in only.services] == ["monolith", "notifications", "proxy"]
+    assert "backfill" not in {task.name for task in only.prepare}

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import sys
+import time
 from pathlib import Path
 from types import MappingProxyType
 
@@ -193,3 +194,56 @@ def test_a_task_can_tell_lines_of_its_log(tmp_path: Path) -> None:
     assert supervisor.run(on_ready=lambda running: os.kill(os.getpid(), signal.SIGTERM)) == 0
     assert said[:2] == ["routes: created flag store /x/flags.sqlite3", said[1]]
     assert said[1].startswith("routes: done in ")
+
+
+def test_a_task_after_a_service_runs_once_it_answers_with_its_own_env(tmp_path: Path) -> None:
+    """The catalog's backfill reads the monolith: it runs once that service is up, before
+    the next one starts; a service reads a token a set-up task wrote as it starts."""
+    token, seen = tmp_path / "events.token", tmp_path / "seen"
+    api = web("api", tmp_path)
+    env_dump = f"import os; open({str(seen)!r}, 'a').write(os.environ['WHO'] + ' ')"
+    dumper = ServiceSpec(
+        "dumper",
+        python(f"{env_dump}; open({str(seen)!r}, 'a').write(os.environ['EVENTS_TOKEN'] + ' ');"
+               " import time; time.sleep(60)"),
+        0,
+        log_name="dumper.log",
+        env=MappingProxyType({"WHO": "dumper"}),
+        env_files=MappingProxyType({"EVENTS_TOKEN": token}),
+        worker=True,
+    )  # fmt: skip
+    tasks = (
+        Task("backfill", python(env_dump), after="api", env=MappingProxyType({"WHO": "task"})),
+        Task("token", python(f"open({str(token)!r}, 'w').write('s3cret\\n')")),
+    )
+    said: list[str] = []
+    supervisor = Supervisor(
+        stack(tmp_path, api, dumper, prepare=tasks), say=said.append, poll_interval=0.1
+    )
+
+    def check(running: list[Running]) -> None:
+        assert [r.spec.name for r in running] == ["api", "dumper"]
+        deadline = time.monotonic() + 10  # a worker is "running" as soon as it is started
+        while "s3cret" not in seen.read_text() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    assert supervisor.run(on_ready=check) == 0
+    order = [line.split(":")[0] for line in said if ": " in line]
+    assert order[:4] == ["token", "api", "backfill", "dumper"], said
+    assert any(line.startswith("dumper: running in") for line in said), said
+    assert seen.read_text() == "task dumper s3cret ", "no token in the worker's argv"
+
+
+def test_a_missing_env_file_is_named(tmp_path: Path) -> None:
+    service = ServiceSpec(
+        "catalog",
+        python("pass"),
+        0,
+        log_name="catalog.log",
+        env_files=MappingProxyType({"EVENTS_TOKEN": tmp_path / "nowhere.token"}),
+        worker=True,
+    )
+    supervisor = Supervisor(stack(tmp_path, service), say=lambda line: None)
+    with pytest.raises(StackFailed, match=f"catalog: cannot read EVENTS_TOKEN from {tmp_path}"):
+        supervisor.run()

@@ -1,4 +1,5 @@
-"""The admin token file `strangler up` keeps in var/admin.token."""
+"""The token files `strangler up` keeps: var/admin.token (the admin API), var/events.token
+(the inboxes' EVENTS_TOKEN), made alike."""
 
 from __future__ import annotations
 
@@ -52,4 +53,4 @@ def test_as_a_command(tmp_path: Path) -> None:
         [*command[:-1], str(blocked / "admin.token")], capture_output=True, text=True
     )
     assert failed.returncode == 1
-    assert "cannot write the admin token file" in failed.stderr
+    assert "cannot write the token file" in failed.stderr

@@ -1,15 +1,19 @@
 """`strangler up` as users run it: a real process tree on free ports, stopped by a real signal.
 
-The monolith (gunicorn), the proxy in front of it (`strangler proxy run`, admin API on its
-own port), the report and the imported route table, all in a temporary var dir.
+The monolith (gunicorn), the catalog and notifications services (registered with the
+proxy, the catalog backfilled from the monolith), the proxy in front of them
+(`strangler proxy run`, admin API on its own port), the report and the imported route
+table, all in a temporary var dir.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import re
 import signal
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -33,11 +37,13 @@ class Ports:
     monolith: int
     proxy: int
     admin: int
+    catalog: int
+    notifications: int
 
     @classmethod
     def free(cls) -> Ports:
         ports: set[int] = set()
-        while len(ports) < 3:  # the OS may hand out one port twice
+        while len(ports) < 5:  # the OS may hand out one port twice
             ports.add(free_port())
         return cls(*sorted(ports))
 
@@ -58,6 +64,8 @@ def start_up(var_dir: Path, ports: Ports) -> subprocess.Popen[str]:
             *("--monolith-port", str(ports.monolith)),
             *("--proxy-port", str(ports.proxy)),
             *("--admin-port", str(ports.admin)),
+            *("--catalog-port", str(ports.catalog)),
+            *("--notifications-port", str(ports.notifications)),
             *("--seed-size", "tiny", "--var-dir", str(var_dir)),
         ],
         stdout=subprocess.PIPE,
@@ -235,14 +243,34 @@ def test_the_proxy_fronts_the_monolith_with_the_route_table_imported(stack: Stac
 
 
 @pytest.mark.slow
-def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> None:
-    refused = stack.strangler("routes", "set", "product-detail", "service", "--reason", "try")
-    assert refused.returncode == 1
-    assert "unknown service 'catalog' (register it first)" in refused.stderr
+def test_the_services_are_registered_healthy_and_the_catalog_backfilled(stack: Stack) -> None:
+    listed = stack.strangler("services", "list", "--json")
+    assert listed.returncode == 0, listed.stderr
+    services = {s["name"]: s for s in json.loads(listed.stdout)}
+    expected = {
+        "catalog": f"http://127.0.0.1:{stack.ports.catalog}",
+        "notifications": f"http://127.0.0.1:{stack.ports.notifications}",
+    }
+    assert {name: s["instances"] for name, s in services.items()} == {
+        name: [url] for name, url in expected.items()
+    }
+    for name, url in expected.items():
+        [worker] = services[name]["health"]
+        [instance] = worker["instances"]
+        assert (instance["url"], instance["healthy"]) == (url, True), instance
+    assert stat.S_IMODE((stack.var_dir / "events.token").stat().st_mode) == 0o600
+    assert re.search(r"^backfill: (done|skipped)", stack.out.text, re.M)
+    assert "events token" in stack.out.text
+    same = stack.strangler("reconcile", "catalog", "--var-dir", str(stack.var_dir))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert f"strangler reconcile catalog --var-dir {stack.var_dir}" in stack.out.text
 
-    monolith = f"http://127.0.0.1:{stack.ports.monolith}"  # stands in for the catalog service
-    registered = stack.strangler("services", "register", "catalog", monolith)
-    assert registered.returncode == 0, registered.stderr
+
+@pytest.mark.slow
+def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> None:
+    # the catalog's copy of product 1 made to differ: then who answered is plain to see
+    with sqlite3.connect(stack.var_dir / "catalog" / "catalog.sqlite3") as db:
+        db.execute("UPDATE catalog_product SET name = 'only in the catalog' WHERE id = 1")
     flip = ("routes", "set", "product-detail", "service", "--reason", "go")
     gated = stack.strangler(*flip)  # no shadow evidence yet: the promotion gate says no
     assert gated.returncode == 1 and "may not move to service yet: 0 samples" in gated.stderr
@@ -258,6 +286,7 @@ def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> Non
         time.sleep(0.2)
     answer = httpx.get(detail, trust_env=False)
     assert answer.headers["x-strangler-served-by"] == "catalog"
+    assert answer.json()["name"] == "only in the catalog", "the catalog service answered"
     assert answer.headers["x-strangler-route"] == "product-detail"
     logged = (stack.var_dir / "logs" / "access.log").read_text().splitlines()
     assert any('"route":"product-detail","fallback":null' in line for line in logged)
@@ -265,14 +294,20 @@ def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> Non
     assert listing.returncode == 0, listing.stderr
     assert re.search(r"product-detail .*service .*catalog", listing.stdout), listing.stdout
 
+    drift = stack.strangler("reconcile", "catalog", "--var-dir", str(stack.var_dir), "--json")
+    assert drift.returncode == 1, drift.stderr
+    [products] = [k for k in json.loads(drift.stdout)["kinds"] if k["drift"]]
+    assert [(r["id"], list(r["fields"])) for r in products["rows"]] == [(1, ["name"])]
+
     pids = stack.pids
-    assert set(pids) == {"monolith", "proxy"}, stack.out.text
+    assert set(pids) == {"monolith", "catalog", "notifications", "proxy"}, stack.out.text
     assert int((stack.var_dir / "run" / "monolith.pid").read_text()) == pids["monolith"]
     stack.up.send_signal(signal.SIGTERM)
     output = stack.out.finish()
     assert stack.up.returncode == 0, output
     assert all(wait_gone(pid) for pid in pids.values()), "no child left"
-    assert output.index("proxy: stopped") < output.index("monolith: stopped")
+    stopped = [output.index(f"{name}: stopped") for name in ("proxy", "catalog", "monolith")]
+    assert stopped == sorted(stopped), "last started, first stopped"
 
 
 @pytest.mark.slow
@@ -303,8 +338,6 @@ def test_a_second_up_keeps_data_flags_and_token(tmp_path: Path) -> None:
     var_dir = tmp_path / "var"
     first = bring_up(var_dir)
     try:
-        monolith = f"http://127.0.0.1:{first.ports.monolith}"
-        assert first.strangler("services", "register", "catalog", monolith).returncode == 0
         canary = ("routes", "set", "category-list", "canary", "--percent", "10")
         flipped = first.strangler(*canary, "--reason", "kept across runs?", "--force")
         assert flipped.returncode == 0, flipped.stderr
@@ -317,6 +350,10 @@ def test_a_second_up_keeps_data_flags_and_token(tmp_path: Path) -> None:
     try:
         text = second.out.text
         assert "seed: skipped, the database has data already" in text
+        assert "backfill: skipped, the catalog has products already" in text
+        assert "catalog: registered" in (var_dir / "logs" / "prepare-register.log").read_text(), (
+            "on new ports: the registry follows"
+        )
         assert "migrate: done" in text, "migrations still run: a new version may bring some"
         assert "routes: done" in text, "the routes are imported again"
         assert "created flag store" not in text, "into the store that is there"
