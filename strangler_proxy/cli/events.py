@@ -89,17 +89,22 @@ if importlib.util.find_spec("strangler_proxy.cli.events_relay") is not None:
     "--retry-delay", type=click.FloatRange(0, 3600), default=0.5, show_default=True,
     help="Seconds before the first retry (then doubling, at most --max-retry-delay).",
 )  # fmt: skip
-@click.option("--max-retry-delay", type=click.FloatRange(0, 3600), default=30.0,
-              show_default=True)  # fmt: skip
+@click.option(
+    "--max-retry-delay", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+    help="The longest wait between two deliveries of an event (seconds).",
+)  # fmt: skip
 @click.option(
     "--ack-wait", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
-    help="Seconds before JetStream offers an unacknowledged event again.",
+    help="Seconds before JetStream offers an unacknowledged event again (keep it above "
+    "the inboxes' answer time).",
 )  # fmt: skip
 def deliver_command(
     broker: str, subscribers: tuple[str, ...], token_file: Path, dead_letters: str, batch: int,
     max_deliver: int, retry_delay: float, max_retry_delay: float, ack_wait: float,
 ) -> None:  # fmt: skip
-    """Deliver the broker's events to each subscriber's inbox until Ctrl-C (or SIGTERM)."""
+    """Deliver the broker's events to the subscribers' inboxes.
+
+    One durable JetStream consumer per subscriber; runs until Ctrl-C or SIGTERM."""
     parsed = _subscribers(subscribers)
     token = _token(token_file)
     try:
@@ -141,7 +146,10 @@ def deliver_command(
 @dead_letters_option
 @json_option
 def status_command(broker: str, sources: tuple[str, ...], dead_letters: str, as_json: bool) -> None:
-    """Per stream and subscriber: outbox backlog, lag (count, oldest age), dead letters."""
+    """Backlog, lag and dead letters per stream and subscriber.
+
+    The outbox backlog of each --source (rows not published yet), each subscriber's lag
+    (events not applied yet, and the age of the oldest) and its dead letters not replayed."""
     try:
         parsed = [parse_source(s) for s in sources]
     except BadSource as exc:
@@ -183,7 +191,10 @@ def _show_status(found: Status) -> None:
 @click.option("--subscriber", default=None, help="Only this subscriber's letters.")
 @json_option
 def dead_letters_command(dead_letters: str, subscriber: str | None, as_json: bool) -> None:
-    """Events a subscriber rejected or kept failing on, with the reason (oldest first)."""
+    """List the dead letters, oldest first, each with its reason.
+
+    An event lands here when its subscriber rejected it (it will never apply) or its
+    delivery failed --max-deliver times; `strangler events replay ID` sends it again."""
     try:
         with _opened(dead_letters) as store:
             letters = store.letters(subscriber)
@@ -214,7 +225,10 @@ def dead_letters_command(dead_letters: str, subscriber: str | None, as_json: boo
 @click.option("--to", "to_url", default=None, metavar="URL",
               help="Deliver to this inbox URL instead of the one it died at.")  # fmt: skip
 def replay_command(letter_id: int, dead_letters: str, token_file: Path, to_url: str | None) -> None:
-    """Deliver dead letter ID to its subscriber now and record the outcome."""
+    """Deliver one dead letter again now, and record the outcome.
+
+    Sent to the inbox URL it died at (or --to); the letter is marked replayed once the
+    subscriber takes it (applied, duplicate, stale or ignored)."""
     token = _token(token_file)
     try:
         with _opened(dead_letters) as store:

@@ -124,6 +124,7 @@ class DelivererProcess:
                      *(a for spec in specs for a in ("--subscriber", spec)), *extra]  # fmt: skip
         self.log_path = tmp / "deliverer.log"
         self.process: ManagedProcess | None = None
+        self.exit_code: int | None = None
 
     def start(self) -> DelivererProcess:
         self.process = ManagedProcess(
@@ -137,8 +138,9 @@ class DelivererProcess:
         sigkill(self.process)
 
     def stop(self) -> None:
+        """SIGTERM (what Ctrl-C does): it finishes its round and exits; ``exit_code``."""
         if self.process is not None:
-            self.process.stop()
+            self.exit_code = self.process.stop()
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")

@@ -48,8 +48,9 @@ def test_every_event_is_applied_once_in_order_per_entity_and_other_topics_are_sk
     interleaved = [event(str(key), version) for version in range(1, 21) for key in range(3)]
     orders = [event(str(n), 1, kind="order") for n in range(5)]  # not catalog's topic
     publish(broker.url, interleaved[:30] + orders + interleaved[30:])
-    with delivering(tmp_path, broker.url, [catalog.spec], "--batch", "7"):
+    with delivering(tmp_path, broker.url, [catalog.spec], "--batch", "7") as deliverer:
         wait_until(lambda: len(catalog.applied()) == 60, "60 events applied")
+    assert deliverer.exit_code == 0 and deliverer.log().endswith("deliverer stopped\n")
     applied = catalog.applied()
     assert sorted(row[0] for row in applied) == sorted(e.id for e in interleaved)
     assert versions_by_key(applied) == {f"product:{k}": list(range(1, 21)) for k in range(3)}
