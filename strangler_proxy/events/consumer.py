@@ -4,6 +4,8 @@ Each round fetches a batch, pushes the events the subscriber wants to its inbox 
 order), then per message (``decide``): ack what the inbox holds, dead-letter a ``rejected``
 event at once (then ``term``), ``nak`` with a growing delay when the delivery failed, and
 dead-letter a message whose delivery count reached ``max_deliver`` (with the last reason).
+A 401 or 403 is the deployment's fault (a wrong events token), not the events': the batch
+waits at the longest delay, logged as an error, and nothing becomes a dead letter for it.
 
 Choices:
 
@@ -166,21 +168,25 @@ class Deliverer:
         try:
             results = await self.inbox.push([event for _, event in batch])
         except DeliveryFailed as exc:
-            await self._failed(batch, exc.reason)
+            await self._failed(batch, exc)
             return
         for (msg, event), action in zip(batch, after_results(results), strict=True):
             await self._settle(msg, event.id, action)
 
-    async def _failed(self, batch: Sequence[tuple[Msg, Event]], reason: str) -> None:
+    async def _failed(self, batch: Sequence[tuple[Msg, Event]], failure: DeliveryFailed) -> None:
         """The whole batch was not delivered: each message again later, or dead."""
-        now, delays = time.time(), []
+        now, delays, reason = time.time(), [], failure.reason
         for msg, event in batch:
             self._first_failure.setdefault(event.id, now)
-            delivered = msg.metadata.num_delivered
-            action = after_failure(reason, delivered=delivered, policy=self.settings.retry)
+            action = after_failure(
+                reason, delivered=msg.metadata.num_delivered, policy=self.settings.retry,
+                refused=failure.refused,
+            )  # fmt: skip
             if isinstance(action, Nak):
                 delays.append(action.delay)
             await self._settle(msg, event.id, action)
+        if failure.refused:
+            log.error("%s: check the events token (--token-file, EVENTS_TOKEN)", reason)
         if delays:
             log.info("%s; %d event(s) again in %.1f s", reason, len(delays), min(delays))
 

@@ -19,6 +19,13 @@ Nak(delay=0.5)
 Nak(delay=4.0)
 >>> after_failure("answered 503", delivered=5, policy=policy)
 DeadLetter(reason='answered 503 (delivery 5 of 5)')
+
+Except when the subscriber refused the deliverer itself (401/403: a wrong events token):
+that is the deployment's fault, not the event's, so no event becomes a dead letter for it;
+the batch waits at the longest delay until the token is fixed:
+
+>>> after_failure("answered 401", delivered=9, policy=policy, refused=True)
+Nak(delay=30.0)
 """
 
 from __future__ import annotations
@@ -78,8 +85,11 @@ def after_results(results: Sequence[Result]) -> list[Action]:
     ]
 
 
-def after_failure(reason: str, *, delivered: int, policy: Retry) -> Action:
-    """The action for a message whose ``delivered``-th delivery failed with ``reason``."""
+def after_failure(reason: str, *, delivered: int, policy: Retry, refused: bool = False) -> Action:
+    """The action for a message whose ``delivered``-th delivery failed with ``reason``
+    (``refused``: the inbox turned the deliverer away, 401 or 403)."""
+    if refused:
+        return Nak(float(policy.max_delay))
     if delivered >= policy.max_deliver:
         return DeadLetter(f"{reason} (delivery {delivered} of {policy.max_deliver})")
     return Nak(policy.delay(delivered))

@@ -29,11 +29,18 @@ DEFAULT_TIMEOUT = 10.0
 
 
 class DeliveryFailed(RuntimeError):
-    """The batch was not delivered; ``reason`` says why, naming the subscriber and URL."""
+    """The batch was not delivered; ``reason`` says why, naming the subscriber and URL;
+    ``status`` is the inbox's HTTP status when it answered."""
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, status: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
+        self.status = status
+
+    @property
+    def refused(self) -> bool:
+        """The inbox turned the deliverer away (401, 403: the events token is wrong)."""
+        return self.status in (401, 403)
 
 
 class Inbox:
@@ -87,7 +94,9 @@ class Inbox:
         where = f"{self.subscriber.name} at {self.subscriber.url}"
         if response.status_code != 200:
             message = error_message(response.content) or response.text[:200]
-            raise DeliveryFailed(f"{where} answered {response.status_code}: {message}")
+            raise DeliveryFailed(
+                f"{where} answered {response.status_code}: {message}", response.status_code
+            )
         try:
             return parse_results(response.content, events)
         except MalformedAnswer as exc:

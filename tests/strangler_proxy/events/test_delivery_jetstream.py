@@ -15,6 +15,7 @@ import pytest
 from tests.strangler_proxy.events.brokers import NatsServer, running_nats, wait_until
 from tests.strangler_proxy.events.delivery_kit import (
     STRANGLER,
+    DelivererProcess,
     StandInSubscriber,
     delivering,
     event,
@@ -122,3 +123,22 @@ def test_a_subscriber_that_keeps_failing_makes_a_dead_letter_after_max_deliver(
     assert letter["url"] == catalog.url and letter["replayed_at"] is None
     assert letter["first_failed_at"] < letter["last_failed_at"]
     assert [row[0] for row in catalog.applied()] == [later.id]
+
+
+def test_a_wrong_events_token_makes_no_dead_letters_and_says_what_to_fix(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    publish(broker.url, [waiting := event("8", 1)])
+    fast = ("--max-deliver", "1", "--retry-delay", "0.05", "--max-retry-delay", "0.1")
+    deliverer = DelivererProcess(tmp_path, broker.url, [catalog.spec], *fast)
+    (tmp_path / "events.token").write_text("not the subscriber's token\n")
+    try:
+        deliverer.start()
+        wait_until(lambda: deliverer.log().count("answered 401") >= 3, "three refusals")
+        assert dead_letters(deliverer.dead_letters) == []
+        assert "check the events token (--token-file, EVENTS_TOKEN)" in deliverer.log()
+    finally:
+        deliverer.stop()
+    with delivering(tmp_path, broker.url, [catalog.spec], *fast):  # the right token
+        wait_until(lambda: len(catalog.applied()) == 1, "the event applied")
+    assert catalog.applied()[0][0] == waiting.id
