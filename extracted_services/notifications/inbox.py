@@ -35,74 +35,68 @@ from extracted_services.notifications.rules import (
     render,
 )
 
+Templates = dict[str, tuple[str, str, str]]  # code -> (subject, body, channel)
+
 
 def apply_batch(events: list[Any]) -> list[dict[str, str]]:
     """One result per event, in the order given."""
-    return [apply_one(raw) for raw in events]
+    templates: Templates = {
+        t.code: (t.subject, t.body, t.channel) for t in NotificationTemplate.objects.all()
+    }
+    return [apply_one(raw, templates) for raw in events]
 
 
-def apply_one(raw: Any) -> dict[str, str]:
+def apply_one(raw: Any, templates: Templates) -> dict[str, str]:
     given = raw.get("id") if isinstance(raw, dict) else None
     try:
-        outcome = _decide_and_apply(parse_event(raw))
+        outcome = _decide_and_apply(parse_event(raw), templates)
     except Poison as exc:
         return {"id": given, "outcome": "rejected", "reason": str(exc)}
     return {"id": given, "outcome": outcome}
 
 
-def _decide_and_apply(event: Event) -> str:
+def _decide_and_apply(event: Event, templates: Templates) -> str:
     notice = notice_for(event) if concerns_us(event) else None
     if notice is None:
         return "ignored"
     try:
         with transaction.atomic():
-            return _apply(event, notice)
+            return _apply(event, notice, templates)
     except IntegrityError:
         # A concurrent delivery of the same event (or order) won the insert: decide again,
         # now seeing its rows.
         with transaction.atomic():
-            return _apply(event, notice)
+            return _apply(event, notice, templates)
 
 
-def _apply(event: Event, notice: Notice) -> str:
+def _apply(event: Event, notice: Notice, templates: Templates) -> str:
     if Inbox.objects.filter(consumer=CONSUMER, event_id=event.id).exists():
         return "duplicate"
     aggregatetype, aggregateid = event.key
-    stored = (
-        EntityVersion.objects.select_for_update()
-        .filter(aggregatetype=aggregatetype, aggregateid=aggregateid)
-        .first()
-    )
-    if stored is not None and (event.version, event.origin) <= (stored.version, stored.origin):
+    versions = EntityVersion.objects.filter(aggregatetype=aggregatetype, aggregateid=aggregateid)
+    stored = versions.select_for_update().values_list("version", "origin").first()
+    if stored is not None and (event.version, event.origin) <= stored:
         return "stale"
-    template = NotificationTemplate.objects.filter(code=notice.code).first()
-    subject, body, channel = render(
-        notice.code,
-        (template.subject, template.body, template.channel) if template else None,
-        notice.context,
+    template = templates.get(notice.code)
+    subject, body, channel = render(notice.code, template, notice.context)
+    Order.objects.bulk_create(
+        [Order(id=notice.order_id, number=notice.number, customer_id=notice.customer_id)],
+        update_conflicts=True,
+        unique_fields=["id"],
+        update_fields=["number", "customer_id"],
     )
-    Order.objects.update_or_create(
-        id=notice.order_id,
-        defaults={"number": notice.number, "customer_id": notice.customer_id},
-    )
-    copied = (
-        Notification.objects.filter(
-            order_id=notice.order_id,
-            subject=subject,
-            customer_id=notice.customer_id,
-            legacy_id__isnull=False,
-            event_id__isnull=True,
-        )
-        .order_by("id")
-        .first()
-    )
-    if copied is not None:
-        Notification.objects.filter(pk=copied.pk).update(event_id=event.id)
-    else:
+    copied = Notification.objects.filter(
+        order_id=notice.order_id,
+        subject=subject,
+        customer_id=notice.customer_id,
+        legacy_id__isnull=False,
+        event_id__isnull=True,
+    ).order_by("id")[:1]
+    if not Notification.objects.filter(pk__in=copied).update(event_id=event.id):
         Notification.objects.create(
             customer_id=notice.customer_id,
             order_id=notice.order_id,
-            template=template.code if template else None,
+            template=notice.code if template else None,
             channel=channel,
             subject=subject,
             body=body,
@@ -111,9 +105,13 @@ def _apply(event: Event, notice: Notice) -> str:
             event_id=event.id,
         )
     Inbox.objects.create(consumer=CONSUMER, event_id=event.id, applied_at=timezone.now())
-    EntityVersion.objects.update_or_create(
-        aggregatetype=aggregatetype,
-        aggregateid=aggregateid,
-        defaults={"version": event.version, "origin": event.origin},
-    )
+    if stored is None:
+        EntityVersion.objects.create(
+            aggregatetype=aggregatetype,
+            aggregateid=aggregateid,
+            version=event.version,
+            origin=event.origin,
+        )
+    else:
+        versions.update(version=event.version, origin=event.origin)
     return "applied"

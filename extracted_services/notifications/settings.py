@@ -65,6 +65,8 @@ USE_TZ = True
 
 # The event inbox (DESIGN §5): deliveries carry "Authorization: Bearer <EVENTS_TOKEN>".
 EVENTS_TOKEN = os.environ.get("EVENTS_TOKEN", "")
+# A delivered batch may be larger than Django's 2.5 MB default for a request body.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 32 * 1024 * 1024
 
 # One identity across the stack (DESIGN §6): the monolith's JWTs, verified with its JWKS.
 JWKS_URL = os.environ.get("JWKS_URL", "http://127.0.0.1:8000/.well-known/jwks.json")
