@@ -55,8 +55,8 @@ class IsAuthorOrStaff(permissions.BasePermission):
     def has_object_permission(self, request: Request, view: Any, obj: Review) -> bool:
         if request.method in permissions.SAFE_METHODS or is_staff(request):
             return True
-        customer_id = getattr(request.user, "customer_id", None)
-        return customer_id is not None and obj.author_id == customer_id
+        user = request.user
+        return changes.written_by(obj, getattr(user, "customer_id", None), user.username)
 
 
 class HasCustomer(permissions.BasePermission):
@@ -160,5 +160,6 @@ class ReviewViewSet(viewsets.ModelViewSet):
     )
     def helpful(self, request: Request, pk: Any = None) -> Response:
         with transaction.atomic():
-            review = changes.vote_helpful(self.get_object(), request.user.customer_id)
+            user = request.user
+            review = changes.vote_helpful(self.get_object(), user.customer_id, user.username)
         return Response(self.get_serializer(review).data)

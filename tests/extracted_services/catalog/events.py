@@ -103,6 +103,16 @@ def last_seq(var_dir: Path) -> int:
         return int(db.execute("SELECT COALESCE(MAX(seq), 0) FROM outbox").fetchone()[0])
 
 
+def version_of(var_dir: Path, aggregatetype: str, aggregateid: int) -> int:
+    """The entity's stored version (0 when none is stored)."""
+    with sqlite3.connect(f"file:{var_dir / 'catalog.sqlite3'}?mode=ro", uri=True) as db:
+        row = db.execute(
+            "SELECT version FROM entity_version WHERE aggregatetype = ? AND aggregateid = ?",
+            (aggregatetype, str(aggregateid)),
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def payload_of(var_dir: Path, aggregatetype: str, aggregateid: int) -> dict[str, Any]:
     """The newest recorded payload of an entity."""
     with sqlite3.connect(f"file:{var_dir / 'catalog.sqlite3'}?mode=ro", uri=True) as db:

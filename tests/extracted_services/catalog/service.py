@@ -20,21 +20,25 @@ SETTINGS = "extracted_services.catalog.settings"
 EVENTS_TOKEN = "catalog-test-events-token"
 
 
-def catalog_env(var_dir: Path) -> dict[str, str]:
-    """Its own settings and database, whatever the monolith's environment says."""
+def catalog_env(var_dir: Path, database_url: str | None = None) -> dict[str, str]:
+    """Its own settings and database (SQLite in ``var_dir`` unless ``database_url``),
+    whatever the monolith's environment says."""
     return {
         "DJANGO_SETTINGS_MODULE": SETTINGS,
         "CATALOG_VAR_DIR": str(var_dir),
-        "DATABASE_URL": f"sqlite:///{var_dir / 'catalog.sqlite3'}",
+        "DATABASE_URL": database_url or f"sqlite:///{var_dir / 'catalog.sqlite3'}",
     }
 
 
 def start_catalog(
-    var_dir: Path, monolith: str | None = None, events_token: str | None = EVENTS_TOKEN
+    var_dir: Path,
+    monolith: str | None = None,
+    events_token: str | None = EVENTS_TOKEN,
+    database_url: str | None = None,
 ) -> ManagedProcess:
     """``python -m extracted_services.catalog --port 0``: migrates, then serves; verifies
     JWTs with ``monolith``'s published keys and takes events with ``events_token``."""
-    env = catalog_env(var_dir)
+    env = catalog_env(var_dir, database_url)
     if monolith:
         env["JWKS_URL"] = f"{monolith}/.well-known/jwks.json"
     env["EVENTS_TOKEN"] = events_token or ""
@@ -48,15 +52,20 @@ def start_catalog(
     ).start()
 
 
-def manage(var_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+def manage(
+    var_dir: Path, *args: str, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
     """The service's ``manage.py`` with its own settings and database."""
     argv = [sys.executable, "-m", "extracted_services.catalog.manage", *args]
-    env = {**os.environ, **catalog_env(var_dir)}
+    env = {**os.environ, **catalog_env(var_dir, database_url)}
     return subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
 
 
-def backfill(var_dir: Path, monolith: str, token: str) -> subprocess.CompletedProcess[str]:
-    return manage(var_dir, "backfill_catalog", "--from", monolith, "--token", token)
+def backfill(
+    var_dir: Path, monolith: str, token: str, database_url: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    args = ("backfill_catalog", "--from", monolith, "--token", token)
+    return manage(var_dir, *args, database_url=database_url)
 
 
 def staff_token(monolith: str) -> str:
