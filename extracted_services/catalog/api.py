@@ -147,7 +147,8 @@ class ReviewViewSet(viewsets.ModelViewSet):
 
     @transaction.atomic
     def perform_update(self, serializer: serializers.ModelSerializer) -> None:
-        changes.update_review(serializer)
+        user = self.request.user
+        changes.update_review(serializer, getattr(user, "customer_id", None), user.username)
 
     @transaction.atomic
     def perform_destroy(self, instance: Review) -> None:

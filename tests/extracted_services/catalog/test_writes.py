@@ -5,6 +5,8 @@ records exactly its events in the service's outbox, one version above the stored
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -322,6 +324,8 @@ def test_a_backfilled_review_is_still_its_authors(twins: Twins, bob: Caller) -> 
     path = f"/api/reviews/{seeded['id']}/"
     m, _ = twins.same("PATCH", path, author, {"title": "Still mine"})
     assert m.status_code == 200
+    me = httpx.get(f"{twins.monolith.base_url}/api/customers/me/", headers=author.monolith)
+    assert payload_of(twins.service_var, "review", seeded["id"])["author_id"] == me.json()["id"]
     m, _ = twins.same(
         "POST",
         "/api/reviews/",
@@ -334,3 +338,16 @@ def test_a_backfilled_review_is_still_its_authors(twins: Twins, bob: Caller) -> 
     if bob.username != seeded["author"]:
         m, _ = twins.same("PATCH", path, bob, {"title": "Not mine"})
         assert m.status_code == 403
+
+
+def test_an_event_carries_its_requests_trace_headers(twins: Twins, staff: Caller) -> None:
+    trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    made = httpx.post(
+        f"{twins.service.base_url}/api/catalog/categories/",
+        json={"name": "Traced", "slug": "traced"},
+        headers={**staff.service, "traceparent": trace, "X-Request-ID": "req-42"},
+    )
+    assert made.status_code == 201, made.text
+    with sqlite3.connect(twins.service_var / "catalog.sqlite3") as db:
+        (headers,) = db.execute("SELECT headers FROM outbox ORDER BY seq DESC LIMIT 1").fetchone()
+    assert json.loads(headers) == {"traceparent": trace, "x-request-id": "req-42"}
