@@ -41,7 +41,7 @@ from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError
 
-from strangler_proxy.events.deadletters import DeadLetterStore
+from strangler_proxy.events.deadletters import DeadLetterError, DeadLetterStore
 from strangler_proxy.events.decide import (
     Ack,
     Action,
@@ -200,16 +200,22 @@ class Deliverer:
             await self._dead(msg, event_id, action)
 
     async def _dead(self, msg: Msg, event_id: str, action: DeadLetter) -> None:
-        letter = await asyncio.to_thread(
-            self.dead_letters.add,
-            self.subscriber.name,
-            event_id,
-            msg.data,
-            action.reason,
-            attempts=msg.metadata.num_delivered,
-            url=self.subscriber.url,
-            first_failed_at=self._first_failure.pop(event_id, None),
-        )
+        """Keep the letter, then ``term`` the message; when the store cannot keep it, the
+        message stays in the stream and comes again later (nothing is dropped unwritten)."""
+        first = self._first_failure.get(event_id)
+        try:
+            letter = await asyncio.to_thread(
+                self.dead_letters.add, self.subscriber.name, event_id, msg.data, action.reason,
+                attempts=msg.metadata.num_delivered, url=self.subscriber.url,
+                first_failed_at=first,
+            )  # fmt: skip
+        except DeadLetterError as exc:
+            delay = self.settings.retry.max_delay
+            log.error("cannot keep event %s as a dead letter (%s): again in %.1f s",
+                      event_id, exc, delay)  # fmt: skip
+            await msg.nak(delay=delay)
+            return
+        self._first_failure.pop(event_id, None)
         log.warning(
             "dead letter %d: event %s for %s: %s", letter.id, event_id, self.subscriber.name,
             action.reason,

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 
 from tests.strangler_proxy.events.brokers import NatsServer, running_nats, wait_until
@@ -23,7 +24,9 @@ from tests.strangler_proxy.events.delivery_kit import (
     stand_in,
     versions_by_key,
 )
+from tests.strangler_proxy.store.conftest import postgres_database, postgres_url
 
+__all__ = ["postgres_database", "postgres_url"]  # fixtures, used by name
 FAST_RETRY = ("--retry-delay", "0.05", "--max-retry-delay", "0.2")
 
 
@@ -142,3 +145,26 @@ def test_a_wrong_events_token_makes_no_dead_letters_and_says_what_to_fix(
     with delivering(tmp_path, broker.url, [catalog.spec], *fast):  # the right token
         wait_until(lambda: len(catalog.applied()) == 1, "the event applied")
     assert catalog.applied()[0][0] == waiting.id
+
+
+@pytest.mark.postgres
+def test_a_dead_letter_store_that_fails_keeps_the_event_in_the_stream(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber, postgres_url: str
+) -> None:
+    poison = event("9", 1, poison="payload.sku: blank")
+    fast = ("--dead-letters", postgres_url, "--max-retry-delay", "0.2")
+    with delivering(tmp_path, broker.url, [catalog.spec], *fast) as deliverer:
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute("ALTER TABLE strangler_dead_letters RENAME TO gone")  # the store breaks
+        publish(broker.url, [poison])
+        refused = f"cannot keep event {poison.id} as a dead letter (dead-letter store: "
+        wait_until(lambda: deliverer.log().count(refused) >= 2, "two failed attempts")
+        with psycopg.connect(postgres_url, autocommit=True) as db:
+            db.execute("ALTER TABLE gone RENAME TO strangler_dead_letters")  # mended
+        wait_until(lambda: "dead letter 1:" in deliverer.log(), "the letter kept at last")
+    (letter,) = dead_letters(postgres_url)
+    assert (letter["event_id"], letter["reason"]) == (
+        poison.id,
+        "rejected by the subscriber: payload.sku: blank",
+    )
+    assert catalog.applied() == []
