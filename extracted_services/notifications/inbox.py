@@ -70,11 +70,13 @@ def _decide_and_apply(event: Event, templates: Templates) -> str:
 
 
 def _apply(event: Event, notice: Notice, templates: Templates) -> str:
-    if Inbox.objects.filter(consumer=CONSUMER, event_id=event.id).exists():
-        return "duplicate"
     aggregatetype, aggregateid = event.key
     versions = EntityVersion.objects.filter(aggregatetype=aggregatetype, aggregateid=aggregateid)
+    # The order's row locked first: a concurrent delivery of the same event that held it has
+    # committed by now, so its inbox row is seen (duplicate, not stale).
     stored = versions.select_for_update().values_list("version", "origin").first()
+    if Inbox.objects.filter(consumer=CONSUMER, event_id=event.id).exists():
+        return "duplicate"
     if stored is not None and (event.version, event.origin) <= stored:
         return "stale"
     template = templates.get(notice.code)

@@ -4,6 +4,7 @@ the notifications the monolith writes for the same order, once each, in order pe
 from __future__ import annotations
 
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 from typing import Any
@@ -266,3 +267,17 @@ def test_a_malformed_body_is_a_400_in_the_envelope(
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == code
+
+
+def test_the_same_batch_delivered_in_parallel_applies_once(notifications: Notifications) -> None:
+    events = OrderEvents(fake_order(900_010))
+    lifecycle = [events.placed("x"), events.status_changed("shipped")]
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        answers = list(
+            pool.map(
+                lambda _: post_events(notifications.base_url, EVENTS_TOKEN, lifecycle), range(6)
+            )
+        )
+    every = [outcomes(answer) for answer in answers]
+    assert sorted(o for batch in every for o in batch) == ["applied"] * 2 + ["duplicate"] * 10
+    assert len(stored_notifications(notifications.var_dir, "order_id = 900010")) == 2

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import closing
 from pathlib import Path
 
@@ -110,7 +111,22 @@ def test_the_service_on_postgresql_takes_new_ids_after_the_copy(
             "placed_at": "2026-12-01T11:00:00Z",
             "lines": [],
         }
-        answer = post_events(svc.base_url, EVENTS_TOKEN, [OrderEvents(order).placed("x")])
-        assert outcomes(answer) == ["applied"]
-    made = scalar(service_db, "SELECT id FROM notifications_notification WHERE order_id = 990001")
+        events = OrderEvents(order)
+        lifecycle = [events.placed("x"), events.status_changed("shipped")]
+        # the same batch at once from several deliverers: each event applies once
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            answers = list(
+                pool.map(lambda _: post_events(svc.base_url, EVENTS_TOKEN, lifecycle), range(4))
+            )
+        every = sorted(o for answer in answers for o in outcomes(answer))
+        assert every == ["applied"] * 2 + ["duplicate"] * 6
+    made = scalar(
+        service_db, "SELECT MIN(id) FROM notifications_notification WHERE order_id = 990001"
+    )
     assert made > copied_top
+    assert (
+        scalar(
+            service_db, "SELECT COUNT(*) FROM notifications_notification WHERE order_id = 990001"
+        )
+        == 2
+    )
