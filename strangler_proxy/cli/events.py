@@ -244,7 +244,10 @@ def _replay(store: DeadLetterStore, letter_id: int, token: str, to_url: str | No
         event = Event.from_json(letter.event)
     except InvalidEvent as exc:
         raise click.ClickException(f"{name} is not an event ({exc}): nothing to replay") from exc
-    with Inbox(Subscriber(letter.subscriber, to_url or letter.url), token) as inbox:
+    url = to_url or letter.url
+    if not url:
+        raise click.ClickException(f"{name} has no inbox URL recorded: name one with --to URL")
+    with Inbox(Subscriber(letter.subscriber, url), token) as inbox:
         try:
             (result,) = inbox.push_sync([event])
         except DeliveryFailed as exc:

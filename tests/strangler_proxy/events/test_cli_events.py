@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from strangler_proxy.cli import main
+from strangler_proxy.events.deadletters import open_dead_letters
 from strangler_proxy.stack.process import free_port
 from tests.strangler_proxy.events.brokers import NatsServer, running_nats, wait_until
 from tests.strangler_proxy.events.delivery_kit import (
@@ -152,3 +153,33 @@ def test_clear_answers_for_bad_input(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert result.output.startswith("Error: no dead letter 7: no dead-letter store at ")
     assert strangler("dead-letters", *nowhere).output.endswith("no dead letters\n")
+
+
+def test_replay_says_why_a_letter_cannot_be_sent(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'dead.sqlite3'}"
+    token = tmp_path / "events.token"
+    token.write_text(TOKEN)
+    store = open_dead_letters(url, create=True)
+    good = event("1", 1)
+    store.add("outbox:monolith", "row-7", b'{"id": 7}', "not an event: id: missing", attempts=1)
+    store.add("catalog", good.id, good.to_json(), "answered 503", attempts=5)
+    store.close()
+    replay = ("--dead-letters", url, "--token-file", str(token))
+
+    result = strangler("replay", "1", *replay)
+    assert result.output == (
+        "Error: dead letter 1 is not an event (aggregatetype: missing): nothing to replay\n"
+    )
+    result = strangler("replay", "2", *replay)
+    assert (
+        result.output == "Error: dead letter 2 has no inbox URL recorded: name one with --to URL\n"
+    )
+    nowhere = f"http://127.0.0.1:{free_port()}/internal/events/"
+    result = strangler("replay", "2", *replay, "--to", nowhere)
+    assert result.output.startswith(
+        f"Error: dead letter 2 not delivered: catalog at {nowhere} did not answer"
+    )
+    (letter,) = json.loads(
+        strangler("dead-letters", "--dead-letters", url, "--json", "--subscriber", "catalog").output
+    )
+    assert (letter["attempts"], letter["replayed_at"]) == (6, None)
