@@ -5,9 +5,13 @@ again, and a notification the service already made from an event is not copied t
 
 from __future__ import annotations
 
+import os
+import pty
 import shutil
 import socket
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from pathlib import Path
 
@@ -22,6 +26,7 @@ from tests.extracted_services.notifications.service import (
     backfill,
     manage,
     monolith_database_url,
+    notifications_env,
     outcomes,
     post_events,
     stored_notifications,
@@ -212,3 +217,33 @@ def test_the_connection_cannot_write(monolith_server: RunningServer) -> None:
             source.rows("DELETE FROM notifications_notification")
     finally:
         source.close()
+
+
+def on_a_terminal(var_dir: Path, *args: str) -> str:
+    """The command's stderr when it is a terminal (a pseudo-terminal here)."""
+    argv = [sys.executable, "-m", "extracted_services.notifications.manage", *args]
+    env = {**os.environ, **notifications_env(var_dir), "TERM": "xterm", "COLUMNS": "100"}
+    main, terminal = pty.openpty()
+    try:
+        done = subprocess.run(argv, env=env, stdout=subprocess.PIPE, stderr=terminal, timeout=120)
+    finally:
+        os.close(terminal)
+    assert done.returncode == 0
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 4096)
+        except OSError:  # EIO: the terminal's other end is closed and drained
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    return shown.decode(errors="replace")
+
+
+def test_progress_is_shown_on_a_terminal(monolith_server: RunningServer, fresh: Path) -> None:
+    shown = on_a_terminal(
+        fresh, "backfill_notifications", "--from-db", monolith_database_url(monolith_server.env)
+    )
+    assert "notifications" in shown and "100%" in shown
