@@ -35,7 +35,7 @@ from strangler_proxy.events.jetstream import BrokerUnavailable
 from strangler_proxy.events.lag import describe_age
 from strangler_proxy.events.push import DeliveryFailed, Inbox
 from strangler_proxy.events.sources import BadSource, parse_source
-from strangler_proxy.events.status import Status, status
+from strangler_proxy.events.status import EMBEDDED, Status, status
 from strangler_proxy.events.subscriber import BadSubscriber, Subscriber, parse_subscriber
 from strangler_proxy.store.base import redact
 
@@ -137,7 +137,11 @@ def deliver_command(
 
 
 @events.command("status")
-@broker_option
+@click.option(
+    "--broker", default=DEFAULT_BROKER, show_default=True, metavar="nats://HOST:PORT|embedded",
+    envvar="STRANGLER_BROKER",
+    help="The NATS JetStream server, or 'embedded' (no broker: the backlog is the lag).",
+)  # fmt: skip
 @click.option(
     "--source", "sources", multiple=True, metavar="NAME=URL",
     help="A producer's database whose outbox backlog to show, e.g. "
@@ -160,7 +164,8 @@ def status_command(broker: str, sources: tuple[str, ...], dead_letters: str, as_
     try:
         found = status(broker, parsed, counts)
     except BrokerUnavailable as exc:
-        raise click.ClickException(str(exc)) from exc
+        hint = "; with the embedded relay (no broker) use --broker embedded"
+        raise click.ClickException(f"{exc}{hint}") from exc
     if as_json:
         click.echo(orjson.dumps(found.to_json(), option=orjson.OPT_INDENT_2))
         return
@@ -174,13 +179,20 @@ def _show_status(found: Status) -> None:
         for b in found.backlogs:
             grid.add(b.source, "-" if b.unpublished is None else str(b.unpublished), b.error)
         show(grid)
+    title = f"Stream {found.stream}: {found.messages} events, per subscriber"
+    if found.stream == EMBEDDED:
+        title = "No broker (embedded relay): the backlog is the lag; dead letters per subscriber"
     grid = Grid(
-        f"Stream {found.stream}: {found.messages} events, per subscriber",
+        title,
         (Column("subscriber"), Column("filter"), Column("lag", right=True),
          Column("oldest unapplied", right=True), Column("dead letters", right=True)),
     )  # fmt: skip
     for s in found.subscribers:
-        lag = "no consumer" if s.lag is None else str(s.lag.count)
+        lag = (
+            ("-" if found.stream == EMBEDDED else "no consumer")
+            if s.lag is None
+            else str(s.lag.count)
+        )
         age = describe_age(None if s.lag is None else s.lag.age(found.at))
         grid.add(s.name, s.filter or "-", lag, age, str(s.dead_letters))
     show(grid)

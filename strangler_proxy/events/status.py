@@ -27,6 +27,9 @@ from strangler_proxy.events.lag import Lag
 from strangler_proxy.events.outbox import OutboxError, open_outbox
 from strangler_proxy.events.sources import Source
 
+#: the broker "URL" of the embedded relay (no broker)
+EMBEDDED = "embedded"
+
 
 @dataclass(frozen=True, slots=True)
 class Backlog:
@@ -45,7 +48,7 @@ class SubscriberStatus:
 
 @dataclass(frozen=True, slots=True)
 class Status:
-    stream: str
+    stream: str  # "EVENTS", or "embedded" (no broker)
     messages: int  # in the stream
     backlogs: Sequence[Backlog] = ()
     subscribers: Sequence[SubscriberStatus] = ()
@@ -122,8 +125,11 @@ async def _lag(js: JetStreamContext, consumer: ConsumerInfo) -> Lag:
 
 
 def status(url: str, sources: Sequence[Source], dead_letters: dict[str, int]) -> Status:
-    """Everything ``strangler events status`` shows (BrokerUnavailable for a dead broker)."""
-    messages, lags = asyncio.run(consumer_lags(url))
+    """Everything ``strangler events status`` shows (BrokerUnavailable for a dead broker).
+
+    ``url`` ``embedded``: no broker (the relay pushes to the inboxes itself and marks a row
+    published once every subscriber took it), so the outbox backlog is the lag."""
+    messages, lags = (0, []) if url == EMBEDDED else asyncio.run(consumer_lags(url))
     subscribers = [
         SubscriberStatus(name, subject, lag, dead_letters.get(name, 0))
         for name, subject, lag in lags
@@ -134,4 +140,4 @@ def status(url: str, sources: Sequence[Source], dead_letters: dict[str, int]) ->
         for name, count in sorted(dead_letters.items())
         if name not in known
     ]
-    return Status(STREAM, messages, backlogs(sources), subscribers)
+    return Status(EMBEDDED if url == EMBEDDED else STREAM, messages, backlogs(sources), subscribers)

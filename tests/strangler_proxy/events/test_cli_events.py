@@ -183,3 +183,25 @@ def test_replay_says_why_a_letter_cannot_be_sent(tmp_path: Path) -> None:
         strangler("dead-letters", "--dead-letters", url, "--json", "--subscriber", "catalog").output
     )
     assert (letter["attempts"], letter["replayed_at"]) == (6, None)
+
+
+def test_status_of_the_embedded_relay_needs_no_broker(tmp_path: Path) -> None:
+    outbox = tmp_path / "monolith.sqlite3"
+    with sqlite3.connect(outbox) as db:
+        db.execute(OUTBOX)
+        db.execute("INSERT INTO outbox (id, published_at) VALUES ('a', NULL)")
+    dead = f"sqlite:///{tmp_path / 'dead.sqlite3'}"
+    store = open_dead_letters(dead, create=True)
+    store.add("notifications", "e-1", b"{}", "rejected by the subscriber: no order", attempts=1)
+    store.close()
+    options = ("--source", f"monolith=sqlite:///{outbox}", "--dead-letters", dead)
+
+    table = strangler("status", "--broker", "embedded", *options).output.splitlines()
+    assert table[2].split() == ["monolith", "1"]
+    assert table[3].startswith("No broker (embedded relay): the backlog is the lag")
+    assert table[5].split() == ["notifications", "-", "-", "-", "1"]
+    dead_broker = f"nats://127.0.0.1:{free_port()}"
+    refused = strangler("status", "--broker", dead_broker, *options)
+    assert refused.output.rstrip().endswith(
+        "with the embedded relay (no broker) use --broker embedded"
+    )
