@@ -37,15 +37,6 @@ def written_by(review: Review, customer_id: int | None, username: str) -> bool:
     return review.author == username
 
 
-def product_changed(product_id: int) -> None:
-    record(
-        "product",
-        product_id,
-        "product.upserted",
-        product_payload(Product.objects.get(pk=product_id)),
-    )
-
-
 def save_category(serializer: serializers.ModelSerializer) -> Category:
     now = timezone.now()
     extra = {"updated_at": now} if serializer.instance else {"created_at": now, "updated_at": now}
@@ -93,7 +84,8 @@ def refresh_rating(product_id: int) -> None:
     stats = Review.objects.filter(product_id=product_id).aggregate(avg=Avg("rating"), n=Count("id"))
     avg = round(float(stats["avg"]), 3) if stats["avg"] is not None else None
     Product.objects.filter(pk=product_id).update(rating_avg=avg, rating_count=stats["n"])
-    product_changed(product_id)
+    product = Product.objects.get(pk=product_id)
+    record("product", product_id, "product.upserted", product_payload(product))
 
 
 def create_review(
