@@ -67,8 +67,9 @@ def up(
     4. keep or create the tokens VAR/admin.token and VAR/events.token (0600)
     5. register the catalog and notifications services with the proxy's registry
     6. start the monolith (gunicorn), the catalog service (backfilled from the
-       monolith while it is empty), the notifications service, and the proxy in
-       front of them all with its admin API
+       monolith while it is empty), the notifications service, the events relay
+       (embedded: outbox -> inboxes; with --broker, to NATS JetStream and a
+       deliverer from there), and the proxy in front of them all with its admin API
     """
     try:
         options = StackOptions.parse(

@@ -51,7 +51,8 @@ def welcome_grid(
         if name in by_name:
             service = by_name[name]
             notes = [*service.spec.notes, f"pid {service.pid}, log {service.log_path}"]
-            grid.add(name, service.spec.url, "\n".join(notes))
+            where = "(no port)" if service.spec.worker else service.spec.url
+            grid.add(name, where, "\n".join(notes))
     proxy = by_name.get("proxy")
     for listener in proxy.spec.listeners if proxy else ():
         grid.add(

@@ -110,7 +110,8 @@ class ServiceSpec:
     accounts: tuple[Account, ...] = ()
     listeners: tuple[Listener, ...] = ()
     #: With ``port`` 0: the line it prints once bound, whose ``port`` group says where
-    #: (the supervisor then knows the service by that port).
+    #: (the supervisor then knows the service by that port). A worker's: the line it
+    #: prints once it is ready.
     announces: re.Pattern[str] | None = None
     #: the ``strangler up`` option that sets ``port`` (named when the port is taken)
     option: str = ""

@@ -5,7 +5,8 @@ import its routes into ``var/flags.sqlite3``, make ``var/admin.token`` and
 ``var/events.token``, register the extracted services with the proxy), then the monolith
 (127.0.0.1:8000), the catalog service (8101; backfilled from the monolith while it is
 empty), the notifications service (8102) and the proxy in front of them all (127.0.0.1:8080,
-admin API on 127.0.0.1:8081). The extracted services are in :mod:`.extracted`.
+admin API on 127.0.0.1:8081), with the events' relay between them (embedded unless
+``--broker``). The extracted services are in :mod:`.extracted`, the relay in :mod:`.messaging`.
 
 >>> options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="var")
 >>> stack = default_stack(
@@ -14,7 +15,7 @@ admin API on 127.0.0.1:8081). The extracted services are in :mod:`.extracted`.
 >>> [task.name for task in stack.prepare]
 ['migrate', 'seed', 'analyze', 'routes', 'admin-token', 'events-token', 'register', 'backfill']
 >>> [s.name for s in stack.services]
-['monolith', 'catalog', 'notifications', 'proxy']
+['monolith', 'catalog', 'notifications', 'relay', 'proxy']
 >>> stack.services[-1].url, stack.services[-1].listeners[0].url
 ('http://127.0.0.1:8080', 'http://127.0.0.1:8081')
 """
@@ -33,6 +34,7 @@ from strangler_proxy.stack.extracted import (
     extracted_services,
     registration_task,
 )
+from strangler_proxy.stack.messaging import events_services
 from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env
 from strangler_proxy.stack.options import SEED_SIZES, StackOptions, StackSpecError
 from strangler_proxy.stack.parts import (
@@ -183,7 +185,8 @@ def default_stack(
     ``extracted`` names the extracted services installed here (a missing one is left out).
 
     The extracted services start between the monolith (whose API the catalog's backfill
-    reads, whose keys they verify tokens with) and the proxy (which routes to them).
+    reads, whose keys they verify tokens with) and the proxy (which routes to them), then
+    the relay (and the deliverer, with a broker), once every inbox answers.
     """
     services, tasks = extracted_services(
         options, python=python, manage_py=manage_py, extracted=extracted
@@ -202,8 +205,7 @@ def default_stack(
         services=(
             monolith_service(options, python=python),
             *services,
-            # TODO(lead): the relay and the deliverer (`strangler events relay|deliver`, with
-            # --broker) join here once those commands exist; see extracted.py.
+            *events_services(options, strangler=strangler, extracted=extracted),
             proxy_service(options, strangler=strangler),
         ),
     )

@@ -208,7 +208,7 @@ class Supervisor:
     def _start(self) -> None:
         for spec in self.stack.services:
             step = self._next_step(f"start the {spec.name}")
-            port_zero = spec.announces is not None and spec.port == 0
+            port_zero = spec.announces is not None and spec.port == 0 and not spec.worker
             health_url: str | None = spec.health_url
             if spec.worker:
                 health_url = None
@@ -223,7 +223,8 @@ class Supervisor:
                 cwd=self.stack.cwd,
                 log_path=self.stack.log_dir / spec.log_name,
                 start_timeout=spec.start_timeout,
-                announces=spec.announces if port_zero else None,
+                # a worker's: the line it prints once ready
+                announces=spec.announces if port_zero or spec.worker else None,
             )
             self.started.append((spec, proc))
             started = time.monotonic()

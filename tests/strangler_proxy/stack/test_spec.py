@@ -153,7 +153,8 @@ def test_the_extracted_services_start_between_the_monolith_and_the_proxy(tmp_pat
     )  # fmt: skip
     stack = default_stack(options, python="/venv/bin/python", manage_py=MANAGE, strangler=CLI)
 
-    assert [s.name for s in stack.services] == ["monolith", "catalog", "notifications", "proxy"]
+    names = [s.name for s in stack.services]
+    assert names == ["monolith", "catalog", "notifications", "relay", "proxy"]
     catalog, notifications = stack.services[1:3]
     port = ("--port", "8201")
     assert catalog.argv == ("/venv/bin/python", "-m", "extracted_services.catalog", *port)
@@ -191,5 +192,36 @@ def test_only_the_installed_services_are_run(tmp_path: Path) -> None:
     only = default_stack(
         options, python="py", manage_py=MANAGE, strangler=CLI, extracted=("notifications",)
     )
-    assert [s.name for s in only.services] == ["monolith", "notifications", "proxy"]
+    assert [s.name for s in only.services] == ["monolith", "notifications", "relay", "proxy"]
     assert "backfill" not in {task.name for task in only.prepare}
+
+
+def test_the_relay_pushes_to_every_inbox_or_publishes_to_the_broker(tmp_path: Path) -> None:
+    var = tmp_path / "var"
+    options = StackOptions.parse(monolith_port=8123, seed_size="tiny", var_dir=var)
+    embedded = default_stack(options, python="py", manage_py=MANAGE, strangler=CLI)
+    relay = embedded.service("relay")
+    assert relay is not None and relay.worker and relay.binds == ()
+    argv = " ".join(relay.argv)
+    assert argv.startswith("/venv/bin/strangler events relay ")
+    assert f"--source monolith=sqlite:///{var}/monolith.sqlite3" in argv
+    assert f"--source catalog=sqlite:///{var}/catalog/catalog.sqlite3" in argv
+    assert "--broker embedded" in argv
+    assert "--subscriber catalog=http://127.0.0.1:8101/internal/events/:" in argv
+    assert "--subscriber notifications=http://127.0.0.1:8102/internal/events/:order" in argv
+    assert "--subscriber monolith=http://127.0.0.1:8123/internal/events/:" in argv
+    assert f"--token-file {var}/events.token" in argv
+    assert f"--dead-letters sqlite:///{var}/dead-letters.sqlite3" in argv
+    assert embedded.service("deliverer") is None, "embedded: the relay pushes itself"
+
+    nats = StackOptions.parse(
+        monolith_port=8123, seed_size="tiny", var_dir=var, broker="nats://127.0.0.1:4222"
+    )
+    brokered = default_stack(nats, python="py", manage_py=MANAGE, strangler=CLI)
+    relay, deliverer = brokered.service("relay"), brokered.service("deliverer")
+    assert relay is not None and deliverer is not None
+    assert "--subscriber" not in relay.argv, "with a broker, the deliverer pushes"
+    assert "--broker nats://127.0.0.1:4222" in " ".join(relay.argv)
+    assert deliverer.argv[:3] == (*CLI, "events", "deliver")
+    assert deliverer.argv.count("--subscriber") == 3
+    assert [s.name for s in brokered.services][-3:] == ["relay", "deliverer", "proxy"]

@@ -6,7 +6,6 @@ import os
 import re
 import signal
 import sys
-import time
 from pathlib import Path
 from types import MappingProxyType
 
@@ -205,12 +204,13 @@ def test_a_task_after_a_service_runs_once_it_answers_with_its_own_env(tmp_path: 
     dumper = ServiceSpec(
         "dumper",
         python(f"{env_dump}; open({str(seen)!r}, 'a').write(os.environ['EVENTS_TOKEN'] + ' ');"
-               " import time; time.sleep(60)"),
+               " print('dumper ready', flush=True); import time; time.sleep(60)"),
         0,
         log_name="dumper.log",
         env=MappingProxyType({"WHO": "dumper"}),
         env_files=MappingProxyType({"EVENTS_TOKEN": token}),
         worker=True,
+        announces=re.compile("^dumper ready$", re.M),  # a worker is up once it says so
     )  # fmt: skip
     tasks = (
         Task("backfill", python(env_dump), after="api", env=MappingProxyType({"WHO": "task"})),
@@ -223,9 +223,7 @@ def test_a_task_after_a_service_runs_once_it_answers_with_its_own_env(tmp_path: 
 
     def check(running: list[Running]) -> None:
         assert [r.spec.name for r in running] == ["api", "dumper"]
-        deadline = time.monotonic() + 10  # a worker is "running" as soon as it is started
-        while "s3cret" not in seen.read_text() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        assert "s3cret" in seen.read_text(), "up once it printed its ready line"
         os.kill(os.getpid(), signal.SIGTERM)
 
     assert supervisor.run(on_ready=check) == 0

@@ -118,8 +118,10 @@ class Stack:
     @property
     def pids(self) -> dict[str, int]:
         """Each service's pid, as the welcome table shows it in a pipe (plain aligned text:
-        ``proxy  http://...  notes``, then ``pid N, log ...`` on the row's last line)."""
-        found = re.findall(r"^(\w+) +http://\S+ .*?pid (\d+),", self.out.text, re.M | re.S)
+        ``proxy  http://...  notes`` or ``relay  (no port)  notes``, then ``pid N, log ...``
+        on the row's last line)."""
+        row = r"^(\w+) +(?:http://\S+|\(no port\)) .*?pid (\d+),"
+        found = re.findall(row, self.out.text, re.M | re.S)
         return {name: int(pid) for name, pid in found}
 
     def token(self) -> str:
@@ -267,6 +269,32 @@ def test_the_services_are_registered_healthy_and_the_catalog_backfilled(stack: S
 
 
 @pytest.mark.slow
+def test_a_price_changed_in_the_monolith_reaches_the_catalog_through_the_relay(
+    stack: Stack,
+) -> None:
+    """The embedded relay (no broker): the monolith's outbox row, pushed to the catalog's
+    inbox; the two databases then hold the same rows."""
+    proxy = stack.ports.proxy_url
+    login = {"username": "staff", "password": "staff-demo-pass"}
+    token = httpx.post(f"{proxy}/api/auth/token/", json=login, trust_env=False).json()["token"]
+    changed = httpx.patch(
+        f"{proxy}/api/catalog/products/2/",
+        json={"price": "77.70"},
+        headers={"Authorization": f"Token {token}"},
+        trust_env=False,
+    )
+    assert changed.status_code == 200, changed.text
+    catalog = f"http://127.0.0.1:{stack.ports.catalog}/api/catalog/products/2/"
+    deadline = time.monotonic() + 10
+    while httpx.get(catalog, trust_env=False).json()["price"] != "77.70":
+        assert time.monotonic() < deadline, (stack.var_dir / "logs" / "relay.log").read_text()
+        time.sleep(0.1)
+    same = stack.strangler("reconcile", "catalog", "--var-dir", str(stack.var_dir))
+    assert same.returncode == 0, same.stdout + same.stderr
+    assert "relay ready: monolith" in (stack.var_dir / "logs" / "relay.log").read_text()
+
+
+@pytest.mark.slow
 def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> None:
     # the catalog's copy of product 1 made to differ: then who answered is plain to see
     with sqlite3.connect(stack.var_dir / "catalog" / "catalog.sqlite3") as db:
@@ -300,13 +328,14 @@ def test_routes_flip_while_up_runs_and_sigterm_stops_it_all(stack: Stack) -> Non
     assert [(r["id"], list(r["fields"])) for r in products["rows"]] == [(1, ["name"])]
 
     pids = stack.pids
-    assert set(pids) == {"monolith", "catalog", "notifications", "proxy"}, stack.out.text
+    assert set(pids) == {"monolith", "catalog", "notifications", "relay", "proxy"}, stack.out.text
     assert int((stack.var_dir / "run" / "monolith.pid").read_text()) == pids["monolith"]
     stack.up.send_signal(signal.SIGTERM)
     output = stack.out.finish()
     assert stack.up.returncode == 0, output
     assert all(wait_gone(pid) for pid in pids.values()), "no child left"
-    stopped = [output.index(f"{name}: stopped") for name in ("proxy", "catalog", "monolith")]
+    names = ("proxy", "relay", "notifications", "catalog", "monolith")
+    stopped = [output.index(f"{name}: stopped") for name in names]
     assert stopped == sorted(stopped), "last started, first stopped"
 
 

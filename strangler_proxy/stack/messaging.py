@@ -1,0 +1,119 @@
+"""The events' way in ``strangler up`` (pure): the relay, and with a broker the deliverer.
+
+The relay reads the producers' outbox tables (the monolith's, the catalog's) over SQL.
+Embedded (``--broker embedded``, the default: no server) it pushes each event straight to
+the subscribers' inboxes; with ``--broker nats://HOST:PORT`` (a NATS JetStream the user
+runs) it publishes there, and ``strangler events deliver`` pushes from the broker to the
+inboxes. Subscribers, by the aggregate types they take:
+
+- ``catalog``: categories, products, reviews (while the monolith owns them) and orders
+  (its "verified purchase" projection);
+- ``notifications``: orders;
+- ``monolith``: categories, products, reviews (once the catalog's write routes flip; it
+  ignores the events it produced itself).
+
+>>> from strangler_proxy.stack.options import StackOptions
+>>> options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="/v")
+>>> both = ("catalog", "notifications")
+>>> [s.name for s in events_services(options, strangler=("strangler",), extracted=both)]
+['relay']
+>>> for inbox in subscribers(options, both):
+...     print(inbox)
+catalog=http://127.0.0.1:8101/internal/events/:category,product,review,order
+notifications=http://127.0.0.1:8102/internal/events/:order
+monolith=http://127.0.0.1:8000/internal/events/:category,product,review
+>>> from dataclasses import replace
+>>> nats = replace(options, broker="nats://127.0.0.1:4222")
+>>> [s.name for s in events_services(nats, strangler=("strangler",), extracted=both)]
+['relay', 'deliverer']
+>>> events_services(options, strangler=("strangler",), extracted=())  # nobody to tell
+()
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from types import MappingProxyType
+
+from strangler_proxy.stack.options import EMBEDDED, StackOptions
+from strangler_proxy.stack.parts import ServiceSpec
+
+INBOX = "/internal/events/"
+#: subscriber -> the aggregate types it takes
+TOPICS = {
+    "catalog": "category,product,review,order",
+    "notifications": "order",
+    "monolith": "category,product,review",
+}
+#: What each prints once it runs (``strangler events relay``, ``... deliver``).
+RELAY_READY = re.compile(r"^relay ready: ", re.M)
+DELIVERER_READY = re.compile(r"^deliverer ready: ", re.M)
+#: Their "ready" line reaches the log at once (stdout to a file is block-buffered).
+UNBUFFERED = MappingProxyType({"PYTHONUNBUFFERED": "1"})
+
+
+def subscribers(options: StackOptions, extracted: Collection[str]) -> tuple[str, ...]:
+    """``NAME=URL:TOPICS`` of each inbox (the monolith's only when the catalog runs: it
+    takes the catalog's events)."""
+    urls = {
+        "catalog": options.catalog_url,
+        "notifications": options.notifications_url,
+        "monolith": options.monolith_url,
+    }
+    names = [name for name in ("catalog", "notifications") if name in extracted]
+    if "catalog" in extracted:
+        names.append("monolith")
+    return tuple(f"{name}={urls[name]}{INBOX}:{TOPICS[name]}" for name in names)
+
+
+def events_services(
+    options: StackOptions, *, strangler: tuple[str, ...], extracted: Collection[str]
+) -> tuple[ServiceSpec, ...]:
+    """The relay (always, when there is a subscriber) and the deliverer (with a broker)."""
+    inboxes = subscribers(options, extracted)
+    if not inboxes:
+        return ()
+    sources = [f"monolith=sqlite:///{options.var_dir / 'monolith.sqlite3'}"]
+    if "catalog" in extracted:
+        sources.append(f"catalog=sqlite:///{options.var_dir / 'catalog' / 'catalog.sqlite3'}")
+    common = (
+        *("--token-file", str(options.events_token_file)),
+        *("--dead-letters", f"sqlite:///{options.var_dir / 'dead-letters.sqlite3'}"),
+    )
+    pushes = tuple(x for inbox in inboxes for x in ("--subscriber", inbox))
+    embedded = options.broker == EMBEDDED
+    relay = ServiceSpec(
+        name="relay",
+        argv=(
+            *(*strangler, "events", "relay"),
+            *(x for source in sources for x in ("--source", source)),
+            *("--broker", options.broker),
+            *(pushes if embedded else ()),
+            *common,
+        ),
+        port=0,
+        log_name="relay.log",
+        worker=True,
+        announces=RELAY_READY,
+        env=UNBUFFERED,
+        notes=(
+            "outbox -> inboxes (embedded: the outbox tables are the queue)"
+            if embedded
+            else f"outbox -> NATS JetStream at {options.broker}",
+            "strangler events status, strangler events dead-letters",
+        ),
+    )
+    if embedded:
+        return (relay,)
+    deliverer = ServiceSpec(
+        name="deliverer",
+        argv=(*(*strangler, "events", "deliver"), "--broker", options.broker, *pushes, *common),
+        port=0,
+        log_name="deliverer.log",
+        worker=True,
+        announces=DELIVERER_READY,
+        env=UNBUFFERED,
+        notes=(f"NATS JetStream at {options.broker} -> inboxes",),
+    )
+    return relay, deliverer
