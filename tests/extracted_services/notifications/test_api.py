@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from contextlib import closing
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -15,7 +16,11 @@ import pytest
 
 from tests.conftest import RunningServer
 from tests.extracted_services.notifications.conftest import Notifications
-from tests.extracted_services.notifications.service import backfill, monolith_database_url
+from tests.extracted_services.notifications.service import (
+    backfill,
+    monolith_database_url,
+    start_notifications,
+)
 from tests.extracted_services.notifications.shop import Shopper
 from tests.extracted_services.notifications.tokens import IdP
 
@@ -169,3 +174,23 @@ def test_a_token_signed_by_another_key_is_refused(notifications: Notifications) 
     )
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "authentication_failed"
+
+
+def test_the_monolith_tokens_are_accepted(
+    monolith_server: RunningServer, customers: tuple[Shopper, Shopper], tmp_path: Path
+) -> None:
+    """With the monolith as ID provider (its JWKS), as the proxy's exchange makes them."""
+    me = customers[0]
+    exchanged = me.client.post("/api/auth/jwt/exchange/", json={"audience": "notifications"})
+    assert exchanged.status_code == 200, exchanged.text
+    jwks = f"{monolith_server.base_url}/.well-known/jwks.json"
+    with start_notifications(tmp_path, JWKS_URL=jwks) as service:
+        assert backfill(tmp_path, monolith_database_url(monolith_server.env)).returncode == 0
+        host = host_of(monolith_server)
+        me.client.headers["Host"] = host
+        headers = {"Authorization": f"Bearer {exchanged.json()['access']}", "Host": host}
+        ours = httpx.get(f"{service.base_url}/api/notifications/", headers=headers)
+        theirs = me.client.get("/api/notifications/")
+        assert ours.status_code == 200
+        assert ours.json() == theirs.json()
+        assert ours.json()["count"] == 2
