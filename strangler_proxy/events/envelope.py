@@ -85,7 +85,7 @@ class Result:
 
 @dataclass(frozen=True, slots=True)
 class Event:
-    id: str  # uuid, 36 characters: the dedupe key (Nats-Msg-Id, the inbox's event_id)
+    id: str  # uuid, 36 lower-case characters (any spelling is read as that): the dedupe key
     aggregatetype: str
     aggregateid: str
     type: str
@@ -184,10 +184,10 @@ def format_time(moment: datetime) -> str:
 def _check(event: Event) -> None:
     if not isinstance(event.id, str):
         raise InvalidEvent("id", f"not a string ({event.id!r})")
-    try:
-        uuid.UUID(event.id)
-    except ValueError as exc:
-        raise InvalidEvent("id", f"not a uuid ({event.id!r})") from exc
+    canonical = _uuid(event.id)
+    if canonical is None:
+        raise InvalidEvent("id", f"not a uuid ({event.id!r})")
+    object.__setattr__(event, "id", canonical)  # one spelling: dedupe keys must agree
     for name, longest in TEXT_FIELDS.items():
         value = getattr(event, name)
         if not isinstance(value, str) or not value:
@@ -208,6 +208,18 @@ def _check(event: Event) -> None:
         isinstance(k, str) and isinstance(v, str) for k, v in event.headers.items()
     ):
         raise InvalidEvent("headers", "not an object of strings")
+
+
+def _uuid(value: object) -> str | None:
+    """``value``'s canonical uuid text (36 characters, lower case), None if it is none.
+
+    >>> _uuid("3F0C2A548F4E4A409D1C0D6F8F6A0B11")
+    '3f0c2a54-8f4e-4a40-9d1c-0d6f8f6a0b11'
+    """
+    try:
+        return str(uuid.UUID(value)) if isinstance(value, str) else None
+    except ValueError:
+        return None
 
 
 def batch_body(events: Sequence[Event]) -> bytes:
@@ -241,7 +253,7 @@ def parse_results(body: bytes, sent: Sequence[Event]) -> list[Result]:
         raise MalformedAnswer(f"{len(items)} results for {len(sent)} events")
     results = []
     for n, (item, event) in enumerate(zip(items, sent, strict=True)):
-        if not isinstance(item, dict) or item.get("id") != event.id:
+        if not isinstance(item, dict) or _uuid(item.get("id")) != event.id:
             raise MalformedAnswer(f"results[{n}] is not about event {event.id}")
         try:
             outcome = Outcome(str(item.get("outcome")))

@@ -8,7 +8,7 @@ from typing import Any
 import orjson
 import pytest
 
-from strangler_proxy.events.envelope import Event, InvalidEvent
+from strangler_proxy.events.envelope import Event, InvalidEvent, parse_results
 from tests.strangler_proxy.events.delivery_kit import event
 
 GOOD: dict[str, Any] = event("12", 3, price="12.50").to_dict()
@@ -50,3 +50,11 @@ def test_headers_may_be_left_out_and_the_round_trip_is_exact() -> None:
     parsed = Event.from_json(orjson.dumps(without))
     assert parsed.headers == {}
     assert orjson.loads(parsed.to_json()) == GOOD
+
+
+def test_an_id_has_one_spelling_and_an_answer_may_use_another() -> None:
+    spelled = {**GOOD, "id": GOOD["id"].replace("-", "").upper()}  # Django's SQLite spelling
+    parsed = Event.from_json(orjson.dumps(spelled))
+    assert parsed.id == GOOD["id"]
+    answer = orjson.dumps({"results": [{"id": spelled["id"], "outcome": "applied"}]})
+    assert [r.id for r in parse_results(answer, [parsed])] == [GOOD["id"]]
