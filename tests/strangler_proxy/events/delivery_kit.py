@@ -115,9 +115,11 @@ STRANGLER = str(Path(sys.executable).parent / "strangler")
 class DelivererProcess:
     """``strangler events deliver`` as a real process, restartable after a SIGKILL."""
 
-    def __init__(self, tmp: Path, broker: str, specs: Sequence[str], *extra: str) -> None:
+    def __init__(
+        self, tmp: Path, broker: str, specs: Sequence[str], *extra: str, token: str = TOKEN
+    ) -> None:
         token_file = tmp / "events.token"
-        token_file.write_text(TOKEN + "\n")
+        token_file.write_text(token + "\n")
         self.dead_letters = f"sqlite:///{tmp / 'dead-letters.sqlite3'}"
         self.argv = [STRANGLER, "events", "deliver", "--broker", broker,
                      "--token-file", str(token_file), "--dead-letters", self.dead_letters,
@@ -148,9 +150,9 @@ class DelivererProcess:
 
 @contextmanager
 def delivering(
-    tmp: Path, broker: str, specs: Sequence[str], *extra: str
+    tmp: Path, broker: str, specs: Sequence[str], *extra: str, token: str = TOKEN
 ) -> Iterator[DelivererProcess]:
-    process = DelivererProcess(tmp, broker, specs, *extra).start()
+    process = DelivererProcess(tmp, broker, specs, *extra, token=token).start()
     try:
         yield process
     finally:
