@@ -56,7 +56,7 @@ class Ports:
         return f"http://127.0.0.1:{self.admin}"
 
 
-def start_up(var_dir: Path, ports: Ports) -> subprocess.Popen[str]:
+def start_up(var_dir: Path, ports: Ports, *more: str) -> subprocess.Popen[str]:
     return subprocess.Popen(
         [
             str(STRANGLER),
@@ -67,6 +67,7 @@ def start_up(var_dir: Path, ports: Ports) -> subprocess.Popen[str]:
             *("--catalog-port", str(ports.catalog)),
             *("--notifications-port", str(ports.notifications)),
             *("--seed-size", "tiny", "--var-dir", str(var_dir)),
+            *more,
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -141,6 +142,14 @@ class Stack:
         )
 
 
+def staff_headers(stack: Stack) -> dict[str, str]:
+    """The seeded staff user's DRF token, through the proxy."""
+    login = {"username": "staff", "password": "staff-demo-pass"}
+    answer = httpx.post(f"{stack.ports.proxy_url}/api/auth/token/", json=login, trust_env=False)
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Token {answer.json()['token']}"}
+
+
 def group_is_gone(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -176,9 +185,9 @@ def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("stack")
 
 
-def bring_up(var_dir: Path) -> Stack:
+def bring_up(var_dir: Path, *more: str) -> Stack:
     ports = Ports.free()
-    up = start_up(var_dir, ports)
+    up = start_up(var_dir, ports, *more)
     stack = Stack(up, Output(up), ports, var_dir)
     try:
         stack.out.wait_for(READY)
@@ -274,13 +283,10 @@ def test_a_price_changed_in_the_monolith_reaches_the_catalog_through_the_relay(
 ) -> None:
     """The embedded relay (no broker): the monolith's outbox row, pushed to the catalog's
     inbox; the two databases then hold the same rows."""
-    proxy = stack.ports.proxy_url
-    login = {"username": "staff", "password": "staff-demo-pass"}
-    token = httpx.post(f"{proxy}/api/auth/token/", json=login, trust_env=False).json()["token"]
     changed = httpx.patch(
-        f"{proxy}/api/catalog/products/2/",
+        f"{stack.ports.proxy_url}/api/catalog/products/2/",
         json={"price": "77.70"},
-        headers={"Authorization": f"Token {token}"},
+        headers=staff_headers(stack),
         trust_env=False,
     )
     assert changed.status_code == 200, changed.text
