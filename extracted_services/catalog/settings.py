@@ -13,7 +13,6 @@ audience ``JWT_AUDIENCE`` (``catalog``) with ``JWT_LEEWAY`` seconds of clock ske
 from __future__ import annotations
 
 import os
-from importlib.util import find_spec
 from pathlib import Path
 
 import dj_database_url
@@ -69,16 +68,9 @@ JWT_ISSUER = os.environ.get("JWT_ISSUER", "legacy-monolith")
 JWT_AUDIENCE = os.environ.get("JWT_AUDIENCE", "catalog")
 JWT_LEEWAY = int(os.environ.get("JWT_LEEWAY", "30"))
 
-# The bearer authentication lives in identity.py; a checkout without it still starts (every
-# caller is then anonymous, so every write is refused).
-BEARER_AUTHENTICATION = "extracted_services.catalog.identity.BearerAuthentication"
-AUTHENTICATION = (
-    [BEARER_AUTHENTICATION] if find_spec(BEARER_AUTHENTICATION.rsplit(".", 1)[0]) else []
-)
-
 # The monolith's public contract: same pagination, filters, permissions and error envelope.
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": AUTHENTICATION,
+    "DEFAULT_AUTHENTICATION_CLASSES": ["extracted_services.catalog.identity.BearerAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "UNAUTHENTICATED_USER": None,
     "DEFAULT_PAGINATION_CLASS": "extracted_services.catalog.pagination.ShopPagination",
