@@ -16,6 +16,7 @@ ValueError: aggregatetype 'order.line' cannot name a subject: use letters, digit
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -62,8 +63,11 @@ def stream_config() -> StreamConfig:
     )
 
 
-async def connect(url: str, *, timeout: float = 3.0, name: str = "strangler-relay") -> NATS:
-    """A connection to the NATS server at ``url`` that reconnects on its own once made.
+async def connect(
+    url: str, *, timeout: float = 3.0, name: str = "strangler-relay", reconnect: bool = True
+) -> NATS:
+    """A connection to the NATS server at ``url`` that reconnects on its own once made
+    (unless ``reconnect`` is false: then it closes when the server goes).
 
     ``BrokerUnavailable`` naming the URL when none is made within ``timeout`` seconds.
     """
@@ -79,6 +83,7 @@ async def connect(url: str, *, timeout: float = 3.0, name: str = "strangler-rela
                 connect_timeout=max(1, int(timeout)),
                 reconnect_time_wait=0.2,  # seconds (a float is fine)
                 max_reconnect_attempts=-1,
+                allow_reconnect=reconnect,
                 error_cb=quiet,
             ),
             timeout,
@@ -107,6 +112,45 @@ async def ensure_stream(js: JetStreamContext) -> StreamInfo:
     return info
 
 
+class Broker:
+    """The relay's connection, made again after every failure rather than reconnected by
+    nats-py: a reconnecting client sends what it buffered while away, and if messages
+    written just before the loss were lost, those buffered ones would be stored ahead of the
+    lost ones' re-publication: out of order. A fresh connection sends nothing of the old
+    one, and the relay re-publishes from its first unmarked row, in order."""
+
+    def __init__(self, url: str, *, timeout: float = 3.0) -> None:
+        self.url = url
+        self.timeout = timeout
+        self._nc: NATS | None = None
+        self._js: JetStreamContext | None = None
+        self._lock = asyncio.Lock()
+
+    async def context(self) -> JetStreamContext:
+        """A JetStream context on a live connection (a new one when the last was lost);
+        ``BrokerUnavailable`` when the broker cannot be reached."""
+        async with self._lock:
+            nc = self._nc
+            if nc is None or not nc.is_connected or self._js is None:
+                await self.close()
+                nc = await connect(self.url, timeout=self.timeout, reconnect=False)
+                self._nc, self._js = nc, nc.jetstream()
+                await ensure_stream(self._js)
+            return self._js
+
+    async def renew(self, stale: JetStreamContext) -> None:
+        """Drop the connection behind ``stale`` (a failure was seen on it)."""
+        async with self._lock:
+            if self._js is stale:
+                await self.close()
+
+    async def close(self) -> None:
+        nc, self._nc, self._js = self._nc, None, None
+        if nc is not None and not nc.is_closed:
+            with contextlib.suppress(TimeoutError, nats.errors.Error, OSError):
+                await asyncio.wait_for(nc.close(), self.timeout)  # it is gone either way
+
+
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """One message to publish: subject, ``Nats-Msg-Id`` and body."""
@@ -125,28 +169,47 @@ async def publish_batch(
     answer holds, per message, its ``PubAck`` or the error it met (no ack within
     ``timeout``: ``TimeoutError``). A caller marks as published only the acked prefix.
     """
-    if not messages:
-        return []
-    futures: list[asyncio.Future[PubAck]] = []
+    return await acks(await send(js, messages), timeout=timeout)
+
+
+Sent = list["asyncio.Future[PubAck] | BaseException"]
+
+
+async def send(js: JetStreamContext, messages: Sequence[Outgoing]) -> Sent:
+    """Hand ``messages`` to the connection, in order; per message the future of its ack
+    (or the error that kept it from being sent). Call it from one task at a time: two
+    batches sent at once could interleave."""
+    sent: Sent = []
     for message in messages:
-        futures.append(
-            await js.publish_async(
-                message.subject,
-                message.body,
-                stream=STREAM,
-                headers={MSG_ID: message.msg_id},
+        try:
+            sent.append(
+                await js.publish_async(
+                    message.subject, message.body, stream=STREAM, headers={MSG_ID: message.msg_id}
+                )
             )
-        )
-    _, pending = await asyncio.wait(futures, timeout=timeout)
-    for future in pending:
-        future.cancel()
+        except Exception as exc:  # not sent (connection closed, buffer full): nor the rest
+            sent.extend([exc] * (len(messages) - len(sent)))
+            break
+    return sent
+
+
+async def acks(sent: Sent, *, timeout: float) -> list[PubAck | BaseException]:
+    """The acks of ``sent`` within ``timeout`` seconds (each missing one a TimeoutError)."""
+    futures = [f for f in sent if isinstance(f, asyncio.Future)]
+    pending: set[asyncio.Future[PubAck]] = set()
+    if futures:
+        _, pending = await asyncio.wait(futures, timeout=timeout)
     results: list[PubAck | BaseException] = []
-    for future in futures:
-        if future in pending:
+    for future in sent:
+        if not isinstance(future, asyncio.Future):
+            results.append(future)
+        elif future in pending:
+            future.cancel()
             results.append(TimeoutError(f"no ack from the broker within {timeout:g} s"))
-            continue
-        exc = future.exception()
-        results.append(exc if exc is not None else future.result())
+        elif (exc := future.exception()) is not None:
+            results.append(exc)
+        else:
+            results.append(future.result())
     return results
 
 

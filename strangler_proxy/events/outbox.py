@@ -121,6 +121,12 @@ class SqliteOutbox(Outbox):
             found = self._conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'outbox'"
             ).fetchone()
+            (journal,) = self._conn.execute("PRAGMA journal_mode").fetchone()
+            if str(journal).lower() == "wal":
+                # this connection's marks skip the fsync of each commit (a crash may lose the
+                # last ones: those rows are published again, and deduped), as the producers'
+                # own connections do; in a rollback journal that could corrupt: left as is
+                self._conn.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.Error as exc:
             raise OutboxError(f"cannot open the database of source {self.where}: {exc}") from exc
         if found is None:

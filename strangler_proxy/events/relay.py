@@ -19,19 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from nats.js import JetStreamContext
+from nats.js.api import PubAck
 
 from strangler_proxy.events.embedded import EmbeddedSource
 from strangler_proxy.events.feed import DeadLetters, Feed, bury, pause
 from strangler_proxy.events.jetstream import (
+    Broker,
+    BrokerUnavailable,
     Outgoing,
     acked_prefix,
-    connect,
-    ensure_stream,
-    publish_batch,
+    acks,
+    send,
     subject_for,
 )
 from strangler_proxy.events.outbox import OutboxError
@@ -72,56 +75,112 @@ async def relay(
         ready()
         await asyncio.gather(*(source.run(stop) for source in sources))
         return
-    nc = await connect(target.url)
+    broker = Broker(target.url)
     try:
-        js = nc.jetstream()
-        await ensure_stream(js)
+        await broker.context()  # BrokerUnavailable now, not after "ready"
         ready()
-        await asyncio.gather(*(_publish(feed, js, dead, stop) for feed in feeds))
+        await asyncio.gather(*(_publish(feed, broker, dead, stop) for feed in feeds))
     finally:
-        await nc.close()
+        await broker.close()
 
 
-async def _publish(
-    feed: Feed, js: JetStreamContext, dead: DeadLetters, stop: asyncio.Event
-) -> None:
-    """Publish one source's rows until ``stop``: read a batch, publish it, mark what the
-    broker acknowledged (the acked prefix: a row is never marked before an earlier one)."""
-    settings, unacked = feed.settings, 0
-    while not stop.is_set():
-        try:
-            rows = await feed.unpublished(settings.batch_size)
-            if not rows:
-                await feed.mark([])  # prunes now and then
-                await pause(stop, settings.poll_interval)
+#: batches published and not yet acknowledged, at most (the next is read and sent while the
+#: broker acks the previous one)
+PIPELINE = 2
+
+
+@dataclass
+class _Batch:
+    rows: list[Row]
+    sent: list[int]  # the seqs of the rows sent as messages, in order
+    settled: set[int]  # the seqs settled without the broker (poison rows, dead letters)
+    acks: asyncio.Task[list[PubAck | BaseException]]
+    js: JetStreamContext  # the connection it went out on
+
+
+async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.Event) -> None:
+    """Publish one source's rows until ``stop``: read a batch, send it, and while the broker
+    acknowledges it read and send the next; mark each batch's acked prefix only (a row is
+    never marked before an earlier one). On a failure every batch in flight is dropped and
+    read again from the first unmarked row, on a new connection (the stream drops what it
+    already holds)."""
+    settings, flight = feed.settings, deque[_Batch]()
+    cursor = unacked = 0
+    try:
+        while not stop.is_set():
+            try:
+                js = await broker.context()
+            except BrokerUnavailable as exc:
+                unacked += 1
+                if unacked == 1:
+                    feed.log(f"{exc} (retrying)")
+                await pause(stop, min(2.0, 0.05 * 2 ** min(unacked, 6)))
                 continue
-            outgoing, poison = _messages(rows)
-            for row in poison:
-                await asyncio.to_thread(bury, dead, feed.source, row)
-            results = await publish_batch(
-                js, [m for _, m in outgoing], timeout=settings.publish_timeout
-            )
-        except OutboxError as exc:
-            await feed.failed(exc, stop)
-            continue
-        acked = acked_prefix(results)
-        done = _settled(rows, {seq for seq, _ in outgoing[:acked]} | {r.seq for r in poison})
-        try:
-            await feed.mark(done)
-        except OutboxError as exc:
-            await feed.failed(exc, stop)  # published, not marked: the next try is deduped
-            continue
-        if acked < len(outgoing):
-            unacked += 1
-            if unacked == 1:
-                feed.log(f"the broker did not acknowledge {feed.source.name}'s events: "
-                         f"{results[acked]!r} (retrying)")  # fmt: skip
-            if "no response from stream" in str(results[acked]).lower():
-                await ensure_stream(js)  # the broker lost its stream (a new store)
-            await pause(stop, min(2.0, 0.05 * 2 ** min(unacked, 6)))
-        elif unacked:
-            feed.log(f"the broker acknowledges {feed.source.name}'s events again")
-            unacked = 0
+            try:
+                # a batch goes out on the connection of those in flight, or after them: if
+                # the last one was lost while the next went out on a new connection, the
+                # next would be stored first (out of order)
+                if len(flight) < PIPELINE and (not flight or flight[-1].js is js):
+                    rows = await feed.unpublished(settings.batch_size, cursor if flight else 0)
+                    if rows:
+                        flight.append(await _launch(js, rows, feed, dead))
+                        cursor = rows[-1].seq
+                        continue
+                if not flight:
+                    await feed.mark([])  # prunes now and then
+                    await pause(stop, settings.poll_interval)
+                    continue
+                results = await _settle(feed, flight.popleft())
+            except OutboxError as exc:
+                _drop(flight)
+                await feed.failed(exc, stop)
+                continue
+            failure = next((r for r in results if isinstance(r, BaseException)), None)
+            if failure is not None:
+                _drop(flight)
+                await broker.renew(js)
+                unacked += 1
+                if unacked == 1:
+                    feed.log(f"the broker did not acknowledge {feed.source.name}'s events: "
+                             f"{failure!r} (retrying)")  # fmt: skip
+                await pause(stop, min(2.0, 0.05 * 2 ** min(unacked, 6)))
+            elif unacked:
+                feed.log(f"the broker acknowledges {feed.source.name}'s events again")
+                unacked = 0
+    finally:  # a clean stop: what the broker acked is marked, in order
+        while flight:
+            results = await _settle(feed, flight.popleft())
+            if any(isinstance(r, BaseException) for r in results):
+                _drop(flight)
+
+
+async def _launch(js: JetStreamContext, rows: list[Row], feed: Feed, dead: DeadLetters) -> _Batch:
+    outgoing, poison = _messages(rows)
+    for row in poison:
+        await asyncio.to_thread(bury, dead, feed.source, row)
+    sent = await send(js, [message for _, message in outgoing])
+    timeout = feed.settings.publish_timeout
+    return _Batch(
+        rows,
+        [seq for seq, _ in outgoing],
+        {row.seq for row in poison},
+        asyncio.create_task(acks(sent, timeout=timeout)),
+        js,
+    )
+
+
+async def _settle(feed: Feed, batch: _Batch) -> list[PubAck | BaseException]:
+    """Wait for the batch's acks and mark its settled prefix; the acks."""
+    results = await batch.acks
+    acked = set(batch.sent[: acked_prefix(results)])
+    await feed.mark(_settled(batch.rows, acked | batch.settled))
+    return results
+
+
+def _drop(flight: deque[_Batch]) -> None:
+    for batch in flight:
+        batch.acks.cancel()
+    flight.clear()
 
 
 def _messages(rows: Sequence[Row]) -> tuple[list[tuple[int, Outgoing]], list[Row]]:
