@@ -168,3 +168,21 @@ def test_a_dead_letter_store_that_fails_keeps_the_event_in_the_stream(
         "rejected by the subscriber: payload.sku: blank",
     )
     assert catalog.applied() == []
+
+
+def test_each_subscriber_gets_its_topics_and_a_failing_one_holds_up_no_other(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    with stand_in(tmp_path, "notifications", ("order",)) as notifications:
+        notifications.mode("fail")
+        products = [event(str(n), 1) for n in range(5)]
+        orders = [event(str(n), 1, kind="order") for n in range(5)]
+        publish(broker.url, [e for pair in zip(products, orders, strict=True) for e in pair])
+        specs = [catalog.spec, notifications.spec]
+        with delivering(tmp_path, broker.url, specs, "--max-deliver", "1000", *FAST_RETRY):
+            wait_until(lambda: len(catalog.applied()) == 5, "catalog's products")
+            assert notifications.applied() == []
+            notifications.mode("ok")
+            wait_until(lambda: len(notifications.applied()) == 5, "notifications' orders")
+        assert [row[0] for row in catalog.applied()] == [e.id for e in products]
+        assert [row[0] for row in notifications.applied()] == [e.id for e in orders]
