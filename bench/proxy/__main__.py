@@ -1,7 +1,9 @@
 """``python -m bench.proxy``: the proxy benchmark, one command, on loopback, ~2-3 minutes.
 
 Rows: a fast upstream direct, nginx as reverse proxy (the reference), our engine with one
-and two workers, the mitmproxy engine; then the real monolith (gunicorn) direct, through
+and two workers, the mitmproxy engine; the identity exchange (``identity``: a service route
+with a credential, its token cached and uncached, against the same engine and route without
+one, the ``direct`` of that section); then the real monolith (gunicorn) direct, through
 nginx, our engine and mitmproxy. Per row: wrk throughput (-c32), latency at a fixed rate
 below saturation over 8 connections, CPU per request and peak memory, measured in interleaved
 rounds (``runner``); ratios and added latency are taken round by round and shown as the
@@ -47,6 +49,12 @@ from bench.proxy.runner import Settings, run
 )
 @click.option("--monolith/--no-monolith", default=True, help="also measure the real monolith")
 @click.option(
+    "--identity/--no-identity",
+    default=True,
+    help="also measure the identity exchange (cached and uncached) against the same route "
+    "without a credential",
+)
+@click.option(
     "--monolith-layout",
     default="1x8",
     show_default=True,
@@ -66,6 +74,7 @@ def main(
     monolith_path: str,
     monolith: bool,
     monolith_layout: str,
+    identity: bool,
 ) -> None:
     """Throughput, added latency and peak memory of the proxies, as ratios to nginx and direct."""
     try:
@@ -75,7 +84,7 @@ def main(
     layout = parse_layout(monolith_layout)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
-        rows = run(settings, monolith_path, monolith, Path(tmp), layout)
+        rows = run(settings, monolith_path, monolith, Path(tmp), layout, with_identity=identity)
     load_after = os.getloadavg()[0]
     caption = (
         f"wrk -t{threads} -c{connections}, {rounds} rounds of {seconds / rounds:g}s per row, "
@@ -87,6 +96,8 @@ def main(
         "1 worker, pooled upstream keepalive. Peak: sum of VmHWM over the process tree. 1-min "
         f"load average before/after: {load_before:.1f}/{load_after:.1f} on {os.cpu_count()} "
         "cores (other work on the machine moves req/s; CPU per request moves much less).\n"
+        "Identity section: its direct row is the engine on the same service route without a "
+        "credential; the ID provider answers as fast as the upstream (no signing).\n"
         "Targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, monolith through the engine "
         ">= 90% of direct."
     )

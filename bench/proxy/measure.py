@@ -8,12 +8,15 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import os
 import re
+import secrets
 import shutil
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -66,11 +69,45 @@ def parse_wrk(output: str) -> Throughput:
     return Throughput(float(rate.group(1)), int(total.group(1)), errors)
 
 
-def run_wrk(url: str, *, connections: int, seconds: float, threads: int = 2) -> Throughput:
+@dataclass(frozen=True)
+class Credential:
+    """The ``Authorization`` every request of a row carries: ``Token <token>`` on each, or
+    (``unique``) a token never sent before on each, so no cache of the proxy has seen it."""
+
+    token: str = ""
+    unique: bool = False
+
+    def wrk_args(self, url: str) -> list[str]:
+        if self.unique:  # wrk's Lua: a new header per request (a run-wide random prefix)
+            return ["-s", str(_UNIQUE_LUA), url, "--", secrets.token_hex(4)]
+        return ["-H", f"Authorization: Token {self.token}", url] if self.token else [url]
+
+    def header(self) -> Callable[[], bytes]:
+        """Each request's header line (empty: none)."""
+        if self.unique:
+            prefix, counter = secrets.token_hex(4), itertools.count(1)
+            return lambda: b"Authorization: Token good-%s-%d\r\n" % (prefix.encode(), next(counter))
+        line = f"Authorization: Token {self.token}\r\n".encode() if self.token else b""
+        return lambda: line
+
+
+NO_CREDENTIAL = Credential()
+_UNIQUE_LUA = Path(__file__).with_name("unique_token.lua")
+
+
+def run_wrk(
+    url: str,
+    *,
+    connections: int,
+    seconds: float,
+    threads: int = 2,
+    credential: Credential = NO_CREDENTIAL,
+) -> Throughput:
     wrk = shutil.which("wrk")
     if wrk is None:
         raise MeasureError("wrk is not installed (apt-get install -y wrk)")
-    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s", url]
+    argv = [wrk, f"-t{threads}", f"-c{connections}", f"-d{max(1, round(seconds))}s"]
+    argv += credential.wrk_args(url)
     done = subprocess.run(argv, capture_output=True, text=True, timeout=seconds + 30)
     if done.returncode != 0:
         raise MeasureError(f"wrk exited with {done.returncode}: {done.stderr.strip()}")
@@ -129,7 +166,7 @@ async def _read_response(reader: asyncio.StreamReader) -> int:
 
 
 async def _paced_connection(
-    host: str, port: int, request: bytes, starts: list[float], latencies: list[float]
+    host: str, port: int, request: Callable[[], bytes], starts: list[float], latencies: list[float]
 ) -> int:
     """Sends one request at each planned start (loop time); returns the number of errors."""
     loop = asyncio.get_running_loop()
@@ -142,7 +179,7 @@ async def _paced_connection(
                 await asyncio.sleep(delay)
             sent = time.perf_counter()
             try:
-                writer.write(request)
+                writer.write(request())
                 status = await _read_response(reader)
             except (ConnectionError, httptools.HttpParserError):
                 errors += 1
@@ -159,12 +196,17 @@ async def _paced_connection(
 
 
 async def _paced(
-    url: str, rate: float, seconds: float, connections: int
+    url: str, rate: float, seconds: float, connections: int, credential: Credential
 ) -> tuple[list[float], int]:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    request = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench\r\n\r\n".encode()
+    head = f"GET {target} HTTP/1.1\r\nHost: {parts.netloc}\r\nUser-Agent: bench\r\n".encode()
+    header = credential.header()
+
+    def request() -> bytes:
+        return head + header() + b"\r\n"
+
     interval = connections / rate  # each connection sends at rate / connections
     per_connection = max(1, int(seconds * rate / connections))
     begin = asyncio.get_running_loop().time() + 0.05
@@ -185,13 +227,18 @@ async def _paced(
 
 
 def paced_samples(
-    url: str, *, rate: float, seconds: float, connections: int = 8
+    url: str,
+    *,
+    rate: float,
+    seconds: float,
+    connections: int = 8,
+    credential: Credential = NO_CREDENTIAL,
 ) -> tuple[list[float], int]:
     """GET ``url`` at a fixed total ``rate`` (req/s) spread over keep-alive ``connections``
     for ``seconds``: each successful request's latency (seconds, from its send to its
     response's last byte, like wrk) and the number of failures. Run it well below
     saturation, so requests do not queue."""
-    return uvloop.run(_paced(url, rate, seconds, connections))
+    return uvloop.run(_paced(url, rate, seconds, connections, credential))
 
 
 def paced_latency(url: str, *, rate: float, seconds: float, connections: int = 8) -> Latency:

@@ -21,6 +21,8 @@ from rich.progress import Progress
 
 from bench.proxy import servers
 from bench.proxy.measure import (
+    NO_CREDENTIAL,
+    Credential,
     Latency,
     MeasureError,
     Throughput,
@@ -61,6 +63,7 @@ class Contender:
     name: str
     role: str = ""
     server: servers.Server | None = None
+    credential: Credential = NO_CREDENTIAL  # what every request of the row carries
     notes: list[str] = field(default_factory=list)
     throughputs: list[Throughput] = field(default_factory=list)
     samples: list[float] = field(default_factory=list)
@@ -112,6 +115,7 @@ def _wrk(contender: Contender, path: str, settings: Settings) -> RoundFigures:
             connections=settings.connections,
             seconds=settings.seconds / settings.rounds,
             threads=settings.threads,
+            credential=contender.credential,
         )
     except MeasureError as exc:
         contender.note(str(exc).splitlines()[0])
@@ -132,6 +136,7 @@ def _paced(contender: Contender, path: str, settings: Settings) -> tuple[float, 
             rate=settings.rate,
             seconds=settings.latency_seconds / settings.rounds,
             connections=settings.latency_connections,
+            credential=contender.credential,
         )
     except OSError as exc:
         contender.note(f"latency: {exc}")
@@ -216,8 +221,12 @@ def run(
     with_monolith: bool,
     work: Path,
     monolith_layout: tuple[int, int] = (1, 8),
+    with_identity: bool = True,
 ) -> list[Row]:
-    """Both sections: the fast upstream, then (optionally) the real monolith."""
+    """The sections: the fast upstream, (optionally) the identity exchange's cost, then
+    (optionally) the real monolith."""
+    from bench.proxy import identity  # it measures with this module's rounds
+
     store = servers.bench_store(work)
 
     def proxies(upstream: servers.Server, path: str, workers: Sequence[int]) -> list[Proxy]:
@@ -238,6 +247,8 @@ def run(
         with running(servers.start_fast_upstream(work)) as upstream:
             title = f"fast upstream @{settings.rate:g}/s"
             rows += section(title, upstream, proxies(upstream, path, (1, 2)), path, settings, bar)
+        if with_identity:
+            rows += identity.section(settings, work, bar)
         if with_monolith:
             task = bar.add_task("real monolith: migrate, seed, start", total=None)
             with running(servers.start_monolith(work, *monolith_layout)) as monolith:

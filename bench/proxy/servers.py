@@ -96,15 +96,18 @@ def start_fast_upstream(work: Path) -> Server:
     try:
         return start_nginx("nginx static", work / "upstream")
     except Missing:
-        port = free_port()
-        argv = [sys.executable, str(Path(__file__).with_name("upstream.py")), str(port)]
-        proc = ManagedProcess(
-            "uvloop upstream",
-            argv,
-            health_url=f"http://127.0.0.1:{port}/",
-            log_path=work / "upstream.log",
-        )
-        return Server("uvloop upstream", f"http://127.0.0.1:{port}", proc.start())
+        return start_uvloop_upstream(work)
+
+
+def start_uvloop_upstream(work: Path, *mode: str) -> Server:
+    """``upstream.py``: a tiny uvloop server (``"exchange"``: an ID provider as fast)."""
+    port = free_port()
+    name = "uvloop " + (mode[0] if mode else "upstream")
+    argv = [sys.executable, str(Path(__file__).with_name("upstream.py")), str(port), *mode]
+    proc = ManagedProcess(
+        name, argv, health_url=f"http://127.0.0.1:{port}/", log_path=work / f"{name}.log"
+    )
+    return Server(name, f"http://127.0.0.1:{port}", proc.start())
 
 
 def bench_store(work: Path, routes: int = 40) -> str:
@@ -135,7 +138,7 @@ def bench_store(work: Path, routes: int = 40) -> str:
 
 
 def start_engine(
-    work: Path, monolith: str, store_url: str, workers: int, health_path: str
+    work: Path, monolith: str, store_url: str, workers: int, health_path: str, *extra: str
 ) -> Server:
     name = f"strangler engine, {workers} worker{'s' if workers > 1 else ''}"
     port = free_port()
@@ -145,6 +148,7 @@ def start_engine(
         "--store", store_url,
         "--listen", f"127.0.0.1:{port}",
         "--workers", str(workers),
+        *extra,
     ]  # fmt: skip
     log = work / f"engine-{workers}-{port}.log"
     proc = ManagedProcess(

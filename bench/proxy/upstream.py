@@ -1,7 +1,9 @@
 """A tiny fast upstream (uvloop + httptools) for when nginx is not installed: answers every
-request with a small JSON body, keep-alive, no features.
+request with a small JSON body, keep-alive, no features. With ``exchange`` it is an ID
+provider as fast: every request gets the same identity-exchange answer (a token), so a
+benchmark measures what an exchange costs the proxy, not the signing.
 
-    python bench/proxy/upstream.py PORT
+    python bench/proxy/upstream.py PORT [exchange]
 """
 
 from __future__ import annotations
@@ -14,12 +16,23 @@ import httptools
 import uvloop
 
 BODY = b'{"ok": true, "from": "bench-upstream"}'
-KEEP_ALIVE = (
-    b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
-    + str(len(BODY)).encode()
-    + b"\r\n\r\n"
-    + BODY
+#: the exchange's answer (DESIGN §6), a syntactically real JWT nobody verifies here
+TOKEN_BODY = (
+    b'{"access": "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiIxIiwiYXVkIjoiY2F0YWxvZyJ9.c2ln", '
+    b'"expires_in": 300, "token_type": "Bearer"}'
 )
+
+
+def answer(body: bytes) -> bytes:
+    return (
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+        + body
+    )
+
+
+KEEP_ALIVE = answer(BODY)
 CLOSE = KEEP_ALIVE.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
 
 
@@ -50,4 +63,7 @@ async def serve(port: int) -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[2:] == ["exchange"]:
+        KEEP_ALIVE = answer(TOKEN_BODY)
+        CLOSE = KEEP_ALIVE.replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n", 1)
     uvloop.run(serve(int(sys.argv[1])))

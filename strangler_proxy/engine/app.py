@@ -294,10 +294,11 @@ class ProxyApp:
                 return None
             await self._send_verdict(send, verdict, request)
             return PROXY, verdict.status or 503
-        headers = request.headers  # the client's credential exchanged for the service's JWT
+        headers = request.headers  # with the service's JWT in place of the credential
         if self.identity is not None:
+            ready = self.identity.ready(headers, decision.primary)  # cached: no coroutine
             try:
-                headers = await self.identity.headers_for(
+                headers = ready or await self.identity.headers_for(
                     headers, decision.primary, request.request_id
                 )
             except IdentityError as exc:

@@ -32,6 +32,7 @@ from strangler_proxy.balancing.health import HealthChecker
 from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
 from strangler_proxy.engine.app import ProxyApp, TableHolder
 from strangler_proxy.engine.evidence import Recorder, ShadowEvidence
+from strangler_proxy.engine.identity_post import UpstreamPost
 from strangler_proxy.engine.rollback import AutoRollback, Windows
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
@@ -39,7 +40,6 @@ from strangler_proxy.engine.upstream import PooledUpstream, Timeouts, Upstream
 from strangler_proxy.evidence.rules_file import RulesFile
 from strangler_proxy.evidence.store import Retention, default_evidence_url
 from strangler_proxy.identity import PhantomTokens
-from strangler_proxy.identity.httpx_post import HttpxPost
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.store import FlagStore, TableWatcher, open_store
 
@@ -74,7 +74,7 @@ def build_engine(
         metrics,
         windows=windows,
     )
-    identity = _identity(settings)
+    identity = _identity(settings, upstream)
     shadow = ShadowDispatcher(
         upstream,
         pools,
@@ -208,13 +208,13 @@ class EngineRuntime:
         tmp.replace(target)
 
 
-def _identity(settings: EngineSettings) -> PhantomTokens | None:
-    """The phantom-token exchange (``--identity-exchange``), with the upstream timeouts."""
+def _identity(settings: EngineSettings, upstream: Upstream) -> PhantomTokens | None:
+    """The phantom-token exchange (``--identity-exchange``) over the engine's own client."""
     url = settings.identity_url
     if url is None:
         return None
     t = settings.timeouts
-    return PhantomTokens(url, HttpxPost(connect=t.connect, read=min(t.read, t.total)))
+    return PhantomTokens(url, UpstreamPost(upstream, Timeouts(t.connect, t.read, t.read)))
 
 
 def _open_access_log(where: str | None) -> AccessLog | None:

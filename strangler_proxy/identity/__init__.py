@@ -3,10 +3,9 @@ short-lived JWT from the monolith (cached), for the requests a service answers.
 
 ``credential`` and ``answer`` decide without I/O (which credential, its cache key, the
 headers a service gets; what the exchange's answer means); ``tokens.PhantomTokens`` does
-the exchange (cache, single flight, failures in the policy's terms) over a ``Post``:
-``httpx_post`` (production engine) or ``h11_post`` (mitmproxy engine), imported by each
-engine itself so neither environment imports the other's HTTP stack. ``spec`` reads the
-option that turns it on.
+the exchange (cache, single flight, failures in the policy's terms) over a ``Post``: the
+production engine's pooled client (``engine/identity_post.py``) or ``h11_post`` (mitmproxy
+engine, imported by it alone). ``spec`` reads the option that turns it on.
 """
 
 from strangler_proxy.identity.answer import MARGIN, Grant, Refusal

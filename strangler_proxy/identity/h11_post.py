@@ -1,7 +1,8 @@
 """The exchange's POST for the mitmproxy engine: asyncio streams and h11, one connection per
-exchange (cached tokens make them rare). Its environment (``.venv-mitm``) cannot have httpx:
-mitmproxy 11.0 pins h11 <= 0.14, httpx's httpcore needs >= 0.16; h11, the sans-io HTTP/1.1
-parser mitmproxy itself brings, is in both.
+exchange (cached tokens make them rare). Its environment (``.venv-mitm``) cannot have httpx
+(mitmproxy 11.0 pins h11 <= 0.14, httpx's httpcore needs >= 0.16) nor the production
+engine's client (httptools, and the engine is another layer); h11, the sans-io HTTP/1.1
+parser mitmproxy itself brings, is in both environments.
 
 >>> import asyncio
 >>> async def dead() -> str:

@@ -13,8 +13,8 @@ does not cancel it for the others). Failures are translated here, at the edge:
 - the exchange cannot be reached, times out or answers something else: ``ExchangeFailed``,
   whose ``verdict`` is the policy's 502/504 naming the monolith and the exchange's URL.
 
-The HTTP call itself is a ``Post`` (``httpx_post.HttpxPost`` in the production engine,
-``h11_post.H11Post`` in the mitmproxy engine, whose environment cannot have httpx).
+The HTTP call itself is a ``Post``: ``engine.identity_post.UpstreamPost`` (the production
+engine's own pooled client) or ``h11_post.H11Post`` (the mitmproxy engine's).
 """
 
 from __future__ import annotations
@@ -85,6 +85,21 @@ class PhantomTokens:
         self.exchanges = 0  # calls made to the exchange
         self.hits = 0  # tokens served from the cache
 
+    def ready(
+        self, headers: list[tuple[bytes, bytes]], audience: str
+    ) -> list[tuple[bytes, bytes]] | None:
+        """``headers_for`` without waiting: the headers when no exchange is needed (no
+        credential, or its token cached and fresh), else None. The engines' hot path calls
+        it first: a cached request creates no coroutine."""
+        credential = credential_of(headers)
+        if credential is None:
+            return headers
+        grant = self._cache.get(credential.key(audience))
+        if grant is not None and self._clock() < grant.fresh_until:
+            self.hits += 1
+            return _rewrite(headers, grant.token)
+        return None
+
     async def headers_for(
         self, headers: list[tuple[bytes, bytes]], audience: str, request_id: bytes | None = None
     ) -> list[tuple[bytes, bytes]]:
@@ -149,15 +164,12 @@ class PhantomTokens:
         return judge("POST", attempt, fallback=False)
 
     def _keep(self, key: CacheKey, grant: Grant) -> None:
-        """Cache ``grant``; when full, the stale entries go, then the oldest."""
+        """Cache ``grant``; when full, the oldest entry goes (O(1): a dict keeps insertion
+        order, and as every token lives as long, the oldest is the first to go stale)."""
         cache = self._cache
         cache.pop(key, None)
         if len(cache) >= self._max:
-            now = self._clock()
-            for stale in [k for k, g in cache.items() if g.fresh_until <= now]:
-                del cache[stale]
-            while len(cache) >= self._max:
-                del cache[next(iter(cache))]
+            del cache[next(iter(cache))]
         cache[key] = grant
 
     async def aclose(self) -> None:

@@ -1,5 +1,5 @@
 """The exchange adapter against a real (stand-in) ID provider over loopback, with each
-engine's HTTP client (httpx for the production engine, h11 for the mitmproxy one): cache,
+engine's HTTP client (its pool for the production engine, h11 for the mitmproxy one): cache,
 expiry, single flight, stripping, and every failure translated at the edge."""
 
 from __future__ import annotations
@@ -11,15 +11,24 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
+from strangler_proxy.engine.identity_post import UpstreamPost
+from strangler_proxy.engine.upstream import PooledUpstream, Timeouts
 from strangler_proxy.identity import ExchangeFailed, PhantomTokens, Post, Refused
 from strangler_proxy.identity.h11_post import H11Post
-from strangler_proxy.identity.httpx_post import HttpxPost
 from tests.envelope import error_of
 from tests.strangler_proxy.identity.idp import IdP
 
+
+class PooledPost(UpstreamPost):
+    """The engine's Post with a pool of its own (the engine closes its pool itself)."""
+
+    async def aclose(self) -> None:
+        await self._upstream.aclose()
+
+
 TOKEN = [(b"host", b"shop"), (b"authorization", b"Token good-ann"), (b"cookie", b"csrftoken=x")]
 POSTS: dict[str, Callable[[], Post]] = {
-    "httpx": lambda: HttpxPost(connect=1.0, read=1.0),
+    "engine": lambda: PooledPost(PooledUpstream(), Timeouts(1.0, 1.0, 1.0)),
     "h11": lambda: H11Post(connect=1.0, read=1.0),
 }
 
@@ -235,3 +244,17 @@ def test_an_answer_that_is_no_token_is_a_502(
     failed = asyncio.run(go())
     assert (failed.verdict.status, failed.verdict.code) == (502, "upstream_failed")
     assert says in failed.verdict.message
+
+
+def test_a_full_cache_lets_the_oldest_go(idp: IdP, post: Callable[[], Post]) -> None:
+    tokens = PhantomTokens(idp.url, post(), max_entries=2)
+
+    async def go(*users: str) -> None:
+        try:
+            for user in users:
+                await tokens.headers_for([(b"authorization", f"Token good-{user}".encode())], "c")
+        finally:
+            await tokens.aclose()
+
+    asyncio.run(go("a", "b", "c", "c", "b", "a"))  # c pushes a out; a comes back, b stays
+    assert [idp.by_credential[f"Token good-{u}", "c"] for u in "abc"] == [2, 1, 1]
