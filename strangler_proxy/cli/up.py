@@ -81,6 +81,7 @@ def up(
             catalog_port=catalog_port,
             notifications_port=notifications_port,
             broker=broker,
+            monolith_database_url=os.environ.get("DATABASE_URL"),  # as the monolith reads it
         )
     except StackSpecError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc

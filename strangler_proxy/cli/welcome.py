@@ -111,10 +111,14 @@ def routes_list_command(
 
 
 def reconcile_command(options: StackOptions) -> str:
-    """``strangler reconcile catalog``, told where the var dir is when it is not ./var."""
-    if options.var_dir == Path("var").resolve():
-        return "strangler reconcile catalog"
-    return f"strangler reconcile catalog --var-dir {shlex.quote(str(options.var_dir))}"
+    """``strangler reconcile catalog``, told where the var dir (when it is not ./var) and
+    the monolith's database (when it is not there) are."""
+    command = ["strangler", "reconcile", "catalog"]
+    if options.var_dir != Path("var").resolve():
+        command += ["--var-dir", shlex.quote(str(options.var_dir))]
+    if options.monolith_database_url:
+        command += ["--monolith-db", '"$DATABASE_URL"']  # as given to up, never printed
+    return " ".join(command)
 
 
 def _try_it(entry: ServiceSpec, options: StackOptions, names: set[str]) -> list[str]:

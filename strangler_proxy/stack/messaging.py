@@ -74,7 +74,7 @@ def events_services(
     inboxes = subscribers(options, extracted)
     if not inboxes:
         return ()
-    sources = [f"monolith=sqlite:///{options.var_dir / 'monolith.sqlite3'}"]
+    sources = [f"monolith={options.monolith_db}"]
     if "catalog" in extracted:
         sources.append(f"catalog=sqlite:///{options.var_dir / 'catalog' / 'catalog.sqlite3'}")
     common = (

@@ -46,6 +46,9 @@ class StackOptions:
     notifications_port: int = 8102
     #: ``embedded`` (the outbox is the queue) or a ``nats://`` URL
     broker: str = EMBEDDED
+    #: The monolith's ``DATABASE_URL`` when the environment gives one (None: its SQLite
+    #: file in the var dir); the relay reads its outbox there.
+    monolith_database_url: str | None = None
 
     @classmethod
     def parse(
@@ -59,6 +62,7 @@ class StackOptions:
         catalog_port: int = 8101,
         notifications_port: int = 8102,
         broker: str = EMBEDDED,
+        monolith_database_url: str | None = None,
     ) -> StackOptions:
         ports = {
             "--monolith-port": monolith_port,
@@ -95,6 +99,7 @@ class StackOptions:
             catalog_port=catalog_port,
             notifications_port=notifications_port,
             broker=broker,
+            monolith_database_url=monolith_database_url or None,
         )
 
     @property
@@ -118,6 +123,11 @@ class StackOptions:
     def events_token_file(self) -> Path:
         """The bearer the deliverer presents at every inbox (``EVENTS_TOKEN``), 0600."""
         return self.var_dir / "events.token"
+
+    @property
+    def monolith_db(self) -> str:
+        """The monolith's database URL (its ``DATABASE_URL``, or SQLite in the var dir)."""
+        return self.monolith_database_url or f"sqlite:///{self.var_dir / 'monolith.sqlite3'}"
 
     @property
     def monolith_url(self) -> str:

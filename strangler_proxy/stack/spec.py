@@ -194,7 +194,12 @@ def default_stack(
     return StackSpec(
         var_dir=options.var_dir,
         cwd=manage_py.parent.parent,
-        env=MappingProxyType({**monolith_env(options.var_dir), "JWT_ISSUER": ISSUER}),
+        env=MappingProxyType(
+            {
+                **monolith_env(options.var_dir, options.monolith_database_url),
+                "JWT_ISSUER": ISSUER,
+            }
+        ),
         prepare=(
             *monolith_tasks(options, python=python, manage_py=manage_py),
             *analysis_tasks(options, python=python, manage_py=manage_py, strangler=strangler),

@@ -225,3 +225,18 @@ def test_the_relay_pushes_to_every_inbox_or_publishes_to_the_broker(tmp_path: Pa
     assert deliverer.argv[:3] == (*CLI, "events", "deliver")
     assert deliverer.argv.count("--subscriber") == 3
     assert [s.name for s in brokered.services][-3:] == ["relay", "deliverer", "proxy"]
+
+
+def test_the_monolith_database_of_the_environment_is_the_relays_source(tmp_path: Path) -> None:
+    """A DATABASE_URL in the user's shell is the monolith's (it reads it): the relay reads
+    that outbox too; the services keep their own databases all the same."""
+    pg = "postgresql://shop@127.0.0.1:5432/shop"
+    options = StackOptions.parse(
+        monolith_port=8000, seed_size="tiny", var_dir=tmp_path, monolith_database_url=pg
+    )
+    stack = default_stack(options, python="py", manage_py=MANAGE, strangler=CLI)
+    assert stack.env["DATABASE_URL"] == pg
+    relay = stack.service("relay")
+    assert relay is not None and f"monolith={pg}" in relay.argv
+    catalog = stack.service("catalog")
+    assert catalog is not None and catalog.env["DATABASE_URL"].startswith("sqlite:///")
