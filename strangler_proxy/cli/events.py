@@ -30,10 +30,10 @@ from strangler_proxy.events.deadletters import (
     open_dead_letters,
 )
 from strangler_proxy.events.decide import DEFAULT_MAX_DELIVER, Retry
-from strangler_proxy.events.envelope import Event, InvalidEvent, format_time
+from strangler_proxy.events.envelope import format_time
 from strangler_proxy.events.jetstream import BrokerUnavailable
 from strangler_proxy.events.lag import describe_age
-from strangler_proxy.events.push import DeliveryFailed, Inbox
+from strangler_proxy.events.replay import ReplayFailed, replay
 from strangler_proxy.events.sources import BadSource, parse_source
 from strangler_proxy.events.status import EMBEDDED, Status, status
 from strangler_proxy.events.subscriber import BadSubscriber, Subscriber, parse_subscriber
@@ -188,11 +188,8 @@ def _show_status(found: Status) -> None:
          Column("oldest unapplied", right=True), Column("dead letters", right=True)),
     )  # fmt: skip
     for s in found.subscribers:
-        lag = (
-            ("-" if found.stream == EMBEDDED else "no consumer")
-            if s.lag is None
-            else str(s.lag.count)
-        )
+        none = "-" if found.stream == EMBEDDED else "no consumer"
+        lag = none if s.lag is None else str(s.lag.count)
         age = describe_age(None if s.lag is None else s.lag.age(found.at))
         grid.add(s.name, s.filter or "-", lag, age, str(s.dead_letters))
     show(grid)
@@ -244,33 +241,14 @@ def replay_command(letter_id: int, dead_letters: str, token_file: Path, to_url: 
     token = _token(token_file)
     try:
         with _opened(dead_letters) as store:
-            click.echo(_replay(store, letter_id, token, to_url))
+            letter, outcome = replay(store, letter_id, token, to_url)
     except NoDeadLetters as exc:
         raise click.ClickException(f"no dead letter {letter_id}: {exc}") from exc
-
-
-def _replay(store: DeadLetterStore, letter_id: int, token: str, to_url: str | None) -> str:
-    letter = store.get(letter_id)
-    name = f"dead letter {letter_id}"
-    try:
-        event = Event.from_json(letter.event)
-    except InvalidEvent as exc:
-        raise click.ClickException(f"{name} is not an event ({exc}): nothing to replay") from exc
-    url = to_url or letter.url
-    if not url:
-        raise click.ClickException(f"{name} has no inbox URL recorded: name one with --to URL")
-    with Inbox(Subscriber(letter.subscriber, url), token) as inbox:
-        try:
-            (result,) = inbox.push_sync([event])
-        except DeliveryFailed as exc:
-            store.mark_failed_replay(letter_id, exc.reason)
-            raise click.ClickException(f"{name} not delivered: {exc.reason}") from exc
-    if not result.outcome.acked:
-        reason = f"rejected by the subscriber: {result.reason}"
-        store.mark_failed_replay(letter_id, reason)
-        raise click.ClickException(f"{name} still {reason}")
-    store.mark_replayed(letter_id, result.outcome.value)
-    return f"{name} (event {event.id}) -> {letter.subscriber}: {result.outcome.value}"
+    except ReplayFailed as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(
+        f"dead letter {letter_id} (event {letter.event_id}) -> {letter.subscriber}: {outcome}"
+    )
 
 
 @contextlib.contextmanager
