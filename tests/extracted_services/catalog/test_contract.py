@@ -19,12 +19,9 @@ from tests.extracted_services.catalog.conftest import Catalog
 HERE = Path(__file__).parent
 STRANGLER = Path(sys.executable).parent / "strangler"
 
-# The monolith lists no tag order (a set); this slice serves reads only, so its Allow header
-# names GET, HEAD and OPTIONS where the monolith's also names its writes (which the proxy
-# keeps sending to the monolith).
+# The monolith lists no tag order (a set).
 RULES = """\
 [global]
-ignore_headers = ["allow"]
 unordered = [{ path = "$.results[*].tags" }, { path = "$.tags" }]
 """
 
@@ -82,3 +79,44 @@ def test_availability_stays_at_the_monolith(catalog: Catalog) -> None:
         "code": "not_found",
         "message": "No endpoint at /api/catalog/products/1/availability/.",
     }
+
+
+ANONYMOUS_WRITES = """\
+requests:
+  - {method: POST, path: /api/catalog/categories/, json: {name: Anon, slug: anon}}
+  - {method: PUT, path: /api/catalog/categories/1/, json: {name: Anon, slug: anon}}
+  - {method: PATCH, path: /api/catalog/products/1/, json: {price: "1.00"}}
+  - {method: DELETE, path: /api/catalog/products/1/}
+  - {method: POST, path: /api/reviews/, json: {product: 1, rating: 5, title: Anon}}
+  - {method: PATCH, path: /api/reviews/1/, json: {title: Anon}}
+  - {method: POST, path: /api/reviews/1/helpful/}
+  - method: POST
+    path: /api/catalog/products/
+    body: "{"
+    headers: {Content-Type: application/json}
+"""
+
+
+def test_compare_finds_anonymous_writes_refused_alike(
+    monolith_server: RunningServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    """``strangler compare --allow-writes``: every anonymous write is the same 401 envelope
+    (the WWW-Authenticate challenge names each side's own scheme: Token there, Bearer here)."""
+    requests = tmp_path / "writes.yaml"
+    requests.write_text(ANONYMOUS_WRITES)
+    rules = tmp_path / "rules.toml"
+    rules.write_text('[global]\nignore_headers = ["www-authenticate"]\n')
+    report = tmp_path / "out.json"
+    done = subprocess.run(
+        [
+            *(STRANGLER, "compare", "--monolith", monolith_server.base_url, "--allow-writes"),
+            *("--service", catalog.base_url, "--requests", requests),
+            *("--rules", rules, "--json", report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    totals = json.loads(report.read_text())["totals"]
+    assert (totals["match"], totals["mismatch"], totals["error"]) == (8, 0, 0)
