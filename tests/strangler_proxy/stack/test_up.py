@@ -22,6 +22,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -253,11 +254,25 @@ def test_the_proxy_fronts_the_monolith_with_the_route_table_imported(stack: Stac
     assert token not in text, "the admin token stays in its file"
 
 
+def checked_services(stack: Stack, timeout: float = 10.0) -> dict[str, Any]:
+    """`strangler services list --json` once the proxy has health-checked every instance
+    (an instance counts as healthy until its first check)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        listed = stack.strangler("services", "list", "--json")
+        assert listed.returncode == 0, listed.stderr
+        services = {s["name"]: s for s in json.loads(listed.stdout)}
+        checks = [i["last_check_at"] for s in services.values() for w in s["health"]
+                  for i in w["instances"]]  # fmt: skip
+        if checks and all(checks):
+            return services
+        assert time.monotonic() < deadline, f"not health-checked in {timeout} s: {services}"
+        time.sleep(0.2)
+
+
 @pytest.mark.slow
 def test_the_services_are_registered_healthy_and_the_catalog_backfilled(stack: Stack) -> None:
-    listed = stack.strangler("services", "list", "--json")
-    assert listed.returncode == 0, listed.stderr
-    services = {s["name"]: s for s in json.loads(listed.stdout)}
+    services = checked_services(stack)
     expected = {
         "catalog": f"http://127.0.0.1:{stack.ports.catalog}",
         "notifications": f"http://127.0.0.1:{stack.ports.notifications}",
@@ -269,6 +284,7 @@ def test_the_services_are_registered_healthy_and_the_catalog_backfilled(stack: S
         [worker] = services[name]["health"]
         [instance] = worker["instances"]
         assert (instance["url"], instance["healthy"]) == (url, True), instance
+        assert instance["last_check_error"] is None, instance
     assert stat.S_IMODE((stack.var_dir / "events.token").stat().st_mode) == 0o600
     assert re.search(r"^backfill: (done|skipped)", stack.out.text, re.M)
     assert "events token" in stack.out.text
