@@ -39,7 +39,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
-from nats.js.errors import BadRequestError
+from nats.js.errors import BadRequestError, NotFoundError
 
 from strangler_proxy.events.deadletters import DeadLetterError, DeadLetterStore
 from strangler_proxy.events.decide import (
@@ -65,6 +65,7 @@ class Settings:
     batch: int = 100  # messages per fetch, and the most in flight at once
     ack_wait: float = 30.0  # seconds before JetStream redelivers an unacked message
     fetch_wait: float = 1.0  # seconds a fetch waits for messages
+    check_every: float = 5.0  # seconds between two checks, while idle, that the consumer exists
     retry: Retry = field(default_factory=Retry)
 
 
@@ -108,6 +109,7 @@ class Deliverer:
         self.dead_letters, self.settings = dead_letters, settings
         self._first_failure: dict[str, float] = {}  # event id -> when its delivery first failed
         self._sub: JetStreamContext.PullSubscription | None = None
+        self._checked_at = 0.0  # when the consumer was last seen on the broker (monotonic)
 
     async def bind(self) -> None:
         """Create the subscriber's durable consumer (or use the existing one) and bind."""
@@ -116,7 +118,25 @@ class Deliverer:
             await self.js.add_consumer(STREAM, config)
         except BadRequestError as exc:  # it exists with other settings: keep its position
             log.warning("consumer %s exists with other settings (%s)", self.subscriber.name, exc)
+        if self._sub is not None:
+            with contextlib.suppress(nats.errors.Error):
+                await self._sub.unsubscribe()
         self._sub = await self.js.pull_subscribe_bind(durable=self.subscriber.name, stream=STREAM)
+        self._checked_at = time.monotonic()
+
+    async def _still_bound(self) -> None:
+        """While idle, now and then: is the consumer still there? Someone deleted it, or the
+        broker came back without its store: then both are made again (from the start of
+        the stream: the inbox turns what it has into duplicates), not a silent stall."""
+        if time.monotonic() - self._checked_at < self.settings.check_every:
+            return
+        self._checked_at, name = time.monotonic(), self.subscriber.name
+        try:
+            await self.js.consumer_info(STREAM, self.subscriber.name)
+        except NotFoundError:
+            log.warning("%s: its consumer is gone from the broker: made again", name)
+            await ensure_stream(self.js)
+            await self.bind()
 
     async def run(self, stop: asyncio.Event) -> None:
         if self._sub is None:
@@ -131,7 +151,7 @@ class Deliverer:
                 continue
             if lost:
                 log.warning("%s: the broker is back; delivering again", name)
-                lost = False
+                lost, self._checked_at = False, 0.0  # it may have come back without its store
             try:
                 await self.step()
             except (nats.errors.Error, OSError) as exc:
@@ -146,6 +166,7 @@ class Deliverer:
         try:
             msgs = await self._sub.fetch(self.settings.batch, timeout=self.settings.fetch_wait)
         except (nats.errors.TimeoutError, TimeoutError):  # nothing new (nats-py raises either)
+            await self._still_bound()
             return 0
         wanted: list[tuple[Msg, Event]] = []
         for msg in msgs:

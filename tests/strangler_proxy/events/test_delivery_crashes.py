@@ -3,6 +3,7 @@ applied exactly once in effect (the stand-in's inbox turns redeliveries into dup
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -77,3 +78,19 @@ def test_kill_9_of_nats_server_mid_stream(
         broker.start()  # same port, same store: the deliverer reconnects on its own
         assert_applied_exactly_once(catalog, published)
         assert "the broker is back" in deliverer.log()
+
+
+def test_a_broker_back_without_its_store_gets_the_consumer_made_again(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    catalog.mode("ok")
+    publish(broker.url, [first := event("1", 1)])
+    with delivering(tmp_path, broker.url, [catalog.spec]) as deliverer:
+        wait_until(lambda: len(catalog.applied()) == 1, "the first event applied")
+        broker.kill()
+        shutil.rmtree(broker.store_dir)  # its stream and the consumer are gone with it
+        broker.start()
+        publish(broker.url, [second := event("2", 1)])
+        wait_until(lambda: len(catalog.applied()) == 2, "the event published afterwards")
+    assert [row[0] for row in catalog.applied()] == [first.id, second.id]
+    assert "catalog: its consumer is gone from the broker: made again" in deliverer.log()
