@@ -185,3 +185,17 @@ def test_the_recorder_needs_the_callers_transaction(db, monkeypatch):
         recorder.record("product", 1, "product.upserted", {"id": 1})
     with pytest.raises(recorder.NotInTransaction, match="saving Product 1"):
         Product.objects.get(pk=1).save()
+
+
+def test_events_keep_the_requests_trace_headers(staff):
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    staff.patch(
+        "/api/catalog/products/3/",
+        {"name": "Traced"},
+        format="json",
+        HTTP_TRACEPARENT=traceparent,
+        HTTP_X_REQUEST_ID="req-1",
+    )
+    staff.patch("/api/catalog/products/3/", {"name": "Untraced"}, format="json")
+    headers = list(Outbox.objects.order_by("seq").values_list("headers", flat=True))
+    assert headers == [{"traceparent": traceparent, "x-request-id": "req-1"}, {}]

@@ -138,23 +138,22 @@ def test_nothing_is_recorded_or_written_outside_a_transaction(monolith, code):
 def concurrent_price_changes(server: RunningServer, product: int, writers: int) -> list[int]:
     """``writers`` staff clients change one product's price at once (its first writes: the
     version row does not exist yet); the versions its events got, in relay order."""
-    clients = [login(server.base_url, "staff", "staff-demo-pass") for _ in range(writers)]
-    try:
-        with ThreadPoolExecutor(writers) as pool:
-            answers = list(
-                pool.map(
-                    lambda pair: pair[1].patch(
-                        f"/api/catalog/products/{product}/", json={"price": f"{50 + pair[0]}.00"}
-                    ),
-                    enumerate(clients),
-                )
+    with closing(login(server.base_url, "staff", "staff-demo-pass")) as staff:
+        authorization = staff.headers["Authorization"]
+
+    def change(writer: int) -> httpx.Response:
+        # a fresh connection per writer: none sits idle past gunicorn's keep-alive meanwhile
+        with httpx.Client(base_url=server.base_url, trust_env=False, timeout=60) as client:
+            return client.patch(
+                f"/api/catalog/products/{product}/",
+                json={"price": f"{50 + writer}.00"},
+                headers={"Authorization": authorization},
             )
-    finally:
-        for client in clients:
-            client.close()
+
+    with ThreadPoolExecutor(writers) as pool:
+        answers = list(pool.map(change, range(writers)))
     assert [a.status_code for a in answers] == [200] * writers, [a.text for a in answers]
-    rows = outbox_rows_of(server, product)
-    return [version for _, version in rows]
+    return [version for _, version in outbox_rows_of(server, product)]
 
 
 def outbox_rows_of(server: RunningServer, product: int) -> list[tuple[str, int]]:
