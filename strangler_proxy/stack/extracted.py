@@ -40,15 +40,6 @@ EXTRACTED = ("catalog", "notifications")
 ISSUER = "legacy-monolith"
 
 
-def events_token_task(options: StackOptions, *, python: str) -> Task:
-    """``var/events.token`` (0600, kept across runs), made as the admin token is."""
-    return Task(
-        "events-token",
-        (python, "-m", "strangler_proxy.stack.token", str(options.events_token_file)),
-        title="events token",
-    )
-
-
 def registration_task(
     options: StackOptions, services: Sequence[ServiceSpec], *, python: str
 ) -> Task:
@@ -102,6 +93,8 @@ def _service(options: StackOptions, name: str, port: int, *, python: str, note: 
         notes=(note, f"its own database: {options.var_dir / name}/"),
         env=MappingProxyType(service_env(options, name)),
         env_files=MappingProxyType({"EVENTS_TOKEN": options.events_token_file}),
+        # it needs nothing of the monolith to start (its keys are fetched on first use)
+        concurrent=True,
     )
 
 

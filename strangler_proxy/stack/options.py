@@ -125,6 +125,11 @@ class StackOptions:
         return self.var_dir / "events.token"
 
     @property
+    def token_files(self) -> tuple[Path, Path]:
+        """Both token files ``up`` keeps: the admin API's and the events'."""
+        return self.token_file, self.events_token_file
+
+    @property
     def monolith_db(self) -> str:
         """The monolith's database URL (its ``DATABASE_URL``, or SQLite in the var dir)."""
         return self.monolith_database_url or f"sqlite:///{self.var_dir / 'monolith.sqlite3'}"

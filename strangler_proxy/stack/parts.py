@@ -122,6 +122,8 @@ class ServiceSpec:
     env_files: Mapping[str, Path] = field(default_factory=_no_files, hash=False)
     #: Not a server: a worker with no port and no health URL (up once it is running).
     worker: bool = False
+    #: Needs none of the services before it to start: launched while they still start.
+    concurrent: bool = False
 
     @property
     def url(self) -> str:

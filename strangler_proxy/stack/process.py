@@ -83,6 +83,7 @@ class ManagedProcess:
         self.stop_timeout = stop_timeout
         self._proc: subprocess.Popen[bytes] | None = None
         self._log: object = None
+        self._offset = 0  # where this run's output starts in the log
 
     @property
     def base_url(self) -> str:
@@ -120,6 +121,11 @@ class ManagedProcess:
         return self._proc.poll() if self._proc else None
 
     def start(self) -> ManagedProcess:
+        """Start it and wait until it is ready (announced its port, answers its health URLs)."""
+        return self.launch().wait_ready()
+
+    def launch(self) -> ManagedProcess:
+        """Start it without waiting (``wait_ready`` waits): several can start at once."""
         offset = 0
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -136,8 +142,13 @@ class ManagedProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        self._offset = offset
+        return self
+
+    def wait_ready(self) -> ManagedProcess:
+        """Wait for the line it announces (if any), then for its health URLs."""
         if self.announces is not None:
-            self.announced = self._wait_announced(self.announces, offset)
+            self.announced = self._wait_announced(self.announces, self._offset)
             health, more = self._url_templates
             self.health_url = health.format_map(self.announced) if health else None
             self.more_health_urls = tuple(u.format_map(self.announced) for u in more)

@@ -13,7 +13,7 @@ admin API on 127.0.0.1:8081), with the events' relay between them (embedded unle
 ...     options, python="python", manage_py=Path("/src/shop/manage.py"), strangler=("strangler",)
 ... )
 >>> [task.name for task in stack.prepare]
-['migrate', 'seed', 'analyze', 'routes', 'admin-token', 'events-token', 'register', 'backfill']
+['migrate', 'seed', 'analyze', 'routes', 'tokens', 'register', 'backfill']
 >>> [s.name for s in stack.services]
 ['monolith', 'catalog', 'notifications', 'relay', 'proxy']
 >>> stack.services[-1].url, stack.services[-1].listeners[0].url
@@ -30,7 +30,6 @@ from types import MappingProxyType
 from strangler_proxy.stack.extracted import (
     EXTRACTED,
     ISSUER,
-    events_token_task,
     extracted_services,
     registration_task,
 )
@@ -114,9 +113,9 @@ def analysis_tasks(
             tell=CREATED_STORE,
         ),
         Task(
-            "admin-token",
-            (python, "-m", "strangler_proxy.stack.token", str(options.token_file)),
-            title="admin API token",
+            "tokens",
+            (python, "-m", "strangler_proxy.stack.token", *map(str, options.token_files)),
+            title="admin API and events tokens",
         ),
     )
 
@@ -203,7 +202,6 @@ def default_stack(
         prepare=(
             *monolith_tasks(options, python=python, manage_py=manage_py),
             *analysis_tasks(options, python=python, manage_py=manage_py, strangler=strangler),
-            events_token_task(options, python=python),
             *([registration_task(options, services, python=python)] if services else []),
             *tasks,
         ),

@@ -3,8 +3,10 @@
 Tasks run in order (their output goes to ``var/logs/prepare-<task>.log``, or to the terminal
 for tasks that ``echo``); a failing task stops everything unless it is ``optional`` (then
 it is reported, and a later task may run its ``fallback_argv`` instead). Services start in
-order, each waited for until its health URLs answer (a worker: until it runs), a task that
-comes ``after`` one running right after it is up; then the supervisor watches them.
+order, each waited for until its health URLs answer (a worker: until it prints its ready
+line; one marked ``concurrent`` is launched while those before it are still starting, and
+waited for after them), a task that comes ``after`` one running right after it is up; then
+the supervisor watches them.
 A service's environment is the stack's, its own, and the variables it reads from files
 (``env_files``, read as it starts: a token a set-up task made).
 Ctrl-C or SIGTERM stops every service (last started first) and :meth:`Supervisor.run`
@@ -69,6 +71,11 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def _port_zero(spec: ServiceSpec) -> bool:
+    """A server told to pick its port, which it then announces."""
+    return spec.announces is not None and spec.port == 0 and not spec.worker
+
+
 def _tail(path: Path, lines: int = 15) -> str:
     if not path.exists():
         return ""
@@ -88,6 +95,7 @@ class Supervisor:
         #: Task name -> ``done``, ``skipped``, ``fallback`` (ran its fallback) or ``failed``.
         self.outcomes: dict[str, str] = {}
         self._step = 0
+        self._launched: dict[str, float] = {}  # service name -> when it was launched
 
     def run(self, on_ready: Callable[[list[Running]], None] | None = None) -> int:
         """Bring the stack up, call ``on_ready``, then wait for a signal (0) or a death (1)."""
@@ -206,44 +214,64 @@ class Supervisor:
                 )
 
     def _start(self) -> None:
+        """Launch each service (one marked ``concurrent`` while those before it are still
+        starting), then wait for each in order; a task ``after`` one runs once it is up."""
+        starting: list[int] = []  # indexes in self.started: launched, not waited for yet
         for spec in self.stack.services:
-            step = self._next_step(f"start the {spec.name}")
-            port_zero = spec.announces is not None and spec.port == 0 and not spec.worker
-            health_url: str | None = spec.health_url
-            if spec.worker:
-                health_url = None
-            elif port_zero:
-                health_url = f"http://{spec.host}:{{port}}{spec.health_path}"
-            proc = ManagedProcess(
-                spec.name,
-                spec.argv,
-                health_url=health_url,
-                more_health_urls=[listener.health_url for listener in spec.listeners],
-                env={**self.stack.env, **spec.env, **self._read_env_files(spec)},
-                cwd=self.stack.cwd,
-                log_path=self.stack.log_dir / spec.log_name,
-                start_timeout=spec.start_timeout,
-                # a worker's: the line it prints once ready
-                announces=spec.announces if port_zero or spec.worker else None,
-            )
-            self.started.append((spec, proc))
-            started = time.monotonic()
-            where = "a port it picks" if port_zero else spec.url
-            waiting = f"{step} on {where}, waiting for {spec.health_path} ..."
-            try:
-                with self.busy(f"{step} ..." if spec.worker else waiting):
-                    proc.start()
-            except ProcessFailed as exc:
-                raise StackFailed(str(exc)) from exc
-            except OSError as exc:
-                raise StackFailed(f"{spec.name} could not start: {exc}") from exc
-            if port_zero:  # from now on it is known by the port it announced
-                spec = replace(spec, port=proc.port)
-                self.started[-1] = (spec, proc)
-            urls = ", ".join([spec.url, *(f"{x.name} {x.url}" for x in spec.listeners)])
-            where = "running" if spec.worker else f"up on {urls}"
-            self.say(f"{spec.name}: {where} in {time.monotonic() - started:.1f} s")
-            self._prepare(after=spec.name)
+            if not spec.concurrent:
+                self._wait_for(starting)
+            starting.append(self._launch(spec))
+        self._wait_for(starting)
+
+    def _launch(self, spec: ServiceSpec) -> int:
+        health_url: str | None = spec.health_url
+        if spec.worker:
+            health_url = None
+        elif _port_zero(spec):
+            health_url = f"http://{spec.host}:{{port}}{spec.health_path}"
+        proc = ManagedProcess(
+            spec.name,
+            spec.argv,
+            health_url=health_url,
+            more_health_urls=[listener.health_url for listener in spec.listeners],
+            env={**self.stack.env, **spec.env, **self._read_env_files(spec)},
+            cwd=self.stack.cwd,
+            log_path=self.stack.log_dir / spec.log_name,
+            start_timeout=spec.start_timeout,
+            # a worker's: the line it prints once ready
+            announces=spec.announces if _port_zero(spec) or spec.worker else None,
+        )
+        self.started.append((spec, proc))
+        self._launched[spec.name] = time.monotonic()
+        try:
+            proc.launch()
+        except OSError as exc:
+            raise StackFailed(f"{spec.name} could not start: {exc}") from exc
+        return len(self.started) - 1
+
+    def _wait_for(self, starting: list[int]) -> None:
+        for index in starting:
+            self._wait_ready(index)
+        starting.clear()
+
+    def _wait_ready(self, index: int) -> None:
+        spec, proc = self.started[index]
+        step = self._next_step(f"start the {spec.name}")
+        where = "a port it picks" if _port_zero(spec) else spec.url
+        waiting = f"{step} on {where}, waiting for {spec.health_path} ..."
+        try:
+            with self.busy(f"{step} ..." if spec.worker else waiting):
+                proc.wait_ready()
+        except ProcessFailed as exc:
+            raise StackFailed(str(exc)) from exc
+        if _port_zero(spec):  # from now on it is known by the port it announced
+            spec = replace(spec, port=proc.port)
+            self.started[index] = (spec, proc)
+        urls = ", ".join([spec.url, *(f"{x.name} {x.url}" for x in spec.listeners)])
+        state = "running" if spec.worker else f"up on {urls}"
+        took = time.monotonic() - self._launched[spec.name]
+        self.say(f"{spec.name}: {state} in {took:.1f} s")
+        self._prepare(after=spec.name)
 
     def _read_env_files(self, spec: ServiceSpec) -> dict[str, str]:
         found = {}

@@ -1,7 +1,7 @@
 """A token file: random, owner-only (0600), kept across runs.
 
-``strangler up`` runs this as a set-up task (``python -m strangler_proxy.stack.token PATH``)
-for the admin API's token (the proxy starts with ``--admin-token-file PATH``; ``strangler
+``strangler up`` runs this as a set-up task (``python -m strangler_proxy.stack.token PATH
+...``) for the admin API's token (the proxy starts with ``--admin-token-file PATH``; ``strangler
 routes list`` reads the same file by itself) and for ``var/events.token``, the bearer every
 inbox takes (each service and the monolith get it as ``EVENTS_TOKEN`` when they start).
 
@@ -51,16 +51,16 @@ def ensure_token_file(path: Path) -> bool:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m strangler_proxy.stack.token PATH", file=sys.stderr)
+    if not argv:
+        print("usage: python -m strangler_proxy.stack.token PATH ...", file=sys.stderr)
         return 2
-    path = Path(argv[0])
-    try:
-        created = ensure_token_file(path)
-    except OSError as exc:
-        print(f"cannot write the token file {path}: {exc}", file=sys.stderr)
-        return 1
-    print(f"{'created' if created else 'kept'} {path}")
+    for path in map(Path, argv):
+        try:
+            created = ensure_token_file(path)
+        except OSError as exc:
+            print(f"cannot write the token file {path}: {exc}", file=sys.stderr)
+            return 1
+        print(f"{'created' if created else 'kept'} {path}")
     return 0
 
 

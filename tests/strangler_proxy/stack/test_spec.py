@@ -29,10 +29,9 @@ def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
 
     tasks = {task.name: task for task in stack.prepare}
     assert list(tasks) == [
-        "migrate", "seed", "analyze", "routes", "admin-token", "events-token", "register",
-        "backfill",
+        "migrate", "seed", "analyze", "routes", "tokens", "register", "backfill",
     ]  # fmt: skip
-    analyze, routes, token = tasks["analyze"], tasks["routes"], tasks["admin-token"]
+    analyze, routes, token = tasks["analyze"], tasks["routes"], tasks["tokens"]
     assert analyze.argv == (*CLI, "analyze", "/src/legacy_monolith", "--out", f"{var}/report")
     assert analyze.optional, "no report is no reason to stop the stack"
     store = ("--store", f"sqlite:///{var}/flags.sqlite3")
@@ -46,7 +45,7 @@ def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
         "/src/legacy_monolith",
         *store,
     )
-    assert token.argv[-1] == f"{var}/admin.token"
+    assert token.argv[-2:] == (f"{var}/admin.token", f"{var}/events.token")
 
     proxy = stack.service("proxy")
     assert proxy is not None and stack.services[-1] is proxy, "the proxy starts last"
@@ -173,7 +172,6 @@ def test_the_extracted_services_start_between_the_monolith_and_the_proxy(tmp_pat
     assert stack.env["JWT_ISSUER"] == "legacy-monolith"
 
     tasks = {task.name: task for task in stack.prepare}
-    assert tasks["events-token"].argv[-1] == f"{var}/events.token"
     assert tasks["register"].argv[-2:] == (
         "catalog=http://127.0.0.1:8201",
         "notifications=http://127.0.0.1:8202",

@@ -245,3 +245,33 @@ def test_a_missing_env_file_is_named(tmp_path: Path) -> None:
     supervisor = Supervisor(stack(tmp_path, service), say=lambda line: None)
     with pytest.raises(StackFailed, match=f"catalog: cannot read EVENTS_TOKEN from {tmp_path}"):
         supervisor.run()
+
+
+def test_a_concurrent_service_starts_while_the_one_before_is_still_starting(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "times"
+
+    def worker(name: str, delay: float, *, concurrent: bool) -> ServiceSpec:
+        """Notes when it starts, is ready ``delay`` seconds later."""
+        note = f"open({str(log)!r}, 'a').write('{name} ' + str(time.time()) + chr(10))"
+        code = f"import time; {note}; time.sleep({delay}); print('ready', flush=True); "
+        code += "time.sleep(60)"
+        return ServiceSpec(
+            name, python(code), 0, log_name=f"{name}.log", worker=True,
+            announces=re.compile("^ready$", re.M), concurrent=concurrent,
+        )  # fmt: skip
+
+    said: list[str] = []
+    services = (
+        worker("slow", 1.5, concurrent=False),
+        worker("eager", 0.0, concurrent=True),
+        worker("after", 0.0, concurrent=False),
+    )
+    supervisor = Supervisor(stack(tmp_path, *services), say=said.append, poll_interval=0.1)
+    assert supervisor.run(on_ready=lambda running: os.kill(os.getpid(), signal.SIGTERM)) == 0
+    started = {name: float(at) for name, at in map(str.split, log.read_text().splitlines())}
+    assert started["eager"] - started["slow"] < 1.0, "launched without waiting for slow"
+    assert started["after"] - started["slow"] >= 1.5, "not concurrent: waits for both"
+    ready = [line.split(":")[0] for line in said if " running in " in line]
+    assert ready == ["slow", "eager", "after"], "waited for in order"

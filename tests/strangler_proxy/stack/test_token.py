@@ -54,3 +54,12 @@ def test_as_a_command(tmp_path: Path) -> None:
     )
     assert failed.returncode == 1
     assert "cannot write the token file" in failed.stderr
+
+
+def test_one_command_makes_both_of_up_s_tokens(tmp_path: Path) -> None:
+    admin, events = tmp_path / "admin.token", tmp_path / "events.token"
+    command = [sys.executable, "-m", "strangler_proxy.stack.token", str(admin), str(events)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.stdout.splitlines() == [f"created {admin}", f"created {events}"]
+    assert admin.read_text() != events.read_text(), "two secrets, not one"
+    assert mode(admin) == mode(events) == 0o600
