@@ -26,6 +26,7 @@ from tests.strangler_proxy.identity.idp import IdP
 from tests.strangler_proxy.mitm.conftest import MITM_BIN, mitmdump
 from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
 
+STREAMED = 256 * 1024  # a body both engines stream (the engine buffers <= 64 KiB)
 NONE_JWT = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiIxIiwiYXVkIjoiY2F0YWxvZyJ9."
 
 
@@ -53,6 +54,8 @@ CASES = [
          "catalog", sees="cat"),
     Case("a-post-to-a-service", "/svc/x", {"authorization": "Token good-ann"}, 200, "catalog",
          sees="ann", method="POST", body=b'{"rating": 5}'),
+    Case("a-streamed-post-to-a-service", "/svc/x", {"authorization": "Token good-ann"}, 200,
+         "catalog", sees="ann", method="POST", body=b"s" * STREAMED),
     Case("canary-service-share", "/canary/x", {"authorization": "Token good-dan"}, 200,
          "catalog", sees="dan"),
     Case("anonymous-goes-anonymous", "/svc/x", {}, 200, "catalog"),
@@ -110,7 +113,8 @@ def both(monolith: str, store_url: str, var_dir: Path, exchange: str) -> Iterato
         proxy(monolith, store_url, var_dir, "--identity-exchange", exchange,
               "--no-auto-rollback", "--health-interval", "3600") as engine,
         mitmdump(MITM_BIN, var_dir, monolith, store_url,
-                 "--set", f"strangler_identity_exchange={exchange}") as mitm,
+                 "--set", f"strangler_identity_exchange={exchange}",
+                 "--set", "stream_large_bodies=64k") as mitm,
     ):  # fmt: skip
         yield {"engine": engine.url, "mitmproxy": mitm.base_url}
 
