@@ -61,15 +61,16 @@ class Feed:
         self._failures = 0
 
     def open(self) -> Feed:
-        """Open the outbox now (``OutboxError`` naming the source when it is not there)."""
-        self._outbox = open_outbox(self.source)
+        """Open the outbox now and claim it (``OutboxError`` naming the source when it is
+        not there, or another relay has it)."""
+        self._outbox = _claimed(self.source)
         return self
 
     async def _call(self, name: str, *args: Any) -> Any:
         async with self._lock:
             try:
                 if self._outbox is None:
-                    self._outbox = await asyncio.to_thread(open_outbox, self.source)
+                    self._outbox = await asyncio.to_thread(_claimed, self.source)
                 answer = await asyncio.to_thread(getattr(self._outbox, name), *args)
             except OutboxError:
                 self.close()
@@ -104,6 +105,16 @@ class Feed:
         if self._outbox is not None:
             self._outbox.close()
             self._outbox = None
+
+
+def _claimed(source: Source) -> Outbox:
+    outbox = open_outbox(source)
+    try:
+        outbox.claim()
+    except OutboxError:
+        outbox.close()
+        raise
+    return outbox
 
 
 def bury(dead: DeadLetters, source: Source, row: Row) -> None:

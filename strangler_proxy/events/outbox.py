@@ -14,6 +14,8 @@ lower ``seq`` may commit after a higher one was read, and its row must stay unpu
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
@@ -52,6 +54,17 @@ class Outbox:
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def claim(self) -> None:
+        """Be the one relay of this outbox while open (two would interleave its events):
+        ``OutboxError`` when another relay holds it."""
+        raise NotImplementedError
+
+    def _taken(self) -> OutboxError:
+        return OutboxError(
+            f"another relay already relays source {self.where}: one relay per outbox keeps "
+            "each entity's events in order (stop the other one first)"
+        )
 
     # -- the relay's operations
     def unpublished(self, limit: int, after: int = 0) -> list[Row]:
@@ -106,7 +119,8 @@ class Outbox:
 class SqliteOutbox(Outbox):
     def __init__(self, source: Source) -> None:
         super().__init__(source)
-        path = Path(source.url.removeprefix("sqlite:///"))
+        path = self._path = Path(source.url.removeprefix("sqlite:///"))
+        self._lock: int | None = None
         if not path.is_file():
             raise OutboxError(f"no database file for source {self.where}: {path} is missing")
         try:
@@ -161,8 +175,23 @@ class SqliteOutbox(Outbox):
         # as Django keeps a DateTimeField on SQLite: UTC, no offset, microseconds
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    def claim(self) -> None:
+        """An exclusive lock on ``<database>.relay-lock`` beside it (flock: the kernel lets
+        it go when the process ends, even by SIGKILL)."""
+        lock = self._path.with_name(self._path.name + ".relay-lock")
+        try:
+            self._lock = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise self._taken() from exc
+        except OSError as exc:
+            raise OutboxError(f"cannot lock {lock} for source {self.where}: {exc}") from exc
+
     def close(self) -> None:
         self._conn.close()
+        if self._lock is not None:
+            os.close(self._lock)  # and so its flock
+            self._lock = None
 
 
 class PostgresOutbox(Outbox):
@@ -202,6 +231,15 @@ class PostgresOutbox(Outbox):
             return self._conn.execute(sql, params).rowcount
         except self._errors as exc:
             raise OutboxError(f"outbox of {self.where}: {exc}") from exc
+
+    def claim(self) -> None:
+        """A session advisory lock named after the schema's outbox (PostgreSQL lets it go
+        with the connection)."""
+        (held,) = self._one(
+            "SELECT pg_try_advisory_lock(hashtext(current_schema() || '.outbox relay'))"
+        )
+        if not held:
+            raise self._taken()
 
     def close(self) -> None:
         self._conn.close()

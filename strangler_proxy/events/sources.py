@@ -108,6 +108,7 @@ def row_to_event(values: tuple[Any, ...]) -> Row:
     except InvalidEvent as exc:
         raw = {k: v if isinstance(v, str | int | float | type(None)) else str(v)
                for k, v in columns.items()}  # fmt: skip
+        raw["id"] = _uuid(columns["id"])
         return Row(seq, None, str(exc), raw)
     return Row(seq, event)
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from strangler_proxy.events.deadletters import open_dead_letters
 from strangler_proxy.events.envelope import Event
 from strangler_proxy.events.jetstream import (
     DUPLICATE_WINDOW,
@@ -26,7 +27,7 @@ from strangler_proxy.events.jetstream import (
     publish_batch,
     subject_for,
 )
-from strangler_proxy.stack.process import free_port
+from strangler_proxy.stack.process import ProcessFailed, free_port
 from tests.strangler_proxy.events.brokers import (
     NatsServer,
     running_nats,
@@ -35,6 +36,7 @@ from tests.strangler_proxy.events.brokers import (
 )
 from tests.strangler_proxy.events.outboxes import (
     Change,
+    connected,
     producer_url,
     published,
     scratch_database,
@@ -195,3 +197,25 @@ def run_relay_command(args: list[str]) -> subprocess.CompletedProcess[str]:
         timeout=60,
         check=False,
     )
+
+
+def test_a_row_that_is_no_event_is_a_dead_letter_and_holds_nothing_up(
+    broker: NatsServer, tmp_path: Path
+) -> None:
+    outbox = sqlite_outbox(tmp_path)
+    before = write_events(outbox, changes(3))
+    [bad] = write_events(outbox, changes(1, start=3))
+    after = write_events(outbox, changes(3, start=4))
+    with connected(outbox) as (db, _):
+        db.execute("UPDATE outbox SET payload = '[1, 2]' WHERE id = ?", (bad.replace("-", ""),))
+    with running_relay(tmp_path, [f"monolith={outbox}"], broker=broker.url):
+        wait_published(outbox, [*before, bad, *after])
+        second = relay_process(tmp_path / "second", [f"monolith={outbox}"], broker=broker.url)
+        with pytest.raises(ProcessFailed, match="another relay already relays source monolith"):
+            second.start()  # one relay per outbox
+    assert [m.msg_id for m in stream_messages(broker.url)] == before + after
+    dead = open_dead_letters(f"sqlite:///{tmp_path / 'dead-letters.sqlite3'}")
+    [letter] = dead.letters()
+    dead.close()
+    assert (letter.subscriber, letter.event_id) == ("outbox:monolith", bad)
+    assert letter.reason.startswith("not an event: payload: not a JSON object (outbox row seq 4")

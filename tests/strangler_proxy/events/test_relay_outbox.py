@@ -103,3 +103,14 @@ def test_a_database_without_an_outbox_table_is_an_error_naming_it(
             open_outbox(Source("m", url))
     with pytest.raises(OutboxError, match="cannot connect to the database of source m"):
         open_outbox(Source("m", "postgresql://postgres@127.0.0.1:1/none"))
+
+
+def test_one_relay_per_outbox(outbox_url: str) -> None:
+    first = open_outbox(Source("monolith", outbox_url))
+    first.claim()
+    second = open_outbox(Source("monolith", outbox_url))
+    with pytest.raises(OutboxError, match="another relay already relays source monolith"):
+        second.claim()
+    first.close()  # as a relay's end does, SIGKILL included (flock, session lock)
+    second.claim()
+    second.close()
