@@ -7,7 +7,9 @@ sampled and the answer fitted the capture cap) is compared: the service's answer
 to the same cap and both go to ``compare`` (the evidence, ``engine.evidence``). With
 ``noise`` the monolith is asked a second time (safe methods only) for Diffy's A/A check.
 A copy to a service carries the service's JWT in place of the client's credential
-(``identity``), exchanged here in the worker, off the request path.
+(``identity``), exchanged here in the worker, off the request path; a credential the
+monolith refuses is not sent on: the copy's answer is that refusal, as the service's route
+would answer it.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from strangler_proxy.balancing import ServicePools
 from strangler_proxy.compare.answers import Answer
 from strangler_proxy.engine.upstream import Origin, Timeouts, Upstream, UpstreamError
 from strangler_proxy.engine.wire import Headers
-from strangler_proxy.identity import IdentityError, PhantomTokens
+from strangler_proxy.identity import ExchangeFailed, PhantomTokens, Refused
 from strangler_proxy.metrics import Metrics
 from strangler_proxy.policy import SAFE_METHODS
 
@@ -124,7 +126,9 @@ class ShadowDispatcher:
         if self.identity is not None:
             try:
                 headers = await self.identity.headers_for(headers, job.service, job.request_id)
-            except IdentityError as exc:
+            except Refused as exc:  # what the service's route answers such a client
+                return Answer(exc.refusal.status, exc.refusal.as_text(), exc.refusal.body)
+            except ExchangeFailed as exc:
                 return f"identity exchange: {exc}"
         instance.inflight += 1
         try:

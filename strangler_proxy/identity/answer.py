@@ -54,6 +54,16 @@ class Refusal:
     body: bytes
     headers: list[tuple[bytes, bytes]] = field(default_factory=list)
 
+    def as_text(self) -> tuple[tuple[str, str], ...]:
+        """The headers the client gets with it, as text (a shadow comparison's answer: what
+        the service's route answers a client whose credential the monolith refuses).
+
+        >>> Refusal(401, b"{}", [(b"www-authenticate", b"Token")]).as_text()
+        (('content-type', 'application/json'), ('www-authenticate', 'Token'))
+        """
+        kept = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in self.headers]
+        return (("content-type", "application/json"), *kept)
+
 
 def read_answer(
     status: int, headers: Headers, body: bytes, *, now: float, margin: float = MARGIN

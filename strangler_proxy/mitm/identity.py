@@ -16,7 +16,7 @@ from typing import Any
 from mitmproxy import ctx, exceptions, http
 from mitmproxy.proxy.mode_specs import ProxyMode, ReverseMode
 
-from strangler_proxy.identity import IdentityError, PhantomTokens, Refusal, exchange_url
+from strangler_proxy.identity import ExchangeFailed, PhantomTokens, Refusal, Refused, exchange_url
 from strangler_proxy.identity.h11_post import H11Post
 from strangler_proxy.mitm.shadow import ShadowPairs
 
@@ -66,16 +66,23 @@ def refusal(refused: Refusal, request_id: str | None) -> http.Response:
 def replay_when_exchanged(
     copy: http.HTTPFlow, tokens: PhantomTokens, audience: str, pairs: ShadowPairs | None
 ) -> None:
-    """Send the shadow ``copy`` once its credential is exchanged; a failed exchange is the
-    copy's answer (``pairs``: an error sample, when it is compared)."""
+    """Send the shadow ``copy`` once its credential is exchanged. A credential the monolith
+    refuses is not sent on: the refusal is the copy's answer (what the service's route would
+    answer), a failed exchange an error (``pairs``: for the comparison, when there is one)."""
 
     async def send() -> None:
+        key = copy.metadata["strangler"]["shadow_of"]
         try:
             await exchange(copy.request, tokens, audience)
-        except IdentityError as exc:
+        except Refused as exc:
+            if pairs is not None:
+                refused = exc.refusal
+                pairs.service(key, pairs.answer(refused.status, refused.as_text(), refused.body))
+            return
+        except ExchangeFailed as exc:
             logger.info("strangler: shadow copy to %s not sent: %s", audience, exc)
             if pairs is not None:
-                pairs.service(copy.metadata["strangler"]["shadow_of"], f"identity exchange: {exc}")
+                pairs.service(key, f"identity exchange: {exc}")
             return
         ctx.master.commands.call("replay.client", [copy])
 

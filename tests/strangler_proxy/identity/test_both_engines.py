@@ -19,9 +19,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from strangler_proxy.evidence.sample import Sample
+from strangler_proxy.evidence.store import default_evidence_url
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
 from tests.envelope import error_of
+from tests.strangler_proxy.evidence.kept import samples
 from tests.strangler_proxy.identity.idp import IdP
 from tests.strangler_proxy.mitm.conftest import MITM_BIN, mitmdump
 from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
@@ -276,3 +279,23 @@ def test_a_refused_request_never_reaches_the_service(
     assert answer.status_code == 401
     received = httpx.get(stand_ins["catalog"].url + "/_received", trust_env=False).json()
     assert f"POST {path}" not in received
+
+
+def test_a_refused_credentials_shadow_copy_is_compared_as_its_refusal(
+    base_url: str, store_url: str, stand_ins: dict[str, Running]
+) -> None:
+    """A shadowed request whose credential the monolith refuses is not sent to the service:
+    the comparison's service side is the refusal, what the service's route would answer."""
+    path = f"/shadowed/refused-{base_url[-5:]}"
+    answer = httpx.get(base_url + path, headers={"authorization": "Token forged"},
+                       trust_env=False)  # fmt: skip
+    assert answer.json()["served_by"] == "monolith"  # the stand-in monolith checks nothing
+
+    def sample() -> Sample | None:
+        kept = samples(default_evidence_url(store_url), "shadowed")
+        return next((s for s in kept if s.path == path), None)
+
+    kept = until(sample, timeout=10)
+    assert (kept.monolith_status, kept.service_status) == (200, 401)
+    received = httpx.get(stand_ins["catalog"].url + "/_received", trust_env=False).json()
+    assert f"GET {path}" not in received
