@@ -24,7 +24,9 @@ from tests.strangler_proxy.events.delivery_kit import (
 )
 from tests.strangler_proxy.events.outboxes import (
     Change,
+    producer_url,
     published,
+    scratch_database,
     sqlite_outbox,
     wait_published,
     write_events,
@@ -56,10 +58,21 @@ def applied_ids(subscriber: StandInSubscriber) -> list[str]:
     return [event_id for event_id, *_ in subscriber.applied()]
 
 
+@pytest.fixture(scope="module")
+def database() -> Iterator[str]:
+    with scratch_database() as url:
+        yield url
+
+
+@pytest.mark.parametrize("kind", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def test_each_subscriber_gets_the_topics_it_wants_in_order(
-    tmp_path: Path, token_file: Path, catalog: StandInSubscriber
+    tmp_path: Path,
+    token_file: Path,
+    catalog: StandInSubscriber,
+    kind: str,
+    request: pytest.FixtureRequest,
 ) -> None:
-    outbox = sqlite_outbox(tmp_path)
+    outbox = producer_url(kind, tmp_path, lambda: request.getfixturevalue("database"))
     product_ids = write_events(outbox, products(40))
     order_ids = write_events(outbox, [("order", "7", v, {"status": "placed"}) for v in (1, 2, 3)])
     with (
