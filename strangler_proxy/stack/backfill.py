@@ -4,8 +4,10 @@
 gets the seeded ``staff`` user's DRF token from the monolith's own ``manage.py
 drf_create_token`` (the backfill needs a staff token to see inactive products), then runs
 the catalog's ``manage.py backfill_catalog --from URL`` with it in ``CATALOG_BACKFILL_TOKEN``
-(never in an argv). ``--check`` exits 0 when the catalog has products already, 3 when it
-has none (the set-up task's skip probe; a read-only look at its SQLite file).
+(never in an argv).
+
+``--check DATABASE TABLE`` exits 0 when that SQLite table has a row, 3 when it has none or
+is not there yet: the skip probe of a service's backfill task (a read-only look).
 """
 
 from __future__ import annotations
@@ -38,15 +40,20 @@ def catalog_env(var_dir: Path) -> dict[str, str]:
     }
 
 
-def has_products(var_dir: Path) -> bool:
-    path = var_dir / "catalog.sqlite3"
+def has_rows(path: Path, table: str) -> bool:
+    """Whether the SQLite ``table`` in ``path`` has a row (no file, no table: no).
+
+    >>> has_rows(Path("/nowhere.sqlite3"), "catalog_product")
+    False
+    """
     if not path.is_file():
         return False
     try:
         with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
-            return conn.execute("SELECT 1 FROM catalog_product LIMIT 1").fetchone() is not None
+            found = conn.execute(f'SELECT 1 FROM "{table}" LIMIT 1').fetchone()
     except sqlite3.Error:
         return False  # not migrated yet: empty
+    return found is not None
 
 
 def staff_token(python: str, manage_py: Path) -> str:
@@ -64,15 +71,16 @@ def staff_token(python: str, manage_py: Path) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m strangler_proxy.stack.backfill")
-    parser.add_argument("--catalog-var-dir", type=Path, required=True)
-    parser.add_argument("--check", action="store_true", help="exit 0 if it has products, else 3")
+    parser.add_argument("--check", nargs=2, metavar=("DATABASE", "TABLE"))
+    parser.add_argument("--catalog-var-dir", type=Path)
     parser.add_argument("--monolith", help="the monolith's base URL")
     parser.add_argument("--manage-py", type=Path, help="the monolith's manage.py")
     args = parser.parse_args(argv)
     if args.check:
-        return 0 if has_products(args.catalog_var_dir) else EMPTY_DATABASE
-    if not args.monolith or not args.manage_py:
-        parser.error("--monolith and --manage-py are needed to backfill")
+        database, table = args.check
+        return 0 if has_rows(Path(database), table) else EMPTY_DATABASE
+    if not (args.monolith and args.manage_py and args.catalog_var_dir):
+        parser.error("--monolith, --manage-py and --catalog-var-dir are needed to backfill")
     try:
         token = staff_token(sys.executable, args.manage_py)
     except BackfillFailed as exc:

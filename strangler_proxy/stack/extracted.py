@@ -5,7 +5,8 @@ database, registered with the proxy before it starts, verifying the monolith's t
   state in ``var/catalog/``; backfilled from the monolith's API once it is up, while the
   catalog is still empty (the ``backfill`` task, after ``catalog``).
 - ``notifications``: ``python -m extracted_services.notifications --port 8102``, state in
-  ``var/notifications/``; fed by events only.
+  ``var/notifications/``; its templates, orders and notifications copied from the
+  monolith's database once it is up and while it has no templates, then fed by events.
 
 Both get ``EVENTS_TOKEN`` (read from ``var/events.token`` as they start: never in an argv),
 ``JWKS_URL`` (the monolith's keys) and ``JWT_ISSUER``. ``DATABASE_URL`` is always set to
@@ -20,7 +21,7 @@ taken by a service.
 >>> services[0].env["JWKS_URL"], services[0].env_files["EVENTS_TOKEN"]
 ('http://127.0.0.1:8000/.well-known/jwks.json', PosixPath('/srv/var/events.token'))
 >>> [(t.name, t.after) for t in tasks]
-[('backfill', 'catalog')]
+[('backfill', 'catalog'), ('backfill-notifications', 'notifications')]
 >>> registration_task(options, services, python="py").argv[3:]
 ('sqlite:////srv/var/flags.sqlite3', 'catalog=http://127.0.0.1:8101', 'notifications=http://127.0.0.1:8102')
 """
@@ -68,6 +69,7 @@ def extracted_services(
         tasks.append(catalog_backfill(options, python=python, manage_py=manage_py))
     if "notifications" in extracted:
         services.append(notifications_service(options, python=python))
+        tasks.append(notifications_backfill(options, python=python))
     return tuple(services), tuple(tasks)
 
 
@@ -118,17 +120,47 @@ def notifications_service(options: StackOptions, *, python: str) -> ServiceSpec:
     )
 
 
+def _probe(database: Path, table: str) -> tuple[str, ...]:
+    """Exit 0 when ``table`` has a row (skip the backfill), 3 when it is empty or missing."""
+    return ("-m", "strangler_proxy.stack.backfill", "--check", str(database), table)
+
+
 def catalog_backfill(options: StackOptions, *, python: str, manage_py: Path) -> Task:
     """Once the catalog is up (migrated) and while it has no products: copy the monolith's
     catalog through its API (``manage.py backfill_catalog``, resumable and idempotent)."""
-    backfill = (python, "-m", "strangler_proxy.stack.backfill")
-    where = ("--catalog-var-dir", str(options.var_dir / "catalog"))
+    var = options.var_dir / "catalog"
     return Task(
         "backfill",
-        (*backfill, "--monolith", options.monolith_url, "--manage-py", str(manage_py), *where),
-        skip_probe=(*backfill, "--check", *where),
+        (
+            *(python, "-m", "strangler_proxy.stack.backfill"),
+            *("--monolith", options.monolith_url, "--manage-py", str(manage_py)),
+            *("--catalog-var-dir", str(var)),
+        ),
+        skip_probe=(python, *_probe(var / "catalog.sqlite3", "catalog_product")),
         run_on_probe_exit=EMPTY_DATABASE,
         skip_reason="the catalog has products already (events keep it in step)",
         title="backfill the catalog from the monolith",
         after="catalog",
+    )
+
+
+def notifications_backfill(options: StackOptions, *, python: str) -> Task:
+    """Once the service is up (migrated) and while it has no templates: copy the monolith's
+    templates, orders and notifications over a read-only connection to its database
+    (``manage.py backfill_notifications``; the URL in the environment, never in an argv)."""
+    var = options.var_dir / "notifications"
+    return Task(
+        "backfill-notifications",
+        (python, "-m", "extracted_services.notifications.manage", "backfill_notifications"),
+        skip_probe=(
+            python,
+            *_probe(var / "notifications.sqlite3", "notifications_notificationtemplate"),
+        ),
+        run_on_probe_exit=EMPTY_DATABASE,
+        skip_reason="the service has its templates already (events keep it in step)",
+        title="backfill the notifications from the monolith's database",
+        after="notifications",
+        env=MappingProxyType(
+            {**service_env(options, "notifications"), "MONOLITH_DATABASE_URL": options.monolith_db}
+        ),
     )

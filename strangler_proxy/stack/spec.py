@@ -13,7 +13,7 @@ admin API on 127.0.0.1:8081), with the events' relay between them (embedded unle
 ...     options, python="python", manage_py=Path("/src/shop/manage.py"), strangler=("strangler",)
 ... )
 >>> [task.name for task in stack.prepare]
-['migrate', 'seed', 'analyze', 'routes', 'tokens', 'register', 'backfill']
+['migrate', 'seed', 'analyze', 'routes', 'tokens', 'register', 'backfill', 'backfill-notifications']
 >>> [s.name for s in stack.services]
 ['monolith', 'catalog', 'notifications', 'relay', 'proxy']
 >>> stack.services[-1].url, stack.services[-1].listeners[0].url

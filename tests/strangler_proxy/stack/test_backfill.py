@@ -15,7 +15,7 @@ from strangler_proxy.stack.parts import EMPTY_DATABASE
 
 def test_the_probe_says_empty_until_the_catalog_has_a_product(tmp_path: Path) -> None:
     var = tmp_path / "catalog"
-    check = ["--check", "--catalog-var-dir", str(var)]
+    check = ["--check", str(var / "catalog.sqlite3"), "catalog_product"]
     assert main(check) == EMPTY_DATABASE, "no database yet"
     var.mkdir()
     with sqlite3.connect(var / "catalog.sqlite3") as db:

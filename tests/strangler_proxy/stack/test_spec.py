@@ -30,6 +30,7 @@ def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
     tasks = {task.name: task for task in stack.prepare}
     assert list(tasks) == [
         "migrate", "seed", "analyze", "routes", "tokens", "register", "backfill",
+        "backfill-notifications",
     ]  # fmt: skip
     analyze, routes, token = tasks["analyze"], tasks["routes"], tasks["tokens"]
     assert analyze.argv == (*CLI, "analyze", "/src/legacy_monolith", "--out", f"{var}/report")
@@ -179,7 +180,14 @@ def test_the_extracted_services_start_between_the_monolith_and_the_proxy(tmp_pat
     backfill = tasks["backfill"]
     assert backfill.after == "catalog", "it reads the monolith's API, the catalog is migrated"
     assert "--monolith http://127.0.0.1:8123" in " ".join(backfill.argv)
-    assert backfill.skip_probe is not None and "--check" in backfill.skip_probe
+    assert backfill.skip_probe is not None
+    probe = ("--check", f"{var}/catalog/catalog.sqlite3", "catalog_product")
+    assert backfill.skip_probe[-3:] == probe
+    copy = tasks["backfill-notifications"]
+    assert copy.after == "notifications"
+    assert copy.argv[-2:] == ("extracted_services.notifications.manage", "backfill_notifications")
+    assert copy.env["MONOLITH_DATABASE_URL"] == f"sqlite:///{var}/monolith.sqlite3"
+    assert copy.env["DATABASE_URL"] == f"sqlite:///{var}/notifications/notifications.sqlite3"
 
 
 def test_only_the_installed_services_are_run(tmp_path: Path) -> None:
@@ -191,6 +199,7 @@ def test_only_the_installed_services_are_run(tmp_path: Path) -> None:
         options, python="py", manage_py=MANAGE, strangler=CLI, extracted=("notifications",)
     )
     assert [s.name for s in only.services] == ["monolith", "notifications", "relay", "proxy"]
+    assert [t.name for t in only.prepare][-1] == "backfill-notifications"
     assert "backfill" not in {task.name for task in only.prepare}
 
 

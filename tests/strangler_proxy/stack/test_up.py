@@ -287,6 +287,12 @@ def test_the_services_are_registered_healthy_and_the_catalog_backfilled(stack: S
         assert instance["last_check_error"] is None, instance
     assert stat.S_IMODE((stack.var_dir / "events.token").stat().st_mode) == 0o600
     assert re.search(r"^backfill: (done|skipped)", stack.out.text, re.M)
+    copied: list[int] = []
+    for path in ("monolith.sqlite3", "notifications/notifications.sqlite3"):
+        with contextlib.closing(sqlite3.connect(stack.var_dir / path)) as db:
+            (count,) = db.execute("SELECT count(*) FROM notifications_notification").fetchone()
+            copied.append(count)
+    assert copied[0] > 0 and copied[0] == copied[1], "the notifications service has them all"
     assert "events token" in stack.out.text
     same = stack.strangler("reconcile", "catalog", "--var-dir", str(stack.var_dir))
     assert same.returncode == 0, same.stdout + same.stderr
