@@ -258,3 +258,26 @@ def test_a_full_cache_lets_the_oldest_go(idp: IdP, post: Callable[[], Post]) -> 
 
     asyncio.run(go("a", "b", "c", "c", "b", "a"))  # c pushes a out; a comes back, b stays
     assert [idp.by_credential[f"Token good-{u}", "c"] for u in "abc"] == [2, 1, 1]
+
+
+def test_a_client_going_away_cancels_no_one_elses_exchange(
+    idp: IdP, post: Callable[[], Post]
+) -> None:
+    """The first request's client disconnects while its exchange is under way: the exchange
+    goes on (a task of its own) and the request that waits with it gets its token."""
+    idp.delay = 0.3
+    tokens = PhantomTokens(idp.url, post())
+
+    async def go() -> object:
+        try:
+            first = asyncio.ensure_future(tokens.headers_for(TOKEN, "catalog"))
+            await asyncio.sleep(0.05)
+            second = asyncio.ensure_future(tokens.headers_for(TOKEN, "catalog"))
+            await asyncio.sleep(0.05)
+            first.cancel()
+            return await second
+        finally:
+            await tokens.aclose()
+
+    assert idp.claims(bearer(asyncio.run(go())))["sub"] == "ann"
+    assert idp.calls == 1
