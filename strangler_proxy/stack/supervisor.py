@@ -270,7 +270,10 @@ class Supervisor:
         urls = ", ".join([spec.url, *(f"{x.name} {x.url}" for x in spec.listeners)])
         state = "running" if spec.worker else f"up on {urls}"
         took = time.monotonic() - self._launched[spec.name]
-        self.say(f"{spec.name}: {state} in {took:.1f} s")
+        if spec.concurrent:  # it started beside the ones before it: no time of its own
+            self.say(f"{spec.name}: {state} (launched {took:.1f} s ago, beside the ones before)")
+        else:
+            self.say(f"{spec.name}: {state} in {took:.1f} s")
         self._prepare(after=spec.name)
 
     def _read_env_files(self, spec: ServiceSpec) -> dict[str, str]:

@@ -273,5 +273,6 @@ def test_a_concurrent_service_starts_while_the_one_before_is_still_starting(
     started = {name: float(at) for name, at in map(str.split, log.read_text().splitlines())}
     assert started["eager"] - started["slow"] < 1.0, "launched without waiting for slow"
     assert started["after"] - started["slow"] >= 1.5, "not concurrent: waits for both"
-    ready = [line.split(":")[0] for line in said if " running in " in line]
+    ready = [line.split(":")[0] for line in said if ": running" in line]
     assert ready == ["slow", "eager", "after"], "waited for in order"
+    assert any(line.startswith("eager: running (launched ") for line in said), said
