@@ -29,23 +29,20 @@ import re
 import sqlite3
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import click
-import httpx
 import orjson
-from nats.aio.msg import Msg
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from bench.events_probes import BrokerWatch, StandIn
 from bench.proxy.measure import percentile
 from bench.proxy.report import spread_text
 from strangler_proxy.events.deadletters import open_dead_letters
@@ -61,7 +58,6 @@ from strangler_proxy.stack.process import ManagedProcess
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-events-token"
 STRANGLER = str(Path(sys.executable).parent / "strangler")
-LISTENING = re.compile(r"subscriber listening on port (?P<port>\d+)")
 OUTBOX = """
 CREATE TABLE outbox (seq integer NOT NULL PRIMARY KEY AUTOINCREMENT, id char(32) NOT NULL
     UNIQUE, aggregatetype varchar(64) NOT NULL, aggregateid varchar(64) NOT NULL,
@@ -76,71 +72,6 @@ INSERT = (
     " ?, '{}', ?)"
 )
 PAYLOAD = orjson.dumps({"name": "Walnut desk", "price": "249.00", "tags": ["oak", "desk"]})
-
-
-# -- the stand-in subscriber (its own process) --------------------------------------------
-
-
-class _Inbox(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as the relay's and deliverer's clients use
-    # headers and body leave in two writes: with Nagle on, the body waits for the client's
-    # delayed ACK of the headers, 40 ms on Linux, and every push would take that long
-    disable_nagle_algorithm = True
-    arrivals: dict[str, float] = {}
-    lock = threading.Lock()
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-    def _send(self, body: bytes) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def do_GET(self) -> None:
-        with self.lock:
-            self._send(orjson.dumps(self.arrivals if self.path == "/arrivals" else {}))
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        now = time.time()
-        if self.path == "/reset":
-            with self.lock:
-                self.arrivals.clear()
-            self._send(b"{}")
-            return
-        ids = [event["id"] for event in orjson.loads(body)["events"]]
-        with self.lock:
-            for event_id in ids:
-                self.arrivals.setdefault(event_id, now)
-        self._send(orjson.dumps({"results": [{"id": i, "outcome": "applied"} for i in ids]}))
-
-
-def serve_subscriber() -> None:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Inbox)
-    server.daemon_threads = True
-    print(f"subscriber listening on port {server.server_address[1]}", flush=True)
-    server.serve_forever()
-
-
-class StandIn:
-    def __init__(self, work: Path) -> None:
-        argv = [sys.executable, "-c", "from bench.events import serve_subscriber as s; s()"]
-        self.process = ManagedProcess(
-            "subscriber", argv, health_url="http://127.0.0.1:{port}/health", cwd=ROOT,
-            log_path=work / "subscriber.log", announces=LISTENING,
-        ).start()  # fmt: skip
-        self.base = f"http://127.0.0.1:{self.process.port}"
-        self.subscriber = Subscriber("bench", f"{self.base}/internal/events/", ())
-
-    def arrivals(self) -> dict[str, float]:
-        answer: dict[str, float] = httpx.get(f"{self.base}/arrivals", trust_env=False).json()
-        return answer
-
-    def reset(self) -> None:
-        httpx.post(f"{self.base}/reset", trust_env=False)
 
 
 # -- outboxes -------------------------------------------------------------------------------
@@ -268,44 +199,6 @@ def steady_writer(
     finally:
         db.close()
     return committed
-
-
-class BrokerWatch:
-    """When each message reaches the broker: a plain NATS subscription to ``events.>`` (it
-    sees each message published to the stream's subjects), in a thread of its own."""
-
-    def __init__(self, broker: str) -> None:
-        self._seen: dict[str, float] = {}
-        self._ready = threading.Event()
-        self._stop: asyncio.Event | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=asyncio.run, args=(self._watch(broker),))
-        self._thread.start()
-        self._ready.wait(10)
-
-    async def _watch(self, broker: str) -> None:
-        self._loop, self._stop = asyncio.get_running_loop(), asyncio.Event()
-        nc = await connect(broker, name="bench-watch")
-
-        async def seen(msg: Msg) -> None:
-            self._seen.setdefault((msg.headers or {}).get("Nats-Msg-Id", ""), time.time())
-
-        await nc.subscribe("events.>", cb=seen)
-        await nc.flush()
-        self._ready.set()
-        await self._stop.wait()
-        await nc.close()
-
-    def arrivals(self) -> dict[str, float]:
-        return dict(self._seen)
-
-    def reset(self) -> None:
-        self._seen.clear()
-
-    def close(self) -> None:
-        if self._loop is not None and self._stop is not None:
-            self._loop.call_soon_threadsafe(self._stop.set)
-        self._thread.join(10)
 
 
 def latencies(
@@ -467,12 +360,12 @@ def report(
 ) -> None:  # fmt: skip
     table = Table(title=escape(f"(a) {rows:,} outbox rows moved: events/s, median of {rounds} "
                                "rounds [lowest-highest]; goal >= 5,000 events/s"))  # fmt: skip
-    for column in ("path", "relay", "baseline", "relay / baseline"):
-        table.add_column(column, justify="left" if column == "path" else "right", no_wrap=True)
+    for column in ("relay / baseline", "relay", "baseline", "ratio"):
+        table.add_column(column, justify="right", no_wrap=True)
     lines = []
     for label, mine, base in (
-        ("JetStream (baseline: nats-py raw publish)", "relay to JetStream", "raw publish"),
-        ("embedded (baseline: raw push, 500/batch)", "relay embedded", "raw push"),
+        ("JetStream / nats-py publish", "relay to JetStream", "raw publish"),
+        ("embedded / push, 500 a batch", "relay embedded", "raw push"),
     ):
         ratio = [m / b for m, b in zip(rates[mine], rates[base], strict=True)]
         cells = (_s(rates[mine], "{:,.0f}"), _s(rates[base], "{:,.0f}"), _s(ratio, "{:.2f}"))
@@ -481,13 +374,13 @@ def report(
     console.print(table)
     table = Table(title=escape(f"(b) commit -> subscriber at {rate:g} events/s: ms, median of "
                                f"{rounds} rounds [lowest-highest]; goal p99 < 100 ms"))  # fmt: skip
-    for column in ("path", "p50", "p99", "p99 / direct p99"):
+    for column in ("path", "p50", "p99", "p99 / baseline"):
         table.add_column(column, justify="left" if column == "path" else "right", no_wrap=True)
     names = {
-        "direct": "direct push after commit (baseline)",
+        "direct": "baseline: push after commit",
         "embedded": "embedded relay",
-        "broker": "relay -> JetStream (at the broker)",
-        "jetstream": "relay -> JetStream -> deliverer",
+        "broker": "relay -> JetStream broker",
+        "jetstream": "relay -> JetStream -> deliver",
     }
     base_p99 = [p99 for _, p99 in delays["direct"]]
     for mode, name in names.items():
@@ -496,7 +389,7 @@ def report(
         ratio = [m / b for m, b in zip(p99s, base_p99, strict=True)]
         cells = (_s(p50s, "{:.1f}"), _s(p99s, "{:.1f}"), _s(ratio, "{:.1f}"))
         table.add_row(name, *cells)
-        lines.append(f"{name}: p50 {cells[0]} ms, p99 {cells[1]} ms, p99/direct {cells[2]}")
+        lines.append(f"{name}: p50 {cells[0]} ms, p99 {cells[1]} ms, p99/baseline {cells[2]}")
     console.print(table)
     for line in lines:  # the same figures as plain lines, for notes
         console.print(escape(line), soft_wrap=True)
