@@ -22,6 +22,7 @@ from collections import deque
 from collections.abc import Sequence
 from itertools import islice
 
+from strangler_proxy.events.deadletters import DeadLetterError
 from strangler_proxy.events.decide import DeadLetter, Nak, after_failure, after_results
 from strangler_proxy.events.envelope import Event
 from strangler_proxy.events.feed import DeadLetters, Feed, bury, pause
@@ -123,7 +124,13 @@ class EmbeddedSource:
                 await ch.wake.wait()
                 continue
             batch = list(islice(ch.queue, self.settings.batch_size))
-            if not await self._push(ch, [event for _, event in batch], stop):
+            try:
+                pushed = await self._push(ch, [event for _, event in batch], stop)
+            except DeadLetterError as exc:  # the batch stays: pushed again (duplicates)
+                self.feed.log(f"{ch.name}: {exc} (retrying)")
+                await pause(stop, 1.0)
+                continue
+            if not pushed:
                 return  # stopped while retrying: the rows stay unpublished
             for seq, _ in batch:
                 ch.queue.popleft()

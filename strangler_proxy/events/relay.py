@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
 
+from strangler_proxy.events.deadletters import DeadLetterError
 from strangler_proxy.events.embedded import EmbeddedSource
 from strangler_proxy.events.feed import DeadLetters, Feed, bury, pause
 from strangler_proxy.events.jetstream import (
@@ -130,15 +131,16 @@ async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.
                     await feed.mark([])  # prunes now and then
                     await pause(stop, settings.poll_interval)
                     continue
-                results = await _settle(feed, flight.popleft())
-            except OutboxError as exc:
+                batch = flight.popleft()
+                results = await _settle(feed, batch)
+            except (OutboxError, DeadLetterError) as exc:
                 _drop(flight)
                 await feed.failed(exc, stop)
                 continue
             failure = next((r for r in results if isinstance(r, BaseException)), None)
             if failure is not None:
                 _drop(flight)
-                await broker.renew(js)
+                await broker.renew(batch.js)
                 unacked += 1
                 if unacked == 1:
                     feed.log(f"the broker did not acknowledge {feed.source.name}'s events: "
@@ -149,7 +151,11 @@ async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.
                 unacked = 0
     finally:  # a clean stop: what the broker acked is marked, in order
         while flight:
-            results = await _settle(feed, flight.popleft())
+            try:
+                results = await _settle(feed, flight.popleft())
+            except OutboxError as exc:
+                feed.log(f"{exc} (those rows will be published again: deduped)")
+                results = [exc]
             if any(isinstance(r, BaseException) for r in results):
                 _drop(flight)
 
