@@ -146,10 +146,14 @@ class EmbeddedSource:
             try:
                 results = await ch.inbox.push(events)
             except DeliveryFailed as exc:
-                action = after_failure(exc.reason, delivered=delivered, policy=self.settings.retry)
+                action = after_failure(
+                    exc.reason, delivered=delivered, policy=self.settings.retry,
+                    refused=exc.refused,  # a wrong token: never the events' fault
+                )  # fmt: skip
                 if isinstance(action, Nak):
                     if delivered == 1:
-                        self.feed.log(f"{exc.reason} (retrying)")
+                        hint = " (check the events token: --token-file)" if exc.refused else ""
+                        self.feed.log(f"{exc.reason}{hint} (retrying)")
                     await pause(stop, action.delay)
                     if stop.is_set():
                         return False

@@ -221,3 +221,20 @@ def test_bad_input_is_answered_clearly(tmp_path: Path, token_file: Path) -> None
         assert done.returncode in (1, 2), (message, done.stderr)
         assert message in " ".join(done.stderr.split()), (message, done.stderr)
     assert not missing.exists()  # a mistyped path is not made into an empty database
+
+
+def test_a_wrong_token_makes_no_dead_letters(tmp_path: Path, catalog: StandInSubscriber) -> None:
+    wrong = tmp_path / "wrong.token"
+    wrong.write_text("not-the-events-token")
+    outbox = sqlite_outbox(tmp_path)
+    ids = write_events(outbox, products(3))
+    with running_relay(
+        tmp_path, [f"monolith={outbox}"], token_file=wrong, subscribers=[catalog.spec],
+        extra=["--max-deliver", "1"],
+    ):  # fmt: skip
+        log = tmp_path / "relay.log"
+        wait_until(lambda: "check the events token" in log.read_text(), "the relay's hint")
+        assert published(outbox).isdisjoint(ids) and applied_ids(catalog) == []
+    dead = open_dead_letters(f"sqlite:///{tmp_path / 'dead-letters.sqlite3'}")
+    assert dead.letters() == []  # the deployment's fault, not the events': they wait
+    dead.close()
