@@ -26,6 +26,8 @@ from urllib.parse import quote
 from strangler_proxy.events.sources import COLUMNS, Row, Source, row_to_event
 from strangler_proxy.store.base import redact
 
+#: how the relay's PostgreSQL sessions are named (pg_stat_activity.application_name)
+APPLICATION = "strangler-relay"
 _SELECT = ", ".join(f'"{c}"' for c in COLUMNS)
 
 
@@ -203,7 +205,9 @@ class PostgresOutbox(Outbox):
 
         self._errors: type[Exception] = psycopg.Error
         try:
-            self._conn = psycopg.connect(source.url, autocommit=True, connect_timeout=5)
+            self._conn = psycopg.connect(
+                source.url, autocommit=True, connect_timeout=5, application_name=APPLICATION
+            )
         except psycopg.Error as exc:
             raise OutboxError(
                 f"cannot connect to the database of source {self.where}: {exc}"

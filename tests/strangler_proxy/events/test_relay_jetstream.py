@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from strangler_proxy.events.deadletters import open_dead_letters
@@ -27,6 +28,7 @@ from strangler_proxy.events.jetstream import (
     publish_batch,
     subject_for,
 )
+from strangler_proxy.events.outbox import APPLICATION
 from strangler_proxy.stack.process import ProcessFailed, free_port
 from tests.strangler_proxy.events.brokers import (
     NatsServer,
@@ -219,3 +221,24 @@ def test_a_row_that_is_no_event_is_a_dead_letter_and_holds_nothing_up(
     dead.close()
     assert (letter.subscriber, letter.event_id) == ("outbox:monolith", bad)
     assert letter.reason.startswith("not an event: payload: not a JSON object (outbox row seq 4")
+
+
+@pytest.mark.postgres
+def test_a_lost_database_connection_is_made_again(
+    broker: NatsServer, database: str, tmp_path: Path
+) -> None:
+    outbox = producer_url("postgresql", tmp_path, lambda: database)
+    first = write_events(outbox, changes(50))
+    with running_relay(tmp_path, [f"monolith={outbox}"], broker=broker.url):
+        wait_published(outbox, first)
+        with psycopg.connect(database, autocommit=True) as admin:  # as a database restart
+            (ended,) = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (APPLICATION,),
+            ).fetchone() or (0,)
+        assert ended == 1
+        then = write_events(outbox, changes(50, start=50))
+        wait_published(outbox, then)
+    assert_once_in_order(broker.url, first + then)
+    assert "is back" in (tmp_path / "relay.log").read_text()
