@@ -242,3 +242,21 @@ def test_a_lost_database_connection_is_made_again(
         wait_published(outbox, then)
     assert_once_in_order(broker.url, first + then)
     assert "is back" in (tmp_path / "relay.log").read_text()
+
+
+def test_two_sources_in_one_relay_and_a_clean_stop(broker: NatsServer, tmp_path: Path) -> None:
+    monolith = sqlite_outbox(tmp_path, "monolith.sqlite3")
+    catalog = sqlite_outbox(tmp_path, "catalog.sqlite3")
+    from_monolith = write_events(monolith, changes(40))
+    from_catalog = write_events(catalog, changes(30, start=40), origin="catalog")
+    relay = relay_process(
+        tmp_path, [f"monolith={monolith}", f"catalog={catalog}"], broker=broker.url
+    ).start()
+    wait_published(monolith, from_monolith)
+    wait_published(catalog, from_catalog)
+    assert relay.stop() == 0  # SIGTERM: the batches in flight finished, then exit 0
+    assert "relay stopped: monolith 40, catalog 30" in (tmp_path / "relay.log").read_text()
+    stored = [m.msg_id for m in stream_messages(broker.url)]
+    assert sorted(stored) == sorted(from_monolith + from_catalog)
+    assert [i for i in stored if i in set(from_catalog)] == from_catalog  # each in seq order
+    assert [i for i in stored if i in set(from_monolith)] == from_monolith
