@@ -14,6 +14,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
 
 from legacy_monolith.catalog.models import Category, PriceHistory, Product, Tag
+from legacy_monolith.customers.models import Customer
 from legacy_monolith.outbox.conf import CONSUMER
 from legacy_monolith.outbox.events import Event
 from legacy_monolith.outbox.models import EntityVersion, Inbox
@@ -126,12 +127,28 @@ def product_deleted(p: dict) -> None:
 def review_upserted(p: dict) -> None:
     _require(Product, p["product_id"], "product_id")
     fields = (
-        *("product_id", "author_id", "rating", "title", "body", "helpful_count"),
+        *("product_id", "rating", "title", "body", "helpful_count"),
         *("verified_purchase", "created_at", "updated_at"),
     )
-    _upsert(Review, p["id"], {name: p[name] for name in fields})
+    _upsert(Review, p["id"], {"author_id": _author_of(p), **{name: p[name] for name in fields}})
     ReviewVote.objects.filter(review_id=p["id"]).delete()
     ReviewVote.objects.bulk_create(ReviewVote(review_id=p["id"], **vote) for vote in p["votes"])
+
+
+def _author_of(p: dict) -> int:
+    """The author's customer id: as given; or, when the service does not know it (a review
+    it copied from the monolith's API, which shows the username only), the one this review
+    already has here, else the customer with that username."""
+    if p["author_id"] is not None:
+        _require(Customer, p["author_id"], "author_id")
+        return p["author_id"]
+    known = Review.objects.filter(pk=p["id"]).values_list("author_id", flat=True).first()
+    known = known or (
+        Customer.objects.filter(user__username=p["author"]).values_list("pk", flat=True).first()
+    )
+    if known is None:
+        raise Unresolved(f"payload.author: no customer {p['author']!r} in the monolith (yet)")
+    return known
 
 
 def review_deleted(p: dict) -> None:

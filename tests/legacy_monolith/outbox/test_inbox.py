@@ -221,3 +221,36 @@ def test_malformed_bodies_answer_400_in_the_envelope(deliverer):
         response = deliverer.post("/internal/events/", body, format="json")
         assert_error(response, 400, "validation_error", field="events")
     assert deliver(deliverer) == []
+
+
+def test_a_review_whose_author_the_service_does_not_know_keeps_the_monoliths(deliverer):
+    """The service copied reviews from the monolith's API, which shows the author's username
+    only: a staff edit there sends ``author_id: null``, and the monolith keeps its author (or
+    finds a new review's author by username)."""
+    existing = review_state(1)
+    assert existing is not None
+    edited = {**existing, "author_id": None, "title": "Edited by staff"}
+    stamp = "2026-12-01T11:00:00Z"
+    new = {
+        **existing, "id": 950, "author_id": None, "author": "customer0002",
+        "created_at": stamp, "updated_at": stamp, "votes": [],
+    }  # fmt: skip
+    stranger = {**new, "id": 951, "author": "nobody-here"}
+
+    assert outcomes(deliver(deliverer, event("review.upserted", edited, version=9))) == ["applied"]
+    assert Review.objects.get(pk=1).author_id == existing["author_id"]
+    assert Review.objects.get(pk=1).title == "Edited by staff"
+    if Review.objects.filter(product_id=new["product_id"], author__user__username="customer0002"):
+        Review.objects.filter(
+            product_id=new["product_id"], author__user__username="customer0002"
+        ).delete()  # one review per product and author
+    assert outcomes(deliver(deliverer, event("review.upserted", new))) == ["applied"]
+    assert Review.objects.get(pk=950).author.user.username == "customer0002"
+
+    response = deliverer.post(
+        "/internal/events/", {"events": [event("review.upserted", stranger)]}, format="json"
+    )
+    assert (
+        "payload.author: no customer 'nobody-here'"
+        in assert_error(response, 409, "conflict")["message"]
+    )
