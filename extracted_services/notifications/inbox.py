@@ -2,9 +2,13 @@
 
 Per event: a poison one is ``rejected`` (with the reason naming the field); one that writes
 no notification (another context's, ``order.cancelled``, a status change to ``paid``, our
-own) is ``ignored``; an event id already in the inbox is a ``duplicate``; a version not newer
-than the order's stored ``(version, origin)`` is ``stale``; else the notification is written,
-the inbox row and the order's version stored with it, and the event is ``applied``.
+own) is ``ignored``; an event id already in the inbox is a ``duplicate``; else the
+notification is written with its inbox row, and the event is ``applied``.
+
+No event is ``stale`` here: an order event is a fact ("placed", "paid"), not the order's
+state, so an older one applied after a newer one (a dead letter replayed later) still owes
+its customer its notification; the inbox alone makes the effect happen once. The order's
+newest ``(version, origin)`` is still kept, for the number and customer it carries.
 
 A notification the backfill already copied from the monolith (the monolith wrote it while
 it still wrote its own) is not written twice: the event is paired with that copy instead.
@@ -77,8 +81,6 @@ def _apply(event: Event, notice: Notice, templates: Templates) -> str:
     stored = versions.select_for_update().values_list("version", "origin").first()
     if Inbox.objects.filter(consumer=CONSUMER, event_id=event.id).exists():
         return "duplicate"
-    if stored is not None and (event.version, event.origin) <= stored:
-        return "stale"
     template = templates.get(notice.code)
     subject, body, channel = render(notice.code, template, notice.context)
     Order.objects.bulk_create(
@@ -114,6 +116,6 @@ def _apply(event: Event, notice: Notice, templates: Templates) -> str:
             version=event.version,
             origin=event.origin,
         )
-    else:
+    elif (event.version, event.origin) > stored:
         versions.update(version=event.version, origin=event.origin)
     return "applied"
