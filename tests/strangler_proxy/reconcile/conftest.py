@@ -1,5 +1,5 @@
 """Both sides' databases as `strangler up` leaves them: the real monolith (migrated, seeded
-``tiny``) and the catalog service backfilled from it through its API. Made once per module,
+``tiny``) and the catalog service backfilled from it through its API. Made once per session,
 the processes then stopped; each test gets its own copies (``sides``) to change by SQL."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ class Sides:
         return tuple(row)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def pristine(tmp_path_factory: pytest.TempPathFactory) -> Sides:
     """The monolith and the service right after the backfill (both stopped)."""
     sides = Sides(tmp_path_factory.mktemp("reconcile-var"))
