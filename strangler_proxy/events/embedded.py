@@ -113,6 +113,9 @@ class EmbeddedSource:
 
     async def _idle(self) -> None:
         """Until a subscriber settles something, or the poll interval passed."""
+        if not len(self.ledger):  # nothing in flight: nothing to be woken by
+            await asyncio.sleep(self.settings.poll_interval)
+            return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.progress.wait(), self.settings.poll_interval)
 

@@ -59,6 +59,8 @@ class Feed:
         self._lock = asyncio.Lock()
         self._next_prune = 0.0
         self._failures = 0
+        #: the last empty read: (its signature and cursor, until when it is trusted)
+        self._quiet: tuple[tuple[object, int], float] | None = None
 
     def open(self) -> Feed:
         """Open the outbox now and claim it (``OutboxError`` naming the source when it is
@@ -81,7 +83,15 @@ class Feed:
             return answer
 
     async def unpublished(self, limit: int, after: int = 0) -> list[Row]:
+        """The next rows (``Outbox.unpublished``); while the database shows no commit since
+        the last empty answer (its ``signature``) none are asked for, up to a second."""
+        outbox, now = self._outbox, time.monotonic()
+        signature = outbox.signature() if outbox is not None else None
+        quiet = self._quiet
+        if signature is not None and quiet and quiet[0] == (signature, after) and now < quiet[1]:
+            return []
         rows: list[Row] = await self._call("unpublished", limit, after)
+        self._quiet = None if rows else ((signature, after), now + 1.0)
         return rows
 
     async def mark(self, seqs: Sequence[int]) -> None:

@@ -14,6 +14,7 @@ lower ``seq`` may commit after a higher one was read, and its row must stay unpu
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import sqlite3
@@ -56,6 +57,11 @@ class Outbox:
 
     def close(self) -> None:
         raise NotImplementedError
+
+    def signature(self) -> object:
+        """Something that changes whenever a transaction commits to the database (the
+        relay skips polling while it stays the same); None: no such thing, always poll."""
+        return None
 
     def claim(self) -> None:
         """Be the one relay of this outbox while open (two would interleave its events):
@@ -177,6 +183,19 @@ class SqliteOutbox(Outbox):
         # as Django keeps a DateTimeField on SQLite: UTC, no offset, microseconds
         return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
+    def signature(self) -> object:
+        """The size and modification time of the database file and its WAL (a commit
+        writes to one of them): two stat calls, not a query."""
+        found = []
+        for path in (self._path, self._path.with_name(self._path.name + "-wal")):
+            try:
+                info = path.stat()
+            except FileNotFoundError:
+                found.append((0, 0))
+                continue
+            found.append((info.st_size, info.st_mtime_ns))
+        return tuple(found)
+
     def claim(self) -> None:
         """An exclusive lock on ``<database>.relay-lock`` beside it (flock: the kernel lets
         it go when the process ends, even by SIGKILL)."""
@@ -204,6 +223,7 @@ class PostgresOutbox(Outbox):
         import psycopg
 
         self._errors: type[Exception] = psycopg.Error
+        self._claimed = False
         try:
             self._conn = psycopg.connect(
                 source.url, autocommit=True, connect_timeout=5, application_name=APPLICATION
@@ -244,8 +264,14 @@ class PostgresOutbox(Outbox):
         )
         if not held:
             raise self._taken()
+        self._claimed = True
 
     def close(self) -> None:
+        if self._claimed and not self._conn.closed:
+            # let go now: the server ends a closed session's backend a moment later, and a
+            # relay opening the outbox again at once would find it still held
+            with contextlib.suppress(self._errors):
+                self._conn.execute("SELECT pg_advisory_unlock_all()")
         self._conn.close()
 
 

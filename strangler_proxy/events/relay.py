@@ -129,7 +129,7 @@ async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.
                         continue
                 if not flight:
                     await feed.mark([])  # prunes now and then
-                    await pause(stop, settings.poll_interval)
+                    await asyncio.sleep(settings.poll_interval)  # stop is seen at the top
                     continue
                 batch = flight.popleft()
                 results = await _settle(feed, batch)
