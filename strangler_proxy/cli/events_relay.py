@@ -33,6 +33,7 @@ EMBEDDED = "embedded"
 )  # fmt: skip
 @click.option(
     "--broker", default=EMBEDDED, show_default=True, metavar="nats://HOST:PORT|embedded",
+    envvar="STRANGLER_BROKER",
     help="NATS JetStream to publish to, or 'embedded': no broker, push to --subscriber.",
 )  # fmt: skip
 @click.option(
@@ -46,9 +47,13 @@ EMBEDDED = "embedded"
 )  # fmt: skip
 @click.option(
     "--dead-letters", default=DEFAULT_DEAD_LETTERS_URL, show_default=True, metavar="URL",
+    envvar="STRANGLER_DEAD_LETTERS",
     help="Where undeliverable events are kept (sqlite:///path or postgresql://...).",
 )  # fmt: skip
-@click.option("--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True)
+@click.option(
+    "--batch-size", type=click.IntRange(1, 10_000), default=500, show_default=True,
+    help="Rows read, then published (or pushed to each subscriber), at once.",
+)  # fmt: skip
 @click.option(
     "--poll-interval", type=click.FloatRange(0.001, 10), default=0.005, show_default=True,
     help="Seconds between two polls of an outbox with nothing new.",
