@@ -74,7 +74,7 @@ class EmbeddedSource:
                 marked = await self._mark_done()  # first: a row settled is not read again
                 read = await self._hand_out(cursor)
                 cursor = read or cursor
-            except OutboxError as exc:
+            except (OutboxError, DeadLetterError) as exc:  # the same rows are read again
                 await self.feed.failed(exc, stop)
                 continue
             if not read and not marked:
