@@ -16,6 +16,7 @@ keeps its version. On PostgreSQL the id sequences are moved past the copied ids 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -198,6 +199,15 @@ def copy_list(
     return items
 
 
+#: price history pages fetched at once (one per product)
+PRICE_FETCHERS = 4
+
+
+def price_history(pages: MonolithPages, pid: int) -> tuple[int, list[dict[str, Any]]]:
+    path = f"/api/catalog/products/{pid}/prices/"
+    return pid, [item for page in pages.pages(path) for item in page["results"]]
+
+
 def backfill(client: httpx.Client, progress: Progress) -> Report:
     """Copy categories, products, price history and reviews, and (with a staff token) the
     products on orders for the ``Purchase`` projection; returns what changed."""
@@ -222,18 +232,16 @@ def backfill(client: httpx.Client, progress: Progress) -> Report:
         aggregatetype="product",
     )
     prices = report.tally("prices")
-    for done, product in enumerate(products, start=1):
-        pid = product["id"]
-        copy_list(
-            pages,
-            f"/api/catalog/products/{pid}/prices/",
-            PriceHistory,
-            prices,
-            lambda *_: None,
-            "prices",
-            extra=lambda item, pid=pid: {"product_id": pid},
-        )
-        progress("prices", done, len(products))
+    # One request per product: fetched side by side (the monolith serves several at once),
+    # written here one product at a time, in order (one writer, as SQLite wants).
+    with ThreadPoolExecutor(max_workers=PRICE_FETCHERS) as pool:
+        histories = pool.map(lambda product: price_history(pages, product["id"]), products)
+        for done, (pid, items) in enumerate(histories, start=1):
+            with transaction.atomic():
+                for item in items:
+                    outcome = upsert(PriceHistory, item, {"product_id": pid})
+                    setattr(prices, outcome, getattr(prices, outcome) + 1)
+            progress("prices", done, len(products))
     copy_list(
         pages,
         "/api/reviews/",
