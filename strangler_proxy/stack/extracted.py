@@ -97,6 +97,7 @@ def _service(options: StackOptions, name: str, port: int, *, python: str, note: 
         env_files=MappingProxyType({"EVENTS_TOKEN": options.events_token_file}),
         # it needs nothing of the monolith to start (its keys are fetched on first use)
         concurrent=True,
+        restart=True,  # meanwhile the proxy answers its reads from the monolith
     )
 
 

@@ -97,6 +97,7 @@ def events_services(
         worker=True,
         announces=RELAY_READY,
         env=UNBUFFERED,
+        restart=True,  # the outbox keeps what it has not published
         notes=(
             "outbox -> inboxes (embedded: the outbox tables are the queue)"
             if embedded
@@ -114,6 +115,7 @@ def events_services(
         worker=True,
         announces=DELIVERER_READY,
         env=UNBUFFERED,
+        restart=True,  # the broker keeps what it has not delivered
         notes=(f"NATS JetStream at {options.broker} -> inboxes",),
     )
     return relay, deliverer

@@ -124,6 +124,9 @@ class ServiceSpec:
     worker: bool = False
     #: Needs none of the services before it to start: launched while they still start.
     concurrent: bool = False
+    #: Its death is not the stack's: started again (the proxy falls back to the monolith
+    #: for a dead service's reads meanwhile; events wait in the outbox or the broker).
+    restart: bool = False
 
     @property
     def url(self) -> str:

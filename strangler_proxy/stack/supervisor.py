@@ -10,7 +10,10 @@ the supervisor watches them.
 A service's environment is the stack's, its own, and the variables it reads from files
 (``env_files``, read as it starts: a token a set-up task made).
 Ctrl-C or SIGTERM stops every service (last started first) and :meth:`Supervisor.run`
-returns 0; if a service dies on its own, it names it, stops the rest and returns 1.
+returns 0; if a service dies on its own, it names it, stops the rest and returns 1, unless
+the service is marked ``restart`` (the extracted services, the relay, the deliverer: the
+stack lives on without them for a while): then it is started again, up to ``RESTARTS``
+times a minute.
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ from types import FrameType
 
 from strangler_proxy.stack.process import ManagedProcess, ProcessFailed
 from strangler_proxy.stack.spec import ServiceSpec, StackSpec, Task
+
+#: a ``restart`` service started again more often than this within the window stops the stack
+RESTARTS = 5
+RESTART_WINDOW = 60.0
 
 
 class StackFailed(RuntimeError):
@@ -96,6 +103,7 @@ class Supervisor:
         self.outcomes: dict[str, str] = {}
         self._step = 0
         self._launched: dict[str, float] = {}  # service name -> when it was launched
+        self._restarts: dict[str, list[float]] = {}  # service name -> when it was restarted
 
     def run(self, on_ready: Callable[[list[Running]], None] | None = None) -> int:
         """Bring the stack up, call ``on_ready``, then wait for a signal (0) or a death (1)."""
@@ -290,12 +298,24 @@ class Supervisor:
         while True:  # a signal ends it (the handler raises _StopRequested)
             time.sleep(self.poll_interval)
             for spec, proc in self.started:
-                if not proc.running():
-                    self.say(
-                        f"{spec.name} exited on its own (exit code {proc.returncode}); "
-                        "stopping the rest" + _tail(self.stack.log_dir / spec.log_name)
-                    )
-                    return 1
+                if proc.running():
+                    continue
+                died = f"{spec.name} exited on its own (exit code {proc.returncode})"
+                if spec.restart and self._may_restart(spec.name):
+                    self.say(f"{died}; starting it again")
+                    proc.stop()  # closes its log
+                    proc.launch()
+                    continue
+                self.say(f"{died}; stopping the rest" + _tail(self.stack.log_dir / spec.log_name))
+                return 1
+
+    def _may_restart(self, name: str) -> bool:
+        """At most ``RESTARTS`` restarts of one service within ``RESTART_WINDOW`` seconds: a
+        process that cannot stay up stops the stack, named, rather than flapping forever."""
+        now = time.monotonic()
+        recent = [t for t in self._restarts.get(name, []) if now - t < RESTART_WINDOW]
+        self._restarts[name] = [*recent, now]
+        return len(recent) < RESTARTS
 
     def _stop_all(self) -> None:
         for spec, proc in reversed(self.started):

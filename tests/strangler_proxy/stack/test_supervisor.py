@@ -6,6 +6,8 @@ import os
 import re
 import signal
 import sys
+import threading
+import time
 from pathlib import Path
 from types import MappingProxyType
 
@@ -13,7 +15,7 @@ import pytest
 
 from strangler_proxy.stack.process import free_port
 from strangler_proxy.stack.spec import Listener, ServiceSpec, StackSpec, Task
-from strangler_proxy.stack.supervisor import Running, StackFailed, Supervisor
+from strangler_proxy.stack.supervisor import RESTARTS, Running, StackFailed, Supervisor
 
 #: what ``python -m http.server 0`` prints once bound
 SERVING = re.compile(r"Serving HTTP on \S+ port (?P<port>\d+) ")
@@ -276,3 +278,55 @@ def test_a_concurrent_service_starts_while_the_one_before_is_still_starting(
     ready = [line.split(":")[0] for line in said if ": running" in line]
     assert ready == ["slow", "eager", "after"], "waited for in order"
     assert any(line.startswith("eager: running (launched ") for line in said), said
+
+
+def worker(name: str, code: str) -> ServiceSpec:
+    """A worker that says it is ready, then runs ``code``; started again when it dies."""
+    argv = python(f"print('{name} ready', flush=True)\n{code}")
+    ready = re.compile(f"{name} ready")
+    return ServiceSpec(
+        name, argv, 0, log_name=f"{name}.log", worker=True, announces=ready, restart=True
+    )
+
+
+def test_a_restart_service_that_dies_is_started_again_and_the_rest_keep_running(
+    tmp_path: Path,
+) -> None:
+    said: list[str] = []
+    supervisor = Supervisor(
+        stack(tmp_path, web("api", tmp_path), worker("relay", "import time; time.sleep(300)")),
+        say=said.append,
+        poll_interval=0.1,
+    )
+    pids: list[int] = []
+
+    def kill_the_relay_then_stop(running: list[Running]) -> None:
+        relay = supervisor.started[1][1]
+        assert relay.pid is not None
+        pids.append(relay.pid)
+        os.killpg(relay.pid, signal.SIGKILL)
+
+        def watch() -> None:  # the restarted relay runs with another pid; then Ctrl-C
+            deadline = time.monotonic() + 30
+            while relay.pid in (None, pids[0]) or not relay.running():
+                assert time.monotonic() < deadline, said
+                time.sleep(0.05)
+            pids.append(relay.pid)
+            os.kill(os.getpid(), signal.SIGINT)
+
+        threading.Thread(target=watch, daemon=True).start()
+
+    assert supervisor.run(on_ready=kill_the_relay_then_stop) == 0
+    assert len(pids) == 2 and pids[0] != pids[1], said
+    assert "relay exited on its own (exit code -9); starting it again" in said
+    assert "api: stopped" in said and "relay: stopped" in said
+
+
+def test_a_restart_service_that_cannot_stay_up_stops_the_stack_named(tmp_path: Path) -> None:
+    said: list[str] = []
+    crashing = worker("relay", "import time; time.sleep(0.2); raise SystemExit(3)")
+    supervisor = Supervisor(stack(tmp_path, crashing), say=said.append, poll_interval=0.05)
+    assert supervisor.run() == 1
+    again = [line for line in said if line.endswith("; starting it again")]
+    assert len(again) == RESTARTS, said
+    assert any(line.startswith("relay exited on its own (exit code 3); stopping") for line in said)
