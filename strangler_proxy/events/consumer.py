@@ -201,7 +201,7 @@ class Deliverer:
             self._first_failure.setdefault(event.id, now)
             action = after_failure(
                 reason, delivered=msg.metadata.num_delivered, policy=self.settings.retry,
-                refused=failure.refused,
+                blameless=failure.blameless,
             )  # fmt: skip
             if isinstance(action, Nak):
                 delays.append(action.delay)

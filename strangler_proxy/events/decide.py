@@ -20,12 +20,15 @@ Nak(delay=4.0)
 >>> after_failure("answered 503", delivered=5, policy=policy)
 DeadLetter(reason='answered 503 (delivery 5 of 5)')
 
-Except when the subscriber refused the deliverer itself (401/403: a wrong events token):
-that is the deployment's fault, not the event's, so no event becomes a dead letter for it;
-the batch waits at the longest delay until the token is fixed:
+Except when no event is at fault (``blameless``): the subscriber is down (no connection:
+it is being restarted, say) or refused the deliverer itself (401/403: a wrong events
+token). That is the deployment's fault, not the event's, so no event becomes a dead letter
+for it; the batch keeps backing off until the subscriber is back or the token is fixed:
 
->>> after_failure("answered 401", delivered=9, policy=policy, refused=True)
+>>> after_failure("did not answer", delivered=9, policy=policy, blameless=True)
 Nak(delay=30.0)
+>>> after_failure("did not answer", delivered=2, policy=policy, blameless=True)
+Nak(delay=1.0)
 """
 
 from __future__ import annotations
@@ -85,11 +88,11 @@ def after_results(results: Sequence[Result]) -> list[Action]:
     ]
 
 
-def after_failure(reason: str, *, delivered: int, policy: Retry, refused: bool = False) -> Action:
+def after_failure(reason: str, *, delivered: int, policy: Retry, blameless: bool = False) -> Action:
     """The action for a message whose ``delivered``-th delivery failed with ``reason``
-    (``refused``: the inbox turned the deliverer away, 401 or 403)."""
-    if refused:
-        return Nak(float(policy.max_delay))
+    (``blameless``: the subscriber is down or turned the deliverer away, no event's fault)."""
+    if blameless:
+        return Nak(policy.delay(delivered))
     if delivered >= policy.max_deliver:
         return DeadLetter(f"{reason} (delivery {delivered} of {policy.max_deliver})")
     return Nak(policy.delay(delivered))

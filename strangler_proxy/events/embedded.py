@@ -151,7 +151,7 @@ class EmbeddedSource:
             except DeliveryFailed as exc:
                 action = after_failure(
                     exc.reason, delivered=delivered, policy=self.settings.retry,
-                    refused=exc.refused,  # a wrong token: never the events' fault
+                    blameless=exc.blameless,  # down or a wrong token: never the events' fault
                 )  # fmt: skip
                 if isinstance(action, Nak):
                     if delivered == 1:

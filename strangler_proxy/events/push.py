@@ -32,15 +32,29 @@ class DeliveryFailed(RuntimeError):
     """The batch was not delivered; ``reason`` says why, naming the subscriber and URL;
     ``status`` is the inbox's HTTP status when it answered."""
 
-    def __init__(self, reason: str, status: int | None = None) -> None:
+    def __init__(self, reason: str, status: int | None = None, *, away: bool = False) -> None:
         super().__init__(reason)
         self.reason = reason
         self.status = status
+        #: no connection to the inbox (refused, dropped): the subscriber is down
+        self.away = away
 
     @property
     def refused(self) -> bool:
         """The inbox turned the deliverer away (401, 403: the events token is wrong)."""
         return self.status in (401, 403)
+
+    @property
+    def blameless(self) -> bool:
+        """No event is at fault: the subscriber is down or refuses the deliverer itself.
+        Its events wait (backing off) rather than becoming dead letters."""
+        return self.away or self.refused
+
+
+def _away(exc: httpx.HTTPError) -> bool:
+    """The connection failed or dropped (the subscriber is down, restarting): not a timeout
+    of an inbox that took the batch and never answered (an event may be what hangs it)."""
+    return isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.NetworkError)
 
 
 class Inbox:
@@ -69,7 +83,7 @@ class Inbox:
                 self.subscriber.url, content=batch_body(events), headers=self._headers
             )
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(self._unreachable(exc)) from exc
+            raise DeliveryFailed(self._unreachable(exc), away=_away(exc)) from exc
         return self._results(response, events)
 
     def push_sync(self, events: Sequence[Event]) -> list[Result]:
@@ -83,7 +97,7 @@ class Inbox:
                 self.subscriber.url, content=batch_body(events), headers=self._headers
             )
         except httpx.HTTPError as exc:
-            raise DeliveryFailed(self._unreachable(exc)) from exc
+            raise DeliveryFailed(self._unreachable(exc), away=_away(exc)) from exc
         return self._results(response, events)
 
     def _unreachable(self, exc: httpx.HTTPError) -> str:
