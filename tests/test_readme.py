@@ -55,6 +55,9 @@ PLACEHOLDER = re.compile(r"[A-Z][A-Z_]*\Z")
 NOT_RUN = {
     "export": "a shell built-in: it sets the environment of the commands after it",
     "apt-get": "installs system packages as root; the README says they are not installed",
+    "kill": "signals a process of the running stack (the pid its welcome table shows)",
+    "nats-server": "the broker's own binary, not this project's (tests/strangler_proxy/stack/"
+    "test_up_broker.py runs it under strangler up --broker)",
 }
 
 #: Loaded by mitmdump beside the README's addon: once everything is loaded and every
