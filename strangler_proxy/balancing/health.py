@@ -40,7 +40,17 @@ class HealthChecker:
         self.path = path
         self.interval = interval
         self.unhealthy = unhealthy
-        self._client = httpx.AsyncClient(timeout=timeout, trust_env=False, follow_redirects=False)
+        # A new connection per check, closed after it: a kept-alive one is closed by servers
+        # that keep idle connections about as long as the interval (gunicorn: 2 s), so checks
+        # raced the close and failed as often as not (RemoteProtocolError) on a healthy
+        # instance; and connecting is part of what a health check should find out.
+        self._client = httpx.AsyncClient(
+            timeout=timeout,
+            trust_env=False,
+            follow_redirects=False,
+            limits=httpx.Limits(max_keepalive_connections=0),
+            headers={"Connection": "close"},
+        )
         self._misses: dict[int, int] = {}
 
     async def check(self, instance: Instance) -> None:

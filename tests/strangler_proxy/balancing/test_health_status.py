@@ -4,13 +4,18 @@ of the rotation, though it answers other requests; seen through the real proxy."
 
 from __future__ import annotations
 
+import asyncio
+import http.server
+import threading
 from collections import Counter
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 
+from strangler_proxy.balancing.health import HealthChecker
 from strangler_proxy.balancing.outlier import OutlierPolicy
-from strangler_proxy.balancing.pool import Instance
+from strangler_proxy.balancing.pool import Instance, ServicePools
 from strangler_proxy.routing import Mode
 from strangler_proxy.store import open_store
 from tests.strangler_proxy.proxy_stack import proxy, route, seed, standin, until
@@ -47,3 +52,48 @@ def test_an_instance_stored_with_a_path_is_never_tried_and_says_why() -> None:
     assert instance.last_check_error.startswith(
         "never tried: a path in an instance URL is not supported ('/api')"
     )
+
+
+class _KeptAlive(http.server.BaseHTTPRequestHandler):
+    """Answers 200 over HTTP/1.1 keep-alive, counting the connections it was given."""
+
+    protocol_version = "HTTP/1.1"
+    connections: ClassVar[list[int]] = []
+
+    def setup(self) -> None:
+        super().setup()
+        self.connections.append(1)
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+def test_each_health_check_opens_its_own_connection() -> None:
+    """A kept-alive connection would be closed by a server that keeps idle ones about as long
+    as the check interval (gunicorn: 2 s), and the next check would race the close and fail
+    on a healthy instance: each check connects afresh (connecting is part of the check)."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeptAlive)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}"
+    pools = ServicePools()
+    pools.update({"catalog": (url,)})
+    [instance] = pools.instances()
+
+    async def three_checks() -> None:
+        checker = HealthChecker(pools)
+        for _ in range(3):
+            await checker.check(instance)
+            assert instance.healthy and instance.last_check_error is None
+        await checker._client.aclose()
+
+    try:
+        asyncio.run(three_checks())
+    finally:
+        server.shutdown()
+    assert len(_KeptAlive.connections) == 3
