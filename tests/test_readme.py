@@ -144,11 +144,12 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory, analysis: dict[str, An
     name, ``var/flags.sqlite3`` filled by ``strangler routes import``, and a request list
     such as a user writes for ``strangler compare``."""
     folder = tmp_path_factory.mktemp("demo")
-    for name in ("legacy_monolith", "strangler_proxy"):
+    for name in ("legacy_monolith", "strangler_proxy", "tests"):  # tests: its request lists
         (folder / name).symlink_to(ROOT / name)
     (folder / "var").mkdir()
     # the user's own files the README's commands name
     (folder / "requests.yaml").write_text("requests:\n  - GET /api/catalog/products/1/\n")
+    (folder / "strangler-rules.toml").write_text('[global]\nunordered = [{path = "$..tags"}]\n')
     report = folder / "report.json"
     report.write_text(json.dumps(analysis))
     store = f"sqlite:///{folder / 'var' / 'flags.sqlite3'}"
