@@ -41,6 +41,11 @@ from strangler_proxy.store.base import redact
 
 DEFAULT_BROKER = "nats://127.0.0.1:4222"
 DEFAULT_TOKEN_FILE = Path("var/events.token")
+#: the producers `strangler up` runs, in its default var dir
+STACK_SOURCES = (
+    "monolith=sqlite:///var/monolith.sqlite3",
+    "catalog=sqlite:///var/catalog/catalog.sqlite3",
+)
 
 broker_option = click.option(
     "--broker", default=DEFAULT_BROKER, show_default=True, metavar="nats://HOST:PORT",
@@ -138,14 +143,15 @@ def deliver_command(
 
 @events.command("status")
 @click.option(
-    "--broker", default=DEFAULT_BROKER, show_default=True, metavar="nats://HOST:PORT|embedded",
+    "--broker", default=EMBEDDED, show_default=True, metavar="nats://HOST:PORT|embedded",
     envvar="STRANGLER_BROKER",
-    help="The NATS JetStream server, or 'embedded' (no broker: the backlog is the lag).",
+    help="The NATS JetStream server, or 'embedded' (no broker, as strangler up runs by "
+    "default: the backlog is the lag).",
 )  # fmt: skip
 @click.option(
     "--source", "sources", multiple=True, metavar="NAME=URL",
-    help="A producer's database whose outbox backlog to show, e.g. "
-    "monolith=sqlite:///var/monolith.sqlite3 (repeatable).",
+    help="A producer's database whose outbox backlog to show (repeatable) [default: "
+    "strangler up's, those of " + ", ".join(STACK_SOURCES) + " that exist].",
 )  # fmt: skip
 @dead_letters_option
 @json_option
@@ -154,6 +160,9 @@ def status_command(broker: str, sources: tuple[str, ...], dead_letters: str, as_
 
     The outbox backlog of each --source (rows not published yet), each subscriber's lag
     (events not applied yet, and the age of the oldest) and its dead letters not replayed."""
+    sources = sources or tuple(
+        source for source in STACK_SOURCES if Path(source.split(":///", 1)[1]).is_file()
+    )
     try:
         parsed = [parse_source(s) for s in sources]
     except BadSource as exc:

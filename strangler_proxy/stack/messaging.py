@@ -102,7 +102,15 @@ def events_services(
             "outbox -> inboxes (embedded: the outbox tables are the queue)"
             if embedded
             else f"outbox -> NATS JetStream at {options.broker}",
-            "strangler events status, strangler events dead-letters",
+            " ".join(
+                (
+                    "strangler events status",
+                    *(() if embedded else ("--broker", options.broker)),
+                    *(x for source in sources for x in ("--source", source)),
+                )
+            ),
+            "strangler events dead-letters --dead-letters "
+            f"sqlite:///{options.var_dir / 'dead-letters.sqlite3'}",
         ),
     )
     if embedded:

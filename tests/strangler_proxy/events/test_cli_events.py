@@ -205,3 +205,18 @@ def test_status_of_the_embedded_relay_needs_no_broker(tmp_path: Path) -> None:
     assert refused.output.rstrip().endswith(
         "with the embedded relay (no broker) use --broker embedded"
     )
+
+
+def test_status_from_the_project_folder_reads_strangler_ups_defaults(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Typed as the welcome of `strangler up` shows it, from its folder: the embedded relay
+    and the outboxes of var/ that exist (here the monolith's only)."""
+    (tmp_path / "var").mkdir()
+    with sqlite3.connect(tmp_path / "var" / "monolith.sqlite3") as db:
+        db.execute(OUTBOX)
+        db.executemany("INSERT INTO outbox (id, published_at) VALUES (?, NULL)", [("a",), ("b",)])
+    monkeypatch.chdir(tmp_path)
+    found = json.loads(strangler("status", "--json").output)
+    assert found["stream"] == "embedded"
+    assert found["backlog"] == [{"source": "monolith", "unpublished": 2, "error": None}]
