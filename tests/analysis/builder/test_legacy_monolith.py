@@ -25,7 +25,8 @@ def test_every_app_has_models(monolith: Analysis) -> None:
     apps = {d["app"] for _, d in graph.nodes(data=True) if d["kind"] == "module" and d["app"]}
     defining = {graph.nodes[u]["app"] for u, _, k in graph.edges(keys=True) if k == "defines"}
     assert len(apps) >= 5
-    assert apps == defining
+    # the ID provider keeps its signing keys in files, not tables (legacy_monolith/identity)
+    assert apps - defining == {"identity"}
 
 
 def test_models_are_written_and_endpoints_reach_views(monolith: Analysis) -> None:
