@@ -30,6 +30,7 @@ from strangler_proxy.replay.sources import (
     from_flow_export,
     from_har,
     from_yaml,
+    on_paths,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -59,6 +60,15 @@ OUT = click.Path(dir_okay=False, writable=True, path_type=Path)
     metavar="'NAME: VALUE'",
     help="Sent with every request (a token: 'Authorization: Token ...').",
 )
+@click.option(
+    "--path", "only_paths", multiple=True, metavar="GLOB",
+    help="Only requests whose path matches (repeatable): the endpoints the service took "
+    "over, e.g. '/api/catalog/*'.",
+)  # fmt: skip
+@click.option(
+    "--skip-path", "skip_paths", multiple=True, metavar="GLOB",
+    help="Leave out requests whose path matches (repeatable), e.g. '*/availability/'.",
+)  # fmt: skip
 @click.option("--rules", "rules_file", type=FILE, help="A TOML rule book (global rules apply).")
 @click.option("--route", help="Also apply this route's rules from the rule book.")
 @click.option("--noise", is_flag=True, help="Ask the monolith twice; what differs there is noise.")
@@ -87,6 +97,8 @@ def compare(
     source: Path | None,
     openapi: bool,
     headers: tuple[str, ...],
+    only_paths: tuple[str, ...],
+    skip_paths: tuple[str, ...],
     rules_file: Path | None,
     route: str | None,
     noise: bool,
@@ -112,6 +124,9 @@ def compare(
             requests = asyncio.run(from_openapi(monolith, extra, timeout=timeout))
         except SourceError as exc:
             raise click.BadParameter(str(exc), param_hint="--openapi") from exc
+    requests = on_paths(requests, only_paths, skip_paths)
+    if not requests:
+        raise click.UsageError("no request left to compare (--path, --skip-path)")
     compiled = _book(rules_file).for_route(route).compile()
     targets = Targets(monolith, service, timeout, concurrency, noise, allow_writes)
     console = Console(stderr=True)

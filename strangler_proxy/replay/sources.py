@@ -26,6 +26,7 @@ import base64
 import json
 import re
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -154,3 +155,26 @@ def from_flow_export(text: str) -> list[Request]:
         ]
     except (ValueError, KeyError, TypeError) as exc:
         raise SourceError(f"unreadable flow export: {exc!r}") from exc
+
+
+def on_paths(
+    requests: list[Request], only: tuple[str, ...] = (), skip: tuple[str, ...] = ()
+) -> list[Request]:
+    """The requests whose path (less its query) matches a glob of ``only`` (all, when
+    empty) and none of ``skip``: what a service took over, out of the monolith's whole API.
+
+    >>> every = [Request("GET", p) for p in ("/api/catalog/products/?page=2",
+    ...          "/api/catalog/products/3/availability/", "/api/reviews/1/", "/api/orders/")]
+    >>> kept = on_paths(every, ("/api/catalog/*", "/api/reviews/*"), ("*/availability/",))
+    >>> [r.path for r in kept]
+    ['/api/catalog/products/?page=2', '/api/reviews/1/']
+    """
+
+    def path_of(request: Request) -> str:
+        return request.path.split("?", 1)[0]
+
+    return [
+        r for r in requests
+        if (not only or any(fnmatchcase(path_of(r), glob) for glob in only))
+        and not any(fnmatchcase(path_of(r), glob) for glob in skip)
+    ]  # fmt: skip

@@ -17,6 +17,7 @@ from tests.conftest import RunningServer
 from tests.extracted_services.catalog.conftest import Catalog
 
 HERE = Path(__file__).parent
+ROOT = HERE.parents[2]
 STRANGLER = Path(sys.executable).parent / "strangler"
 
 # The monolith lists no tag order (a set).
@@ -49,6 +50,31 @@ def test_compare_finds_no_mismatch(
     asked = len(yaml.safe_load((HERE / "requests.yaml").read_text())["requests"])
     totals = json.loads(report.read_text())["totals"]
     assert (totals["match"], totals["mismatch"], totals["error"]) == (asked, 0, 0)
+
+
+def test_compare_finds_no_mismatch_on_the_openapi_requests_of_the_catalog(
+    monolith_server: RunningServer, catalog: Catalog, tmp_path: Path
+) -> None:
+    """Every GET operation of the monolith's OpenAPI schema under the paths the catalog
+    took over (its availability stays at the monolith), with ids from the lists."""
+    report = tmp_path / "out.json"
+    host = urlsplit(monolith_server.base_url).netloc
+    paths = ("--path", "/api/catalog/*", "--path", "/api/reviews/*")
+    done = subprocess.run(
+        [
+            *(STRANGLER, "compare", "--monolith", monolith_server.base_url),
+            *("--service", catalog.base_url, "--openapi", *paths),
+            *("--skip-path", "*/availability/", "--rules", ROOT / "strangler-rules.toml"),
+            *("--header", f"Host: {host}", "--json", report),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    verdicts = json.loads(report.read_text())
+    totals = verdicts["totals"]
+    assert totals["match"] >= 8 and (totals["mismatch"], totals["error"]) == (0, 0), totals
 
 
 def test_a_missing_product_is_a_404_in_the_envelope(catalog: Catalog) -> None:
