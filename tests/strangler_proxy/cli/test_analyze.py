@@ -242,7 +242,11 @@ def test_the_legacy_monolith_report_names_its_planted_smells(tmp_path: Path) -> 
         for s in smells["cross-service-transaction"]
     )
     signals = " ".join(smells["cross-service-signal"])
-    assert "notifications.signals" in signals and "reviews.signals" in signals
+    assert "notifications.signals (notifications) receives post_save of orders.Order" in signals
+    # reviews.signals listens to its own Review (and writes the catalog's Product): with
+    # reviews and catalog proposed as one service, as DOMAIN.md's catalog context has them,
+    # that crosses apps but no service (the writes show as cross-app coupling instead)
+    assert "reviews.signals" not in signals
     cycles = " ".join(smells["import-cycle"])
     for pair in ("orders <-> payments", "catalog <-> inventory", "orders <-> shipping"):
         assert pair in cycles
@@ -261,7 +265,7 @@ def test_the_legacy_monolith_report_names_its_planted_smells(tmp_path: Path) -> 
     assert endpoints["/health/"]["service"] is None  # no domain: stays with the monolith
     assert endpoints["/api/catalog/products/"]["service"] == "catalog"
     assert "`/health/`" in (out / "report.md").read_text()
-    assert "(3 stay with the monolith)" in " ".join(result.stdout.split())
+    assert "(6 stay with the monolith)" in " ".join(result.stdout.split())  # + the ID provider
     # paths are printed whole, one per line, whatever the width (copy and paste them)
     lines = result.stdout.splitlines()
     assert any(line.startswith("open file://") and line.endswith("report.html") for line in lines)
