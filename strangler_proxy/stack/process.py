@@ -245,7 +245,10 @@ class ManagedProcess:
         return "\n--- last lines of " + str(self.log_path) + " ---\n" + "\n".join(text)
 
     def __enter__(self) -> ManagedProcess:
-        return self.start()
+        """Starts it, unless it was started already (``with start_x() as x:``, where
+        ``start_x`` returns a started process: starting again launched a second one, and
+        the first outlived the block)."""
+        return self if self._proc is not None else self.start()
 
     def __exit__(
         self,
