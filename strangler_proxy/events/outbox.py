@@ -18,6 +18,7 @@ import contextlib
 import fcntl
 import os
 import sqlite3
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,7 @@ class OutboxError(RuntimeError):
     """The outbox cannot be read or written; the message names the source and its URL."""
 
 
-class Outbox:
+class Outbox(ABC):
     """One connection to one producer's database (autocommit: each call its own statement)."""
 
     placeholder = "?"
@@ -46,27 +47,31 @@ class Outbox:
         self.where = f"{source.name} ({redact(source.url)})"
 
     # -- what the backends provide
+    @abstractmethod
     def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        raise NotImplementedError
+        ...
 
+    @abstractmethod
     def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
-        raise NotImplementedError
+        ...
 
     def _time(self, moment: datetime) -> Any:
         return moment
 
+    @abstractmethod
     def close(self) -> None:
-        raise NotImplementedError
+        ...
 
     def signature(self) -> object:
         """Something that changes whenever a transaction commits to the database (the
         relay skips polling while it stays the same); None: no such thing, always poll."""
         return None
 
+    @abstractmethod
     def claim(self) -> None:
         """Be the one relay of this outbox while open (two would interleave its events):
         ``OutboxError`` when another relay holds it."""
-        raise NotImplementedError
+        ...
 
     def _taken(self) -> OutboxError:
         return OutboxError(

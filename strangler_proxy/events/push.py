@@ -54,7 +54,7 @@ class DeliveryFailed(RuntimeError):
 def _away(exc: httpx.HTTPError) -> bool:
     """The connection failed or dropped (the subscriber is down, restarting): not a timeout
     of an inbox that took the batch and never answered (an event may be what hangs it)."""
-    return isinstance(exc, httpx.ConnectError | httpx.RemoteProtocolError | httpx.NetworkError)
+    return isinstance(exc, httpx.NetworkError | httpx.RemoteProtocolError)  # connect included
 
 
 class Inbox:
