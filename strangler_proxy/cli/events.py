@@ -34,8 +34,8 @@ from strangler_proxy.events.envelope import format_time
 from strangler_proxy.events.jetstream import BrokerUnavailable
 from strangler_proxy.events.lag import describe_age
 from strangler_proxy.events.replay import ReplayFailed, replay
-from strangler_proxy.events.sources import BadSource, parse_source
-from strangler_proxy.events.status import EMBEDDED, Status, status
+from strangler_proxy.events.sources import EMBEDDED, BadSource, parse_source
+from strangler_proxy.events.status import Status, status
 from strangler_proxy.events.subscriber import BadSubscriber, Subscriber, parse_subscriber
 from strangler_proxy.store.base import redact
 

@@ -18,11 +18,9 @@ from strangler_proxy.events.feed import Feed, Settings
 from strangler_proxy.events.jetstream import BrokerUnavailable
 from strangler_proxy.events.outbox import OutboxError
 from strangler_proxy.events.relay import EmbeddedTarget, JetStreamTarget, Target, run
-from strangler_proxy.events.sources import BadSource, Source, parse_source
+from strangler_proxy.events.sources import EMBEDDED, BadSource, Source, parse_source
 from strangler_proxy.events.subscriber import BadSubscriber, Subscriber, parse_subscriber
 from strangler_proxy.store.base import redact
-
-EMBEDDED = "embedded"
 
 
 @click.command("relay")

@@ -14,9 +14,10 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from strangler_proxy.cli.welcome import welcome
+from strangler_proxy.events.sources import EMBEDDED
 from strangler_proxy.stack.extracted import EXTRACTED
 from strangler_proxy.stack.monolith import MonolithMissing, manage_py
-from strangler_proxy.stack.options import EMBEDDED, SEED_SIZES, StackOptions, StackSpecError
+from strangler_proxy.stack.options import SEED_SIZES, StackOptions, StackSpecError
 from strangler_proxy.stack.spec import default_stack
 from strangler_proxy.stack.supervisor import StackFailed, Supervisor
 

@@ -48,19 +48,16 @@ class Outbox(ABC):
 
     # -- what the backends provide
     @abstractmethod
-    def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
-        ...
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]: ...
 
     @abstractmethod
-    def _count(self, sql: str, params: Sequence[Any] = ()) -> int:
-        ...
+    def _count(self, sql: str, params: Sequence[Any] = ()) -> int: ...
 
     def _time(self, moment: datetime) -> Any:
         return moment
 
     @abstractmethod
-    def close(self) -> None:
-        ...
+    def close(self) -> None: ...
 
     def signature(self) -> object:
         """Something that changes whenever a transaction commits to the database (the

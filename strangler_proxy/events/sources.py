@@ -28,6 +28,10 @@ import orjson
 
 from strangler_proxy.events.envelope import Event, InvalidEvent, format_time, parse_time
 
+#: the broker that is none: the relay pushes from the outbox straight to the subscribers
+#: (the outbox table is the queue), as `strangler up` runs by default
+EMBEDDED = "embedded"
+
 EXAMPLE = "monolith=sqlite:///var/monolith.sqlite3"
 _NAME = re.compile(r"[A-Za-z0-9_-]{1,32}")
 _HEX32 = re.compile(r"[0-9a-fA-F]{32}")

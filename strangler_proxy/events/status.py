@@ -25,10 +25,9 @@ from strangler_proxy.events.envelope import Event, InvalidEvent, format_time
 from strangler_proxy.events.jetstream import STREAM, connect
 from strangler_proxy.events.lag import Lag
 from strangler_proxy.events.outbox import OutboxError, open_outbox
-from strangler_proxy.events.sources import Source
+from strangler_proxy.events.sources import EMBEDDED, Source
 
 #: the broker "URL" of the embedded relay (no broker)
-EMBEDDED = "embedded"
 
 
 @dataclass(frozen=True, slots=True)

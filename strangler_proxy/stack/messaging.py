@@ -36,7 +36,8 @@ import re
 from collections.abc import Collection
 from types import MappingProxyType
 
-from strangler_proxy.stack.options import EMBEDDED, StackOptions
+from strangler_proxy.events.sources import EMBEDDED
+from strangler_proxy.stack.options import StackOptions
 from strangler_proxy.stack.parts import ServiceSpec
 
 INBOX = "/internal/events/"

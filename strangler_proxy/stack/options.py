@@ -17,13 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from strangler_proxy.events.sources import EMBEDDED
 from strangler_proxy.stack.parts import LOOPBACK
 
 #: ``manage.py seed_shop --size`` choices (legacy_monolith.common.seed_sizes.SIZES; the
 #: toolkit never imports the monolith, so a test keeps the two equal)
 SEED_SIZES = ("tiny", "small", "default", "large")
 #: ``--broker`` without a broker: the relay polls the outbox and pushes to the inboxes.
-EMBEDDED = "embedded"
 
 
 class StackSpecError(ValueError):
