@@ -8,10 +8,13 @@ STAMP  := $(VENV)/.installed
 # httpcore (h11>=0.16): the mitmproxy engine gets its own env, with this project --no-deps.
 MITM_VENV  := $(VENV)-mitm
 MITM_STAMP := $(MITM_VENV)/.installed
-# what .venv-mitm gets besides this project: mitmproxy, and orjson (the shadow comparison),
+# what .venv-mitm gets besides this project: mitmproxy, orjson (the shadow comparison) and the
+# OpenTelemetry SDK with its OTLP exporter (the proxy span),
 # pinned as in pyproject.toml. The list is kept in a file rewritten only when it changes, so
 # a change here (or to the pin) rebuilds the env and nothing else does.
-MITM_REQUIREMENTS := mitmproxy==11.0.2 $(shell grep -o -m1 'orjson==[0-9.]*' pyproject.toml)
+MITM_REQUIREMENTS := mitmproxy==11.0.2 $(shell grep -o -m1 'orjson==[0-9.]*' pyproject.toml) \
+	$(shell grep -o -m1 'opentelemetry-sdk==[0-9.]*' pyproject.toml) \
+	$(shell grep -o -m1 'opentelemetry-exporter-otlp-proto-http==[0-9.]*' pyproject.toml)
 MITM_LIST  := $(MITM_VENV)/.requirements
 # An editable install of this layout makes setuptools print a boxed "Editable installation"
 # notice (informational, nothing to fix); the filter keeps `make install` quiet without
