@@ -61,6 +61,7 @@ def build_engine(
     pools = ServicePools(clock=clock)
     pools.update({s.name: s.instances for s in watcher.services})
     metrics = Metrics()
+    metrics.routes(watcher.table)
     upstream = upstream if upstream is not None else PooledUpstream()
     rules = RulesFile(Path(settings.rules_file) if settings.rules_file else None)
     windows = Windows(int(settings.rollback_window), clock=clock)
@@ -147,6 +148,7 @@ class EngineRuntime:
             return False
         self.pools.update({s.name: s.instances for s in self.watcher.services})
         self.tables.table = table
+        self.metrics.routes(table)
         if self.app.windows is not None:
             self.app.windows.watch(table)
         return True

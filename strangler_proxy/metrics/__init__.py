@@ -8,6 +8,13 @@ plain JSON-able dicts so several worker processes can be merged into one exposit
 >>> m.fallback("catalog-list", "refused")
 >>> 'strangler_requests_total{route="catalog-list",served_by="catalog",code="2xx"} 1' in m.text()
 True
+
+The snapshot (what a worker writes to its status file, what ``merge`` sums): ``requests``
+``[[route, served_by, code, n]]``, ``latency`` ``[[route, served_by, hist]]`` (hist: the
+bucket counts, ``len(BUCKETS) + 1`` of them, then the count, then the sum), ``fallbacks``
+``[[route, reason, n]]``, ``shadow`` ``[[route, outcome, n]]``, ``rollbacks`` ``[[route, n]]``
+and ``routes`` ``[[route, mode, service, canary_percent]]`` (the worker's route table:
+``strangler_route_info`` and ``strangler_route_canary_percent``).
 """
 
 from __future__ import annotations
@@ -15,6 +22,8 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable
 from typing import Any
+
+from strangler_proxy.routing import Mode, RouteTable
 
 #: latency histogram upper bounds in seconds (+Inf is implicit)
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -30,18 +39,29 @@ class Metrics:
         # by exact status: the status class is worked out when a snapshot is taken, not on
         # every request
         self._requests: dict[tuple[str, str, int], int] = {}
-        self._latency: dict[str, list[float]] = {}  # route -> bucket counts..., count, sum
+        # (route, served_by) -> bucket counts..., count, sum
+        self._latency: dict[tuple[str, str], list[float]] = {}
         self._fallbacks: dict[tuple[str, str], int] = {}
         self._shadow: dict[tuple[str, str], int] = {}
         self._rollbacks: dict[str, int] = {}
+        self._routes: list[list[Any]] = []  # [route, mode, service, canary percent]
+
+    def routes(self, table: RouteTable) -> None:
+        """The route table this worker serves now (``strangler_route_info``): set when the
+        table is loaded or swapped, not per request."""
+        self._routes = [
+            [r.id, r.mode.value, r.service or "", r.percent if r.mode is Mode.CANARY else 0]
+            for r in table.routes()
+        ]
 
     def request(self, route: str, *, served_by: str, status: int, seconds: float) -> None:
         requests = self._requests
         key = (route, served_by, status)
         requests[key] = requests.get(key, 0) + 1
-        hist = self._latency.get(route)
+        hkey = (route, served_by)
+        hist = self._latency.get(hkey)
         if hist is None:
-            hist = self._latency[route] = [0.0] * (len(BUCKETS) + 3)
+            hist = self._latency[hkey] = [0.0] * (len(BUCKETS) + 3)
         hist[bisect_left(BUCKETS, seconds)] += 1
         hist[-2] += 1
         hist[-1] += seconds
@@ -68,10 +88,11 @@ class Metrics:
             by_class[key] = by_class.get(key, 0) + value
         return {
             "requests": [[*k, v] for k, v in by_class.items()],
-            "latency": {k: list(v) for k, v in list(self._latency.items())},
+            "latency": [[*k, list(v)] for k, v in list(self._latency.items())],
             "fallbacks": [[*k, v] for k, v in list(self._fallbacks.items())],
             "shadow": [[*k, v] for k, v in list(self._shadow.items())],
             "rollbacks": [[k, v] for k, v in list(self._rollbacks.items())],
+            "routes": list(self._routes),
         }
 
     def text(self) -> str:
@@ -84,18 +105,20 @@ def status_class(status: int) -> str:
 
 
 def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
-    """Sum the snapshots of several processes."""
+    """Sum the snapshots of several processes (a route's info: the last worker's, as they
+    may be a poll apart)."""
     requests: dict[tuple[str, str, str], int] = {}
-    latency: dict[str, list[float]] = {}
+    latency: dict[tuple[str, str], list[float]] = {}
     fallbacks: dict[tuple[str, str], int] = {}
     shadow: dict[tuple[str, str], int] = {}
     rollbacks: dict[str, int] = {}
+    routes: dict[str, list[Any]] = {}
     for snap in snapshots:
         for route, served_by, code, value in snap.get("requests", []):
             k3 = (route, served_by, code)
             requests[k3] = requests.get(k3, 0) + value
-        for route, hist in snap.get("latency", {}).items():
-            mine = latency.setdefault(route, [0.0] * len(hist))
+        for route, served_by, hist in snap.get("latency", []):
+            mine = latency.setdefault((route, served_by), [0.0] * len(hist))
             for i, value in enumerate(hist):
                 mine[i] += value
         for route, reason, value in snap.get("fallbacks", []):
@@ -104,12 +127,15 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
             shadow[(route, outcome)] = shadow.get((route, outcome), 0) + value
         for route, value in snap.get("rollbacks", []):
             rollbacks[route] = rollbacks.get(route, 0) + value
+        for info in snap.get("routes", []):
+            routes[info[0]] = list(info)
     return {
         "requests": [[*k, v] for k, v in requests.items()],
-        "latency": latency,
+        "latency": [[*k, v] for k, v in latency.items()],
         "fallbacks": [[*k, v] for k, v in fallbacks.items()],
         "shadow": [[*k, v] for k, v in shadow.items()],
         "rollbacks": [[k, v] for k, v in rollbacks.items()],
+        "routes": list(routes.values()),
     }
 
 
@@ -134,19 +160,16 @@ def render(snapshots: Iterable[Snapshot]) -> str:
         "histogram",
         "Time from request head to the last body byte sent.",
     )
-    for route, hist in sorted(snap["latency"].items()):
+    for route, served_by, hist in sorted(snap["latency"]):
         cumulative = 0.0
         for bound, count in zip((*BUCKETS, "+Inf"), hist[:-2], strict=True):
             cumulative += count
             le = bound if isinstance(bound, str) else repr(bound)
-            out.append(
-                f"strangler_request_duration_seconds_bucket{_labels(route=route, le=le)} "
-                f"{int(cumulative)}"
-            )
-        out.append(
-            f"strangler_request_duration_seconds_count{_labels(route=route)} {int(hist[-2])}"
-        )
-        out.append(f"strangler_request_duration_seconds_sum{_labels(route=route)} {hist[-1]:.6f}")
+            labels = _labels(route=route, served_by=served_by, le=le)
+            out.append(f"strangler_request_duration_seconds_bucket{labels} {int(cumulative)}")
+        labels = _labels(route=route, served_by=served_by)
+        out.append(f"strangler_request_duration_seconds_count{labels} {int(hist[-2])}")
+        out.append(f"strangler_request_duration_seconds_sum{labels} {hist[-1]:.6f}")
     _family(
         out,
         "strangler_fallbacks_total",
@@ -161,6 +184,14 @@ def render(snapshots: Iterable[Snapshot]) -> str:
     _family(out, "strangler_rollbacks_total", "counter", "Automatic rollbacks to the monolith.")
     for route, value in sorted(snap["rollbacks"]):
         out.append(f"strangler_rollbacks_total{_labels(route=route)} {value}")
+    routes = sorted(snap["routes"])
+    _family(out, "strangler_route_info", "gauge", "The route table: each route's mode and service.")
+    for route, mode, service, _ in routes:
+        out.append(f"strangler_route_info{_labels(route=route, mode=mode, service=service)} 1")
+    _family(out, "strangler_route_canary_percent", "gauge",
+            "Share of clients a canary route sends to its service (0 unless canary).")  # fmt: skip
+    for route, _, _, percent in routes:
+        out.append(f"strangler_route_canary_percent{_labels(route=route)} {percent}")
     return "\n".join(out) + "\n"
 
 

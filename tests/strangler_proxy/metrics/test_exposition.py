@@ -24,13 +24,16 @@ def test_the_latency_histogram_is_cumulative() -> None:
     m = Metrics()
     for seconds in (0.0004, 0.003, 0.003, 7.0, 60.0):
         m.request("r", served_by="monolith", status=200, seconds=seconds)
+    m.request("r", served_by="catalog", status=200, seconds=0.003)
     got = lines(m.text())
-    assert 'strangler_request_duration_seconds_bucket{route="r",le="0.0005"} 1' in got
-    assert 'strangler_request_duration_seconds_bucket{route="r",le="0.005"} 3' in got
-    assert 'strangler_request_duration_seconds_bucket{route="r",le="10.0"} 4' in got
-    assert 'strangler_request_duration_seconds_bucket{route="r",le="+Inf"} 5' in got
-    assert 'strangler_request_duration_seconds_count{route="r"} 5' in got
-    assert 'strangler_request_duration_seconds_sum{route="r"} 67.006400' in got
+    r = 'route="r",served_by="monolith"'
+    assert f'strangler_request_duration_seconds_bucket{{{r},le="0.0005"}} 1' in got
+    assert f'strangler_request_duration_seconds_bucket{{{r},le="0.005"}} 3' in got
+    assert f'strangler_request_duration_seconds_bucket{{{r},le="10.0"}} 4' in got
+    assert f'strangler_request_duration_seconds_bucket{{{r},le="+Inf"}} 5' in got
+    assert f"strangler_request_duration_seconds_count{{{r}}} 5" in got
+    assert f"strangler_request_duration_seconds_sum{{{r}}} 67.006400" in got
+    assert 'strangler_request_duration_seconds_count{route="r",served_by="catalog"} 1' in got
 
 
 def test_fallbacks_and_shadow_outcomes_are_counted() -> None:
@@ -50,6 +53,8 @@ def test_snapshots_of_several_workers_add_up() -> None:
     two.fallback("r", "5xx")
     merged = merge([one.snapshot(), two.snapshot()])
     assert merged["requests"] == [["r", "monolith", "2xx", 2]]
+    [[route, served_by, hist]] = merged["latency"]
+    assert (route, served_by, hist[-2]) == ("r", "monolith", 2)
     assert 'strangler_fallbacks_total{route="r",reason="5xx"} 1' in render([merged])
 
 
@@ -57,3 +62,20 @@ def test_label_values_are_escaped() -> None:
     m = Metrics()
     m.request('GET /a"b\\c\n', served_by="monolith", status=200, seconds=0.0)
     assert 'route="GET /a\\"b\\\\c\\n"' in m.text()
+
+
+def test_the_route_table_is_exposed_as_info_and_canary_percent() -> None:
+    from strangler_proxy.routing import Mode, Route, RouteTable
+
+    table = RouteTable.build([
+        Route("list", frozenset({"GET"}), "/api/p/", "catalog", Mode.CANARY, percent=25),
+        Route("cart", frozenset({"GET"}), "/api/cart/", None, Mode.MONOLITH),
+    ])  # fmt: skip
+    one, two = Metrics(), Metrics()
+    one.routes(table)
+    two.routes(table)
+    got = lines(render([one.snapshot(), two.snapshot()]))  # two workers: one line each
+    assert 'strangler_route_info{route="list",mode="canary",service="catalog"} 1' in got
+    assert 'strangler_route_info{route="cart",mode="monolith",service=""} 1' in got
+    assert 'strangler_route_canary_percent{route="list"} 25' in got
+    assert 'strangler_route_canary_percent{route="cart"} 0' in got

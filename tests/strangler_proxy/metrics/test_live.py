@@ -70,7 +70,8 @@ def test_counters_cover_every_request_fallback_and_shadow(
         text = admin_get(admin, "/metrics").text
         if "strangler_shadow_total" not in text:
             return None
-        done = metric(text, 'strangler_request_duration_seconds_count{route="svc"}') >= 13
+        svc = 'strangler_request_duration_seconds_count{route="svc",served_by='
+        done = metric(text, svc + '"catalog"}') + metric(text, svc + '"monolith"}') >= 13
         shadowed = 'strangler_requests_total{route="shadowed",served_by="monolith",code="2xx"}'
         return text if done and metric(text, shadowed) >= 10 else None
 
@@ -92,7 +93,11 @@ def test_counters_cover_every_request_fallback_and_shadow(
         )
         >= 10
     )
-    assert metric(text, 'strangler_request_duration_seconds_count{route="svc"}') == 13
+    svc = 'strangler_request_duration_seconds_count{route="svc",served_by='
+    assert metric(text, svc + '"catalog"}') == 10
+    assert metric(text, svc + '"monolith"}') == 3
+    assert metric(text, 'strangler_route_info{route="svc",mode="service",service="catalog"}') == 1
+    assert metric(text, 'strangler_route_canary_percent{route="shadowed"}') == 0
 
 
 def test_the_shadow_copies_are_compared_and_counted(stack: tuple[Running, str, Running]) -> None:
