@@ -82,7 +82,19 @@ nginx:
 	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; } \
 	  || echo "note: nginx is not installed; the conformance table's nginx rows will skip"
 
-pytest: $(STAMP) $(MITM_STAMP) browser nginx
+## Prometheus (Debian's package, 2.42) for `strangler up --prometheus` and its test
+## (tests/strangler_proxy/stack/test_observed_stack.py). Best effort, as for chromium: without
+## it that test skips and says why. The package's own service is left stopped and disabled
+## (where systemd started it): `strangler up --prometheus` runs its own on 127.0.0.1:9090.
+.PHONY: prometheus
+prometheus:
+	@{ command -v prometheus || test -x /usr/bin/prometheus; } >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] \
+	  && command -v apt-get >/dev/null && apt-get update -qq \
+	  && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null \
+	  && { systemctl disable --now prometheus >/dev/null 2>&1 || true; }; } \
+	  || echo "note: prometheus is not installed; strangler up --prometheus and its test will skip"
+
+pytest: $(STAMP) $(MITM_STAMP) browser nginx prometheus
 	$(PY) -m pytest
 
 clean:
