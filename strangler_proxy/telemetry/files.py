@@ -1,0 +1,158 @@
+"""The embedded default's span exporter: OTLP JSON lines in files, one file per process.
+
+Each export appends one line, an OTLP ``ExportTraceServiceRequest`` in the OTLP/JSON
+encoding (the OpenTelemetry Collector's file exporter format), to
+``$STRANGLER_TRACES_DIR/<service>-<pid>.jsonl``. The pid is read at export time, so a worker
+forked by gunicorn writes its own file and no two processes append to one. At 32 MiB the file
+becomes ``<service>-<pid>.1.jsonl`` (the one before is dropped), so a long-running process
+keeps at most 64 MiB of spans.
+
+protobuf's JSON printer writes ``bytes`` as base64; OTLP/JSON wants trace and span ids as
+lowercase hex, which :func:`hex_ids` fixes:
+
+>>> request = {"resourceSpans": [{"scopeSpans": [{"spans": [
+...     {"traceId": "AAECAwQFBgcICQoLDA0ODw==", "spanId": "AAECAwQFBgc=", "parentSpanId": "",
+...      "links": [{"traceId": "AAECAwQFBgcICQoLDA0ODw==", "spanId": "AQEBAQEBAQE="}]}]}]}]}
+>>> span = hex_ids(request)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
+>>> span["traceId"], span["spanId"], span["parentSpanId"], span["links"][0]["spanId"]
+('000102030405060708090a0b0c0d0e0f', '0001020304050607', '', '0101010101010101')
+>>> file_name("catalog", 4242), file_name("my service/x", 7, rotated=True)
+('catalog-4242.jsonl', 'my_service_x-7.1.jsonl')
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import os
+import re
+import threading
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from google.protobuf import json_format
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
+
+from strangler_proxy.telemetry.errors import TelemetryError
+
+DIR_VARIABLE = "STRANGLER_TRACES_DIR"
+MAX_BYTES = 32 * 1024 * 1024
+_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+log = logging.getLogger(__name__)
+
+
+def file_name(service: str, pid: int, *, rotated: bool = False) -> str:
+    """The file a process writes (``rotated``: the one kept before it); safe on any disk."""
+    safe = _UNSAFE.sub("_", service).strip("._") or "unknown_service"
+    return f"{safe}-{pid}{'.1' if rotated else ''}.jsonl"
+
+
+def _hex(value: str) -> str:
+    return base64.b64decode(value).hex() if value else ""
+
+
+def hex_ids(request: dict[str, Any]) -> dict[str, Any]:
+    """The ids of every span and link of an OTLP/JSON request as hex (in place; returned)."""
+    for resource_spans in request.get("resourceSpans", ()):
+        for scope_spans in resource_spans.get("scopeSpans", ()):
+            for span in scope_spans.get("spans", ()):
+                for holder in (span, *span.get("links", ())):
+                    for name in _ID_FIELDS:
+                        if name in holder:
+                            holder[name] = _hex(holder[name])
+    return request
+
+
+def encode_line(spans: Sequence[ReadableSpan]) -> bytes:
+    """One OTLP/JSON line (enums as integers, int64 as strings, ids as hex), newline ended."""
+    request = json_format.MessageToDict(encode_spans(spans), use_integers_for_enums=True)
+    return (json.dumps(hex_ids(request), separators=(",", ":")) + "\n").encode()
+
+
+def _service(spans: Sequence[ReadableSpan]) -> str:
+    # every span of one provider shares its resource: the first names the process
+    name = spans[0].resource.attributes.get("service.name") if spans else None
+    return str(name) if name else "unknown_service"
+
+
+class FileSpanExporter(SpanExporter):
+    """Appends each batch as one OTLP/JSON line to this process's file under ``directory``.
+
+    Made with no arguments (as OpenTelemetry's loader does) it reads ``STRANGLER_TRACES_DIR``;
+    the directory is created when missing.
+    """
+
+    def __init__(self, directory: str | os.PathLike[str] | None = None, max_bytes: int = MAX_BYTES):
+        if directory is None:
+            directory = os.environ.get(DIR_VARIABLE) or None
+        if directory is None:
+            raise TelemetryError(
+                f"the strangler_files trace exporter writes under {DIR_VARIABLE}, which is not "
+                f"set: set it to a directory (strangler up uses var/traces)"
+            )
+        self.directory = Path(directory)
+        self.max_bytes = max_bytes
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise TelemetryError(
+                f"{DIR_VARIABLE}={directory}: cannot create it ({error})"
+            ) from error
+        self._lock = threading.Lock()
+        self._closed = False
+        # a lock held by another thread at fork time would stay held in the child forever
+        reinit = weakref.WeakMethod(self._after_fork)
+        os.register_at_fork(after_in_child=lambda: (method := reinit()) and method())
+
+    def _after_fork(self) -> None:
+        self._lock = threading.Lock()
+
+    def path(self, service: str, pid: int | None = None, *, rotated: bool = False) -> Path:
+        """The file this process writes for ``service`` (pid: the current one by default)."""
+        pid = os.getpid() if pid is None else pid
+        return self.directory / file_name(service, pid, rotated=rotated)
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        if self._closed:
+            return SpanExportResult.FAILURE
+        if not spans:
+            return SpanExportResult.SUCCESS
+        line = encode_line(spans)
+        service = _service(spans)
+        try:
+            with self._lock:
+                self._append(self.path(service), line)
+        except OSError as error:
+            log.warning("span file export failed (%d spans dropped): %s", len(spans), error)
+            return SpanExportResult.FAILURE
+        return SpanExportResult.SUCCESS
+
+    def _append(self, path: Path, line: bytes) -> None:
+        try:
+            size = path.stat().st_size
+        except FileNotFoundError:
+            size = 0
+        if size and size + len(line) > self.max_bytes:
+            os.replace(path, path.with_suffix(".1.jsonl"))
+        # one write of the whole line on an O_APPEND descriptor: readers never see half of a
+        # batch unless the disk fills, and the reader skips such a line
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            view = memoryview(line)
+            while view:
+                view = view[os.write(fd, view) :]
+        finally:
+            os.close(fd)
+
+    def shutdown(self) -> None:
+        self._closed = True
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True  # every export is written before it returns
