@@ -34,6 +34,8 @@ def main(argv: list[str] | None = None) -> None:
             *("--bind", f"{args.host}:{args.port}", "--worker-class", "gthread"),
             *("--workers", str(args.workers), "--threads", "4"),
             *("--graceful-timeout", "5", "--no-control-socket"),
+            # JSON logs, the metrics' multiprocess clean-up (extracted_services.chassis)
+            *("--config", "python:extracted_services.catalog.gunicorn_conf"),
         ],
     )
 

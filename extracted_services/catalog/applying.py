@@ -42,6 +42,7 @@ from extracted_services.catalog.wire import (
     rows,
     text,
 )
+from extracted_services.chassis import spans
 
 CONSUMER = "catalog"
 
@@ -228,10 +229,19 @@ def _apply_new(event: wire.Event, handler: Handler, payload: dict[str, Any]) -> 
     return "applied"
 
 
+def traced(raw: Any) -> dict[str, str]:
+    """``apply_one`` in the span ``"{type} apply"``, a child of the event's traceparent."""
+    given = raw if isinstance(raw, dict) else {}
+    with spans.applying(str(given.get("type")), given.get("id"), given.get("headers")) as span:
+        result = apply_one(raw)
+        spans.outcome(span, result["outcome"])
+        return result
+
+
 def apply_batch(events: list[Any]) -> list[dict[str, str]]:
     """Each event in its own transaction, in order; then (PostgreSQL) the id sequences are
     moved past the explicit ids just written, so this service's own inserts never collide."""
-    results = [apply_one(raw) for raw in events]
+    results = [traced(raw) for raw in events]
     if connection.vendor == "postgresql" and any(r["outcome"] == "applied" for r in results):
         statements = connection.ops.sequence_reset_sql(
             no_style(), [Category, Product, PriceHistory, Review]

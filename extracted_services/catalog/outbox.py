@@ -3,8 +3,10 @@ in the same transaction, one version above the entity's stored one (DESIGN §2).
 
 ``record`` refuses to run outside ``transaction.atomic()``: an event written after the
 commit could be lost (a crash in between) or describe a change that was rolled back.
-The request's ``traceparent`` and ``X-Request-ID`` travel in the event's headers
-(``TraceHeadersMiddleware`` keeps them for the request's thread).
+The request's ``X-Request-ID`` travels in the event's headers (``TraceHeadersMiddleware``
+keeps it for the request's thread), with the trace context of the span current at record
+time (this service's own span of the request, when tracing is on; else the request's
+``traceparent``/``tracestate`` as they came).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from extracted_services.catalog.models import EntityVersion, Outbox
+from extracted_services.chassis.spans import trace_headers
 
 ORIGIN = "catalog"
 
@@ -27,7 +30,11 @@ _trace: ContextVar[dict[str, str] | None] = ContextVar("catalog_trace_headers", 
 class TraceHeadersMiddleware:
     """Keeps the request's trace headers for the events its writes record."""
 
-    HEADERS = {"traceparent": "HTTP_TRACEPARENT", "x-request-id": "HTTP_X_REQUEST_ID"}
+    HEADERS = {
+        "traceparent": "HTTP_TRACEPARENT",
+        "tracestate": "HTTP_TRACESTATE",
+        "x-request-id": "HTTP_X_REQUEST_ID",
+    }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -64,6 +71,6 @@ def record(aggregatetype: str, aggregateid: object, type_: str, payload: dict[st
         aggregateversion=version,
         origin=ORIGIN,
         payload=payload,
-        headers=dict(_trace.get() or {}),
+        headers=trace_headers(_trace.get() or {}),
         timestamp=timezone.now(),
     )

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from extracted_services.chassis.logs import django_logging
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 VAR_DIR = Path(os.environ.get("CATALOG_VAR_DIR", PROJECT_DIR / "var" / "catalog"))
 
@@ -33,6 +35,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # request id, request/DB time by route (OpenTelemetry's own, when on, goes before it)
+    "extracted_services.chassis.metrics.ObservedRequests",
     "django.middleware.security.SecurityMiddleware",
     "django.middleware.common.CommonMiddleware",
     "extracted_services.catalog.outbox.TraceHeadersMiddleware",
@@ -83,3 +87,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "extracted_services.catalog.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
+
+# JSON lines on stderr (STRANGLER_LOG_FORMAT=text: plain text), service name OTEL_SERVICE_NAME
+LOGGING = django_logging("catalog")

@@ -4,6 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from extracted_services.catalog import api
 from extracted_services.catalog.inbox import EventsInbox
+from extracted_services.chassis.metrics import metrics_view
 
 router = SimpleRouter()
 router.register("catalog/categories", api.CategoryViewSet, basename="category")
@@ -18,6 +19,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("health/", health),
+    path("metrics", metrics_view),  # Prometheus, with the METRICS_TOKEN bearer
     path("api/", include(router.urls)),
     path("internal/events/", EventsInbox.as_view()),
 ]

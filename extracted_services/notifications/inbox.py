@@ -21,6 +21,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from extracted_services.chassis import spans
 from extracted_services.notifications.models import (
     EntityVersion,
     Inbox,
@@ -47,7 +48,16 @@ def apply_batch(events: list[Any]) -> list[dict[str, str]]:
     templates: Templates = {
         t.code: (t.subject, t.body, t.channel) for t in NotificationTemplate.objects.all()
     }
-    return [apply_one(raw, templates) for raw in events]
+    return [traced(raw, templates) for raw in events]
+
+
+def traced(raw: Any, templates: Templates) -> dict[str, str]:
+    """``apply_one`` in the span ``"{type} apply"``, a child of the event's traceparent."""
+    given = raw if isinstance(raw, dict) else {}
+    with spans.applying(str(given.get("type")), given.get("id"), given.get("headers")) as span:
+        result = apply_one(raw, templates)
+        spans.outcome(span, result["outcome"])
+        return result
 
 
 def apply_one(raw: Any, templates: Templates) -> dict[str, str]:

@@ -2,6 +2,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from extracted_services.chassis.metrics import metrics_view
 from extracted_services.notifications import api, events_api
 
 router = SimpleRouter()
@@ -15,6 +16,7 @@ def health(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("health/", health),
+    path("metrics", metrics_view),  # Prometheus, with the METRICS_TOKEN bearer
     path("internal/events/", events_api.EventsView.as_view()),
     path("api/", include(router.urls)),
 ]

@@ -28,9 +28,11 @@ from django.db import IntegrityError, transaction
 from legacy_monolith.outbox.conf import ORIGIN
 from legacy_monolith.outbox.models import EntityVersion, Outbox
 from legacy_monolith.outbox.payloads import STATES
+from legacy_monolith.shop.observability.spans import trace_headers
 
-#: request headers an event keeps (trace context), lower-cased
-TRACE_HEADERS = ("traceparent", "x-request-id")
+#: request headers an event keeps (trace context), lower-cased; with tracing on, the trace
+#: context is the current span's (the monolith's own span of the request), not the header's
+TRACE_HEADERS = ("traceparent", "tracestate", "x-request-id")
 
 
 class NotInTransaction(RuntimeError):
@@ -162,8 +164,9 @@ def changes(request=None) -> Iterator[None]:
 
 def headers_of(request) -> dict[str, str]:
     if request is None:
-        return {}
-    return {name: request.headers[name] for name in TRACE_HEADERS if name in request.headers}
+        return trace_headers({})
+    given = {name: request.headers[name] for name in TRACE_HEADERS if name in request.headers}
+    return trace_headers(given)
 
 
 @contextmanager

@@ -18,6 +18,7 @@ from legacy_monolith.common.exceptions import Conflict
 from legacy_monolith.outbox.apply import Unresolved, apply_event
 from legacy_monolith.outbox.conf import ORIGIN, events_token
 from legacy_monolith.outbox.events import Poison, parse_event
+from legacy_monolith.shop.observability import spans
 
 
 class Deliverer:
@@ -62,16 +63,21 @@ class EventsInboxView(APIView):
             raise exceptions.ValidationError({"events": ['Send {"events": [event, ...]}.']})
         results = []
         for index, raw in enumerate(events):
-            event_id = raw.get("id") if isinstance(raw, dict) else None
-            try:
-                results.append({"id": event_id, "outcome": _outcome(raw)})
-            except Poison as exc:
-                results.append({"id": event_id, "outcome": "rejected", "reason": str(exc)})
-            except Unresolved as exc:
-                raise Conflict(
-                    f"Event {index} ({event_id}) cannot apply yet: {exc}. The {index} before it "
-                    "are done; deliver the batch again later."
-                ) from exc
+            given = raw if isinstance(raw, dict) else {}
+            event_id = given.get("id")
+            # the apply (and its queries) joins the trace of the change that caused the event
+            with spans.applying(str(given.get("type")), event_id, given.get("headers")) as span:
+                try:
+                    results.append({"id": event_id, "outcome": _outcome(raw)})
+                except Poison as exc:
+                    results.append({"id": event_id, "outcome": "rejected", "reason": str(exc)})
+                except Unresolved as exc:
+                    spans.outcome(span, "unresolved")
+                    raise Conflict(
+                        f"Event {index} ({event_id}) cannot apply yet: {exc}. The {index} before "
+                        "it are done; deliver the batch again later."
+                    ) from exc
+                spans.outcome(span, results[-1]["outcome"])
         return Response({"results": results})
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from legacy_monolith.shop.observability.logs import django_logging
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STRANGLER_VAR_DIR", BASE_DIR.parent / "var"))
 
@@ -45,6 +47,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # request id, request/DB time by route (OpenTelemetry's own, when on, goes before it)
+    "legacy_monolith.shop.observability.metrics.ObservedRequests",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the browsable API's CSS under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,9 +135,5 @@ REST_FRAMEWORK = {
     ],
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"legacy_monolith": {"handlers": ["console"], "level": "INFO"}},
-}
+# JSON lines on stderr (STRANGLER_LOG_FORMAT=text: plain text); service name OTEL_SERVICE_NAME
+LOGGING = django_logging("legacy-monolith")

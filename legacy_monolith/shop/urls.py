@@ -1,6 +1,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from legacy_monolith.shop.observability.metrics import metrics_view
+
 api = [
     path("", include("legacy_monolith.customers.urls")),
     path("", include("legacy_monolith.catalog.urls")),
@@ -15,6 +17,7 @@ api = [
 
 urlpatterns = [
     path("", include("legacy_monolith.common.urls")),  # /health/ and /health/db/
+    path("metrics", metrics_view),  # Prometheus, with the METRICS_TOKEN bearer (issue 11)
     path("", include("legacy_monolith.identity.urls")),  # JWKS, /api/auth/jwt/ (issue 10)
     path("", include("legacy_monolith.outbox.urls")),  # /internal/events/ (issue 10)
     path("api/", include(api)),
