@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,10 +15,13 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from strangler_proxy.cli.welcome import welcome
+from strangler_proxy.compare.book import BookError, parse_book
 from strangler_proxy.events.sources import EMBEDDED
+from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.stack.extracted import EXTRACTED
 from strangler_proxy.stack.monolith import MonolithMissing, manage_py
 from strangler_proxy.stack.options import SEED_SIZES, StackOptions, StackSpecError
+from strangler_proxy.stack.prometheus import DEBIAN_BINARY, MISSING, budgets
 from strangler_proxy.stack.spec import default_stack
 from strangler_proxy.stack.supervisor import StackFailed, Supervisor
 
@@ -49,6 +53,25 @@ from strangler_proxy.stack.supervisor import StackFailed, Supervisor
     show_default=True,
     help="Databases, flag store, admin token, report, logs and pid files live here.",
 )
+@click.option("--relay-metrics-port", type=int, default=8091, show_default=True)
+@click.option("--deliverer-metrics-port", type=int, default=8092, show_default=True)
+@click.option(
+    "--trace-sample",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="The share of new traces kept (OTEL_TRACES_SAMPLER_ARG; your OTEL_TRACES_SAMPLER wins).",
+)
+@click.option(
+    "--no-tracing", is_flag=True, help="No spans from any process (OTEL_SDK_DISABLED=true)."
+)
+@click.option(
+    "--prometheus",
+    "with_prometheus",
+    is_flag=True,
+    help="Also run Prometheus (`make prometheus` installs it), scraping every process.",
+)
+@click.option("--prometheus-port", type=int, default=9090, show_default=True)
 def up(
     monolith_port: int,
     proxy_port: int,
@@ -58,6 +81,12 @@ def up(
     broker: str,
     seed_size: str,
     var_dir: str,
+    relay_metrics_port: int,
+    deliverer_metrics_port: int,
+    trace_sample: float,
+    no_tracing: bool,
+    with_prometheus: bool,
+    prometheus_port: int,
 ) -> None:
     """Set up and start the stack; Ctrl-C stops all of it.
 
@@ -71,6 +100,11 @@ def up(
        monolith while it is empty), the notifications service, the events relay
        (embedded: outbox -> inboxes; with --broker, to NATS JetStream and a
        deliverer from there), and the proxy in front of them all with its admin API
+       (and with --prometheus, Prometheus scraping them all: VAR/prometheus/)
+
+    \b
+    Every process writes its spans to VAR/traces/ unless your environment names its own
+    exporter (OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER): then they go there.
     """
     try:
         options = StackOptions.parse(
@@ -83,16 +117,28 @@ def up(
             notifications_port=notifications_port,
             broker=broker,
             monolith_database_url=os.environ.get("DATABASE_URL"),  # as the monolith reads it
+            relay_metrics_port=relay_metrics_port,
+            deliverer_metrics_port=deliverer_metrics_port,
+            tracing=not no_tracing,
+            trace_sample=trace_sample,
+            prometheus=with_prometheus,
+            prometheus_port=prometheus_port,
+            environ=os.environ,
         )
     except StackSpecError as exc:
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc
     console = Console(highlight=False)
+    manage = _manage_py()
+    common, routes = _budgets(manage.parent.parent)
     stack = default_stack(
         options,
         python=sys.executable,
-        manage_py=_manage_py(),
+        manage_py=manage,
         strangler=_strangler(),
         extracted=_installed(EXTRACTED),
+        prometheus=_prometheus() if with_prometheus else None,
+        budget=common,
+        route_budgets=routes,
     )
     supervisor = Supervisor(
         stack,
@@ -132,6 +178,25 @@ def _installed(services: tuple[str, ...]) -> tuple[str, ...]:
         )
     except ModuleNotFoundError:  # no extracted_services package at all
         return ()
+
+
+def _prometheus() -> str:
+    """The Prometheus binary: on the PATH, or where Debian's package puts it."""
+    found = shutil.which("prometheus")
+    if found:
+        return found
+    if os.access(DEBIAN_BINARY, os.X_OK):
+        return str(DEBIAN_BINARY)
+    raise click.ClickException(MISSING)
+
+
+def _budgets(cwd: Path) -> tuple[Budget, dict[str, Budget]]:
+    """The rollback budgets the stack's proxy judges by: its rules file's (``--rules``'s
+    default, read from the folder it runs in), or the defaults without one."""
+    try:
+        return budgets(parse_book((cwd / "strangler-rules.toml").read_text(encoding="utf-8")))
+    except (OSError, UnicodeDecodeError, BookError, TypeError):
+        return Budget(), {}  # the proxy then keeps to the defaults too
 
 
 def _manage_py() -> Path:

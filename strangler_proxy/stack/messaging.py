@@ -15,8 +15,11 @@ inboxes. Subscribers, by the aggregate types they take:
 >>> from strangler_proxy.stack.options import StackOptions
 >>> options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="/v")
 >>> both = ("catalog", "notifications")
->>> [s.name for s in events_services(options, strangler=("strangler",), extracted=both)]
-['relay']
+>>> [relay] = events_services(options, strangler=("strangler",), extracted=both)
+>>> relay.name, relay.scrape.url
+('relay', 'http://127.0.0.1:8091/metrics')
+>>> event_sources(options, both)
+('monolith=sqlite:////v/monolith.sqlite3', 'catalog=sqlite:////v/catalog/catalog.sqlite3')
 >>> for inbox in subscribers(options, both):
 ...     print(inbox)
 catalog=http://127.0.0.1:8101/internal/events/:category,product,review,order
@@ -38,7 +41,7 @@ from types import MappingProxyType
 
 from strangler_proxy.events.sources import EMBEDDED
 from strangler_proxy.stack.options import StackOptions
-from strangler_proxy.stack.parts import ServiceSpec
+from strangler_proxy.stack.parts import LOOPBACK, Scrape, ServiceSpec
 
 INBOX = "/internal/events/"
 #: subscriber -> the aggregate types it takes
@@ -68,6 +71,19 @@ def subscribers(options: StackOptions, extracted: Collection[str]) -> tuple[str,
     return tuple(f"{name}={urls[name]}{INBOX}:{TOPICS[name]}" for name in names)
 
 
+def event_sources(options: StackOptions, extracted: Collection[str]) -> tuple[str, ...]:
+    """``NAME=DATABASE_URL`` of each producer's outbox (the catalog's when it runs)."""
+    sources = [f"monolith={options.monolith_db}"]
+    if "catalog" in extracted:
+        sources.append(f"catalog=sqlite:///{options.var_dir / 'catalog' / 'catalog.sqlite3'}")
+    return tuple(sources)
+
+
+def _metrics(port: int, option: str) -> tuple[tuple[str, ...], Scrape]:
+    """``--metrics-listen`` on loopback, and the scrape that reads it."""
+    return ("--metrics-listen", f"{LOOPBACK}:{port}"), Scrape(port, option=option)
+
+
 def events_services(
     options: StackOptions, *, strangler: tuple[str, ...], extracted: Collection[str]
 ) -> tuple[ServiceSpec, ...]:
@@ -75,15 +91,14 @@ def events_services(
     inboxes = subscribers(options, extracted)
     if not inboxes:
         return ()
-    sources = [f"monolith={options.monolith_db}"]
-    if "catalog" in extracted:
-        sources.append(f"catalog=sqlite:///{options.var_dir / 'catalog' / 'catalog.sqlite3'}")
+    sources = event_sources(options, extracted)
     common = (
         *("--token-file", str(options.events_token_file)),
         *("--dead-letters", f"sqlite:///{options.var_dir / 'dead-letters.sqlite3'}"),
     )
     pushes = tuple(x for inbox in inboxes for x in ("--subscriber", inbox))
     embedded = options.broker == EMBEDDED
+    listen, scrape = _metrics(options.relay_metrics_port, "--relay-metrics-port")
     relay = ServiceSpec(
         name="relay",
         argv=(
@@ -92,9 +107,11 @@ def events_services(
             *("--broker", options.broker),
             *(pushes if embedded else ()),
             *common,
+            *listen,
         ),
         port=0,
         log_name="relay.log",
+        scrape=scrape,
         worker=True,
         announces=RELAY_READY,
         env=UNBUFFERED,
@@ -112,19 +129,25 @@ def events_services(
             ),
             "strangler events dead-letters --dead-letters "
             f"sqlite:///{options.var_dir / 'dead-letters.sqlite3'}",
+            f"metrics: {scrape.url}",
         ),
     )
     if embedded:
         return (relay,)
+    listen, scrape = _metrics(options.deliverer_metrics_port, "--deliverer-metrics-port")
     deliverer = ServiceSpec(
         name="deliverer",
-        argv=(*(*strangler, "events", "deliver"), "--broker", options.broker, *pushes, *common),
+        argv=(
+            *(*strangler, "events", "deliver"),
+            *("--broker", options.broker, *pushes, *common, *listen),
+        ),
         port=0,
         log_name="deliverer.log",
+        scrape=scrape,
         worker=True,
         announces=DELIVERER_READY,
         env=UNBUFFERED,
         restart=True,  # the broker keeps what it has not delivered
-        notes=(f"NATS JetStream at {options.broker} -> inboxes",),
+        notes=(f"NATS JetStream at {options.broker} -> inboxes", f"metrics: {scrape.url}"),
     )
     return relay, deliverer

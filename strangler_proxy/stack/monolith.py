@@ -18,6 +18,9 @@ from pathlib import Path
 
 MONOLITH_SETTINGS = "legacy_monolith.shop.settings"
 MONOLITH_WSGI = "legacy_monolith.shop.wsgi:application"
+#: gunicorn's configuration module of the monolith (``-c python:...``): its hooks (a dead
+#: worker's multiprocess metrics marked as such)
+MONOLITH_GUNICORN_CONF = "legacy_monolith.shop.gunicorn_conf"
 #: what gunicorn logs once bound: with ``--bind HOST:0`` the port the kernel picked
 GUNICORN_LISTENING = re.compile(r"Listening at: http://(?P<host>[^\s:]+):(?P<port>\d+) ")
 
@@ -47,9 +50,16 @@ def monolith_env(var_dir: Path, database_url: str | None = None) -> dict[str, st
 
 
 def gunicorn_argv(
-    python: str, port: int, *, host: str = "127.0.0.1", workers: int = 2, threads: int = 4
+    python: str,
+    port: int,
+    *,
+    host: str = "127.0.0.1",
+    workers: int = 2,
+    threads: int = 4,
+    config: str | None = None,
 ) -> tuple[str, ...]:
-    """The monolith under gunicorn's threaded workers (a production server, not runserver).
+    """The monolith under gunicorn's threaded workers (a production server, not runserver),
+    with ``-c python:CONFIG`` when ``config`` names a configuration module.
 
     Without gunicorn's control socket: every gunicorn of a user would share its one default
     path (``~/.gunicorn/gunicorn.ctl``), so a second monolith (tests, a benchmark beside
@@ -58,6 +68,7 @@ def gunicorn_argv(
         *(python, "-m", "gunicorn", MONOLITH_WSGI, "--bind", f"{host}:{port}"),
         *("--worker-class", "gthread", "--workers", str(workers), "--threads", str(threads)),
         *("--graceful-timeout", "5", "--no-control-socket"),
+        *(("-c", f"python:{config}") if config else ()),
     )
 
 

@@ -8,11 +8,19 @@
 Traceback (most recent call last):
 ...
 strangler_proxy.stack.options.StackSpecError: --catalog-port: port 8080 is taken by ...
+>>> StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="v", trace_sample=2.0)
+Traceback (most recent call last):
+...
+strangler_proxy.stack.options.StackSpecError: --trace-sample: a fraction 0-1, got 2.0
+>>> mine = {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}  # the user's collector
+>>> StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="v", environ=mine).own_exporter
+True
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -23,7 +31,12 @@ from strangler_proxy.stack.parts import LOOPBACK
 #: ``manage.py seed_shop --size`` choices (legacy_monolith.common.seed_sizes.SIZES; the
 #: toolkit never imports the monolith, so a test keeps the two equal)
 SEED_SIZES = ("tiny", "small", "default", "large")
-#: ``--broker`` without a broker: the relay polls the outbox and pushes to the inboxes.
+#: Variables by which the user's environment picks its own trace exporter (theirs are kept).
+EXPORTER_VARIABLES = (
+    "OTEL_TRACES_EXPORTER",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+)
 
 
 class StackSpecError(ValueError):
@@ -49,6 +62,21 @@ class StackOptions:
     #: The monolith's ``DATABASE_URL`` when the environment gives one (None: its SQLite
     #: file in the var dir); the relay reads its outbox there.
     monolith_database_url: str | None = None
+    #: ``--metrics-listen`` of the relay and the deliverer (plain HTTP, loopback)
+    relay_metrics_port: int = 8091
+    deliverer_metrics_port: int = 8092
+    #: ``--no-tracing``: every process gets ``OTEL_SDK_DISABLED=true``
+    tracing: bool = True
+    #: ``--trace-sample``: the fraction of new traces kept (``parentbased_traceidratio``)
+    trace_sample: float = 1.0
+    #: The user's environment picks a trace exporter (an OTLP endpoint, ...): it is kept,
+    #: and ``up`` sets only each process's service name.
+    own_exporter: bool = False
+    #: ... or a sampler (``OTEL_TRACES_SAMPLER``): kept, ``--trace-sample`` not applied.
+    own_sampler: bool = False
+    #: ``--prometheus``: a Prometheus server scraping every process, on ``prometheus_port``
+    prometheus: bool = False
+    prometheus_port: int = 9090
 
     @classmethod
     def parse(
@@ -63,6 +91,13 @@ class StackOptions:
         notifications_port: int = 8102,
         broker: str = EMBEDDED,
         monolith_database_url: str | None = None,
+        relay_metrics_port: int = 8091,
+        deliverer_metrics_port: int = 8092,
+        tracing: bool = True,
+        trace_sample: float = 1.0,
+        prometheus: bool = False,
+        prometheus_port: int = 9090,
+        environ: Mapping[str, str] | None = None,
     ) -> StackOptions:
         ports = {
             "--monolith-port": monolith_port,
@@ -70,6 +105,9 @@ class StackOptions:
             "--admin-port": admin_port,
             "--catalog-port": catalog_port,
             "--notifications-port": notifications_port,
+            "--relay-metrics-port": relay_metrics_port,
+            "--deliverer-metrics-port": deliverer_metrics_port,
+            **({"--prometheus-port": prometheus_port} if prometheus else {}),
         }
         seen: dict[int, str] = {}
         for option, port in ports.items():
@@ -86,6 +124,9 @@ class StackOptions:
             raise StackSpecError(
                 "--broker", f"expected {EMBEDDED} or nats://HOST:PORT, got {broker!r}"
             )
+        if not 0.0 <= trace_sample <= 1.0:
+            raise StackSpecError("--trace-sample", f"a fraction 0-1, got {trace_sample}")
+        environ = environ or {}
         path = Path(var_dir)
         if path.exists() and not path.is_dir():
             raise StackSpecError("--var-dir", f"{path} exists and is not a directory")
@@ -100,6 +141,14 @@ class StackOptions:
             notifications_port=notifications_port,
             broker=broker,
             monolith_database_url=monolith_database_url or None,
+            relay_metrics_port=relay_metrics_port,
+            deliverer_metrics_port=deliverer_metrics_port,
+            tracing=tracing,
+            trace_sample=trace_sample,
+            own_exporter=any(environ.get(name) for name in EXPORTER_VARIABLES),
+            own_sampler=bool(environ.get("OTEL_TRACES_SAMPLER")),
+            prometheus=prometheus,
+            prometheus_port=prometheus_port,
         )
 
     @property
@@ -125,9 +174,29 @@ class StackOptions:
         return self.var_dir / "events.token"
 
     @property
-    def token_files(self) -> tuple[Path, Path]:
-        """Both token files ``up`` keeps: the admin API's and the events'."""
-        return self.token_file, self.events_token_file
+    def metrics_token_file(self) -> Path:
+        """The bearer a scrape presents at the Django apps' ``/metrics`` (``METRICS_TOKEN``),
+        0600."""
+        return self.var_dir / "metrics.token"
+
+    @property
+    def token_files(self) -> tuple[Path, Path, Path]:
+        """The token files ``up`` keeps: the admin API's, the events' and the metrics'."""
+        return self.token_file, self.events_token_file, self.metrics_token_file
+
+    @property
+    def traces_dir(self) -> Path:
+        """Where every process writes its spans (``STRANGLER_TRACES_DIR``)."""
+        return self.var_dir / "traces"
+
+    @property
+    def prometheus_dir(self) -> Path:
+        """Prometheus's generated configuration, its rules and (``data/``) its database."""
+        return self.var_dir / "prometheus"
+
+    def metrics_dir(self, name: str) -> Path:
+        """A Django app's multiprocess metrics (``PROMETHEUS_MULTIPROC_DIR``)."""
+        return self.var_dir / "metrics" / name
 
     @property
     def monolith_db(self) -> str:

@@ -3,6 +3,9 @@ that keep running (with their ports, health URLs and environment), and the stack
 
 >>> ServiceSpec("catalog", ("python",), 8101, "catalog.log").health_url
 'http://127.0.0.1:8101/health/'
+>>> relay = ServiceSpec("relay", ("r",), 0, "relay.log", worker=True, scrape=Scrape(8091))
+>>> relay.scrape.url, [(b.who, b.port) for b in relay.binds]  # a worker's metrics port
+('http://127.0.0.1:8091/metrics', [("relay's metrics", 8091)])
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ def _no_env() -> Mapping[str, str]:
 
 
 def _no_files() -> Mapping[str, Path]:
+    return MappingProxyType({})
+
+
+def _no_texts() -> Mapping[Path, str]:
     return MappingProxyType({})
 
 
@@ -96,6 +103,23 @@ class Bind:
 
 
 @dataclass(frozen=True)
+class Scrape:
+    """Where a process serves its Prometheus metrics, and the bearer token file a scrape
+    presents (None: no token asked)."""
+
+    port: int
+    path: str = "/metrics"
+    credentials_file: Path | None = None
+    host: str = LOOPBACK
+    #: the ``strangler up`` option that sets ``port``, when it is a port of its own
+    option: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}{self.path}"
+
+
+@dataclass(frozen=True)
 class ServiceSpec:
     """A long-running process that is up once ``health_path`` (and its listeners') answer 200."""
 
@@ -127,6 +151,11 @@ class ServiceSpec:
     #: Its death is not the stack's: started again (the proxy falls back to the monolith
     #: for a dead service's reads meanwhile; events wait in the outbox or the broker).
     restart: bool = False
+    #: Its Prometheus metrics (None: it has none).
+    scrape: Scrape | None = None
+    #: Folders emptied (and made) before each start: the Django apps' multiprocess metrics
+    #: (the files of a previous run's workers would be summed into this run's).
+    fresh_dirs: tuple[Path, ...] = ()
 
     @property
     def url(self) -> str:
@@ -139,12 +168,16 @@ class ServiceSpec:
     @property
     def binds(self) -> tuple[Bind, ...]:
         """Every address it listens on: checked free before anything starts."""
-        if self.worker:
-            return ()
-        return (
-            Bind(self.name, self.host, self.port, self.option),
-            *(Bind(f"{self.name}'s {x.name}", x.host, x.port, x.option) for x in self.listeners),
+        own = () if self.worker else (Bind(self.name, self.host, self.port, self.option),)
+        listeners = () if self.worker else self.listeners
+        found = (
+            *own,
+            *(Bind(f"{self.name}'s {x.name}", x.host, x.port, x.option) for x in listeners),
         )
+        metrics = self.scrape
+        if metrics is not None and metrics.port not in {b.port for b in found}:
+            found += (Bind(f"{self.name}'s metrics", metrics.host, metrics.port, metrics.option),)
+        return found
 
 
 @dataclass(frozen=True)
@@ -154,6 +187,10 @@ class StackSpec:
     env: Mapping[str, str]
     prepare: tuple[Task, ...]
     services: tuple[ServiceSpec, ...]
+    #: Files written before anything runs (generated text: Prometheus's configuration).
+    files: Mapping[Path, str] = field(default_factory=_no_texts, hash=False)
+    #: Folders made before anything runs (where spans and Prometheus's data go).
+    dirs: tuple[Path, ...] = ()
 
     @property
     def log_dir(self) -> Path:

@@ -18,23 +18,39 @@ admin API on 127.0.0.1:8081), with the events' relay between them (embedded unle
 ['monolith', 'catalog', 'notifications', 'relay', 'proxy']
 >>> stack.services[-1].url, stack.services[-1].listeners[0].url
 ('http://127.0.0.1:8080', 'http://127.0.0.1:8081')
+
+Every process is traced and measured (:mod:`.observed`); with ``--prometheus`` a Prometheus
+server starts last, scraping them all (:mod:`.prometheus`), its files generated here:
+
+>>> from dataclasses import replace
+>>> observed = default_stack(
+...     replace(options, prometheus=True), python="python",
+...     manage_py=Path("/src/shop/manage.py"), strangler=("strangler",), prometheus="prometheus",
+... )
+>>> [s.name for s in observed.services if s.scrape]
+['monolith', 'catalog', 'notifications', 'relay', 'proxy', 'prometheus']
+>>> sorted(path.name for path in observed.files)
+['prometheus.yml', 'strangler.rules.yml']
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from pathlib import Path
 from types import MappingProxyType
 
+from strangler_proxy.events.sources import EMBEDDED
+from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.stack.extracted import (
     EXTRACTED,
     ISSUER,
     extracted_services,
     registration_task,
 )
-from strangler_proxy.stack.messaging import events_services
-from strangler_proxy.stack.monolith import gunicorn_argv, monolith_env
+from strangler_proxy.stack.messaging import event_sources, events_services
+from strangler_proxy.stack.monolith import MONOLITH_GUNICORN_CONF, gunicorn_argv, monolith_env
+from strangler_proxy.stack.observed import observed
 from strangler_proxy.stack.options import SEED_SIZES, StackOptions, StackSpecError
 from strangler_proxy.stack.parts import (
     EMPTY_DATABASE,
@@ -42,10 +58,13 @@ from strangler_proxy.stack.parts import (
     Account,
     Bind,
     Listener,
+    Scrape,
     ServiceSpec,
     StackSpec,
     Task,
 )
+from strangler_proxy.stack.prometheus import MISSING, prometheus_files, prometheus_service
+from strangler_proxy.stack.prometheus_rules import DEFAULT_BUDGET
 
 __all__ = [
     "CREATED_STORE",
@@ -125,7 +144,9 @@ def monolith_service(options: StackOptions, *, python: str) -> ServiceSpec:
     return ServiceSpec(
         name="monolith",
         argv=(
-            *gunicorn_argv(python, options.monolith_port, host=LOOPBACK),
+            *gunicorn_argv(
+                python, options.monolith_port, host=LOOPBACK, config=MONOLITH_GUNICORN_CONF
+            ),
             *("--access-logfile", "-", "--pid", str(options.var_dir / "run" / "monolith.pid")),
         ),
         port=options.monolith_port,
@@ -144,11 +165,20 @@ def monolith_service(options: StackOptions, *, python: str) -> ServiceSpec:
     )
 
 
-def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> ServiceSpec:
-    """``strangler proxy run`` in front of the monolith, its admin API on its own port.
+def proxy_service(
+    options: StackOptions, *, strangler: tuple[str, ...], extracted: Collection[str] = EXTRACTED
+) -> ServiceSpec:
+    """``strangler proxy run`` in front of the monolith, its admin API on its own port, with
+    what its dashboard shows: the report, the spans, the events' outboxes (and broker).
 
     Its health URL goes through it to the monolith's ``/health/`` (unmatched: the monolith).
     """
+    events: tuple[str, ...] = ()
+    if extracted:  # a relay runs: its outboxes (and its broker) are the events panel's
+        events = tuple(x for source in event_sources(options, extracted)
+                       for x in ("--events-source", source))  # fmt: skip
+        if options.broker != EMBEDDED:
+            events += ("--events-broker", options.broker)
     return ServiceSpec(
         name="proxy",
         argv=(
@@ -160,6 +190,8 @@ def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> Servi
             *("--admin-token-file", str(options.token_file)),
             *("--graceful-seconds", "5"),
             *("--access-log", str(options.var_dir / "logs" / "access.log")),
+            *("--report", str(options.report_json), "--traces-dir", str(options.traces_dir)),
+            *events,
         ),
         port=options.proxy_port,
         option="--proxy-port",
@@ -169,6 +201,7 @@ def proxy_service(options: StackOptions, *, strangler: tuple[str, ...]) -> Servi
             "X-Strangler-Served-By says who answered, logs/access.log each request",
         ),
         listeners=(Listener("admin API", options.admin_port, "/health", option="--admin-port"),),
+        scrape=Scrape(options.admin_port, credentials_file=options.token_file),
     )
 
 
@@ -179,9 +212,14 @@ def default_stack(
     manage_py: Path,
     strangler: tuple[str, ...],
     extracted: Collection[str] = EXTRACTED,
+    prometheus: str | None = None,
+    budget: Budget = DEFAULT_BUDGET,
+    route_budgets: Mapping[str, Budget] | None = None,
 ) -> StackSpec:
     """Everything ``strangler up`` runs; ``strangler`` is how to call the CLI itself, and
-    ``extracted`` names the extracted services installed here (a missing one is left out).
+    ``extracted`` names the extracted services installed here (a missing one is left out);
+    ``prometheus`` is the Prometheus binary (``--prometheus``), whose alerts are ``budget``
+    and ``route_budgets`` (the rollback budgets the proxy judges by).
 
     The extracted services start between the monolith (whose API the catalog's backfill
     reads, whose keys they verify tokens with) and the proxy (which routes to them), then
@@ -190,6 +228,23 @@ def default_stack(
     services, tasks = extracted_services(
         options, python=python, manage_py=manage_py, extracted=extracted
     )
+    running = tuple(
+        observed(spec, options)
+        for spec in (
+            monolith_service(options, python=python),
+            *services,
+            *events_services(options, strangler=strangler, extracted=extracted),
+            proxy_service(options, strangler=strangler, extracted=extracted),
+        )
+    )
+    files: dict[Path, str] = {}
+    dirs: tuple[Path, ...] = () if options.own_exporter else (options.traces_dir,)
+    if options.prometheus:
+        if prometheus is None:
+            raise StackSpecError("--prometheus", MISSING)
+        running += (prometheus_service(options, prometheus),)
+        files = prometheus_files(options, running, budget, route_budgets)
+        dirs += (options.prometheus_dir / "data",)
     return StackSpec(
         var_dir=options.var_dir,
         cwd=manage_py.parent.parent,
@@ -205,10 +260,7 @@ def default_stack(
             *([registration_task(options, services, python=python)] if services else []),
             *tasks,
         ),
-        services=(
-            monolith_service(options, python=python),
-            *services,
-            *events_services(options, strangler=strangler, extracted=extracted),
-            proxy_service(options, strangler=strangler),
-        ),
+        services=running,
+        files=MappingProxyType(files),
+        dirs=dirs,
     )

@@ -8,7 +8,9 @@ line; one marked ``concurrent`` is launched while those before it are still star
 waited for after them), a task that comes ``after`` one running right after it is up; then
 the supervisor watches them.
 A service's environment is the stack's, its own, and the variables it reads from files
-(``env_files``, read as it starts: a token a set-up task made).
+(``env_files``, read as it starts: a token a set-up task made); its ``fresh_dirs`` are
+emptied before each start. The stack's ``files`` (generated configuration) are written and
+its ``dirs`` made before anything runs.
 Ctrl-C or SIGTERM stops every service (last started first) and :meth:`Supervisor.run`
 returns 0; if a service dies on its own, it names it, stops the rest and returns 1, unless
 the service is marked ``restart`` (the extracted services, the relay, the deliverer: the
@@ -19,6 +21,7 @@ times a minute.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -90,6 +93,13 @@ def _tail(path: Path, lines: int = 15) -> str:
     return f"\n--- last lines of {path} ---\n" + "\n".join(text)
 
 
+def _empty(folders: tuple[Path, ...]) -> None:
+    """Each folder made anew, empty (what a previous run left there is gone)."""
+    for folder in folders:
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True, exist_ok=True)
+
+
 class Supervisor:
     def __init__(
         self, stack: StackSpec, say: Say = print, busy: Busy = _quiet, poll_interval: float = 0.5
@@ -132,11 +142,17 @@ class Supervisor:
     # --- steps ---------------------------------------------------------------------------
 
     def _make_dirs(self) -> None:
-        for folder in (self.stack.log_dir, self.stack.run_dir):
+        for folder in (self.stack.log_dir, self.stack.run_dir, *self.stack.dirs):
             try:
                 folder.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StackFailed(f"cannot create {folder} (--var-dir): {exc}") from exc
+        for path, text in self.stack.files.items():
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text(text, encoding="utf-8")
+            except OSError as exc:
+                raise StackFailed(f"cannot write {path} (--var-dir): {exc}") from exc
 
     def _prepare(self, after: str | None = None) -> None:
         """The tasks that run before any service (``after`` None) or once ``after`` is up."""
@@ -252,6 +268,7 @@ class Supervisor:
         self.started.append((spec, proc))
         self._launched[spec.name] = time.monotonic()
         try:
+            _empty(spec.fresh_dirs)
             proc.launch()
         except OSError as exc:
             raise StackFailed(f"{spec.name} could not start: {exc}") from exc
@@ -304,6 +321,7 @@ class Supervisor:
                 if spec.restart and self._may_restart(spec.name):
                     self.say(f"{died}; starting it again")
                     proc.stop()  # closes its log
+                    _empty(spec.fresh_dirs)
                     proc.launch()
                     continue
                 self.say(f"{died}; stopping the rest" + _tail(self.stack.log_dir / spec.log_name))

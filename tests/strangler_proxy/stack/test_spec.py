@@ -46,7 +46,9 @@ def test_the_proxy_and_its_set_up(tmp_path: Path) -> None:
         "/src/legacy_monolith",
         *store,
     )
-    assert token.argv[-2:] == (f"{var}/admin.token", f"{var}/events.token")
+    assert token.argv[-3:] == tuple(
+        f"{var}/{name}.token" for name in ("admin", "events", "metrics")
+    )
 
     proxy = stack.service("proxy")
     assert proxy is not None and stack.services[-1] is proxy, "the proxy starts last"
@@ -164,12 +166,27 @@ def test_the_extracted_services_start_between_the_monolith_and_the_proxy(tmp_pat
         "DATABASE_URL": f"sqlite:///{var}/catalog/catalog.sqlite3",  # never the monolith's
         "JWKS_URL": "http://127.0.0.1:8123/.well-known/jwks.json",
         "JWT_ISSUER": "legacy-monolith",
+        "PROMETHEUS_MULTIPROC_DIR": f"{var}/metrics/catalog",
+        "OTEL_SERVICE_NAME": "catalog",
+        "OTEL_TRACES_EXPORTER": "strangler_files",
+        "STRANGLER_TRACES_DIR": f"{var}/traces",
+        "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+        "OTEL_TRACES_SAMPLER_ARG": "1.0",
+        "OTEL_BSP_SCHEDULE_DELAY": "500",
     }
     assert notifications.env["NOTIFICATIONS_VAR_DIR"] == f"{var}/notifications"
     assert notifications.argv[-3:] == ("extracted_services.notifications", "--port", "8202")
     for service in (stack.services[0], catalog, notifications):
-        assert dict(service.env_files) == {"EVENTS_TOKEN": var / "events.token"}
+        assert dict(service.env_files) == {
+            "EVENTS_TOKEN": var / "events.token",
+            "METRICS_TOKEN": var / "metrics.token",
+        }
         assert not any("token" in part for part in service.argv), "secrets stay out of argv"
+        assert service.fresh_dirs == (var / "metrics" / service.name,)
+        assert service.scrape is not None and service.scrape.port == service.port
+    assert stack.services[0].env["OTEL_SERVICE_NAME"] == "legacy-monolith"
+    assert "-c python:legacy_monolith.shop.gunicorn_conf" in " ".join(stack.services[0].argv)
+    assert not any("OTEL" in name for name in stack.env), "the set-up tasks are not traced"
     assert stack.env["JWT_ISSUER"] == "legacy-monolith"
 
     tasks = {task.name: task for task in stack.prepare}
@@ -208,7 +225,12 @@ def test_the_relay_pushes_to_every_inbox_or_publishes_to_the_broker(tmp_path: Pa
     options = StackOptions.parse(monolith_port=8123, seed_size="tiny", var_dir=var)
     embedded = default_stack(options, python="py", manage_py=MANAGE, strangler=CLI)
     relay = embedded.service("relay")
-    assert relay is not None and relay.worker and relay.binds == ()
+    assert relay is not None and relay.worker
+    assert [(b.who, b.port, b.option) for b in relay.binds] == [
+        ("relay's metrics", 8091, "--relay-metrics-port")
+    ], "a worker, but its metrics port is checked free before anything starts"
+    assert relay.argv[-2:] == ("--metrics-listen", "127.0.0.1:8091")
+    assert relay.env["OTEL_SERVICE_NAME"] == "strangler-relay"
     argv = " ".join(relay.argv)
     assert argv.startswith("/venv/bin/strangler events relay ")
     assert f"--source monolith=sqlite:///{var}/monolith.sqlite3" in argv
@@ -231,6 +253,11 @@ def test_the_relay_pushes_to_every_inbox_or_publishes_to_the_broker(tmp_path: Pa
     assert "--broker nats://127.0.0.1:4222" in " ".join(relay.argv)
     assert deliverer.argv[:3] == (*CLI, "events", "deliver")
     assert deliverer.argv.count("--subscriber") == 3
+    assert deliverer.argv[-2:] == ("--metrics-listen", "127.0.0.1:8092")
+    proxy = " ".join(brokered.services[-1].argv)
+    assert f"--events-source monolith=sqlite:///{var}/monolith.sqlite3" in proxy
+    assert f"--events-source catalog=sqlite:///{var}/catalog/catalog.sqlite3" in proxy
+    assert "--events-broker nats://127.0.0.1:4222" in proxy
     assert [s.name for s in brokered.services][-3:] == ["relay", "deliverer", "proxy"]
 
 
