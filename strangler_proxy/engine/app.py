@@ -9,7 +9,9 @@ An anonymous client meeting a canary gets a ``strangler_client`` cookie, so it s
 one side. Answers say who answered (``X-Strangler-Served-By``, ``X-Strangler-Route``
 and, after a fallback, ``X-Strangler-Fallback``: the reason) unless ``routing_headers`` is
 off; the proxy's own errors too (``policy.answer`` says what they name); with an access log,
-each request is one line of it.
+each request is one line of it. With a tracer (``engine.tracing``), each request is a span
+whose context the upstream request (and a shadow copy, in a child span) carries; without
+one, a ``None`` check and nothing else.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from strangler_proxy.engine.rollback import Windows
 from strangler_proxy.engine.routing_headers import UNMATCHED_LABEL, RoutingHeaders
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
+from strangler_proxy.engine.tracing import RequestTracer, Span
 from strangler_proxy.engine.upstream import (
     RequestBody,
     StreamedBody,
@@ -54,6 +57,7 @@ from strangler_proxy.policy import (
     plan,
     unavailable,
 )
+from strangler_proxy.policy.trace import SHADOW_DROPPED, SHADOW_SENT
 from strangler_proxy.routing import MONOLITH, Decision, RouteTable
 
 Scope = dict[str, Any]
@@ -91,6 +95,9 @@ class _Request:
     set_cookie: bytes | None = None  # a canary cookie for the answer (anonymous clients)
     fallback: str | None = None  # why the monolith answered instead of the service
     whole: bool = False  # the server takes a whole answer in one message (WHOLE_RESPONSE)
+    span: Span | None = None  # this request's span (tracing on)
+    shadow: str | None = None  # the copy: policy.trace's SHADOW_SENT or SHADOW_DROPPED
+    error: str | None = None  # the proxy answered with its own error: why
 
 
 class ProxyApp:
@@ -106,6 +113,7 @@ class ProxyApp:
         evidence: ShadowEvidence | None = None,
         windows: Windows | None = None,
         identity: PhantomTokens | None = None,
+        tracer: RequestTracer | None = None,
     ) -> None:
         self.settings = settings
         self.tables = tables
@@ -117,6 +125,7 @@ class ProxyApp:
         self.evidence = evidence
         self.windows = windows  # what the automatic rollback watches
         self.identity = identity  # the phantom-token exchange for what services answer
+        self.tracer = tracer  # None: tracing off
         self.monolith = settings.monolith
         self.inflight = 0
         self._id_prefix = secrets.token_hex(8).encode("ascii")
@@ -134,20 +143,26 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """An ASGI ``http`` scope (the engine's front sends no other kind)."""
         start = time.perf_counter()
+        tracer = self.tracer
         if self.inflight >= self.settings.max_concurrency:
             routing = self._routing_headers(PROXY, UNMATCHED_LABEL, None)
             await send_error(send, 503, "over the concurrency limit", None,
                               code="over_capacity", extra=routing)  # fmt: skip
-            self._done(scope, UNMATCHED_LABEL, Outcome(PROXY, 503), start)
+            span = None if tracer is None else self._span(tracer, scope, None, b"")
+            self._done(scope, UNMATCHED_LABEL, Outcome(PROXY, 503), start, span, "over capacity")
             return
         self.inflight += 1
         label, outcome = UNMATCHED_LABEL, _UNANSWERED
+        span = token = error = None
+        request: _Request | None = None
         try:
             decision, cookie = self._decide(scope)
             label = decision.route_id or UNMATCHED_LABEL
             raw = scope["headers"]
             rid = wire.request_id(raw, self._next_id())
-            request: _Request | None = None
+            if tracer is not None:
+                span = self._span(tracer, scope, decision.route_id, rid)
+                token = tracer.current(span)
             try:
                 length, chunked = framing(raw, scope["http_version"])
                 body: RequestBody = None if length is None else b""
@@ -155,6 +170,9 @@ class ProxyApp:
                     buffer = decision.to_service or bool(decision.shadow)
                     body = await self._body(receive, length, buffer=buffer)
                 request = self._request(scope, rid, body, label, cookie)
+                if span is not None:
+                    request.span = span
+                    RequestTracer.carry(span, request.headers)
                 served_by, status = await self._forward(request, decision, send)
                 outcome = Outcome(served_by, status, request.fallback, rid)
             except ClientError as exc:  # refused framing, or the body broke a limit mid-stream
@@ -162,13 +180,41 @@ class ProxyApp:
                 routing = self._routing_headers(PROXY, label, fallback)
                 await send_error(send, exc.status, str(exc), rid, close=True, extra=routing)
                 outcome = Outcome(PROXY, exc.status, fallback, rid)
+                error = str(exc)
         finally:
             self.inflight -= 1
-            self._done(scope, label, outcome, start)
+            if span is None:
+                self._done(scope, label, outcome, start)
+            else:
+                if request is not None:
+                    error = error or request.error
+                shadow = None if request is None else request.shadow
+                self._done(scope, label, outcome, start, span, error, shadow)
+                RequestTracer.leave(token)
 
-    def _done(self, scope: Scope, label: str, outcome: Outcome, start: float) -> None:
-        """Count the request, and log it when there is an access log."""
+    def _span(self, tracer: RequestTracer, scope: Scope, route: str | None, rid: bytes) -> Span:
+        entry = None if route is None else self.tables.table.get(route)
+        mode = None if entry is None else entry.mode.value
+        return tracer.start(scope["method"], scope["path"], route, mode, rid, scope["headers"])
+
+    def _done(
+        self,
+        scope: Scope,
+        label: str,
+        outcome: Outcome,
+        start: float,
+        span: Span | None = None,
+        error: str | None = None,
+        shadow: str | None = None,
+    ) -> None:
+        """Count the request, end its span (``error``: the proxy's own answer, why), and log
+        it when there is an access log."""
         seconds = time.perf_counter() - start
+        trace_id = None
+        if span is not None:
+            o = outcome
+            RequestTracer.end(span, o.status, o.served_by, o.fallback, shadow, error)
+            trace_id = RequestTracer.trace_id(span)
         self.metrics.request(
             label, served_by=outcome.served_by, status=outcome.status, seconds=seconds
         )
@@ -187,6 +233,7 @@ class ProxyApp:
                 fallback=outcome.fallback,
                 request_id=outcome.request_id,
                 seconds=seconds,
+                trace_id=trace_id,
             )
 
     def _decide(self, scope: Scope) -> tuple[Decision, bytes | None]:
@@ -276,11 +323,16 @@ class ProxyApp:
         elif capture is not None:
             self.metrics.shadow(request.route, "not-compared-large-answer")
         body = request.body if isinstance(request.body, bytes) else None
-        self.shadow.submit(
+        copied, span = request.headers, None
+        if request.span is not None and self.tracer is not None:  # the copy's own span
+            span, copied = self.tracer.shadow(request.span, request.route, copied)
+        sent = self.shadow.submit(
             ShadowJob(request.route, decision.shadow, request.method, request.target,
-                      request.headers, body, response.status, request.request_id, monolith,
-                      noise=settings is not None and settings.noise)
+                      copied, body, response.status, request.request_id, monolith,
+                      noise=settings is not None and settings.noise, span=span)
         )  # fmt: skip
+        if span is not None:
+            request.shadow = SHADOW_SENT if sent else SHADOW_DROPPED
 
     async def _via_service(
         self, request: _Request, decision: Decision, send: Send
@@ -356,6 +408,7 @@ class ProxyApp:
     async def _send_verdict(self, send: Send, verdict: Verdict, request: _Request) -> None:
         """The proxy's error, with the routing headers: whose failure it reports
         (``verdict.served_by``), the route, and the fallback that came before, if any."""
+        request.error = verdict.message
         routing = self._routing_headers(verdict.served_by, request.route, request.fallback)
         await send_error(send, verdict.status or 502, verdict.message, request.request_id,
                           code=verdict.code, extra=routing)  # fmt: skip

@@ -50,7 +50,8 @@ class ShadowEvidence:
         """The route's settings when this copy is to be compared, else None (not sampled)."""
         return self.pairs.shadowing(route_id, canary=canary)
 
-    async def compare(self, job: ShadowJob, service: Side, again: Side | None) -> None:
+    async def compare(self, job: ShadowJob, service: Side, again: Side | None) -> str:
+        """Compare and count; the verdict (match, mismatch, noise, error)."""
         assert job.monolith is not None
         headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in job.headers)
         request = Request(job.route_id, job.method, job.target.decode("latin-1"), headers, job.body)
@@ -58,6 +59,7 @@ class ShadowEvidence:
         self.metrics.shadow(job.route_id, outcome.verdict.value)
         if self.windows is not None:
             self.windows.compared(job.route_id, outcome.verdict is Verdict.MISMATCH)
+        return outcome.verdict.value
 
     def close(self) -> None:
         self.pairs.close()

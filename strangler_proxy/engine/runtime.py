@@ -36,6 +36,7 @@ from strangler_proxy.engine.identity_post import UpstreamPost
 from strangler_proxy.engine.rollback import AutoRollback, Windows
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
+from strangler_proxy.engine.tracing import RequestTracer, process_tracer
 from strangler_proxy.engine.upstream import PooledUpstream, Timeouts, Upstream
 from strangler_proxy.evidence.rules_file import RulesFile
 from strangler_proxy.evidence.store import Retention, default_evidence_url
@@ -53,9 +54,11 @@ def build_engine(
     upstream: Upstream | None = None,
     clock: Callable[[], float] = time.monotonic,
     state_dir: Path | None = None,
+    tracing: Callable[[], RequestTracer | None] = process_tracer,
 ) -> EngineRuntime:
     """The engine of one worker, from its parts; the store is opened from ``settings``
-    unless given. ``state_dir``: where this worker writes its snapshot (several workers)."""
+    unless given. ``state_dir``: where this worker writes its snapshot (several workers).
+    ``tracing``: this process's tracer, None when off (``OTEL_*``: ``telemetry.setup``)."""
     store = store if store is not None else open_store(settings.store_url)
     watcher = TableWatcher(store)
     pools = ServicePools(clock=clock)
@@ -91,7 +94,17 @@ def build_engine(
     access_log = _open_access_log(settings.access_log)
     tables = TableHolder(watcher.table)
     app = ProxyApp(
-        settings, tables, pools, upstream, metrics, shadow, access_log, evidence, windows, identity
+        settings,
+        tables,
+        pools,
+        upstream,
+        metrics,
+        shadow,
+        access_log,
+        evidence,
+        windows,
+        identity,
+        tracing(),
     )
     rollback = AutoRollback(windows, store, rules, metrics) if settings.auto_rollback else None
     return EngineRuntime(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from strangler_proxy.balancing import ServicePools
 from strangler_proxy.compare.answers import Answer
+from strangler_proxy.engine.tracing import RequestTracer, Span
 from strangler_proxy.engine.upstream import Origin, Timeouts, Upstream, UpstreamError
 from strangler_proxy.engine.wire import Headers
 from strangler_proxy.identity import ExchangeFailed, PhantomTokens, Refused
@@ -43,9 +44,11 @@ class ShadowJob:
     request_id: bytes
     monolith: Answer | None = None  # the monolith's answer, when this copy is compared
     noise: bool = False  # ask the monolith again too (Diffy's A/A)
+    span: Span | None = None  # the copy's span (tracing on): ended with its outcome
 
 
-Compare = Callable[[ShadowJob, Side, Side | None], Awaitable[None]]
+#: compares a copy's answers; returns the verdict (``strangler.shadow.outcome``)
+Compare = Callable[[ShadowJob, Side, Side | None], Awaitable[str | None]]
 
 
 class ShadowDispatcher:
@@ -75,11 +78,16 @@ class ShadowDispatcher:
         self._workers = workers
         self._tasks: list[asyncio.Task[None]] = []
 
-    def submit(self, job: ShadowJob) -> None:
+    def submit(self, job: ShadowJob) -> bool:
+        """Queue the copy; False when the queue is full (the copy is dropped, counted)."""
         try:
             self.queue.put_nowait(job)
         except asyncio.QueueFull:
             self.metrics.shadow(job.route_id, "dropped")
+            if job.span is not None:
+                RequestTracer.shadow_done(job.span, "dropped")
+            return False
+        return True
 
     def start(self) -> None:
         self._tasks = [asyncio.create_task(self._work()) for _ in range(self._workers)]
@@ -94,28 +102,36 @@ class ShadowDispatcher:
     async def _work(self) -> None:
         while True:
             job = await self.queue.get()
+            outcome: str | None = "error"
             try:
-                await self.run(job)
+                outcome = await self.run(job)
             except Exception as exc:  # a shadow copy must never take the worker down
                 self.metrics.shadow(job.route_id, "error")
                 if self.compare is not None and job.monolith is not None:
                     await self.compare(job, f"{type(exc).__name__}: {exc}", None)
+            finally:
+                if job.span is not None:
+                    RequestTracer.shadow_done(job.span, outcome or "error")
 
-    async def run(self, job: ShadowJob) -> None:
-        """Send the copy (and the monolith's second answer, for noise); compare if asked."""
+    async def run(self, job: ShadowJob) -> str | None:
+        """Send the copy (and the monolith's second answer, for noise); compare if asked.
+        The outcome counted: error, same-status, different-status or the verdict."""
         compared = self.compare is not None and job.monolith is not None
         again: Side | None = None
         if compared and job.noise and job.method in SAFE_METHODS and self.monolith is not None:
             service, again = await asyncio.gather(self.send(job), self._ask_monolith(job))
         else:
             service = await self.send(job)
+        outcome = None
         if isinstance(service, str):
-            self.metrics.shadow(job.route_id, "error")
+            self.metrics.shadow(job.route_id, outcome := "error")
         elif not compared:
             same = service.status == job.monolith_status
-            self.metrics.shadow(job.route_id, "same-status" if same else "different-status")
+            outcome = "same-status" if same else "different-status"
+            self.metrics.shadow(job.route_id, outcome)
         if compared and self.compare is not None:
-            await self.compare(job, service, again)
+            return await self.compare(job, service, again)
+        return outcome
 
     async def send(self, job: ShadowJob) -> Side:
         """The service's answer to the copy (its body read up to the cap), or why none."""

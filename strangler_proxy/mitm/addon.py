@@ -34,13 +34,19 @@ refusal (401) is the client's answer, an exchange that fails a 502/504 naming it
 
 Only the policy, the routing core, the registry, the flag store, the evidence and the
 identity exchange are imported here besides mitmproxy.
+
+With tracing on (``OTEL_*``, read once in ``load``: ``mitm.tracing``) each client flow is a
+span the upstream request carries as its parent, and each shadow copy a child span ended
+with its comparison's verdict (``answered`` for a copy not compared); off, nothing changes.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import logging
 import secrets
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +65,7 @@ from strangler_proxy.evidence.store import (
     open_evidence,
 )
 from strangler_proxy.identity import DEFAULT_EXCHANGE, ExchangeFailed, PhantomTokens, Refused
-from strangler_proxy.mitm import identity
+from strangler_proxy.mitm import identity, tracing
 from strangler_proxy.mitm.attempt import attempt as service_attempt
 from strangler_proxy.mitm.attempt import connects, retarget
 from strangler_proxy.mitm.copies import SAMPLED, answer_of, copy_answered, send_copies
@@ -76,8 +82,10 @@ from strangler_proxy.policy import (
     routing_headers,
     valid_request_id,
 )
+from strangler_proxy.policy.trace import SHADOW_ERROR, SHADOW_SENT
 from strangler_proxy.registry import Origin
 from strangler_proxy.store import FlagStore, open_store
+from strangler_proxy.telemetry.setup import TelemetryError
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +97,7 @@ EVIDENCE_OPTIONS = {"strangler_store", "strangler_rules", "strangler_evidence", 
 #: flow.metadata keys of this addon besides "strangler" (the flow file's record)
 SET_COOKIE, REQUEST_ID = "strangler_set_cookie", "strangler_request_id"
 ROUTED, OWN_ANSWER = "strangler_routed", "strangler_own"
+PROXY_ERROR = "strangler_error"  # the proxy's own error answer: why (the span's status)
 
 
 class StranglerAddon:
@@ -99,10 +108,15 @@ class StranglerAddon:
         self.evidence: PairEvidence | None = None
         self.pairs: ShadowPairs | None = None
         self.identity: PhantomTokens | None = None
+        self.tracer: tracing.FlowTracer | None = None
         self._id_prefix = secrets.token_hex(8)
         self._ids = itertools.count(1)
 
     def load(self, loader: Any) -> None:
+        try:
+            self.tracer = tracing.process_tracer()
+        except TelemetryError as exc:
+            raise exceptions.OptionsError(f"tracing: {exc}") from exc
         loader.add_option("strangler_store", str, DEFAULT_STORE, "Flag store URL (sqlite:///path).")
         loader.add_option(
             "strangler_poll_ms", int, 500, "Milliseconds between checks of the store's version."
@@ -247,6 +261,8 @@ class StranglerAddon:
             return
         if info.get("role") != "primary":
             copy_answered(flow, self.pairs)
+            if self.tracer is not None and not info.get("compared"):
+                self.tracer.shadow_done(flow.id, "answered")
             return
         if flow.metadata.get(SAMPLED) and self.pairs is not None:
             own = bool(flow.metadata.get(OWN_ANSWER))
@@ -259,6 +275,13 @@ class StranglerAddon:
         cookie = flow.metadata.get(SET_COOKIE)
         if cookie and not flow.metadata.get(OWN_ANSWER):  # no cookie on errors (as the engine)
             headers.add("Set-Cookie", cookie)
+        if self.tracer is not None:
+            shadow = SHADOW_SENT if info["shadow"] else None
+            error = flow.metadata.get(PROXY_ERROR)
+            status = flow.response.status_code
+            self.tracer.end(
+                flow.id, status, info["served_by"], info["fallback"], shadow, error=error
+            )
 
     def error(self, flow: http.HTTPFlow) -> None:
         """mitmproxy failed the flow's exchange (a dead monolith): the error answer it writes
@@ -268,6 +291,8 @@ class StranglerAddon:
             return
         if info.get("role") != "primary":
             copy_answered(flow, self.pairs)
+            if self.tracer is not None and not info.get("compared"):
+                self.tracer.shadow_done(flow.id, SHADOW_ERROR)
             return
         if self.pairs is not None:
             self.pairs.forget(flow.id)  # no answer to compare
@@ -278,6 +303,10 @@ class StranglerAddon:
         for name, value in routing_headers(verdict.served_by, info["route"], info["fallback"]):
             answer.headers[name] = value
         _OWN_ERRORS[flow.client_conn.id] = bytes(http1.assemble_response(answer))
+        if self.tracer is not None:
+            shadow = SHADOW_SENT if info["shadow"] else None
+            self.tracer.end(flow.id, answer.status_code, verdict.served_by, info["fallback"],
+                            shadow, error=verdict.message)  # fmt: skip
 
     def client_disconnected(self, client: connection.Client) -> None:
         _OWN_ERRORS.pop(client.id, None)  # an error answer mitmproxy never asked for
@@ -298,6 +327,7 @@ class StranglerAddon:
         if self.router is None:
             flow.metadata["strangler"] = {"role": "primary", "route": None, "served_by": PROXY,
                                           "shadow": None, "fallback": None}  # fmt: skip
+            self._trace(flow, None)
             self._answer_error(flow, Verdict(Action.ERROR, "the proxy has no flag store", 503))
             return None
         peer = flow.client_conn.peername
@@ -308,13 +338,15 @@ class StranglerAddon:
             peer[0] if peer else None,
         )
         flow.metadata["strangler"] = plan.metadata()
+        self._trace(flow, plan.decision.route_id)
         if plan.set_cookie:
             flow.metadata[SET_COOKIE] = plan.set_cookie
         route, shadow = plan.decision.route_id, plan.decision.shadow
         if plan.shadow is not None and route and shadow:
             only = plan.decision.sampled_only  # a canary's monolith side: if compared
             if not send_copies(flow, route, shadow, plan.shadow, self.evidence, self.pairs,
-                               sampled_only=only, identity=self.identity):  # fmt: skip
+                               sampled_only=only, identity=self.identity,
+                               traced=self._traced_copy(flow, route)):  # fmt: skip
                 flow.metadata["strangler"]["shadow"] = None  # the flow file says no copy went
         if plan.unavailable is not None and plan.unavailable.action is Action.ERROR:
             self._answer_error(flow, plan.unavailable)
@@ -340,6 +372,31 @@ class StranglerAddon:
             return False
         return True
 
+    def _trace(self, flow: http.HTTPFlow, route: str | None) -> None:
+        """The flow's span (tracing on): the request goes upstream naming it as the parent."""
+        if self.tracer is None:
+            return
+        known = None if route is None or self.router is None else self.router.table.get(route)
+        mode = None if known is None else known.mode.value
+        request = flow.request
+        path = request.path.split("?", 1)[0]
+        self.tracer.start(flow.id, request.method, path, route, mode,
+                          flow.metadata[REQUEST_ID], request.headers)  # fmt: skip
+
+    def _traced_copy(
+        self, flow: http.HTTPFlow, route: str
+    ) -> Callable[[http.HTTPFlow], Callable[[str], None]] | None:
+        """What starts a copy's span (a child of the flow's) and ends it with a verdict."""
+        tracer = self.tracer
+        if tracer is None:
+            return None
+
+        def traced(copy: http.HTTPFlow) -> Callable[[str], None]:
+            tracer.shadow(flow.id, copy.id, route, copy.request.headers)
+            return functools.partial(tracer.shadow_done, copy.id)
+
+        return traced
+
     def _next_id(self) -> str:
         return f"{self._id_prefix}-{next(self._ids):x}"
 
@@ -348,6 +405,7 @@ class StranglerAddon:
         ``X-Strangler-Served-By`` saying whose failure it reports (``verdict.served_by``)."""
         flow.request.stream = False  # mitmproxy streams no body to a flow that has its answer
         flow.response = _envelope(verdict, flow.metadata.get(REQUEST_ID))
+        flow.metadata[PROXY_ERROR] = verdict.message
         flow.metadata["strangler"]["served_by"] = verdict.served_by
         flow.metadata[OWN_ANSWER] = True
 

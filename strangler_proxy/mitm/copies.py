@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from mitmproxy import ctx, http
@@ -39,11 +40,13 @@ def send_copies(
     *,
     sampled_only: bool = False,
     identity: PhantomTokens | None = None,
+    traced: Callable[[http.HTTPFlow], Callable[[str], None]] | None = None,
 ) -> bool:
     """The service's copy; for a sampled route both answers are kept for the comparison
     (and, for noise, the monolith is asked again). ``sampled_only`` (a canary's monolith
     side): no copy unless it is compared. With ``identity`` the service's copy goes once
-    its credential is exchanged. True when a copy is on its way."""
+    its credential is exchanged. ``traced`` (tracing on) starts the service copy's span and
+    gives what ends it with the comparison's verdict. True when a copy is on its way."""
     request = flow.request
     if request.stream:  # its body goes on as it arrives: there is none to copy
         logger.info("strangler: %s %s: streamed, no shadow copy", request.method, route)
@@ -58,13 +61,15 @@ def send_copies(
     if sampled_only and not compared:
         return False
     copy = _copy(flow, "shadow", route, service, target)
+    copy.metadata["strangler"]["compared"] = compared
+    done = None if traced is None else traced(copy)
     copies = [copy] if identity is None else []
     if compared:
         assert settings is not None and pairs is not None
         headers = text(request.headers.fields)
         context = Request(route, request.method, request.path, headers, request.raw_content)
         flow.metadata[SAMPLED] = True
-        if pairs.open(flow.id, context, noise=settings.noise):
+        if pairs.open(flow.id, context, noise=settings.noise, done=done):
             copies.append(_copy(flow, "noise", route, "monolith", None))
     if identity is not None:
         replay_when_exchanged(copy, identity, service, pairs if compared else None)

@@ -68,6 +68,7 @@ class _Pair:
     monolith: Side | None = None
     service: Side | None = None
     again: Side | None = None
+    done: Callable[[str], None] | None = None  # told the verdict (or "not-compared")
 
     @property
     def complete(self) -> bool:
@@ -104,6 +105,7 @@ class ShadowPairs:
             if now - pair.opened < self._max_wait:
                 break
             del self._pairs[key]
+            _tell(pair.done, "not-compared")
             self.given_up += 1
             log.info("shadow evidence: gave up waiting for the copy of %s", pair.request.target)
         if len(self._pairs) + len(self._tasks) < self._limit:
@@ -117,11 +119,14 @@ class ShadowPairs:
             )
         return False
 
-    def open(self, key: str, request: Request, *, noise: bool) -> bool:
+    def open(
+        self, key: str, request: Request, *, noise: bool, done: Callable[[str], None] | None = None
+    ) -> bool:
         """Wait for ``key``'s answers (the client flow's id; ask ``has_room`` first); True when
-        the monolith is to be asked again (noise, for a safe method only)."""
+        the monolith is to be asked again (noise, for a safe method only). ``done`` is told
+        the comparison's verdict, or ``not-compared``."""
         again = noise and request.method in SAFE_METHODS
-        self._pairs[key] = _Pair(request, again, self._clock())
+        self._pairs[key] = _Pair(request, again, self._clock(), done=done)
         return again
 
     def answer(self, status: int, headers: tuple[tuple[str, str], ...], body: bytes | None) -> Side:
@@ -140,6 +145,7 @@ class ShadowPairs:
         if isinstance(side, str):
             log.info("shadow evidence: %s not compared: the monolith's %s", key, side)
             del self._pairs[key]
+            _tell(pair.done, "not-compared")
             return
         pair.monolith = side
         self._ready(key, pair)
@@ -155,7 +161,8 @@ class ShadowPairs:
             self._ready(key, pair)
 
     def forget(self, key: str) -> None:
-        self._pairs.pop(key, None)
+        if (pair := self._pairs.pop(key, None)) is not None:
+            _tell(pair.done, "not-compared")
 
     @property
     def waiting(self) -> int:
@@ -167,20 +174,34 @@ class ShadowPairs:
         del self._pairs[key]
         assert isinstance(pair.monolith, Answer) and pair.service is not None
         task = asyncio.get_running_loop().create_task(
-            self._compare(pair.request, pair.monolith, pair.service, pair.again)
+            self._compare(pair.request, pair.monolith, pair.service, pair.again, pair.done)
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def _compare(
-        self, request: Request, monolith: Answer, service: Side, again: Side | None
+        self,
+        request: Request,
+        monolith: Answer,
+        service: Side,
+        again: Side | None,
+        done: Callable[[str], None] | None = None,
     ) -> None:
+        verdict = "error"
         try:
-            await self.evidence.compare(request, monolith, service, again)
+            outcome = await self.evidence.compare(request, monolith, service, again)
+            verdict = str(getattr(getattr(outcome, "verdict", None), "value", verdict))
         except Exception:  # a comparison must never take the proxy down
             log.exception("shadow evidence: %s %s not compared", request.method, request.target)
+        finally:
+            _tell(done, verdict)
 
     async def drain(self, timeout: float = DRAIN) -> None:
         """Wait for the comparisons under way (the proxy stops), ``timeout`` at most."""
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=timeout)
+
+
+def _tell(done: Callable[[str], None] | None, outcome: str) -> None:
+    if done is not None:
+        done(outcome)

@@ -65,14 +65,16 @@ def mitmdump_argv(
 
 @contextlib.contextmanager
 def mitmdump(
-    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100
-) -> Iterator[ManagedProcess]:
+    bin_dir: Path, tmp: Path, monolith: str, store_url: str, *extra: str, poll_ms: int = 100,
+    env: dict[str, str] | None = None,
+) -> Iterator[ManagedProcess]:  # fmt: skip
     """A running mitmdump with the strangler addon on the port it picked (``.base_url``)."""
     with ManagedProcess(
         "mitmdump",
         mitmdump_argv(bin_dir, tmp, monolith, store_url, *extra, poll_ms=poll_ms),
         health_url="http://127.0.0.1:{port}/health/",
         announces=MITM_LISTENING,
+        env=env,
         cwd=tmp,
         log_path=tmp / f"mitmdump-{next(_RUNS)}.log",
     ) as proc:

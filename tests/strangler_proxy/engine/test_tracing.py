@@ -1,0 +1,208 @@
+"""The proxy's span, one table against both engines (the production engine and the
+mitmproxy addon), each with tracing on (``strangler_files``, every request sampled) and off.
+
+On: the upstream sees a ``traceparent`` of the client's trace naming the proxy's span as its
+parent (``tracestate`` as sent); the span file holds that span with the route, mode, who
+answered and the fallback; a shadow copy carries a child CLIENT span, ended with the
+comparison's verdict; a request without ``traceparent`` starts a trace. Off: the client's
+``traceparent`` reaches the upstream byte for byte.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from strangler_proxy.routing import Mode
+from strangler_proxy.store import open_store
+from tests.strangler_proxy.mitm.conftest import MITM_BIN, mitmdump
+from tests.strangler_proxy.proxy_stack import Running, proxy, route, seed, standin, until
+
+ENGINES = ("engine", "mitmproxy")
+TRACESTATE = "vendor=opaque,other=1"
+Span = dict[str, Any]
+SERVER, CLIENT, STATUS_ERROR = 2, 3, 2  # OTLP JSON enums, as numbers
+
+
+@pytest.fixture(scope="module")
+def var_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("tracing")
+
+
+@pytest.fixture(scope="module")
+def stand_ins(var_dir: Path) -> Iterator[dict[str, Running]]:
+    with contextlib.ExitStack() as stack:
+        procs = {n: stack.enter_context(standin(n, var_dir)) for n in ("monolith", "catalog")}
+        procs["failing"] = stack.enter_context(standin("failing", var_dir))
+        httpx.post(procs["failing"].url + "/_control/behaviour/fail", trust_env=False)
+        yield procs
+
+
+@pytest.fixture(scope="module")
+def proxies(stand_ins: dict[str, Running], var_dir: Path) -> Iterator[dict[str, Any]]:
+    """engine -> {"on": url, "off": url, "traces": dir}; the engine's access log too."""
+    url = f"sqlite:///{var_dir / 'flags.sqlite3'}"
+    store = open_store(url, create=True)
+    seed(
+        store,
+        {"catalog": [stand_ins["catalog"].url], "failing": [stand_ins["failing"].url]},
+        [
+            route("svc", "/svc/{rest:path}", Mode.SERVICE, "catalog"),
+            route("failing", "/failing/{rest:path}", Mode.SERVICE, "failing"),
+            route("shadowed", "/shadowed/{rest:path}", Mode.SHADOW, "catalog"),
+        ],
+    )
+    store.close()
+    (var_dir / "rules.toml").write_text("")  # every shadowed copy compared (the default)
+    monolith = stand_ins["monolith"].url
+    off = {"OTEL_TRACES_EXPORTER": "none"}
+    found: dict[str, Any] = {}
+    with contextlib.ExitStack() as stack:
+        for engine in ENGINES:
+            traces = var_dir / f"traces-{engine}"
+            on = {
+                "OTEL_TRACES_EXPORTER": "strangler_files",
+                "STRANGLER_TRACES_DIR": str(traces),
+                "OTEL_TRACES_SAMPLER": "parentbased_always_on",
+                "OTEL_BSP_SCHEDULE_DELAY": "50",
+            }
+            if engine == "engine":
+                args = ("--rules", str(var_dir / "rules.toml"), "--no-auto-rollback")
+                log = ("--access-log", str(var_dir / "access.log"))
+                urls = [
+                    stack.enter_context(proxy(monolith, url, var_dir, *a, env=e)).url
+                    for a, e in (((*args, *log), on), (args, off))
+                ]
+            else:
+                rules = ("--set", f"strangler_rules={var_dir / 'rules.toml'}")
+                started_m = [
+                    stack.enter_context(mitmdump(MITM_BIN, var_dir, monolith, url, *rules, env=e))
+                    for e in (on, off)
+                ]
+                urls = [p.base_url for p in started_m]
+            found[engine] = {"on": urls[0], "off": urls[1], "traces": traces}
+        yield found
+
+
+def spans(traces: Path) -> list[Span]:
+    """Every span written so far (OTLP JSON lines), attributes as a plain dict."""
+    out: list[Span] = []
+    for path in sorted(traces.glob("*.jsonl")) if traces.exists() else []:
+        for line in path.read_text().splitlines():
+            with contextlib.suppress(ValueError):
+                for resource in json.loads(line)["resourceSpans"]:
+                    for scope in resource["scopeSpans"]:
+                        out.extend(_plain(span) for span in scope["spans"])
+    return out
+
+
+def _plain(span: Span) -> Span:
+    values = (next(iter(a["value"].values()), None) for a in span.get("attributes", []))
+    attributes = {a["key"]: v for a, v in zip(span.get("attributes", []), values, strict=True)}
+    return {**span, "attributes": attributes}
+
+
+def span_of(traces: Path, span_id: str) -> Span:
+    return until(lambda: next((s for s in spans(traces) if s["spanId"] == span_id), None))
+
+
+def parent_of(traceparent: str) -> tuple[str, str, str]:
+    """(trace id, parent span id, flags) of a ``traceparent``."""
+    version, trace_id, span_id, flags = traceparent.split("-")
+    assert version == "00"
+    return trace_id, span_id, flags
+
+
+def client_traceparent() -> tuple[str, str, str]:
+    trace_id, span_id = secrets.token_hex(16), secrets.token_hex(8)
+    return f"00-{trace_id}-{span_id}-01", trace_id, span_id
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_proxy_span_continues_the_trace_and_the_upstream_carries_it(
+    engine: str, proxies: dict[str, Any], stand_ins: dict[str, Running]
+) -> None:
+    urls = proxies[engine]
+    traces: Path = urls["traces"]
+    sent, trace_id, client_span = client_traceparent()
+    headers = {"traceparent": sent, "tracestate": TRACESTATE}
+    # to the service: the same trace, the proxy's span its parent, tracestate as sent
+    answer = httpx.get(urls["on"] + "/svc/x", headers=headers, trust_env=False)
+    seen = answer.json()["headers"]
+    assert seen["tracestate"] == TRACESTATE
+    seen_trace, proxy_span, flags = parent_of(seen["traceparent"])
+    assert (seen_trace, flags) == (trace_id, "01") and proxy_span != client_span
+    span = span_of(traces, proxy_span)
+    assert (span["name"], span["kind"]) == ("GET svc", SERVER)
+    assert (span["traceId"], span["parentSpanId"]) == (trace_id, client_span)
+    assert span["attributes"] | {"strangler.request_id": None} == {
+        "http.request.method": "GET", "url.path": "/svc/x", "strangler.route": "svc",
+        "strangler.mode": "service", "strangler.served_by": "catalog",
+        "http.response.status_code": "200", "strangler.request_id": None,
+    }  # fmt: skip
+    assert span["attributes"]["strangler.request_id"] == answer.headers["x-request-id"]
+
+    # a fallback: the monolith answers, the span says why
+    sent, trace_id, _ = client_traceparent()
+    answer = httpx.get(urls["on"] + "/failing/x", headers={"traceparent": sent}, trust_env=False)
+    assert answer.json()["served_by"] == "monolith"
+    span = span_of(traces, parent_of(answer.json()["headers"]["traceparent"])[1])
+    assert span["traceId"] == trace_id
+    assert span["attributes"]["strangler.fallback"] == "5xx"
+    assert span["attributes"]["strangler.served_by"] == "monolith"
+
+    # a 5xx relayed (a POST is not repeated at the monolith): the span's status is ERROR
+    answer = httpx.post(urls["on"] + "/failing/x", content=b"{}", trust_env=False)
+    assert answer.status_code == 503
+    failed = until(lambda: [s for s in spans(traces) if s["name"] == "POST failing"] or None)
+    assert failed[0]["status"]["code"] == STATUS_ERROR
+
+    # no traceparent: a new trace, the proxy's span its root
+    answer = httpx.get(urls["on"] + "/plain/x", trust_env=False)
+    new_trace, root_id, _ = parent_of(answer.json()["headers"]["traceparent"])
+    root = span_of(traces, root_id)
+    assert (root["name"], root["traceId"], root.get("parentSpanId", "")) == (
+        "GET unmatched", new_trace, "")  # fmt: skip
+
+    # a shadow copy: a CLIENT child span the copy carries, ended with the verdict
+    sent, trace_id, _ = client_traceparent()
+    path = f"/shadowed/{engine}"
+    answer = httpx.get(urls["on"] + path, headers={"traceparent": sent}, trust_env=False)
+    request_span = span_of(traces, parent_of(answer.json()["headers"]["traceparent"])[1])
+    assert request_span["attributes"]["strangler.shadow"] == "sent"
+    copy = until(
+        lambda: next((s for s in spans(traces) if s["name"] == "shadow shadowed"
+                      and s["parentSpanId"] == request_span["spanId"]), None)
+    )  # fmt: skip
+    assert (copy["kind"], copy["traceId"]) == (CLIENT, trace_id)
+    assert copy["attributes"]["strangler.shadow.outcome"] == "mismatch"  # the stand-ins differ
+    catalog = stand_ins["catalog"].url
+    copy_seen = httpx.get(catalog + "/_seen", params={"path": path}, trust_env=False).json()
+    assert parent_of(copy_seen["traceparent"])[:2] == (trace_id, copy["spanId"])
+
+    # off: the client's trace context reaches the upstream byte for byte
+    sent, _, _ = client_traceparent()
+    headers = {"traceparent": sent, "tracestate": TRACESTATE}
+    seen = httpx.get(urls["off"] + "/svc/x", headers=headers, trust_env=False).json()["headers"]
+    assert (seen["traceparent"], seen["tracestate"]) == (sent, TRACESTATE)
+    seen = httpx.get(urls["off"] + "/svc/y", trust_env=False).json()["headers"]
+    assert "traceparent" not in seen
+
+
+def test_the_access_log_has_the_trace_id(proxies: dict[str, Any], var_dir: Path) -> None:
+    sent, trace_id, _ = client_traceparent()
+    httpx.get(proxies["engine"]["on"] + "/logged/x", headers={"traceparent": sent},
+              trust_env=False)  # fmt: skip
+
+    def line() -> dict[str, Any] | None:
+        records = [json.loads(x) for x in (var_dir / "access.log").read_text().splitlines()]
+        return next((r for r in records if r["target"] == "/logged/x"), None)
+
+    assert until(line)["trace_id"] == trace_id
