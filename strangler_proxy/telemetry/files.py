@@ -7,22 +7,12 @@ forked by gunicorn writes its own file and no two processes append to one. At 32
 becomes ``<service>-<pid>.1.jsonl`` (the one before is dropped), so a long-running process
 keeps at most 64 MiB of spans.
 
-protobuf's JSON printer writes ``bytes`` as base64; OTLP/JSON wants trace and span ids as
-lowercase hex, which :func:`hex_ids` fixes:
-
->>> request = {"resourceSpans": [{"scopeSpans": [{"spans": [
-...     {"traceId": "AAECAwQFBgcICQoLDA0ODw==", "spanId": "AAECAwQFBgc=", "parentSpanId": "",
-...      "links": [{"traceId": "AAECAwQFBgcICQoLDA0ODw==", "spanId": "AQEBAQEBAQE="}]}]}]}]}
->>> span = hex_ids(request)["resourceSpans"][0]["scopeSpans"][0]["spans"][0]
->>> span["traceId"], span["spanId"], span["parentSpanId"], span["links"][0]["spanId"]
-('000102030405060708090a0b0c0d0e0f', '0001020304050607', '', '0101010101010101')
 >>> file_name("catalog", 4242), file_name("my service/x", 7, rotated=True)
 ('catalog-4242.jsonl', 'my_service_x-7.1.jsonl')
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 import os
@@ -31,18 +21,15 @@ import threading
 import weakref
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
-from google.protobuf import json_format
-from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from strangler_proxy.telemetry.errors import TelemetryError
+from strangler_proxy.telemetry.otlp_json import request
 
 DIR_VARIABLE = "STRANGLER_TRACES_DIR"
 MAX_BYTES = 32 * 1024 * 1024
-_ID_FIELDS = ("traceId", "spanId", "parentSpanId")
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 
 log = logging.getLogger(__name__)
@@ -54,26 +41,9 @@ def file_name(service: str, pid: int, *, rotated: bool = False) -> str:
     return f"{safe}-{pid}{'.1' if rotated else ''}.jsonl"
 
 
-def _hex(value: str) -> str:
-    return base64.b64decode(value).hex() if value else ""
-
-
-def hex_ids(request: dict[str, Any]) -> dict[str, Any]:
-    """The ids of every span and link of an OTLP/JSON request as hex (in place; returned)."""
-    for resource_spans in request.get("resourceSpans", ()):
-        for scope_spans in resource_spans.get("scopeSpans", ()):
-            for span in scope_spans.get("spans", ()):
-                for holder in (span, *span.get("links", ())):
-                    for name in _ID_FIELDS:
-                        if name in holder:
-                            holder[name] = _hex(holder[name])
-    return request
-
-
 def encode_line(spans: Sequence[ReadableSpan]) -> bytes:
     """One OTLP/JSON line (enums as integers, int64 as strings, ids as hex), newline ended."""
-    request = json_format.MessageToDict(encode_spans(spans), use_integers_for_enums=True)
-    return (json.dumps(hex_ids(request), separators=(",", ":")) + "\n").encode()
+    return (json.dumps(request(spans), separators=(",", ":")) + "\n").encode()
 
 
 def _service(spans: Sequence[ReadableSpan]) -> str:
