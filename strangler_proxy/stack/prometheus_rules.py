@@ -165,11 +165,12 @@ def alerting_rules(
                     "alert": spec.alert,
                     "expr": f"{expr} and on (route) {WATCHED}",
                     "labels": {"severity": "warning", "budget": spec.field},
+                    # no $value here: the alert shows it, and the text stays the same
                     "annotations": {
                         "summary": (
-                            f"{{{{ $labels.route }}}}: {spec.what} {{{{ $value }}}} over the "
-                            f"last minute, the rollback budget is {limit:g} (the proxy flips "
-                            "the route back to the monolith)"
+                            f"{{{{ $labels.route }}}}: {spec.what} over the last minute above "
+                            f"the rollback budget, {limit:g}: the proxy flips the route back "
+                            "to the monolith"
                         )
                     },
                 }
