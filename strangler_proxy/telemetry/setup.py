@@ -68,11 +68,26 @@ def service_name(default: str, environ: Mapping[str, str]) -> str:
     return default
 
 
+def otlp_endpoint(environ: Mapping[str, str]) -> str | None:
+    """Where OTLP/HTTP sends spans; None leaves it to the exporter (localhost:4318).
+
+    >>> otlp_endpoint({"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318/"})
+    'http://collector:4318/v1/traces'
+    """
+    if traces := environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "").strip():
+        return traces  # used as it is, signal path included
+    if base := environ.get("OTEL_EXPORTER_OTLP_ENDPOINT", "").strip():
+        return base.rstrip("/") + "/v1/traces"
+    return None
+
+
 def _exporter(name: str, environ: Mapping[str, str]) -> SpanExporter:
     if name == "otlp":
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
-        return OTLPSpanExporter()
+        # the endpoint from the environment given (the same rule the exporter applies to
+        # os.environ); headers, certificates, timeout and compression it reads itself
+        return OTLPSpanExporter(endpoint=otlp_endpoint(environ))
     if name == "strangler_files":
         # the environment given (not only os.environ) says where: tests and stacks pass theirs
         directory = environ.get(DIR_VARIABLE, "").strip()

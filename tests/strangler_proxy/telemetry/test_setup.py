@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 
 from strangler_proxy.telemetry import setup
@@ -46,6 +49,9 @@ def test_exporters_by_name(tmp_path: Path) -> None:
         return setup._exporter(name, {"STRANGLER_TRACES_DIR": str(tmp_path)})
 
     assert isinstance(made("otlp"), OTLPSpanExporter)  # OTLP/HTTP protobuf
+    sent_to = setup._exporter("otlp", {"OTEL_EXPORTER_OTLP_ENDPOINT": ENDPOINT})
+    assert isinstance(sent_to, OTLPSpanExporter)
+    assert sent_to._endpoint == ENDPOINT + "/v1/traces"  # the environment given, not os.environ
     assert isinstance(made("otlp_proto_http"), OTLPSpanExporter)
     assert isinstance(made("console"), ConsoleSpanExporter)  # any entry point, by name
     assert isinstance(made("strangler_files"), FileSpanExporter)
@@ -73,3 +79,38 @@ def test_files_provider_names_the_service_as_otel_service_name_says(tmp_path: Pa
         (line,) = (tmp_path / f"{service}-{os.getpid()}.jsonl").read_text().splitlines()
         resource = json.loads(line)["resourceSpans"][0]["resource"]["attributes"]
         assert {"key": "service.name", "value": {"stringValue": service}} in resource
+
+
+def test_an_otlp_endpoint_receives_the_spans_as_otlp_http_protobuf() -> None:
+    received: list[tuple[str, str, bytes]] = []
+
+    class Collector(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.path, self.headers["Content-Type"], body))
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-protobuf")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        endpoint = f"http://127.0.0.1:{server.server_address[1]}"
+        provider = tracer_provider("strangler-proxy", {"OTEL_EXPORTER_OTLP_ENDPOINT": endpoint})
+        assert provider is not None
+        provider.get_tracer("t").start_span("GET products").end()
+        provider.shutdown()  # flushes the batch: one POST
+    finally:
+        server.shutdown()
+        server.server_close()
+    ((path, content_type, body),) = received
+    assert (path, content_type) == ("/v1/traces", "application/x-protobuf")
+    sent = ExportTraceServiceRequest.FromString(body).resource_spans[0]
+    assert sent.scope_spans[0].spans[0].name == "GET products"
+    resource = {a.key: a.value.string_value for a in sent.resource.attributes}
+    assert resource["service.name"] == "strangler-proxy"
