@@ -7,8 +7,8 @@
 - ``none``: off; ``otlp``: OTLP/HTTP protobuf (it reads ``OTEL_EXPORTER_OTLP_*`` itself);
   any other name: the entry point of that name in the group ``opentelemetry_traces_exporter``
   (``strangler_files``, ``console``, ``otlp_proto_http``, ...). A comma list exports to each.
-- the service name: ``OTEL_SERVICE_NAME``, else a ``service.name`` in
-  ``OTEL_RESOURCE_ATTRIBUTES``, else the process's own name.
+- the service name: ``OTEL_SERVICE_NAME``, else the process's own name (other resource
+  attributes come from ``OTEL_RESOURCE_ATTRIBUTES`` as the SDK reads it).
 - the sampler is the SDK's reading of ``OTEL_TRACES_SAMPLER[_ARG]``, the batching its
   reading of ``OTEL_BSP_*``.
 
@@ -20,8 +20,8 @@
 ('strangler_files', 'console')
 >>> exporter_names({"OTEL_TRACES_EXPORTER": "otlp", "OTEL_SDK_DISABLED": "TRUE"})
 ()
->>> service_name("catalog", {"OTEL_RESOURCE_ATTRIBUTES": "team=shop,service.name=cat-1"})
-'cat-1'
+>>> service_name("catalog", {}), service_name("catalog", {"OTEL_SERVICE_NAME": "catalog-eu"})
+('catalog', 'catalog-eu')
 """
 
 from __future__ import annotations
@@ -58,14 +58,8 @@ def exporter_names(environ: Mapping[str, str]) -> tuple[str, ...]:
 
 
 def service_name(default: str, environ: Mapping[str, str]) -> str:
-    """``OTEL_SERVICE_NAME``, else ``service.name`` in ``OTEL_RESOURCE_ATTRIBUTES``, else ours."""
-    if name := environ.get("OTEL_SERVICE_NAME", "").strip():
-        return name
-    for pair in environ.get("OTEL_RESOURCE_ATTRIBUTES", "").split(","):
-        key, _, value = pair.partition("=")
-        if key.strip() == SERVICE_NAME and value.strip():
-            return value.strip()
-    return default
+    """``OTEL_SERVICE_NAME`` when set, else the process's own name."""
+    return environ.get("OTEL_SERVICE_NAME", "").strip() or default
 
 
 def otlp_endpoint(environ: Mapping[str, str]) -> str | None:
