@@ -60,6 +60,18 @@ def welcome_grid(
             listener.url,
             f"token in {options.token_file} (0600): Authorization: Bearer <token>",
         )
+        grid.add(
+            "dashboard",
+            f"{listener.url}/dashboard",
+            "the migration, live: log in with the admin API's token",
+        )
+    grid.add("traces", *_traces(options))
+    if by_name.keys() & {"monolith", "catalog", "notifications"}:
+        grid.add(
+            "metrics token",
+            str(options.metrics_token_file),
+            "METRICS_TOKEN of the monolith's and the services' /metrics (Bearer), 0600",
+        )
     if by_name.keys() - {"monolith", "proxy"}:
         grid.add(
             "events token",
@@ -83,6 +95,16 @@ def welcome_grid(
         for account in service.spec.accounts:
             grid.add("demo account", f"{account.username} / {account.password}", account.who)
     return grid
+
+
+def _traces(options: StackOptions) -> tuple[str, str]:
+    """Where the spans go, and what to do with them."""
+    if not options.tracing:
+        return "-", "off (--no-tracing)"
+    if options.own_exporter:
+        return "your exporter", "OTEL_EXPORTER_OTLP_* / OTEL_TRACES_EXPORTER of this shell"
+    sample = "" if options.own_sampler else f", {options.trace_sample:g} of new traces kept"
+    return str(options.traces_dir), f"every process's spans (OTLP JSON lines){sample}"
 
 
 def on_the_path(python: str = sys.executable, cwd: Path | None = None) -> str:
@@ -156,5 +178,9 @@ def _try_it(entry: ServiceSpec, options: StackOptions, names: set[str]) -> list[
             lines.append(f"  {services}")
     if "catalog" in names:
         lines.append(f"  {reconcile_command(options)}")
+    if "prometheus" in names:
+        query = "route_served_by:strangler_requests:rate1m"
+        url = f"http://127.0.0.1:{options.prometheus_port}"
+        lines.append(f"  curl -s '{url}/api/v1/query?query={query}'")
     lines.append(f"  strangler traffic --target {base} --duration 30 --rate 10 --users 5")
     return lines
