@@ -3,8 +3,8 @@ chassis: JSON error and access logs, and the multiprocess metrics' clean-up.
 
 A service's own module is two lines (``extracted_services/catalog/gunicorn_conf.py``)::
 
-    from extracted_services.chassis.gunicorn_conf import child_exit, logconfig
-    logconfig_dict = logconfig("catalog")
+    from extracted_services.chassis.gunicorn_conf import child_exit, json_logconfig
+    logconfig_dict = json_logconfig("catalog")
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ from typing import Any
 
 from extracted_services.chassis.logs import gunicorn_logging
 
-__all__ = ["child_exit", "logconfig"]
+__all__ = ["child_exit", "json_logconfig"]
 
 
-def logconfig(service: str) -> dict[str, Any]:
+def json_logconfig(service: str) -> dict[str, Any]:
     return gunicorn_logging(service)
 
 

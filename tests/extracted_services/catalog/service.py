@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import httpx
@@ -35,10 +36,12 @@ def start_catalog(
     monolith: str | None = None,
     events_token: str | None = EVENTS_TOKEN,
     database_url: str | None = None,
+    extra_env: Mapping[str, str] | None = None,
 ) -> ManagedProcess:
     """``python -m extracted_services.catalog --port 0``: migrates, then serves; verifies
-    JWTs with ``monolith``'s published keys and takes events with ``events_token``."""
-    env = catalog_env(var_dir, database_url)
+    JWTs with ``monolith``'s published keys and takes events with ``events_token``
+    (``extra_env``: tracing, metrics)."""
+    env = {**catalog_env(var_dir, database_url), **(extra_env or {})}
     if monolith:
         env["JWKS_URL"] = f"{monolith}/.well-known/jwks.json"
     env["EVENTS_TOKEN"] = events_token or ""
