@@ -7,11 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import importlib.util
-import logging
 import os
 import signal
-import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +16,7 @@ from pathlib import Path
 import click
 import orjson
 
+from strangler_proxy.cli.events_relay import listen_option, logs, metrics_at, relay, tracing
 from strangler_proxy.cli.tables import Column, Grid, show
 from strangler_proxy.events.consumer import Settings, deliver
 from strangler_proxy.events.deadletters import (
@@ -31,6 +29,7 @@ from strangler_proxy.events.deadletters import (
 )
 from strangler_proxy.events.decide import DEFAULT_MAX_DELIVER, Retry
 from strangler_proxy.events.envelope import format_time
+from strangler_proxy.events.instruments import EventMetrics
 from strangler_proxy.events.jetstream import BrokerUnavailable
 from strangler_proxy.events.lag import describe_age
 from strangler_proxy.events.replay import ReplayFailed, replay
@@ -67,10 +66,7 @@ def events() -> None:
     """Events between the monolith and the services: relay, delivery, dead letters."""
 
 
-if importlib.util.find_spec("strangler_proxy.cli.events_relay") is not None:
-    from strangler_proxy.cli.events_relay import relay
-
-    events.add_command(relay)
+events.add_command(relay)
 
 
 @events.command("deliver")
@@ -103,9 +99,11 @@ if importlib.util.find_spec("strangler_proxy.cli.events_relay") is not None:
     help="Seconds before JetStream offers an unacknowledged event again (keep it above "
     "the inboxes' answer time).",
 )  # fmt: skip
+@listen_option
 def deliver_command(
     broker: str, subscribers: tuple[str, ...], token_file: Path, dead_letters: str, batch: int,
     max_deliver: int, retry_delay: float, max_retry_delay: float, ack_wait: float,
+    metrics_listen: tuple[str, int] | None,
 ) -> None:  # fmt: skip
     """Deliver the broker's events to the subscribers' inboxes.
 
@@ -117,8 +115,10 @@ def deliver_command(
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--retry-delay") from exc
     settings = Settings(batch=batch, ack_wait=max(ack_wait, 1.0), retry=retry)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per batch
+    logs("strangler-deliverer")
+    tracer = tracing("strangler-deliverer")
+    metrics = None if metrics_listen is None else EventMetrics()
+    server = metrics_at(metrics, metrics_listen)
 
     def ready() -> None:
         for s in parsed:
@@ -131,13 +131,18 @@ def deliver_command(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await deliver(broker, parsed, token, store, stop, settings, ready)
+        await deliver(
+            broker, parsed, token, store, stop, settings, ready, tracer=tracer, metrics=metrics
+        )
 
     with _opened(dead_letters, create=True) as store:
         try:
             asyncio.run(main(store))
         except BrokerUnavailable as exc:
             raise click.ClickException(str(exc)) from exc
+        finally:
+            if server is not None:
+                server.close()
     click.echo("deliverer stopped")
 
 

@@ -3,10 +3,14 @@ embedded default, no broker) straight to the subscribers' inbox endpoints."""
 
 from __future__ import annotations
 
+import importlib
+import logging
+import sys
 from datetime import timedelta
 from pathlib import Path
 
 import click
+from opentelemetry.trace import Tracer
 
 from strangler_proxy.events.deadletters import (
     DEFAULT_DEAD_LETTERS_URL,
@@ -15,12 +19,67 @@ from strangler_proxy.events.deadletters import (
 )
 from strangler_proxy.events.decide import Retry
 from strangler_proxy.events.feed import Feed, Settings
+from strangler_proxy.events.instruments import EventMetrics, MetricsServer, parse_listen
 from strangler_proxy.events.jetstream import BrokerUnavailable
 from strangler_proxy.events.outbox import OutboxError
 from strangler_proxy.events.relay import EmbeddedTarget, JetStreamTarget, Target, run
 from strangler_proxy.events.sources import EMBEDDED, BadSource, Source, parse_source
 from strangler_proxy.events.subscriber import BadSubscriber, Subscriber, parse_subscriber
 from strangler_proxy.store.base import redact
+from strangler_proxy.telemetry.errors import TelemetryError
+from strangler_proxy.telemetry.setup import start_tracing
+
+
+def _listen(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> tuple[str, int] | None:
+    try:
+        return None if value is None else parse_listen(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from exc
+
+
+#: ``--metrics-listen`` of ``events relay`` and ``events deliver``
+listen_option = click.option(
+    "--metrics-listen", default=None, metavar="HOST:PORT", callback=_listen,
+    help="Serve Prometheus metrics at http://HOST:PORT/metrics (port 0: any free one).",
+)  # fmt: skip
+
+
+def metrics_at(metrics: EventMetrics | None, at: tuple[str, int] | None) -> MetricsServer | None:
+    """Serve ``metrics`` at ``at`` and say where (stdout); a ClickException when the
+    address cannot be bound (taken, not ours)."""
+    if metrics is None or at is None:
+        return None
+    host, port = at
+    try:
+        server = metrics.serve(host, port)
+    except OSError as exc:
+        raise click.ClickException(
+            f"cannot serve metrics on {host}:{port} (--metrics-listen): {exc.strerror or exc}"
+        ) from exc
+    click.echo(f"metrics on {server.url}")
+    return server
+
+
+def tracing(service: str) -> Tracer | None:
+    """The process's tracer (None: tracing is off), or a usage error naming the variable."""
+    try:
+        return start_tracing(service)
+    except TelemetryError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def logs(service: str) -> None:
+    """JSON log lines on stderr (stdout keeps the "ready" lines strangler up waits for)."""
+    # ISSUE 11 (helper A's telemetry.logs): the one call site; plain text until it lands
+    try:
+        json_logging = importlib.import_module("strangler_proxy.telemetry.logs").json_logging
+    except ImportError:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
+    else:
+        json_logging(service)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per batch
 
 
 @click.command("relay")
@@ -64,6 +123,7 @@ from strangler_proxy.store.base import redact
     "--max-deliver", type=click.IntRange(1), default=Retry().max_deliver, show_default=True,
     help="Embedded mode: attempts at a failing batch before its events are dead letters.",
 )  # fmt: skip
+@listen_option
 def relay(
     sources: tuple[str, ...],
     broker: str,
@@ -74,8 +134,10 @@ def relay(
     poll_interval: float,
     retention_hours: float,
     max_deliver: int,
+    metrics_listen: tuple[str, int] | None,
 ) -> None:
     """Relay every --source's outbox, in order, until Ctrl-C (or SIGTERM)."""
+    logs("strangler-relay")
     try:
         parsed = [parse_source(spec) for spec in sources]
     except BadSource as exc:
@@ -87,6 +149,9 @@ def relay(
         retention=timedelta(hours=retention_hours),
         retry=Retry(max_deliver=max_deliver),
     )
+    tracer = tracing("strangler-relay")
+    metrics = None if metrics_listen is None else EventMetrics()
+    server = metrics_at(metrics, metrics_listen)  # a taken port: said before anything opens
     try:
         feeds = [Feed(source, settings, _log).open() for source in parsed]
         dead = open_dead_letters(dead_letters, create=True)
@@ -97,11 +162,13 @@ def relay(
         click.echo(f"relay ready: {_describe(parsed)} -> {_describe_target(target)}")
 
     try:
-        run(feeds, target, dead=dead, ready=ready)
+        run(feeds, target, dead=dead, ready=ready, tracer=tracer, metrics=metrics)
     except BrokerUnavailable as exc:
         raise click.ClickException(str(exc)) from exc
     finally:
         dead.close()
+        if server is not None:
+            server.close()
     click.echo("relay stopped: " + ", ".join(f"{f.source.name} {f.relayed}" for f in feeds))
 
 
@@ -151,7 +218,7 @@ def _describe_subscriber(subscriber: Subscriber) -> str:
 
 
 def _log(message: str) -> None:
-    click.echo(f"relay: {message}", err=True)
+    logging.getLogger("strangler.events.relay").warning("%s", message)
 
 
 if __name__ == "__main__":  # python -m strangler_proxy.cli.events_relay (tests, strangler up)

@@ -40,6 +40,7 @@ from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import BadRequestError, NotFoundError
+from opentelemetry.trace import Tracer
 
 from strangler_proxy.events.deadletters import DeadLetterError, DeadLetterStore
 from strangler_proxy.events.decide import (
@@ -53,9 +54,14 @@ from strangler_proxy.events.decide import (
     not_an_event,
 )
 from strangler_proxy.events.envelope import Event, InvalidEvent
+from strangler_proxy.events.feed import pause
+from strangler_proxy.events.instruments import EventMetrics, count_error
 from strangler_proxy.events.jetstream import MSG_ID, STREAM, connect, ensure_stream
+from strangler_proxy.events.observed import Watch
+from strangler_proxy.events.probes import deliverer_gauges
 from strangler_proxy.events.push import DeliveryFailed, Inbox
 from strangler_proxy.events.subscriber import Subscriber
+from strangler_proxy.events.tracing import EventSpans
 
 log = logging.getLogger("strangler.events.deliver")
 
@@ -103,10 +109,13 @@ class Deliverer:
         inbox: Inbox,
         dead_letters: DeadLetterStore,
         settings: Settings = Settings(),
+        spans: EventSpans | None = None,
+        metrics: EventMetrics | None = None,
     ) -> None:
         self.nc, self.js = nc, nc.jetstream()
         self.subscriber, self.inbox = subscriber, inbox
         self.dead_letters, self.settings = dead_letters, settings
+        self.watch = Watch(subscriber.name, spans, metrics, "process")
         self._first_failure: dict[str, float] = {}  # event id -> when its delivery first failed
         self._sub: JetStreamContext.PullSubscription | None = None
         self._checked_at = 0.0  # when the consumer was last seen on the broker (monotonic)
@@ -147,7 +156,7 @@ class Deliverer:
                 if not lost:
                     log.warning("%s: lost the broker; waiting for it to come back", name)
                 lost = True
-                await _pause(stop, 0.1)
+                await pause(stop, 0.1)
                 continue
             if lost:
                 log.warning("%s: the broker is back; delivering again", name)
@@ -156,9 +165,10 @@ class Deliverer:
                 await self.step()
             except (nats.errors.Error, OSError) as exc:
                 if not stop.is_set():
+                    count_error(self.watch.metrics, "broker")
                     problem = str(exc) or type(exc).__name__
                     log.warning("%s: broker: %s; trying again", name, problem)
-                    await _pause(stop, 0.5)
+                    await pause(stop, 0.5)
 
     async def step(self) -> int:
         """One round: fetch, push, settle. The number of messages settled."""
@@ -173,6 +183,7 @@ class Deliverer:
             try:
                 event = Event.from_json(msg.data)
             except InvalidEvent as exc:
+                count_error(self.watch.metrics, "decode")
                 await self._settle(msg, _msg_id(msg), not_an_event(str(exc)))
                 continue
             if self.subscriber.wants(event.aggregatetype):
@@ -187,7 +198,12 @@ class Deliverer:
         if not batch:
             return
         try:
-            results = await self.inbox.push([event for _, event in batch])
+            results = await self.watch.push(
+                self.inbox,
+                [event for _, event in batch],
+                [msg.subject for msg, _ in batch],
+                [msg.headers for msg, _ in batch],  # the relay's publish span: the parent
+            )
         except DeliveryFailed as exc:
             await self._failed(batch, exc)
             return
@@ -231,6 +247,7 @@ class Deliverer:
                 first_failed_at=first,
             )  # fmt: skip
         except DeadLetterError as exc:
+            count_error(self.watch.metrics, "dead_letters")
             delay = self.settings.retry.max_delay
             log.error("cannot keep event %s as a dead letter (%s): again in %.1f s",
                       event_id, exc, delay)  # fmt: skip
@@ -252,30 +269,32 @@ async def deliver(
     stop: asyncio.Event,
     settings: Settings = Settings(),
     ready: Callable[[], None] = lambda: None,
+    *,
+    tracer: Tracer | None = None,
+    metrics: EventMetrics | None = None,
 ) -> None:
     """Deliver to every subscriber (one consumer each, one connection) until ``stop``;
     ``ready()`` once every consumer is bound. BrokerUnavailable naming ``url`` when the
-    broker cannot be reached at the start (later it reconnects on its own)."""
+    broker cannot be reached at the start (later it reconnects on its own). With a
+    ``tracer`` a CONSUMER span per message; with ``metrics`` counted, gauges kept fresh."""
     nc = await connect(url, name="strangler-deliver")
     inboxes = [Inbox(s, token) for s in subscribers]
+    spans = None if tracer is None else EventSpans(tracer, "nats")
     try:
         await ensure_stream(nc.jetstream())
-        deliverers = [Deliverer(nc, i.subscriber, i, dead_letters, settings) for i in inboxes]
+        deliverers = [
+            Deliverer(nc, i.subscriber, i, dead_letters, settings, spans, metrics) for i in inboxes
+        ]
         for deliverer in deliverers:
             await deliverer.bind()
-        ready()
-        await asyncio.gather(*(d.run(stop) for d in deliverers))
+        with deliverer_gauges(metrics, url, subscribers, dead_letters, stop):
+            ready()
+            await asyncio.gather(*(d.run(stop) for d in deliverers))
     finally:
         for inbox in inboxes:
             await inbox.aclose()
         with contextlib.suppress(Exception):
             await nc.close()
-
-
-async def _pause(stop: asyncio.Event, seconds: float) -> None:
-    """Wait ``seconds``, or less when ``stop`` is set."""
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(stop.wait(), seconds)
 
 
 def _msg_id(msg: Msg) -> str:

@@ -26,26 +26,41 @@ from strangler_proxy.events.deadletters import DeadLetterError
 from strangler_proxy.events.decide import DeadLetter, Nak, after_failure, after_results
 from strangler_proxy.events.envelope import Event
 from strangler_proxy.events.feed import DeadLetters, Feed, bury, pause
+from strangler_proxy.events.instruments import EventMetrics
+from strangler_proxy.events.lag import Lag
 from strangler_proxy.events.ledger import Ledger
+from strangler_proxy.events.observed import Watch
 from strangler_proxy.events.outbox import OutboxError
 from strangler_proxy.events.push import DeliveryFailed, Inbox
+from strangler_proxy.events.tracing import EventSpans
 
 
 class _Channel:
     """One subscriber of one source: its inbox and the rows it still has to answer for."""
 
-    def __init__(self, inbox: Inbox) -> None:
+    def __init__(self, inbox: Inbox, watch: Watch) -> None:
         self.inbox = inbox
         self.name = inbox.subscriber.name
+        self.watch = watch
         self.queue: deque[tuple[int, Event]] = deque()
         self.wake = asyncio.Event()
 
 
 class EmbeddedSource:
-    def __init__(self, feed: Feed, inboxes: Sequence[Inbox], dead: DeadLetters) -> None:
+    def __init__(
+        self,
+        feed: Feed,
+        inboxes: Sequence[Inbox],
+        dead: DeadLetters,
+        spans: EventSpans | None = None,
+        metrics: EventMetrics | None = None,
+    ) -> None:
         self.feed = feed
         self.settings = feed.settings
-        self.channels = [_Channel(inbox) for inbox in inboxes]
+        self.channels = [
+            _Channel(inbox, Watch(inbox.subscriber.name, spans, metrics, "publish"))
+            for inbox in inboxes
+        ]
         self.dead = dead
         self.ledger = Ledger()
         self.progress = asyncio.Event()
@@ -65,6 +80,14 @@ class EmbeddedSource:
                 self.feed.log(f"{exc} (those rows will be pushed again: duplicates)")
             for ch in self.channels:
                 await ch.inbox.aclose()
+
+    def waiting(self) -> dict[str, Lag]:
+        """Per subscriber, the events it has still to answer for (the embedded lag)."""
+        found = {}
+        for ch in self.channels:
+            oldest = min((event.at for _, event in ch.queue), default=None)
+            found[ch.name] = Lag(len(ch.queue), 0, oldest)
+        return found
 
     async def _read(self, stop: asyncio.Event) -> None:
         cursor = 0
@@ -147,7 +170,7 @@ class EmbeddedSource:
         while True:
             delivered += 1
             try:
-                results = await ch.inbox.push(events)
+                results = await ch.watch.push(ch.inbox, events)  # traced, counted
             except DeliveryFailed as exc:
                 action = after_failure(
                     exc.reason, delivered=delivered, policy=self.settings.retry,

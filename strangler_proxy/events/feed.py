@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import orjson
 
 from strangler_proxy.events.decide import Retry, not_an_event
+from strangler_proxy.events.instruments import EventMetrics
 from strangler_proxy.events.outbox import Outbox, OutboxError, open_outbox
 from strangler_proxy.events.sources import Row, Source
 
@@ -54,6 +55,7 @@ class Feed:
         self.source = source
         self.settings = settings
         self.log = log
+        self.metrics: EventMetrics | None = None  # the relay's, when it has them
         self.relayed = 0  # rows marked published by this relay
         self._outbox: Outbox | None = None
         self._lock = asyncio.Lock()
@@ -98,6 +100,8 @@ class Feed:
         if seqs:
             await self._call("mark_published", seqs)
             self.relayed += len(seqs)
+            if self.metrics is not None:
+                self.metrics.published.labels(self.source.name).inc(len(seqs))
         if time.monotonic() >= self._next_prune:
             self._next_prune = time.monotonic() + self.settings.prune_every
             pruned = await self._call("prune", self.settings.retention)
@@ -107,6 +111,8 @@ class Feed:
     async def failed(self, exc: Exception, stop: asyncio.Event) -> None:
         """Say what went wrong (once per outage) and wait before the next try."""
         self._failures += 1
+        if self.metrics is not None:
+            self.metrics.error("outbox" if isinstance(exc, OutboxError) else "dead_letters")
         if self._failures == 1:
             self.log(f"{exc} (retrying)")
         await pause(stop, min(5.0, 0.1 * 2 ** min(self._failures, 6)))

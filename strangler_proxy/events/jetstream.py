@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import nats
@@ -153,11 +153,13 @@ class Broker:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message to publish: subject, ``Nats-Msg-Id`` and body."""
+    """One message to publish: subject, ``Nats-Msg-Id``, body, and other headers (the
+    trace context, when tracing is on)."""
 
     subject: str
     msg_id: str
     body: bytes
+    headers: Mapping[str, str] | None = None
 
 
 async def publish_batch(
@@ -184,13 +186,19 @@ async def send(js: JetStreamContext, messages: Sequence[Outgoing]) -> Sent:
         try:
             sent.append(
                 await js.publish_async(
-                    message.subject, message.body, stream=STREAM, headers={MSG_ID: message.msg_id}
+                    message.subject, message.body, stream=STREAM, headers=_headers(message)
                 )
             )
         except Exception as exc:  # not sent (connection closed, buffer full): nor the rest
             sent.extend([exc] * (len(messages) - len(sent)))
             break
     return sent
+
+
+def _headers(message: Outgoing) -> dict[str, str]:
+    if message.headers is None:
+        return {MSG_ID: message.msg_id}
+    return {**message.headers, MSG_ID: message.msg_id}
 
 
 async def acks(sent: Sent, *, timeout: float) -> list[PubAck | BaseException]:

@@ -25,10 +25,12 @@ from dataclasses import dataclass
 
 from nats.js import JetStreamContext
 from nats.js.api import PubAck
+from opentelemetry.trace import Span, Tracer
 
 from strangler_proxy.events.deadletters import DeadLetterError
 from strangler_proxy.events.embedded import EmbeddedSource
 from strangler_proxy.events.feed import DeadLetters, Feed, bury, pause
+from strangler_proxy.events.instruments import EventMetrics, count_error
 from strangler_proxy.events.jetstream import (
     Broker,
     BrokerUnavailable,
@@ -39,9 +41,11 @@ from strangler_proxy.events.jetstream import (
     subject_for,
 )
 from strangler_proxy.events.outbox import OutboxError
+from strangler_proxy.events.probes import relay_gauges
 from strangler_proxy.events.push import Inbox
 from strangler_proxy.events.sources import Row
 from strangler_proxy.events.subscriber import Subscriber
+from strangler_proxy.events.tracing import EventSpans, context_headers, finish
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,22 +69,33 @@ async def relay(
     dead: DeadLetters,
     stop: asyncio.Event,
     ready: Callable[[], None] = lambda: None,
+    tracer: Tracer | None = None,
+    metrics: EventMetrics | None = None,
 ) -> None:
     """Relay every feed to ``target`` until ``stop`` is set (``BrokerUnavailable`` when the
-    broker cannot be reached at the start)."""
+    broker cannot be reached at the start). With a ``tracer``, a PRODUCER span per event
+    (its context passed on); with ``metrics``, counted and the gauges kept fresh."""
+    for feed in feeds:
+        feed.metrics = metrics  # counts what it marks published and its failures
+    embedded = isinstance(target, EmbeddedTarget)
+    spans = None if tracer is None else EventSpans(tracer, "embedded" if embedded else "nats")
     if isinstance(target, EmbeddedTarget):
         sources = [
-            EmbeddedSource(feed, [Inbox(s, target.token) for s in target.subscribers], dead)
+            EmbeddedSource(
+                feed, [Inbox(s, target.token) for s in target.subscribers], dead, spans, metrics
+            )
             for feed in feeds
         ]
         ready()
-        await asyncio.gather(*(source.run(stop) for source in sources))
+        with relay_gauges(metrics, [feed.source for feed in feeds], dead, sources, stop):
+            await asyncio.gather(*(source.run(stop) for source in sources))
         return
     broker = Broker(target.url)
     try:
         await broker.context()  # BrokerUnavailable now, not after "ready"
         ready()
-        await asyncio.gather(*(_publish(feed, broker, dead, stop) for feed in feeds))
+        with relay_gauges(metrics, [feed.source for feed in feeds], dead, [], stop):
+            await asyncio.gather(*(_publish(feed, broker, dead, stop, spans) for feed in feeds))
     finally:
         await broker.close()
 
@@ -97,9 +112,12 @@ class _Batch:
     settled: set[int]  # the seqs settled without the broker (poison rows, dead letters)
     acks: asyncio.Task[list[PubAck | BaseException]]
     js: JetStreamContext  # the connection it went out on
+    spans: list[Span]  # per message sent, when tracing: ended when its ack is known
 
 
-async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.Event) -> None:
+async def _publish(
+    feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.Event, spans: EventSpans | None
+) -> None:
     """Publish one source's rows until ``stop``: read a batch, send it, and while the broker
     acknowledges it read and send the next; mark each batch's acked prefix only (a row is
     never marked before an earlier one). On a failure every batch in flight is dropped and
@@ -124,7 +142,7 @@ async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.
                 if len(flight) < PIPELINE and (not flight or flight[-1].js is js):
                     rows = await feed.unpublished(settings.batch_size, cursor if flight else 0)
                     if rows:
-                        flight.append(await _launch(js, rows, feed, dead))
+                        flight.append(await _launch(js, rows, feed, dead, spans))
                         cursor = rows[-1].seq
                         continue
                 if not flight:
@@ -139,6 +157,7 @@ async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.
                 continue
             failure = next((r for r in results if isinstance(r, BaseException)), None)
             if failure is not None:
+                count_error(feed.metrics, "publish")
                 _drop(flight)
                 await broker.renew(batch.js)
                 unacked += 1
@@ -160,8 +179,10 @@ async def _publish(feed: Feed, broker: Broker, dead: DeadLetters, stop: asyncio.
                 _drop(flight)
 
 
-async def _launch(js: JetStreamContext, rows: list[Row], feed: Feed, dead: DeadLetters) -> _Batch:
-    outgoing, poison = _messages(rows)
+async def _launch(
+    js: JetStreamContext, rows: list[Row], feed: Feed, dead: DeadLetters, spans: EventSpans | None
+) -> _Batch:
+    outgoing, poison, started = _messages(rows, spans)
     for row in poison:
         await asyncio.to_thread(bury, dead, feed.source, row)
     sent = await send(js, [message for _, message in outgoing])
@@ -172,12 +193,16 @@ async def _launch(js: JetStreamContext, rows: list[Row], feed: Feed, dead: DeadL
         {row.seq for row in poison},
         asyncio.create_task(acks(sent, timeout=timeout)),
         js,
+        started,
     )
 
 
 async def _settle(feed: Feed, batch: _Batch) -> list[PubAck | BaseException]:
     """Wait for the batch's acks and mark its settled prefix; the acks."""
     results = await batch.acks
+    for span, result in zip(batch.spans, results, strict=False):
+        finish(span, error=repr(result) if isinstance(result, BaseException) else "")
+    batch.spans = []
     acked = set(batch.sent[: acked_prefix(results)])
     await feed.mark(_settled(batch.rows, acked | batch.settled))
     return results
@@ -186,13 +211,19 @@ async def _settle(feed: Feed, batch: _Batch) -> list[PubAck | BaseException]:
 def _drop(flight: deque[_Batch]) -> None:
     for batch in flight:
         batch.acks.cancel()
+        for span in batch.spans:  # read and published again, under new spans
+            finish(span, error="dropped: an earlier message was not acknowledged")
     flight.clear()
 
 
-def _messages(rows: Sequence[Row]) -> tuple[list[tuple[int, Outgoing]], list[Row]]:
-    """The messages of a batch's rows, and the rows that are no event (poison)."""
+def _messages(
+    rows: Sequence[Row], spans: EventSpans | None = None
+) -> tuple[list[tuple[int, Outgoing]], list[Row], list[Span]]:
+    """The messages of a batch's rows, the rows that are no event (poison), and with
+    ``spans`` the PRODUCER span of each message (its context in the message)."""
     outgoing: list[tuple[int, Outgoing]] = []
     poison: list[Row] = []
+    started: list[Span] = []
     for row in rows:
         event = row.event
         if event is None:
@@ -203,8 +234,14 @@ def _messages(rows: Sequence[Row]) -> tuple[list[tuple[int, Outgoing]], list[Row
         except ValueError as exc:
             poison.append(Row(row.seq, None, str(exc), event.to_dict()))
             continue
-        outgoing.append((row.seq, Outgoing(subject, event.id, event.to_json())))
-    return outgoing, poison
+        if spans is None:  # off: the event as the producer wrote it
+            outgoing.append((row.seq, Outgoing(subject, event.id, event.to_json())))
+            continue
+        span, event = spans.publish(event, subject)
+        started.append(span)
+        message = Outgoing(subject, event.id, event.to_json(), context_headers(event))
+        outgoing.append((row.seq, message))
+    return outgoing, poison, started
 
 
 def _settled(rows: Sequence[Row], settled: set[int]) -> list[int]:
@@ -224,7 +261,13 @@ def _settled(rows: Sequence[Row], settled: set[int]) -> list[int]:
 
 
 def run(
-    feeds: Sequence[Feed], target: Target, *, dead: DeadLetters, ready: Callable[[], None]
+    feeds: Sequence[Feed],
+    target: Target,
+    *,
+    dead: DeadLetters,
+    ready: Callable[[], None],
+    tracer: Tracer | None = None,
+    metrics: EventMetrics | None = None,
 ) -> None:
     """Relay until SIGINT or SIGTERM, then stop cleanly (the batch in flight is finished)."""
 
@@ -233,7 +276,9 @@ def run(
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await relay(feeds, target, dead=dead, stop=stop, ready=ready)
+        await relay(
+            feeds, target, dead=dead, stop=stop, ready=ready, tracer=tracer, metrics=metrics
+        )
 
     try:
         asyncio.run(main())

@@ -118,6 +118,7 @@ class Stored:
     subject: str
     msg_id: str
     body: bytes
+    headers: dict[str, str]
 
 
 def stream_messages(url: str, stream: str = STREAM) -> list[Stored]:
@@ -138,7 +139,8 @@ async def _read_stream(url: str, stream: str) -> list[Stored]:
         for seq in range(info.state.first_seq, info.state.last_seq + 1):
             msg = await js.get_msg(stream, seq)
             assert msg.subject is not None and msg.seq is not None
-            found.append(Stored(msg.seq, msg.subject, (msg.headers or {})[MSG_ID], msg.data or b""))
+            headers = dict(msg.headers or {})
+            found.append(Stored(msg.seq, msg.subject, headers[MSG_ID], msg.data or b"", headers))
         return found
     finally:
         await nc.close()

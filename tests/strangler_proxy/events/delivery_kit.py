@@ -76,6 +76,11 @@ class StandInSubscriber:
     def mode(self, mode: str) -> None:
         httpx.post(f"http://127.0.0.1:{self.port}/_control/mode/{mode}", trust_env=False)
 
+    def headers(self) -> dict[str, Any]:
+        """The headers of each event the inbox received, by event id."""
+        answer = httpx.get(f"http://127.0.0.1:{self.port}/_headers", trust_env=False)
+        return dict(answer.json())
+
     def applied(self) -> list[list[Any]]:
         answer = httpx.get(f"http://127.0.0.1:{self.port}/_applied", trust_env=False)
         return list(answer.json())

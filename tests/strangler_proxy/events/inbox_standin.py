@@ -13,6 +13,8 @@ prints ``inbox standin listening on http://127.0.0.1:PORT`` (``LISTENING``) and 
 - ``GET /_applied``           every applied event, in applying order: ``[[id, type, key,
   version], ...]`` (``key`` = ``aggregatetype:aggregateid``); ``/_applied_at`` adds when
   (epoch seconds)
+- ``GET /_headers``           the ``headers`` of each event received, by event id (the last
+  delivery's: the trace context the inbox was handed)
 - ``GET /health/``            200
 """
 
@@ -42,6 +44,7 @@ CREATE TABLE IF NOT EXISTS applied (seq INTEGER PRIMARY KEY AUTOINCREMENT, event
 class Inbox:
     def __init__(self, name: str, db: str, token: str) -> None:
         self.name, self.token, self.mode = name, token, "ok"
+        self.headers: dict[str, Any] = {}
         self.lock = threading.Lock()
         self.db = sqlite3.connect(db, check_same_thread=False, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
@@ -50,6 +53,7 @@ class Inbox:
 
     def apply(self, event: dict[str, Any]) -> dict[str, str]:
         result = {"id": str(event.get("id"))}
+        self.headers[result["id"]] = event.get("headers")
         payload = event.get("payload")
         if not isinstance(payload, dict) or "poison" in payload:
             reason = payload.get("poison") if isinstance(payload, dict) else "no payload"
@@ -120,6 +124,8 @@ class Handler(BaseHTTPRequestHandler):
             self._answer(200, {"status": "ok"})
         elif self.path == "/_applied":
             self._answer(200, self.server.inbox.applied())
+        elif self.path == "/_headers":
+            self._answer(200, self.server.inbox.headers)
         elif self.path == "/_applied_at":
             self._answer(200, self.server.inbox.applied(at=True))
         else:

@@ -101,9 +101,15 @@ def connected(url: str) -> Iterator[tuple[Any, str]]:
 
 
 def write_events(
-    url: str, changes: Sequence[Change], *, origin: str = "monolith", per_commit: int = 1
+    url: str,
+    changes: Sequence[Change],
+    *,
+    origin: str = "monolith",
+    per_commit: int = 1,
+    headers: dict[str, str] | None = None,
 ) -> list[str]:
-    """Write one outbox row per change, ``per_commit`` rows per transaction; their ids."""
+    """Write one outbox row per change, ``per_commit`` rows per transaction (each with
+    ``headers``); their ids."""
     ids = []
     with connected(url) as (db, p):
         sqlite = p == "?"
@@ -122,7 +128,7 @@ def write_events(
                     (
                         event_id.hex if sqlite else event_id,
                         kind, key, f"{kind}.upserted", version, origin,
-                        orjson.dumps(payload).decode(), "{}",
+                        orjson.dumps(payload).decode(), orjson.dumps(headers or {}).decode(),
                         now.strftime("%Y-%m-%d %H:%M:%S.%f") if sqlite else now,
                     ),
                 )  # fmt: skip
