@@ -40,11 +40,14 @@ class Ports:
     admin: int
     catalog: int
     notifications: int
+    relay_metrics: int
+    deliverer_metrics: int
+    prometheus: int
 
     @classmethod
     def free(cls) -> Ports:
         ports: set[int] = set()
-        while len(ports) < 5:  # the OS may hand out one port twice
+        while len(ports) < 8:  # the OS may hand out one port twice
             ports.add(free_port())
         return cls(*sorted(ports))
 
@@ -67,6 +70,9 @@ def start_up(var_dir: Path, ports: Ports, *more: str) -> subprocess.Popen[str]:
             *("--admin-port", str(ports.admin)),
             *("--catalog-port", str(ports.catalog)),
             *("--notifications-port", str(ports.notifications)),
+            *("--relay-metrics-port", str(ports.relay_metrics)),
+            *("--deliverer-metrics-port", str(ports.deliverer_metrics)),
+            *("--prometheus-port", str(ports.prometheus)),
             *("--seed-size", "tiny", "--var-dir", str(var_dir)),
             *more,
         ],

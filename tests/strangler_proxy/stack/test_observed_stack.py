@@ -1,0 +1,172 @@
+"""`strangler up --prometheus` with a broker, as one module-scoped stack everything here shares
+(its own nats-server, every port free): Prometheus scrapes every process, and its recording
+rules give each route's figures once traffic flows.
+
+The fixture ``observed`` is the stack (its URLs, var dir, admin token, a `strangler` against
+it) for any test of the whole observed stack; keep each test's changes to routes of its own.
+"""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from strangler_proxy.stack.prometheus import DEBIAN_BINARY
+from strangler_proxy.stack.prometheus_rules import recording_rules
+from tests.strangler_proxy.events.brokers import running_nats
+from tests.strangler_proxy.stack.test_up import Stack, bring_up, stop_for_sure
+
+PROMETHEUS = shutil.which("prometheus") or (str(DEBIAN_BINARY) if DEBIAN_BINARY.exists() else None)
+JOBS = {"monolith", "catalog", "notifications", "relay", "deliverer", "proxy", "prometheus"}
+
+
+@dataclass(frozen=True)
+class ObservedStack:
+    """A running `strangler up --prometheus --broker nats://...`."""
+
+    stack: Stack
+    broker_url: str
+
+    @property
+    def var_dir(self) -> Path:
+        return self.stack.var_dir
+
+    @property
+    def proxy_url(self) -> str:
+        return self.stack.ports.proxy_url
+
+    @property
+    def admin_url(self) -> str:
+        return self.stack.ports.admin_url
+
+    @property
+    def catalog_url(self) -> str:
+        return f"http://127.0.0.1:{self.stack.ports.catalog}"
+
+    @property
+    def prometheus_url(self) -> str:
+        return f"http://127.0.0.1:{self.stack.ports.prometheus}"
+
+    @property
+    def traces_dir(self) -> Path:
+        return self.var_dir / "traces"
+
+    def admin_token(self) -> str:
+        return self.stack.token()
+
+    def prometheus(self, path: str, **params: str) -> Any:
+        """``data`` of a Prometheus API answer (``/api/v1/...``)."""
+        answer = httpx.get(f"{self.prometheus_url}{path}", params=params, trust_env=False)
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        assert body["status"] == "success", body
+        return body["data"]
+
+    def query(self, expr: str) -> list[dict[str, Any]]:
+        return list(self.prometheus("/api/v1/query", query=expr)["result"])
+
+
+@pytest.fixture(scope="module")
+def observed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObservedStack]:
+    if PROMETHEUS is None:
+        pytest.skip("prometheus is not installed (`make prometheus`: Debian's package, as root)")
+    folder = tmp_path_factory.mktemp("observed")
+    with running_nats(folder / "nats") as broker:
+        stack = bring_up(folder / "var", "--broker", broker.url, "--prometheus")
+        try:
+            yield ObservedStack(stack, broker.url)
+        finally:
+            stop_for_sure(stack)
+
+
+def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0) -> Any:
+    """``check()``'s first truthy answer, asked every 0.5 s; the last answer if none in time."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = check()
+        if found:
+            return found
+        assert time.monotonic() < deadline, f"{what} not in {timeout} s; last: {found!r}"
+        time.sleep(0.5)
+
+
+class Traffic:
+    """GETs through the proxy from a thread until stopped: the canary route (each request a
+    new anonymous client, so both sides answer) and routes left at the monolith."""
+
+    def __init__(self, proxy_url: str) -> None:
+        self.paths = ["/api/catalog/products/", "/api/catalog/categories/", "/health/"]
+        self.proxy_url = proxy_url
+        self.statuses: dict[int, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Traffic:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for path in self.paths:
+                status = httpx.get(self.proxy_url + path, trust_env=False, timeout=10).status_code
+                self.statuses[status] = self.statuses.get(status, 0) + 1
+            self._stop.wait(0.05)
+
+
+@pytest.mark.slow
+def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures(
+    observed: ObservedStack,
+) -> None:
+    text = observed.stack.out.text
+    assert f"prometheus  {observed.prometheus_url} " in text or observed.prometheus_url in text
+    flip = ("routes", "set", "product-list", "canary", "--percent", "50", "--reason", "observed")
+    flipped = observed.stack.strangler(*flip, "--force")
+    assert flipped.returncode == 0, flipped.stderr
+
+    def targets() -> dict[str, str]:
+        active = observed.prometheus("/api/v1/targets", state="active")["activeTargets"]
+        health = {t["labels"]["job"]: t["health"] for t in active}
+        return health if set(health.values()) == {"up"} else {}
+
+    with Traffic(observed.proxy_url) as traffic:
+        assert set(eventually(targets, "every target up")) == JOBS
+
+        def figures() -> dict[str, float]:
+            found = {}
+            for rule in recording_rules():
+                for sample in observed.query(f'{rule["record"]}{{route="product-list"}}'):
+                    found[f"{rule['record']} {sample['metric'].get('served_by', '')}"] = float(
+                        sample["value"][1]
+                    )
+            missing = {r["record"] for r in recording_rules()} - {k.split()[0] for k in found}
+            return {} if missing else found
+
+        found = eventually(figures, "a value from every recording rule for product-list", 45)
+    assert set(traffic.statuses) == {200}, traffic.statuses
+    sides = {key.split()[1] for key in found if key.startswith("route_served_by:")}
+    assert sides == {"catalog", "monolith"}, found
+    assert found["route_served_by:strangler_requests:rate1m catalog"] > 0
+    assert found["route_served_by:strangler_requests_5xx:ratio_rate1m catalog"] == 0
+    assert found["route:strangler_fallbacks:ratio_rate1m "] == 0
+    assert 0 < found["route_served_by:strangler_request_duration_seconds:p99_1m catalog"] < 10
+    assert found["route:strangler_request_duration_seconds:p99_ratio_service_monolith_1m "] > 0
+
+    groups = observed.prometheus("/api/v1/rules")["groups"]
+    rules = [rule for group in groups for rule in group["rules"]]
+    assert len(rules) == 14 and {rule["health"] for rule in rules} == {"ok"}, rules
+    apps = observed.query('sum by (job) (http_server_requests_total{job=~"catalog|monolith"})')
+    assert {sample["metric"]["job"] for sample in apps} == {"catalog", "monolith"}, (
+        "the Django apps' own metrics, behind their token"
+    )
