@@ -18,27 +18,52 @@ before routing. Store calls run in a worker thread so a busy SQLite never stalls
     POST  /services                    {"name", "urls", "reason"}
     GET   /services/{name}/health      one service's instances and their health
     GET   /metrics                     Prometheus text from the data plane
+    GET   /traces/{key}                one trace as a waterfall, by trace id or request id
+    /dashboard...                      the live migration dashboard (``admin.dashboard.web``)
+
+Every endpoint but /health takes the bearer token or a dashboard session cookie; a change
+made with the cookie needs the session's CSRF token and the admin's own Origin (403).
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs
 
-from strangler_proxy import envelope
 from strangler_proxy.admin.auth import AdminTokens
+from strangler_proxy.admin.dashboard.access import csrf_refusal, identify
+from strangler_proxy.admin.dashboard.live import Feed, Sources
+from strangler_proxy.admin.dashboard.sessions import Sessions
+from strangler_proxy.admin.dashboard.web import Dashboard
 from strangler_proxy.admin.evidence import EvidenceView
+from strangler_proxy.admin.http import (
+    MAX_BODY,
+    Receive,
+    Request,
+    Response,
+    Scope,
+    Send,
+    TooLarge,
+    error,
+    header_map,
+    json_response,
+    lifespan,
+    read_body,
+    send_response,
+    split_path,
+)
 from strangler_proxy.admin.payloads import (
     RoutePatch,
     parse_limit,
     parse_route_patch,
     parse_service_body,
 )
+from strangler_proxy.admin.traces import TraceLookup
 from strangler_proxy.evidence.sample import sample_json
 from strangler_proxy.evidence.summary import summarize
 from strangler_proxy.registry import ServiceSpec
@@ -48,50 +73,9 @@ from strangler_proxy.store.base import route_to_json
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 64 * 1024
 #: modes a route is promoted to: serving real clients from the service (the gate decides)
 PROMOTIONS = frozenset({Mode.CANARY, Mode.SERVICE})
 ACTOR_HEADER = "x-strangler-actor"
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Response:
-    status: int
-    body: bytes
-    content_type: str = "application/json"
-    headers: tuple[tuple[bytes, bytes], ...] = field(default=())
-
-
-def json_response(status: int, data: object, *headers: tuple[bytes, bytes]) -> Response:
-    return Response(status, json.dumps(data).encode(), "application/json", headers)
-
-
-def error(
-    status: int,
-    message: str,
-    field_name: str | None = None,
-    *headers: tuple[bytes, bytes],
-    code: str | None = None,
-) -> Response:
-    """The toolkit's one error envelope; ``field_name``: the input at fault (``fields``)."""
-    fields = {field_name: [message]} if field_name is not None else None
-    if code is None:
-        code = "validation_error" if status == 400 and fields else envelope.default_code(status)
-    return Response(status, envelope.error_body(status, message, code=code, fields=fields),
-                    headers=headers)  # fmt: skip
-
-
-@dataclass(frozen=True)
-class Request:
-    method: str
-    segments: tuple[str, ...]  # percent-decoded path segments
-    query: dict[str, list[str]]
-    headers: Mapping[str, str]  # lower-case names
-    body: bytes
-    actor: str = ""
 
 
 class AdminApp:
@@ -105,47 +89,56 @@ class AdminApp:
         metrics_text: Callable[[], str] | None = None,
         health_snapshot: Callable[[], Mapping[str, Any]] | None = None,
         evidence: EvidenceView | None = None,
+        metrics_snapshot: Callable[[], Mapping[str, Any]] | None = None,
+        events_status: Callable[[], Mapping[str, Any]] | None = None,
+        report: Path | None = None,
+        traces_dir: Path | None = None,
     ) -> None:
         self.store = store
         self.tokens = tokens
         self.metrics_text = metrics_text
         self.health_snapshot = health_snapshot
         self.evidence = evidence
+        self.traces = TraceLookup(traces_dir)
+        self.sessions = Sessions()
+        sources = Sources(store, metrics_snapshot, health_snapshot, evidence, events_status,
+                          report)  # fmt: skip
+        self.dashboard = Dashboard(tokens, self.sessions, Feed(sources))
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
-        response = await self._respond(scope, receive)
-        headers = [
-            (b"content-type", response.content_type.encode()),
-            (b"content-length", str(len(response.body)).encode()),
-            (b"cache-control", b"no-store"),
-            *response.headers,
-        ]
-        await send({"type": "http.response.start", "status": response.status, "headers": headers})
-        await send({"type": "http.response.body", "body": response.body})
+        segments = split_path(scope.get("raw_path") or scope["path"].encode())
+        headers = header_map(scope)
+        if segments[0] == "dashboard":
+            caller = identify(self.tokens, self.sessions, headers)
+            await self.dashboard.handle(scope, receive, send, segments[1:], headers, caller)
+            return
+        await send_response(send, await self._respond(scope, receive, segments, headers))
 
-    async def _respond(self, scope: Scope, receive: Receive) -> Response:
-        raw_path: bytes = scope.get("raw_path") or scope["path"].encode()
-        segments = tuple(
-            unquote(s) for s in raw_path.decode("latin-1").split("?")[0].strip("/").split("/")
-        )
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+    async def _respond(
+        self, scope: Scope, receive: Receive, segments: tuple[str, ...], headers: dict[str, str]
+    ) -> Response:
         method = scope["method"]
         if segments == ("health",):
             return json_response(200, {"status": "ok"})
-        who = self.tokens.who(headers.get("authorization"))
-        if who is None:
+        caller = identify(self.tokens, self.sessions, headers)
+        if caller is None:
             realm = (b"www-authenticate", b'Bearer realm="strangler-admin"')
             return error(401, "missing or wrong admin token", None, realm)
+        refused = csrf_refusal(caller, method, headers, scope.get("scheme", "http"))
+        if refused is not None:
+            return error(403, refused)
         try:
-            body = await _read_body(receive) if method in ("POST", "PATCH", "PUT") else b""
-        except _TooLarge:
+            body = await read_body(receive) if method in ("POST", "PATCH", "PUT") else b""
+        except TooLarge:
             return error(413, f"request body over {MAX_BODY} bytes", "body")
-        actor = f"{headers[ACTOR_HEADER]} (token {who})" if headers.get(ACTOR_HEADER) else who
+        actor = caller.actor
+        if caller.session is None and headers.get(ACTOR_HEADER):
+            actor = f"{headers[ACTOR_HEADER]} (token {caller.name})"
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         request = Request(method, segments, query, headers, body, actor)
         try:
@@ -181,6 +174,8 @@ class AdminApp:
                 allowed = {"GET": self._diffs}
             case ("diffs", _):
                 allowed = {"GET": self._route_diffs}
+            case ("traces", _):
+                allowed = {"GET": self._trace}
             case _:
                 return error(404, "no such admin endpoint: /" + "/".join(seg))
         handler = allowed.get(method)
@@ -293,6 +288,14 @@ class AdminApp:
 
         return json_response(200, await asyncio.to_thread(read))
 
+    async def _trace(self, request: Request) -> Response:
+        key = request.segments[1]
+        found = await asyncio.to_thread(self.traces.find, key)
+        if found is None:
+            where = self.traces.directory or "no --traces-dir"
+            return error(404, f"no trace found for {key!r} (spans read from {where})", "key")
+        return json_response(200, found)
+
     async def _metrics(self, request: Request) -> Response:
         text = self.metrics_text() if self.metrics_text else "# no metrics provider attached\n"
         return Response(200, text.encode(), "text/plain; version=0.0.4; charset=utf-8")
@@ -328,9 +331,15 @@ def create_admin_app(
     metrics_text: Callable[[], str] | None = None,
     health_snapshot: Callable[[], Mapping[str, Any]] | None = None,
     evidence: EvidenceView | None = None,
+    metrics_snapshot: Callable[[], Mapping[str, Any]] | None = None,
+    events_status: Callable[[], Mapping[str, Any]] | None = None,
+    report: Path | None = None,
+    traces_dir: Path | None = None,
 ) -> AdminApp:
     """The admin app over ``store`` (or the store at ``store_url``); with ``evidence`` it
-    serves /diffs and gates promotions on it.
+    serves /diffs and gates promotions on it. The dashboard reads ``metrics_snapshot``,
+    ``health_snapshot``, ``events_status`` and the analyzer's ``report``; /traces reads
+    the span files under ``traces_dir``.
 
     ``token``: one token (named ``admin``) or ``name:token,name:token``; empty falls back
     to ``STRANGLER_ADMIN_TOKEN(S)``. No token at all raises ``TokenError``: no token, no flip.
@@ -341,36 +350,7 @@ def create_admin_app(
 
         store = open_store(store_url or DEFAULT_STORE_URL)
     return AdminApp(
-        store, tokens, metrics_text=metrics_text, health_snapshot=health_snapshot, evidence=evidence
-    )
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _read_body(receive: Receive) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_BODY:
-            raise _TooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+        store, tokens, metrics_text=metrics_text, health_snapshot=health_snapshot,
+        evidence=evidence, metrics_snapshot=metrics_snapshot, events_status=events_status,
+        report=report, traces_dir=traces_dir,
+    )  # fmt: skip

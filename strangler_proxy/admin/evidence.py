@@ -16,6 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from strangler_proxy.evidence.gate import Bar, Decision, judge_promotion
+from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.evidence.rules_file import RulesFile
 from strangler_proxy.evidence.sample import Sample
 from strangler_proxy.evidence.store import NoEvidence, open_evidence
@@ -56,3 +57,7 @@ class EvidenceView:
     def promotion(self, route_id: str) -> Decision:
         """May ``route_id`` move to canary or service on its evidence?"""
         return judge_promotion(self.route(route_id), self.bar(route_id))
+
+    def budget(self, route_id: str) -> Budget:
+        """The route's automatic-rollback budget (the rules file's rollback table)."""
+        return Budget(**self.rules.book().budget_for(route_id))

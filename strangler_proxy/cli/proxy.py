@@ -6,20 +6,16 @@ one line on standard error naming the monolith, its health URL and what failed.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
+from strangler_proxy.cli._admin import DashboardInputs, admin_factory, events_status
 from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
 from strangler_proxy.engine.upstream import Timeouts
 from strangler_proxy.identity.spec import DEFAULT_EXCHANGE
 from strangler_proxy.store.base import Snapshot, redact
-
-if TYPE_CHECKING:
-    from strangler_proxy.admin import AdminApp
-    from strangler_proxy.engine.server import AdminFactory
-    from strangler_proxy.engine.status import WorkerStatus
 
 
 @click.group()
@@ -177,6 +173,41 @@ def proxy() -> None:
     help="Where a client's credential (DRF token, session cookie) is exchanged for the JWT a "
     "service gets instead (a path on the monolith, or a URL); off: services see it as sent.",
 )
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="The analyzer's report.json: the dashboard's service graph (re-read when it changes).",
+)
+@click.option(
+    "--traces-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    envvar="STRANGLER_TRACES_DIR",
+    default=None,
+    help="Span files (strangler_files) the admin's /traces and the dashboard read."
+    "  [default: $STRANGLER_TRACES_DIR]",
+)
+@click.option(
+    "--events-source",
+    "events_sources",
+    multiple=True,
+    metavar="NAME=URL",
+    help="A producer's database whose outbox backlog the dashboard shows (repeatable).",
+)
+@click.option(
+    "--events-broker",
+    default=None,
+    metavar="nats://HOST:PORT|embedded",
+    help="The events' broker for the dashboard's lag and dead letters  [default: embedded"
+    " when --events-source is given, else no events panel].",
+)
+@click.option(
+    "--events-dead-letters",
+    default=None,
+    metavar="URL",
+    envvar="STRANGLER_DEAD_LETTERS",
+    help="The dead-letter store the dashboard counts  [default: strangler events'].",
+)
 def run(
     listen: str,
     monolith_url: str,
@@ -206,6 +237,11 @@ def run(
     rollback_window: float,
     routing_headers: bool,
     identity_exchange: str,
+    report: Path | None,
+    traces_dir: Path | None,
+    events_sources: tuple[str, ...],
+    events_broker: str | None,
+    events_dead_letters: str | None,
 ) -> None:
     """Serve the proxy until Ctrl-C / SIGTERM (then drain in-flight requests).
 
@@ -213,7 +249,15 @@ def run(
     strangler proxy run --listen 127.0.0.1:8080 --monolith http://127.0.0.1:8000 \\
         --store sqlite:///var/flags.sqlite3 --workers 2 \\
         --admin-listen 127.0.0.1:8081 --admin-token-file var/admin.token
+
+    The admin port also serves the live migration dashboard at /dashboard (log in with the
+    admin token); --report, --traces-dir and --events-* feed its graph, traces and events.
     """
+    from strangler_proxy.telemetry.logs import json_logging
+
+    json_logging("strangler-proxy")
+    for chatty in ("httpx", "httpcore"):  # a line per health check otherwise
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     try:
         host, port = parse_listen(listen, "--listen")
         admin_host, admin_port = (
@@ -262,6 +306,9 @@ def run(
         )
         _check_access_log(access_log)
         snapshot = _read_store(store_url)
+        dashboard = DashboardInputs(
+            report, traces_dir, events_status(events_sources, events_broker, events_dead_letters)
+        )
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine
@@ -274,41 +321,9 @@ def run(
             click.echo(warning, err=True)
 
     try:
-        run_engine(settings, admin=_admin_app(settings), on_listening=listening)
+        run_engine(settings, admin=admin_factory(settings, dashboard), on_listening=listening)
     except ConfigError as exc:  # a port taken by someone else: named, no traceback
         raise click.ClickException(str(exc)) from exc
-
-
-def _admin_app(settings: EngineSettings) -> AdminFactory | None:
-    """The admin API for the engine's workers (``--admin-listen``), or None.
-
-    The command line composes the two: the engine reports on its workers through the
-    ``WorkerStatus`` it hands over, the admin app never imports the engine."""
-    if settings.admin_port is None:
-        return None
-    from strangler_proxy.admin import create_admin_app
-
-    path = settings.admin_token_file
-    token = Path(path).read_text().strip() if path else ""
-
-    from strangler_proxy.admin.evidence import EvidenceView
-    from strangler_proxy.evidence.store import default_evidence_url
-
-    evidence = EvidenceView(
-        settings.evidence_url or default_evidence_url(settings.store_url),
-        Path(settings.rules_file) if settings.rules_file else None,
-    )
-
-    def make(status: WorkerStatus) -> AdminApp:
-        return create_admin_app(
-            store_url=settings.store_url,
-            token=token,
-            metrics_text=status.metrics_text,
-            health_snapshot=status.health_snapshot,
-            evidence=evidence,
-        )
-
-    return make
 
 
 def _monolith_warning(settings: EngineSettings, path: str) -> str | None:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.analysis.report.browser import Chromium, Page, chromium_binary
+from tests.browser import Chromium, Page, chromium_binary
 
 
 def test_the_page_is_self_contained(written: Path) -> None:

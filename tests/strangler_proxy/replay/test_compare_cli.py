@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.analysis.report.browser import Chromium, chromium_binary
+from tests.browser import Chromium, chromium_binary
 from tests.conftest import RunningServer
 from tests.strangler_proxy.proxy_stack import standin
 

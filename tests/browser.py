@@ -1,6 +1,9 @@
 """A real headless Chromium driven over the DevTools protocol (a small websocket client).
 
 Selenium is not needed for three commands: open a page, evaluate JavaScript, click at a point.
+Used by the analyzer report's tests, the comparison's and the admin dashboard's. Chromium runs
+with a fresh profile and nothing of its own on the network (no QUIC, no component updates, no
+sync, no background requests), so a test sees only the traffic it makes.
 """
 
 from __future__ import annotations
@@ -75,7 +78,7 @@ class Page:
 class Chromium:
     """Headless Chromium on a free loopback port, with a throwaway profile."""
 
-    def __init__(self, binary: str, profile: Path) -> None:
+    def __init__(self, binary: str, profile: Path, window: tuple[int, int] = (1400, 1000)) -> None:
         self.port = free_port()
         self.process = ManagedProcess(
             "chromium",
@@ -85,12 +88,15 @@ class Chromium:
                 "--no-sandbox",
                 "--disable-gpu",
                 "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
                 "--no-first-run",
                 "--no-default-browser-check",
                 f"--user-data-dir={profile}",
                 f"--remote-debugging-port={self.port}",
                 "--remote-debugging-address=127.0.0.1",
-                "--window-size=1400,1000",
+                f"--window-size={window[0]},{window[1]}",
                 "about:blank",
             ],
             health_url=f"http://127.0.0.1:{self.port}/json/version",

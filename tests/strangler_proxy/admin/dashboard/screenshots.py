@@ -1,0 +1,98 @@
+"""Regenerate the dashboard's screenshots with live data:
+
+    python -m tests.strangler_proxy.admin.dashboard.screenshots OUTDIR
+
+A real ``strangler proxy run`` (``stage``) under steady traffic, a real headless Chromium
+logged in through the login form: ``login.png``, ``dashboard.png`` (the whole page),
+``flip.png`` (the flip form) and ``trace.png`` (a trace's waterfall, opened by request id).
+The committed ones live in ``strangler_proxy/admin/dashboard/screenshots/``.
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from tests.browser import Chromium, Page, chromium_binary
+from tests.strangler_proxy.admin.dashboard.stage import REQUEST_ID, Stage, stage
+
+WIDTH, HEIGHT = 1440, 900  # a laptop screen
+
+
+def log_in(page: Page, admin_url: str, token: str) -> None:
+    page.open(admin_url + "/dashboard/login")
+    page.evaluate(f"document.getElementById('token').value = {token!r}")
+    page.evaluate("document.getElementById('login').submit()")
+    page.wait_for("document.querySelectorAll('#routes tbody tr[data-route]').length > 0")
+
+
+def full_page(page: Page, path: Path) -> None:
+    height = int(page.evaluate("document.documentElement.scrollHeight"))
+    page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=max(height, HEIGHT),
+              deviceScaleFactor=1, mobile=False)  # fmt: skip
+    page.screenshot(path)
+    page.send("Emulation.clearDeviceMetricsOverride")
+
+
+def shoot(out: Path, scene: Stage, page: Page) -> None:
+    page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT,
+              deviceScaleFactor=1, mobile=False)  # fmt: skip
+    page.open(scene.admin_url + "/dashboard")
+    page.screenshot(out / "login.png")
+    log_in(page, scene.admin_url, scene.token)
+    # a few seconds of traffic in the window: rates, latency and burn have values
+    page.wait_for("[...document.querySelectorAll('td.rps')].some(td => td.textContent !== '0.0')",
+                  timeout=15)  # fmt: skip
+    time.sleep(4)
+    full_page(page, out / "dashboard.png")
+    page.evaluate("document.querySelector('button.flip[data-route=\"reviews\"]').click()")
+    page.evaluate("document.getElementById('flip-mode').value = 'canary'")
+    page.evaluate("document.getElementById('flip-percent').value = '10'")
+    page.evaluate("document.getElementById('flip-reason').value = 'shadow matched 99.6%"
+                  " over 400 samples; start with 10%'")  # fmt: skip
+    page.screenshot(out / "flip.png")
+    page.evaluate("document.getElementById('flip').close()")
+    page.evaluate(f"document.getElementById('trace-key').value = {REQUEST_ID!r}")
+    page.evaluate("document.querySelector('#trace-form button').click()")
+    page.wait_for("document.querySelectorAll('#waterfall .span').length > 0")
+    page.evaluate("document.querySelector('.traces').scrollIntoView()")
+    full_page(page, out / "trace.png")
+
+
+def main(out: Path) -> None:
+    binary = chromium_binary()
+    if binary is None:
+        raise SystemExit("chromium is not installed (make browser)")
+    out.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="dashboard-shots-") as folder:
+        tmp = Path(folder)
+        with stage(tmp) as scene:
+            stop = threading.Event()
+
+            def traffic() -> None:
+                while not stop.is_set():
+                    scene.traffic()
+                    stop.wait(0.05)
+
+            runner = threading.Thread(target=traffic, daemon=True)
+            runner.start()
+            try:
+                with (
+                    Chromium(binary, tmp / "profile", (WIDTH, HEIGHT)) as browser,
+                    browser.new_page() as page,
+                ):
+                    shoot(out, scene, page)
+            finally:
+                stop.set()
+                runner.join(10)
+    for name in ("login.png", "dashboard.png", "flip.png", "trace.png"):
+        print(out / name)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        raise SystemExit(__doc__)
+    main(Path(sys.argv[1]))
