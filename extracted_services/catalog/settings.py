@@ -89,4 +89,4 @@ REST_FRAMEWORK = {
 }
 
 # JSON lines on stderr (STRANGLER_LOG_FORMAT=text: plain text), service name OTEL_SERVICE_NAME
-LOGGING = django_logging("catalog")
+LOGGING = django_logging("catalog", "extracted_services")

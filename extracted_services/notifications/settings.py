@@ -103,4 +103,4 @@ REST_FRAMEWORK = {
 }
 
 # JSON lines on stderr (STRANGLER_LOG_FORMAT=text: plain text), service name OTEL_SERVICE_NAME
-LOGGING = django_logging("notifications")
+LOGGING = django_logging("notifications", "extracted_services")

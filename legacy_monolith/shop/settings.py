@@ -136,4 +136,4 @@ REST_FRAMEWORK = {
 }
 
 # JSON lines on stderr (STRANGLER_LOG_FORMAT=text: plain text); service name OTEL_SERVICE_NAME
-LOGGING = django_logging("legacy-monolith")
+LOGGING = django_logging("legacy-monolith", "legacy_monolith")

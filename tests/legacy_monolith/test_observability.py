@@ -65,6 +65,7 @@ def monolith(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer
     env = {**monolith_env(var_dir), "EVENTS_TOKEN": EVENTS_TOKEN}
     prepare_monolith_db(env)
     (var_dir / "prometheus").mkdir()
+    (var_dir / "prometheus" / "counter_1.db").write_bytes(b"an earlier run's")  # wiped at start
     env |= {
         **TRACED,
         "STRANGLER_TRACES_DIR": str(var_dir / "traces"),
@@ -170,14 +171,17 @@ def test_metrics_count_every_worker_behind_the_token(monolith):
     assert httpx.get(url).status_code == 401
     route = (("method", "GET"), ("route", "api/catalog/categories/"))
     before = scrape(monolith.base_url, METRICS_TOKEN)
-    with httpx.Client(base_url=monolith.base_url) as client:  # keep-alive: each thread's turn
+    with httpx.Client(base_url=monolith.base_url) as client:
         for _ in range(12):
             assert client.get("/api/catalog/categories/").status_code == 200
-    pids = {
-        path.name.split("_")[-1]
-        for path in Path(monolith.env["PROMETHEUS_MULTIPROC_DIR"]).iterdir()
-    }
-    assert len(pids) >= 2, pids  # both workers wrote (the master does not)
+
+    def workers() -> set[str] | None:
+        httpx.get(f"{monolith.base_url}/health/")  # a new connection: either worker takes it
+        files = Path(monolith.env["PROMETHEUS_MULTIPROC_DIR"]).iterdir()
+        pids = {path.name.split("_")[-1] for path in files}
+        return pids if len(pids) >= 2 else None
+
+    assert "1.db" not in eventually(workers)  # both workers wrote; the stale file is gone
     for _ in range(4):  # whichever worker answers the scrape, it adds every worker's files up
         after = scrape(monolith.base_url, METRICS_TOKEN)
         counted = ("http_server_requests_total", (("code", "200"), *route))

@@ -103,8 +103,10 @@ def stamp(created: float) -> str:
     return f"{seconds}.{int(created * 1000) % 1000:03d}Z"
 
 
-def django_logging(service: str, level: str = "INFO") -> dict[str, Any]:
-    """Django's ``LOGGING``: every logger through the root's one stderr handler."""
+def django_logging(service: str, package: str, level: str = "INFO") -> dict[str, Any]:
+    """Django's ``LOGGING``: every logger through the root's one stderr handler; the
+    project's ``package`` and Django at ``level``, the libraries' chatter (an INFO line per
+    outgoing HTTP call, say) only from WARNING up."""
     formatter: dict[str, Any] = (
         {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
         if text_wanted()
@@ -115,9 +117,12 @@ def django_logging(service: str, level: str = "INFO") -> dict[str, Any]:
         "disable_existing_loggers": False,
         "formatters": {"line": formatter},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "line"}},
-        "root": {"handlers": ["stderr"], "level": level},
-        # Django's own console handler (DEBUG only) would print every line twice
-        "loggers": {"django": {"handlers": [], "level": level, "propagate": True}},
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+        "loggers": {
+            package: {"level": level},
+            # Django's own console handler (DEBUG only) would print every line twice
+            "django": {"handlers": [], "level": level, "propagate": True},
+        },
     }
 
 
