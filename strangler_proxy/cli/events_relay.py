@@ -3,9 +3,7 @@ embedded default, no broker) straight to the subscribers' inbox endpoints."""
 
 from __future__ import annotations
 
-import importlib
 import logging
-import sys
 from datetime import timedelta
 from pathlib import Path
 
@@ -27,6 +25,7 @@ from strangler_proxy.events.sources import EMBEDDED, BadSource, Source, parse_so
 from strangler_proxy.events.subscriber import BadSubscriber, Subscriber, parse_subscriber
 from strangler_proxy.store.base import redact
 from strangler_proxy.telemetry.errors import TelemetryError
+from strangler_proxy.telemetry.logs import json_logging
 from strangler_proxy.telemetry.setup import start_tracing
 
 
@@ -72,13 +71,7 @@ def tracing(service: str) -> Tracer | None:
 
 def logs(service: str) -> None:
     """JSON log lines on stderr (stdout keeps the "ready" lines strangler up waits for)."""
-    # ISSUE 11 (helper A's telemetry.logs): the one call site; plain text until it lands
-    try:
-        json_logging = importlib.import_module("strangler_proxy.telemetry.logs").json_logging
-    except ImportError:
-        logging.basicConfig(level=logging.INFO, stream=sys.stderr, format="%(message)s")
-    else:
-        json_logging(service)
+    json_logging(service)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per batch
 
 

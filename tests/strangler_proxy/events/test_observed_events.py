@@ -299,6 +299,10 @@ def test_relay_and_deliverer_processes_serve_metrics_and_write_spans(
         key = ("strangler_events_applied_total", (("outcome", outcome), ("subscriber", "search")))
         assert delivered[key] == 1
     assert delivered[("strangler_events_consumer_lag_seconds", AT)] == 0
+    lines = [orjson.loads(line) for line in (tmp_path / "deliverer.log").read_text().splitlines()
+             if line.startswith("{")]  # fmt: skip
+    letter = next(line for line in lines if line["message"].startswith("dead letter 1:"))
+    assert (letter["service"], letter["level"]) == ("strangler-deliverer", "WARNING")
 
     spans = {
         (s.service, s.name): s
