@@ -3,14 +3,15 @@
 Rows: a fast upstream direct, nginx as reverse proxy (the reference), our engine with one
 and two workers, the mitmproxy engine; the identity exchange (``identity``: a service route
 with a credential, its token cached and uncached, against the same engine and route without
-one, the ``direct`` of that section); then the real monolith (gunicorn) direct, through
-nginx, our engine and mitmproxy. Per row: wrk throughput (-c32), latency at a fixed rate
-below saturation over 8 connections, CPU per request and peak memory, measured in interleaved
-rounds (``runner``); ratios and added latency are taken round by round and shown as the
-median with the lowest and highest round, then repeated as plain lines for notes.
-It installs nothing: without nginx or wrk (``apt-get install -y nginx wrk``) or the
-mitmproxy env (``make mitm``) the rows that need them say so. Figures are ratios to rows
-of the same run, never pass/fail.
+one, the ``direct`` of that section); tracing (``tracing``: the engine with tracing on,
+every request sampled and one in ten, against the same engine with it off); then the real
+monolith (gunicorn) direct, through nginx, our engine and mitmproxy. Per row: wrk throughput
+(-c32), latency at a fixed rate below saturation over 8 connections, CPU per request and
+peak memory, measured in interleaved rounds (``runner``); ratios and added latency are taken
+round by round and shown as the median with the lowest and highest round, then repeated as
+plain lines for notes. It installs nothing: without nginx or wrk (``apt-get install -y nginx
+wrk``) or the mitmproxy env (``make mitm``) the rows that need them say so. Figures are
+ratios to rows of the same run, never pass/fail.
 """
 
 from __future__ import annotations
@@ -55,6 +56,11 @@ from bench.proxy.runner import Settings, run
     "without a credential",
 )
 @click.option(
+    "--tracing/--no-tracing",
+    default=True,
+    help="also measure tracing's cost (span files, sample 1.0 and 0.1) against it off",
+)
+@click.option(
     "--monolith-layout",
     default="1x8",
     show_default=True,
@@ -75,6 +81,7 @@ def main(
     monolith: bool,
     monolith_layout: str,
     identity: bool,
+    tracing: bool,
 ) -> None:
     """Throughput, added latency and peak memory of the proxies, as ratios to nginx and direct."""
     try:
@@ -84,7 +91,10 @@ def main(
     layout = parse_layout(monolith_layout)
     load_before = os.getloadavg()[0]
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as tmp:
-        rows = run(settings, monolith_path, monolith, Path(tmp), layout, with_identity=identity)
+        rows = run(
+            settings, monolith_path, monolith, Path(tmp), layout,
+            with_identity=identity, with_tracing=tracing,
+        )  # fmt: skip
     load_after = os.getloadavg()[0]
     caption = (
         f"wrk -t{threads} -c{connections}, {rounds} rounds of {seconds / rounds:g}s per row, "
@@ -98,6 +108,8 @@ def main(
         "cores (other work on the machine moves req/s; CPU per request moves much less).\n"
         "Identity section: its direct row is the engine on the same service route without a "
         "credential; the ID provider answers as fast as the upstream (no signing).\n"
+        "Tracing section: its direct row is the engine with tracing off; on: span files, "
+        "parentbased_traceidratio, wrk sends no traceparent (the proxy starts each trace).\n"
         "Targets: engine 1w >= 50% of nginx, added p50 < 0.5 ms, monolith through the engine "
         ">= 90% of direct."
     )

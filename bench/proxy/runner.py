@@ -222,10 +222,11 @@ def run(
     work: Path,
     monolith_layout: tuple[int, int] = (1, 8),
     with_identity: bool = True,
+    with_tracing: bool = True,
 ) -> list[Row]:
-    """The sections: the fast upstream, (optionally) the identity exchange's cost, then
-    (optionally) the real monolith."""
-    from bench.proxy import identity  # it measures with this module's rounds
+    """The sections: the fast upstream, (optionally) the identity exchange's cost and the
+    tracing's cost, then (optionally) the real monolith."""
+    from bench.proxy import identity, tracing  # they measure with this module's rounds
 
     store = servers.bench_store(work)
 
@@ -249,6 +250,8 @@ def run(
             rows += section(title, upstream, proxies(upstream, path, (1, 2)), path, settings, bar)
         if with_identity:
             rows += identity.section(settings, work, bar)
+        if with_tracing:
+            rows += tracing.section(settings, work, bar)
         if with_monolith:
             task = bar.add_task("real monolith: migrate, seed, start", total=None)
             with running(servers.start_monolith(work, *monolith_layout)) as monolith:

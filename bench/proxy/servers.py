@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -138,7 +139,13 @@ def bench_store(work: Path, routes: int = 40) -> str:
 
 
 def start_engine(
-    work: Path, monolith: str, store_url: str, workers: int, health_path: str, *extra: str
+    work: Path,
+    monolith: str,
+    store_url: str,
+    workers: int,
+    health_path: str,
+    *extra: str,
+    env: Mapping[str, str] | None = None,
 ) -> Server:
     name = f"strangler engine, {workers} worker{'s' if workers > 1 else ''}"
     port = free_port()
@@ -152,7 +159,7 @@ def start_engine(
     ]  # fmt: skip
     log = work / f"engine-{workers}-{port}.log"
     proc = ManagedProcess(
-        name, argv, health_url=f"http://127.0.0.1:{port}{health_path}", log_path=log
+        name, argv, health_url=f"http://127.0.0.1:{port}{health_path}", log_path=log, env=env
     )
     return Server(name, f"http://127.0.0.1:{port}", proc.start())
 

@@ -220,3 +220,13 @@ def test_the_in_process_run_fails_loudly_when_the_engine_does_not_answer_200(
     monkeypatch.setattr(inprocess, "REQUEST", b"GET /x HTTP/1.1\r\n\r\n")  # no Host: 400
     with pytest.raises(AssertionError, match=r"unexpected answer: b'HTTP/1\.1 400 "):
         inprocess.per_request_us(10, connections=2)
+
+
+def test_the_tracing_section_counts_the_spans_its_engines_wrote(tmp_path: Path) -> None:
+    from bench.proxy.tracing import spans_written
+
+    assert spans_written(tmp_path / "none") == 0
+    span = '{"traceId":"ab","spanId":"01","parentSpanId":"02"}'
+    (tmp_path / "strangler-proxy-1.jsonl").write_text(f'{{"resourceSpans":[{span},{span}]}}\n')
+    (tmp_path / "strangler-proxy-2.jsonl").write_text(f'{{"resourceSpans":[{span}]}}\n')
+    assert spans_written(tmp_path) == 3
