@@ -304,11 +304,11 @@ def run(
             rollback_window=rollback_window,
             identity_exchange=identity_exchange,
         )
-        _check_access_log(access_log)
-        snapshot = _read_store(store_url)
         dashboard = DashboardInputs(
             report, traces_dir, events_status(events_sources, events_broker, events_dead_letters)
         )
+        _check_access_log(access_log)
+        snapshot = _read_store(store_url)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine

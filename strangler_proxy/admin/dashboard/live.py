@@ -154,7 +154,7 @@ class Feed:
             "window_seconds": WINDOW,
             "routes": rows,
             "services": service_rows(services, health, routes),
-            "events": events_view(self._events if s.events_status else None),
+            "events": events_view(self._events, watched=s.events_status is not None),
             "graph": service_graph(self._read_report(), routes),
             "workers": workers,
             "totals": {

@@ -188,21 +188,25 @@ def service_rows(
     return rows
 
 
-def events_view(found: Mapping[str, Any] | None) -> dict[str, Any]:
-    """The events panel: the status as ``strangler events status --json`` gives it.
+def events_view(found: Mapping[str, Any] | None, watched: bool = True) -> dict[str, Any]:
+    """The events panel: the status as ``strangler events status --json`` gives it (None:
+    not read yet).
 
-    >>> events_view(None)["available"]
+    >>> events_view(None, watched=False)["available"]
     False
-    >>> events_view({"error": "no broker"})["error"]
-    'no broker'
+    >>> events_view(None)["loading"], events_view({"error": "no broker"})["error"]
+    (True, 'no broker')
     """
+    empty: dict[str, Any] = {"available": watched, "loading": False, "error": None, "backlog": [],
+             "subscribers": []}  # fmt: skip
+    if not watched:
+        return empty
     if found is None:
-        return {"available": False, "error": None, "backlog": [], "subscribers": []}
-    if "error" in found:
-        return {"available": True, "error": str(found["error"]), "backlog": [], "subscribers": []}
+        return {**empty, "loading": True}
+    if found.get("error"):
+        return {**empty, "error": str(found["error"])}
     return {
-        "available": True,
-        "error": None,
+        **empty,
         "stream": found.get("stream"),
         "messages": found.get("messages"),
         "backlog": list(found.get("backlog", [])),

@@ -219,6 +219,7 @@ function renderEvents(events) {
     return;
   }
   if (events.error) { box.replaceChildren(el("p", { class: "error", text: events.error })); return; }
+  if (events.loading) { box.replaceChildren(el("p", { class: "muted", text: "reading…" })); return; }
   const backlog = el("table", {}, el("thead", {}, el("tr", {}, el("th", { text: "Outbox" }), el("th", { class: "num", text: "Unpublished" }))),
     el("tbody", {}, ...events.backlog.map((b) => el("tr", {}, el("td", { text: b.source }),
       el("td", { class: "num", text: b.unpublished === null ? (b.error || "unreadable") : b.unpublished })))));
