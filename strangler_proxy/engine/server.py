@@ -40,6 +40,7 @@ from typing import Any
 import uvicorn
 import uvloop
 
+from strangler_proxy.engine import tracing
 from strangler_proxy.engine.front import Front
 from strangler_proxy.engine.runtime import EngineRuntime, build_engine
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
@@ -185,6 +186,7 @@ def run_engine(
 ) -> None:
     """Bind, report where (``on_listening`` with the bound settings, then the ``LISTENING``
     line), serve until SIGINT/SIGTERM, then drain in-flight requests and stop."""
+    tracing.check_config()
     listeners = bind(settings)
     settings = listeners.settings
     state_dir = Path(tempfile.mkdtemp(prefix="strangler-proxy-")) if settings.workers > 1 else None

@@ -23,13 +23,25 @@ from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapProp
 
 from strangler_proxy.engine.settings import ConfigError
 from strangler_proxy.policy import trace as policy
-from strangler_proxy.telemetry.setup import TelemetryError, start_tracing
+from strangler_proxy.telemetry.setup import TelemetryError, start_tracing, tracer_provider
 
 _PROPAGATOR = TraceContextTextMapPropagator()
 _CARRIED = (b"traceparent", b"tracestate")
 Headers = list[tuple[bytes, bytes]]
 
-__all__ = ["RequestTracer", "Span", "process_tracer"]
+__all__ = ["RequestTracer", "Span", "check_config", "process_tracer"]
+SERVICE = "strangler-proxy"
+
+
+def check_config() -> None:
+    """Stop the command now on a tracing configuration no worker could follow (rather than
+    every spawned worker dying on it, again and again): ``ConfigError`` saying why."""
+    try:
+        provider = tracer_provider(SERVICE)
+    except TelemetryError as exc:
+        raise ConfigError(f"tracing: {exc}") from exc
+    if provider is not None:
+        provider.shutdown()
 
 
 @functools.cache
@@ -37,7 +49,7 @@ def process_tracer() -> RequestTracer | None:
     """This process's tracer (``start_tracing``, once per process: each spawned worker
     builds its engine and comes here), or None when tracing is off."""
     try:
-        tracer = start_tracing("strangler-proxy")
+        tracer = start_tracing(SERVICE)
     except TelemetryError as exc:
         raise ConfigError(f"tracing: {exc}") from exc
     return None if tracer is None else RequestTracer(tracer)
