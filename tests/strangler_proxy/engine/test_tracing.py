@@ -206,3 +206,56 @@ def test_the_access_log_has_the_trace_id(proxies: dict[str, Any], var_dir: Path)
         return next((r for r in records if r["target"] == "/logged/x"), None)
 
     assert until(line)["trace_id"] == trace_id
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_a_dropped_copy_and_the_proxys_own_error_in_process(anyio_backend: str) -> None:
+    """In process (a fake upstream, an in-memory exporter): a copy the full queue drops ends
+    its span ``dropped`` at once; the proxy's own error sets the span's status to ERROR."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import StatusCode
+
+    from strangler_proxy.balancing import ServicePools
+    from strangler_proxy.engine.app import ProxyApp, TableHolder
+    from strangler_proxy.engine.settings import EngineSettings
+    from strangler_proxy.engine.shadow import ShadowDispatcher
+    from strangler_proxy.engine.tracing import RequestTracer
+    from strangler_proxy.engine.upstream import ConnectFailed
+    from strangler_proxy.metrics import Metrics
+    from strangler_proxy.routing import RouteTable
+    from tests.strangler_proxy.engine.test_app import MONOLITH, SERVICE, FakeUpstream, call
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    upstream = FakeUpstream({MONOLITH: 200, SERVICE: 200})
+    settings = EngineSettings(monolith_url=str(MONOLITH))
+    table = RouteTable.build([route("orders", "/orders/{rest:path}", Mode.SHADOW, "orders")])
+    pools = ServicePools()
+    pools.update({"orders": (str(SERVICE),)})
+    metrics = Metrics()
+    shadow = ShadowDispatcher(upstream, pools, metrics, settings.timeouts, queue_size=1)
+    tracer = RequestTracer(provider.get_tracer("test"))
+    app = ProxyApp(settings, TableHolder(table), pools, upstream, metrics, shadow, tracer=tracer)
+
+    await call(app, "GET", "/orders/1")  # queued (no shadow worker runs here)
+    await call(app, "GET", "/orders/2")  # the queue is full: dropped
+    upstream.outcomes[MONOLITH] = ConnectFailed("refused")
+    assert (await call(app, "GET", "/orders/3"))[0] == 502
+
+    finished = {
+        (s.name, (s.attributes or {}).get("url.path")): s for s in exporter.get_finished_spans()
+    }
+    first, second = finished[("GET orders", "/orders/1")], finished[("GET orders", "/orders/2")]
+    assert (first.attributes or {})["strangler.shadow"] == "sent"
+    assert (second.attributes or {})["strangler.shadow"] == "dropped"
+    (dropped,) = [s for s in exporter.get_finished_spans() if s.name == "shadow orders"]
+    assert dropped.parent is not None and dropped.parent.span_id == second.context.span_id
+    assert (dropped.attributes or {})["strangler.shadow.outcome"] == "dropped"
+    failed = finished[("GET orders", "/orders/3")]
+    assert failed.status.status_code is StatusCode.ERROR
+    assert (failed.attributes or {})["strangler.served_by"] == "proxy"
+    assert "refused" in (failed.status.description or "")
