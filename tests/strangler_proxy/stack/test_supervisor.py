@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import signal
@@ -330,3 +331,34 @@ def test_a_restart_service_that_cannot_stay_up_stops_the_stack_named(tmp_path: P
     again = [line for line in said if line.endswith("; starting it again")]
     assert len(again) == RESTARTS, said
     assert any(line.startswith("relay exited on its own (exit code 3); stopping") for line in said)
+
+
+def test_fresh_dirs_are_emptied_before_every_start_and_the_stacks_files_written(
+    tmp_path: Path,
+) -> None:
+    """A Django app's multiprocess metrics folder: a previous run's (or a crashed start's)
+    files would be summed into the new process's figures."""
+    folder = tmp_path / "var" / "metrics" / "app"
+    folder.mkdir(parents=True)
+    (folder / "counter_1.db").write_text("a previous run's")
+    code = (
+        "import os, time\n"
+        f"folder = {str(folder)!r}\n"
+        "print('found', sorted(os.listdir(folder)), flush=True)\n"
+        "open(os.path.join(folder, f'counter_{os.getpid()}.db'), 'w').close()\n"
+        "time.sleep(0.2)\n"
+        "raise SystemExit(3)"
+    )
+    app = dataclasses.replace(worker("app", code), fresh_dirs=(folder,))
+    config = tmp_path / "var" / "prometheus" / "prometheus.yml"
+    spec = dataclasses.replace(
+        stack(tmp_path, app),
+        files=MappingProxyType({config: "global: {}\n"}),
+        dirs=(tmp_path / "var" / "traces",),
+    )
+    said: list[str] = []
+    assert Supervisor(spec, say=said.append, poll_interval=0.05).run() == 1
+    found = re.findall(r"^found (.*)$", (tmp_path / "var/logs/app.log").read_text(), re.M)
+    assert found == ["[]"] * (RESTARTS + 1), found
+    assert config.read_text() == "global: {}\n"
+    assert (tmp_path / "var" / "traces").is_dir()

@@ -9,7 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from strangler_proxy.cli import up as command
 from strangler_proxy.stack.process import free_port
 
 STRANGLER = Path(sys.executable).parent / "strangler"
@@ -74,3 +76,15 @@ def test_a_taken_admin_port_is_named_as_the_admin_port(tmp_path: Path) -> None:
     assert "migrate" not in output, "found before any set-up runs"
     assert not var.exists(), "nothing made in the var dir"
     assert "Traceback" not in output
+
+
+def test_without_prometheus_up_prometheus_names_make_prometheus(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(command.shutil, "which", lambda name: None)
+    monkeypatch.setattr(command, "DEBIAN_BINARY", tmp_path / "no-prometheus-here")
+    var = tmp_path / "var"
+    done = CliRunner().invoke(command.up, ["--prometheus", "--var-dir", str(var)])
+    assert done.exit_code == 1, done.output
+    assert "prometheus is not installed: `make prometheus` installs" in done.output
+    assert not var.exists(), "nothing made in the var dir"
