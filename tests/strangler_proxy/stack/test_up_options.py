@@ -81,7 +81,7 @@ def test_a_taken_admin_port_is_named_as_the_admin_port(tmp_path: Path) -> None:
 def test_without_prometheus_up_prometheus_names_make_prometheus(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(command.shutil, "which", lambda name: None)
+    monkeypatch.setattr("shutil.which", lambda name: None)
     monkeypatch.setattr(command, "DEBIAN_BINARY", tmp_path / "no-prometheus-here")
     var = tmp_path / "var"
     done = CliRunner().invoke(command.up, ["--prometheus", "--var-dir", str(var)])
