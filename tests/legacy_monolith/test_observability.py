@@ -52,6 +52,13 @@ def test_an_unknown_exporter_is_named_with_the_known_ones():
     assert tracing.tracer_provider("legacy-monolith", {}) is None
 
 
+def test_text_logs_when_asked(monkeypatch):
+    monkeypatch.setenv("STRANGLER_LOG_FORMAT", "text")
+    config = logs.django_logging("legacy-monolith", "legacy_monolith")
+    assert "()" not in config["formatters"]["line"]  # no JSON formatter
+    assert logs.gunicorn_logging("legacy-monolith") == {}  # gunicorn's own text
+
+
 def test_metrics_without_a_token_are_not_there(anon, monkeypatch):
     monkeypatch.delenv("METRICS_TOKEN", raising=False)
     answer = anon.get("/metrics")
