@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import hmac
+import logging
 import os
 import re
 import time
@@ -51,6 +52,7 @@ from legacy_monolith.shop.observability.logs import REQUEST_ID
 #: the proxy's latency buckets (seconds), so the monolith's figures line up with its own
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 MULTIPROC = "PROMETHEUS_MULTIPROC_DIR"
+log = logging.getLogger(__name__)
 
 REGISTRY = CollectorRegistry()  # one process's own (no multiprocess dir)
 REQUESTS = Counter(
@@ -105,12 +107,20 @@ class ObservedRequests:
         elapsed = time.perf_counter() - began
         match = request.resolver_match
         route = route_label(match.route if match is not None else None)
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        DURATION.labels(route, request.method).observe(elapsed)
-        if queries:
-            db_time = DB_TIME.labels(route)
-            for seconds in queries:
-                db_time.observe(seconds)
+        try:
+            REQUESTS.labels(route, request.method, str(response.status_code)).inc()
+            DURATION.labels(route, request.method).observe(elapsed)
+            if queries:
+                db_time = DB_TIME.labels(route)
+                for seconds in queries:
+                    db_time.observe(seconds)
+        except OSError as error:  # the multiprocess dir gone or full: no figure, same answer
+            log.warning(
+                "request metrics not recorded (%s=%s): %s",
+                MULTIPROC,
+                os.environ.get(MULTIPROC),
+                error,
+            )
         return response
 
 
