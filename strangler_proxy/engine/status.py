@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from strangler_proxy.engine.runtime import EngineRuntime, read_states
-from strangler_proxy.metrics import render
+from strangler_proxy.metrics import Snapshot, merge, render
 
 _HEALTH_KEYS = ("pid", "version", "inflight", "shadow_queue", "health")
 
@@ -35,6 +35,10 @@ class WorkerStatus:
     def metrics_text(self) -> str:
         """Prometheus text for every worker of this proxy."""
         return render(state["metrics"] for state in self.states())
+
+    def metrics_snapshot(self) -> Snapshot:
+        """Every worker's counters summed (``metrics.merge``; the shape: ``metrics``)."""
+        return merge(state["metrics"] for state in self.states())
 
     def health_snapshot(self) -> dict[str, Any]:
         """Instance health as each worker sees it, plus what it is doing."""
