@@ -88,8 +88,8 @@ def burn(f: RouteFigures, budget: Budget, mode: str) -> dict[str, Any]:
 
     >>> b = burn(RouteFigures(service_requests=100, service_errors=2, fallbacks=0), Budget(),
     ...          "canary")
-    >>> b["worst"], b["figures"]["errors"]
-    (0.4, 0.4)
+    >>> b["worst"], b["worst_figure"], b["figures"]["errors"]
+    (0.4, 'errors', 0.4)
     """
     sent = f.service_requests + f.fallbacks + max(f.service_errors - f.service_requests, 0)
     figures: dict[str, float | None] = {"errors": None, "fallbacks": None, "latency": None,
@@ -102,7 +102,7 @@ def burn(f: RouteFigures, budget: Budget, mode: str) -> dict[str, Any]:
         ratio = service.p99_ms / monolith.p99_ms
         figures["latency"] = round(ratio / budget.max_latency_ratio, 3)
     compared = sum(f.shadow.get(k, 0.0) for k in ("match", "mismatch", "noise"))
-    if compared:
+    if compared >= budget.min_requests:  # the rollback judges mismatches past as many
         rate = f.shadow.get("mismatch", 0.0) / compared
         figures["mismatches"] = round(rate / budget.max_mismatch_rate, 3)
     # only a route serving clients from a service has a budget to spend (the rollback's rule)
@@ -114,6 +114,11 @@ def burn(f: RouteFigures, budget: Budget, mode: str) -> dict[str, Any]:
         "min_requests": budget.min_requests,
         "figures": figures,
         "worst": max(known) if known else None,
+        "worst_figure": max(
+            (k for k, v in figures.items() if v is not None), key=lambda k: figures[k] or 0.0
+        )
+        if known
+        else None,
     }
 
 

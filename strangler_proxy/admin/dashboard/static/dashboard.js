@@ -100,7 +100,7 @@ function routeRow(r) {
       el("span", { class: `pill gate-${r.gate.state.replace(" ", "-")}`, text: r.gate.state })),
     el("td", { title: burnTitle },
       el("span", { class: "sub", text: !burn.serving ? "not serving" : worst === null ? "no service traffic" :
-        `${worst > 9.99 ? ">999%" : pct(worst, 0)}${burn.judged ? "" : " (too few requests)"}` }),
+        `${burn.worst_figure} ${worst > 9.99 ? ">999%" : pct(worst, 0)}${burn.judged ? "" : " (too few requests)"}` }),
       el("div", { class: burnClass }, el("div", { style: `width:${Math.min(100, (worst || 0) * 100)}%` }))),
     el("td", {}, el("button", { type: "button", class: "flip", "data-route": r.id, text: "Flip…", on: { click: () => openFlip(r) } })));
 }

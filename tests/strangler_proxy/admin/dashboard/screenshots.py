@@ -46,13 +46,13 @@ def shoot(out: Path, scene: Stage, page: Page) -> None:
     # a few seconds of traffic in the window: rates, latency and burn have values
     page.wait_for("[...document.querySelectorAll('td.rps')].some(td => td.textContent !== '0.0')",
                   timeout=15)  # fmt: skip
-    time.sleep(4)
+    time.sleep(8)  # the 60 s window fills: budgets are judged past 20 requests
     full_page(page, out / "dashboard.png")
     page.evaluate("document.querySelector('button.flip[data-route=\"reviews\"]').click()")
     page.evaluate("document.getElementById('flip-mode').value = 'canary'")
     page.evaluate("document.getElementById('flip-percent').value = '10'")
-    page.evaluate("document.getElementById('flip-reason').value = 'shadow matched 99.6%"
-                  " over 400 samples; start with 10%'")  # fmt: skip
+    page.evaluate("document.getElementById('flip-reason').value = 'first 10% of the reviews"
+                  " to the catalog once its shadow matches'")  # fmt: skip
     page.screenshot(out / "flip.png")
     page.evaluate("document.getElementById('flip').close()")
     page.evaluate(f"document.getElementById('trace-key').value = {REQUEST_ID!r}")

@@ -138,6 +138,8 @@ def stage(tmp: Path, *proxy_args: str) -> Iterator[Stage]:
     (tmp / "admin.token").write_text(f"ci:{token}\n")
     store_path = tmp / "flags.sqlite3"
     (tmp / "report.json").write_text(json.dumps(report()))
+    # the stand-ins differ by name only: the reviews compare equal, product-detail does not
+    (tmp / "rules.toml").write_text('[routes.reviews]\nignore = ["$.served_by"]\n')
     traces = tmp / "traces"
     traces.mkdir(exist_ok=True)
     (traces / "demo-1.jsonl").write_text("\n".join(demo_trace(time.time_ns())) + "\n")
@@ -154,7 +156,7 @@ def stage(tmp: Path, *proxy_args: str) -> Iterator[Stage]:
             "--report", str(tmp / "report.json"), "--traces-dir", str(traces),
             "--events-source", f"monolith=sqlite:///{tmp / 'monolith.sqlite3'}",
             "--events-dead-letters", f"sqlite:///{tmp / 'dead-letters.sqlite3'}",
-            "--health-interval", "0.5", "--no-auto-rollback",
+            "--health-interval", "0.5", "--no-auto-rollback", "--rules", str(tmp / "rules.toml"),
             *proxy_args,
         )  # fmt: skip
         with proxy(monolith.url, store_url, tmp, *args) as edge:
