@@ -103,7 +103,7 @@ def _traces(options: StackOptions) -> tuple[str, str]:
         return "-", "off (--no-tracing)"
     if options.own_exporter:
         return "your exporter", "OTEL_EXPORTER_OTLP_* / OTEL_TRACES_EXPORTER of this shell"
-    sample = "" if options.own_sampler else f", {options.trace_sample:g} of new traces kept"
+    sample = "" if options.own_sampler else f", {options.trace_sample:.0%} of new traces kept"
     return str(options.traces_dir), f"every process's spans (OTLP JSON lines){sample}"
 
 

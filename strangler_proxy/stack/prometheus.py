@@ -8,6 +8,9 @@ relay and the deliverer plainly, and Prometheus itself. The rules are
 :mod:`.prometheus_rules`. The files go to ``var/prometheus/`` (written by ``up`` at each
 start: a hand edit there is overwritten), its database to ``var/prometheus/data/``.
 
+A team's own Prometheus takes the same rules: ``python -m strangler_proxy.stack.prometheus
+[RULES_TOML]`` prints them (with the rules file's rollback budgets, if one is given).
+
 >>> from strangler_proxy.stack.options import StackOptions
 >>> from strangler_proxy.stack.parts import Scrape, ServiceSpec
 >>> options = StackOptions.parse(
@@ -29,13 +32,14 @@ start: a hand edit there is overwritten), its database to ``var/prometheus/data/
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from strangler_proxy.compare.book import RuleBook
+from strangler_proxy.compare.book import BookError, RuleBook, parse_book
 from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.stack.options import StackOptions
 from strangler_proxy.stack.parts import Scrape, ServiceSpec
@@ -157,3 +161,23 @@ def budgets(book: RuleBook) -> tuple[Budget, dict[str, Budget]]:
         if route is not None and given
     }
     return Budget(**book.budget_for(None)), routes
+
+
+def main(argv: list[str]) -> int:
+    """Print the rules file (the budgets of the rules file ``argv[0]``, if given)."""
+    if len(argv) > 1:
+        print("usage: python -m strangler_proxy.stack.prometheus [RULES_TOML]", file=sys.stderr)
+        return 2
+    common, routes = Budget(), dict[str, Budget]()
+    if argv:
+        try:
+            common, routes = budgets(parse_book(Path(argv[0]).read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError, BookError, TypeError) as exc:
+            print(f"cannot read the rollback budgets of {argv[0]}: {exc}", file=sys.stderr)
+            return 1
+    sys.stdout.write(_yaml({"groups": rule_groups(common, routes)}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

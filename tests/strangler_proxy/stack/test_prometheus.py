@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -215,3 +216,19 @@ def test_the_rules_compute_the_proxys_figures_and_alert_on_each_budget(tmp_path:
     tests = tmp_path / "rules.test.yml"
     tests.write_text(yaml.safe_dump(test, sort_keys=False))
     assert "SUCCESS" in promtool("test", "rules", str(tests))
+
+
+@needs_promtool
+def test_a_teams_own_prometheus_gets_the_same_rules_with_the_rules_files_budgets(
+    tmp_path: Path,
+) -> None:
+    book = tmp_path / "strangler-rules.toml"
+    book.write_text("[routes.product-list.rollback]\nmax_error_rate = 0.2\n")
+    printed = subprocess.run(
+        [sys.executable, "-m", "strangler_proxy.stack.prometheus", str(book)],
+        capture_output=True, text=True, timeout=60, check=True,
+    ).stdout  # fmt: skip
+    rules = tmp_path / "strangler.rules.yml"
+    rules.write_text(printed)
+    assert "SUCCESS: 18 rules found" in promtool("check", "rules", str(rules))
+    assert 'route:strangler_service_5xx:ratio_rate1m{route="product-list"} > 0.2 ' in printed
