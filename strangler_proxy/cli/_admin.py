@@ -158,19 +158,14 @@ def admin_factory(settings: EngineSettings, dashboard: DashboardInputs) -> Admin
         Path(settings.rules_file) if settings.rules_file else None,
     )
 
-    from strangler_proxy.metrics import merge
-
     def make(status: WorkerStatus) -> AdminApp:
-        def metrics_snapshot() -> Mapping[str, Any]:
-            return merge(state["metrics"] for state in status.states())
-
         return create_admin_app(
             store_url=settings.store_url,
             token=token,
             metrics_text=status.metrics_text,
             health_snapshot=status.health_snapshot,
             evidence=evidence,
-            metrics_snapshot=metrics_snapshot,
+            metrics_snapshot=status.metrics_snapshot,
             events_status=dashboard.events_status,
             report=dashboard.report,
             traces_dir=dashboard.traces_dir,
