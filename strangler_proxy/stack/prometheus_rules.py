@@ -164,7 +164,12 @@ def alerting_rules(
                 {
                     "alert": spec.alert,
                     "expr": f"{expr} and on (route) {WATCHED}",
-                    "labels": {"severity": "warning", "budget": spec.field},
+                    # which budget: the global one, or the route's own (rules differ by it)
+                    "labels": {
+                        "severity": "warning",
+                        "budget": spec.field,
+                        "budget_of": route or "global",
+                    },
                     # no $value here: the alert shows it, and the text stays the same
                     "annotations": {
                         "summary": (

@@ -49,10 +49,11 @@ def written(stack: StackSpec) -> tuple[Path, Path]:
     return config, rules
 
 
-def promtool(*args: str, cwd: Path | None = None) -> str:
-    done = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60, cwd=cwd)
+def promtool(*args: str) -> str:
+    """Its output, stdout and stderr (where it says SUCCESS, and lint findings)."""
+    done = subprocess.run([PROMTOOL, *args], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
+    return done.stdout + done.stderr
 
 
 def test_every_process_is_scraped_every_two_seconds(tmp_path: Path) -> None:
@@ -102,7 +103,8 @@ def test_the_budgets_are_the_proxys() -> None:
 def test_promtool_loads_the_configuration_and_the_rules(tmp_path: Path) -> None:
     config, rules = written(observed_stack(tmp_path))
     assert "SUCCESS" in promtool("check", "config", str(config))
-    assert "SUCCESS: 14 rules found" in promtool("check", "rules", str(rules))
+    checked = promtool("check", "rules", str(rules))
+    assert "SUCCESS: 14 rules found" in checked and "duplicate" not in checked
 
 
 def _series(name: str, values: str, **labels: str) -> dict[str, str]:
@@ -164,6 +166,7 @@ def test_the_rules_compute_the_proxys_figures_and_alert_on_each_budget(tmp_path:
                         "route": "product-list",
                         "severity": "warning",
                         "budget": spec.field,
+                        "budget_of": "global",
                     },
                     "exp_annotations": {
                         "summary": f"product-list: {spec.what} over the last minute above "
@@ -230,5 +233,6 @@ def test_a_teams_own_prometheus_gets_the_same_rules_with_the_rules_files_budgets
     ).stdout  # fmt: skip
     rules = tmp_path / "strangler.rules.yml"
     rules.write_text(printed)
-    assert "SUCCESS: 18 rules found" in promtool("check", "rules", str(rules))
+    checked = promtool("check", "rules", str(rules))
+    assert "SUCCESS: 18 rules found" in checked and "duplicate" not in checked
     assert 'route:strangler_service_5xx:ratio_rate1m{route="product-list"} > 0.2 ' in printed
