@@ -11,14 +11,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from strangler_proxy.cli import main
 from tests.browser import Chromium, Page, chromium_binary
-from tests.strangler_proxy.admin.dashboard.stage import ROUTES, Stage, stage
+from tests.strangler_proxy.admin.dashboard.stage import REQUEST_ID, ROUTES, Stage, stage
 
 
 @pytest.fixture(scope="module")
@@ -118,8 +117,11 @@ def test_a_flip_made_on_the_page_is_in_the_audit_history(scene: Stage, page: Pag
     assert record["after"]["mode"] == "shadow"
 
 
-def test_a_trace_opens_as_a_waterfall(scene: Stage, page: Page, tmp_path: Path) -> None:
-    from tests.strangler_proxy.admin.dashboard.stage import REQUEST_ID
+def test_traffic_shows_and_a_trace_opens_as_a_waterfall(scene: Stage, page: Page) -> None:
+    scene.traffic(2)  # the proxy's counters move: the page's rate and latency follow
+    products = "document.querySelector('tr[data-route=products]')"
+    page.wait_for(f"{products}.querySelector('td.rps').textContent !== '0.0'", timeout=5)
+    assert " ms" in page.evaluate(f"{products}.innerText")
 
     page.evaluate(f"document.getElementById('trace-key').value = {REQUEST_ID!r}")
     page.evaluate("document.querySelector('#trace-form button').click()")
