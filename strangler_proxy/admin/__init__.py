@@ -7,6 +7,8 @@ The data plane mounts it next to the proxy::
     # serve ``app`` with uvicorn on 127.0.0.1:<admin port>
 
 Standalone: ``python -m strangler_proxy.admin --store sqlite:///var/flags.sqlite3 --port 8081``.
+
+The same port serves the live migration dashboard at ``/dashboard`` (``admin.dashboard``).
 """
 
 from strangler_proxy.admin.app import AdminApp, create_admin_app
