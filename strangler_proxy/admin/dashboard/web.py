@@ -41,6 +41,7 @@ from strangler_proxy.admin.http import (
 )
 
 HEARTBEAT = 15.0
+SESSION_CHECK = 1.0  # a stream ends within a second of its session (logout, expiry)
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 #: no inline script, nothing from elsewhere, never framed (clickjacking a flip)
 SECURITY: tuple[Header, ...] = (
@@ -165,7 +166,7 @@ class Dashboard:
 
         watcher = asyncio.create_task(watch())
         cookie = cookie_of(headers.get("cookie"))
-        seen = 0
+        seen, idle = 0, 0.0
         try:
             async with self.feed.listening():
                 await self._chunk(send, b"retry: 1000\n\n")
@@ -179,8 +180,13 @@ class Dashboard:
                         await self._chunk(
                             send, f"id: {seen}\nevent: state\ndata: {data}\n\n".encode()
                         )
-                    elif not await _either(self.feed.changed(), gone, HEARTBEAT):
-                        await self._chunk(send, b": keep-alive\n\n")
+                    elif await _either(self.feed.changed(), gone, SESSION_CHECK):
+                        idle = 0.0
+                    else:  # looked at the session again; a comment now and then keeps
+                        idle += SESSION_CHECK  # proxies in between from closing the stream
+                        if idle >= HEARTBEAT:
+                            idle = 0.0
+                            await self._chunk(send, b": keep-alive\n\n")
         finally:
             watcher.cancel()
             with contextlib.suppress(Exception):

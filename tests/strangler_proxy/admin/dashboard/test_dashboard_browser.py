@@ -78,6 +78,12 @@ def test_the_page_shows_the_routes_and_a_command_line_flip_within_two_seconds(
     assert page.evaluate("document.querySelector('#graph .node[data-service=catalog]')"
                          ".dataset.progress") == "0.433"  # fmt: skip
     page.wait_for("document.getElementById('live-dot').classList.contains('on')")
+    services = "document.querySelector('#services tbody').innerText"
+    page.wait_for(f"{services}.includes('notifications') && {services}.includes('down')")
+    assert "catalog" in page.evaluate(services)
+    events = "document.getElementById('events').innerText"
+    page.wait_for(f"{events}.includes('monolith')")  # its outbox: 3 events unsent
+    assert page.evaluate(f"{events}.split('\\n').some(l => /monolith\\s+3/.test(l))")
 
     flip = ["routes", "set", "reviews", "monolith", "--reason", "mismatches on served_by"]
     done = CliRunner().invoke(main, flip, env=scene.cli_env)

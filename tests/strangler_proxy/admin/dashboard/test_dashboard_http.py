@@ -185,6 +185,12 @@ def test_the_state_and_its_live_feed(admin: Admin) -> None:
                 found = next_state(lines)
             assert found["events"]["backlog"] == EVENTS["backlog"]
 
+            assert client.post("/dashboard/logout", headers={"x-csrf-token": csrf}).is_success
+            logged_out = time.monotonic()
+            for _ in lines:  # the server ends the stream once its session is gone
+                pass
+            assert time.monotonic() - logged_out < 2.5
+
 
 def next_state(lines: Iterator[str]) -> dict[str, Any]:
     for line in lines:
