@@ -7,17 +7,22 @@ request with a canned nginx-like answer on the next loop turn. What is left is t
 (and uvloop) work the engine does per request, the part a profile can cut: no kernel, no
 load generator, no upstream process, so the figure moves far less with the machine's other
 load than a wrk run does. ``--profile`` prints cProfile's top functions for the same run.
+``--trace-sample R`` turns tracing on (every request starts a trace; ``parentbased_traceidratio``
+at R) with the span-file exporter (``--trace-exporter none``: spans made and batched, none
+written); the batch thread's work counts, its last batch flushed inside the timing.
 """
 
 from __future__ import annotations
 
 import asyncio
 import cProfile
+import functools
 import io
 import pstats
 import statistics
+import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import click
@@ -29,6 +34,7 @@ from strangler_proxy.engine.front import Connection as ClientConnection
 from strangler_proxy.engine.front import Front
 from strangler_proxy.engine.settings import EngineSettings
 from strangler_proxy.engine.shadow import ShadowDispatcher
+from strangler_proxy.engine.tracing import RequestTracer
 from strangler_proxy.engine.upstream import Origin, PooledUpstream, Timeouts
 from strangler_proxy.engine.upstream.connection import Connection as UpstreamConnection
 from strangler_proxy.metrics import Metrics
@@ -101,14 +107,53 @@ def bench_table(routes: int = 40) -> RouteTable:
     return RouteTable.build(table)
 
 
-async def _run(requests: int, connections: int) -> float:
+class _NoExport:
+    """A span exporter that writes nothing (``--trace-exporter none``)."""
+
+    def export(self, spans: Sequence[Any]) -> Any:
+        from opentelemetry.sdk.trace.export import SpanExportResult
+
+        return SpanExportResult.SUCCESS
+
+    def shutdown(self) -> None:
+        pass
+
+    def force_flush(self, timeout_millis: int = 30000) -> bool:
+        return True
+
+
+def _provider(sample: float, exporter: str) -> Any:
+    """A tracer provider as ``strangler up`` makes one (batching, the span files) at ``sample``."""
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter
+    from opentelemetry.sdk.trace.sampling import ParentBased, TraceIdRatioBased
+
+    from strangler_proxy.telemetry.files import FileSpanExporter
+
+    provider = TracerProvider(sampler=ParentBased(TraceIdRatioBased(sample)))
+    chosen: SpanExporter
+    if exporter == "files":
+        chosen = FileSpanExporter(tempfile.mkdtemp(prefix="bench-inprocess-traces-"))
+    else:
+        chosen = _NoExport()  # type: ignore[assignment]  # duck-typed: the SDK calls three methods
+    provider.add_span_processor(BatchSpanProcessor(chosen, schedule_delay_millis=500))
+    return provider
+
+
+async def _run(
+    requests: int, connections: int, sample: float | None = None, exporter: str = "files"
+) -> float:
     """Seconds for ``requests`` requests, ``connections`` at a time, each kept alive."""
     settings = EngineSettings("http://127.0.0.1:9")  # every feature on, access log off
     upstream = _CannedUpstream()
     metrics = Metrics()
     pools = ServicePools()
     shadow = ShadowDispatcher(upstream, pools, metrics, settings.timeouts)
-    app = ProxyApp(settings, TableHolder(bench_table()), pools, upstream, metrics, shadow)
+    provider = None if sample is None else _provider(sample, exporter)
+    tracer = None if provider is None else RequestTracer(provider.get_tracer("bench"))
+    app = ProxyApp(
+        settings, TableHolder(bench_table()), pools, upstream, metrics, shadow, tracer=tracer
+    )
     front = Front(app, max_head_bytes=settings.max_header_bytes)
     loop = asyncio.get_running_loop()
     done = loop.create_future()
@@ -137,15 +182,19 @@ async def _run(requests: int, connections: int) -> float:
     for conn in clients:
         conn.data_received(REQUEST)
     await done
+    if provider is not None:
+        provider.shutdown()  # the last batch written: the exporter's work counts
     took = time.perf_counter() - began
     for conn in clients:
         conn.connection_lost(None)
     return took
 
 
-def per_request_us(requests: int, connections: int) -> float:
+def per_request_us(
+    requests: int, connections: int, sample: float | None = None, exporter: str = "files"
+) -> float:
     """Microseconds of the engine's own work per request (one run)."""
-    return uvloop.run(_run(requests, connections)) / requests * 1e6
+    return uvloop.run(_run(requests, connections, sample, exporter)) / requests * 1e6
 
 
 @click.command()
@@ -153,12 +202,26 @@ def per_request_us(requests: int, connections: int) -> float:
 @click.option("--connections", default=32, show_default=True, help="requests in flight")
 @click.option("--runs", default=5, show_default=True, help="runs; median and spread shown")
 @click.option("--profile", is_flag=True, help="also print cProfile's top functions (one run)")
-def main(requests: int, connections: int, runs: int, profile: bool) -> None:
+@click.option("--trace-sample", type=float, default=None, help="tracing on at this sample ratio")
+@click.option(
+    "--trace-exporter", type=click.Choice(["files", "none"]), default="files", show_default=True
+)
+def main(
+    requests: int,
+    connections: int,
+    runs: int,
+    profile: bool,
+    trace_sample: float | None,
+    trace_exporter: str,
+) -> None:
     """The engine's Python work per request, in microseconds, without sockets."""
     if requests < 1 or connections < 1 or runs < 1:
         raise click.UsageError("--requests, --connections and --runs must be positive")
-    per_request_us(min(requests, 2000), connections)  # warm-up: imports, caches
-    figures = [per_request_us(requests, connections) for _ in range(runs)]
+    run = functools.partial(
+        per_request_us, connections=connections, sample=trace_sample, exporter=trace_exporter
+    )
+    run(min(requests, 2000))  # warm-up: imports, caches
+    figures = [run(requests) for _ in range(runs)]
     click.echo(
         f"engine work per request, no sockets: median {statistics.median(figures):.1f} us "
         f"({min(figures):.1f}-{max(figures):.1f}) over {runs} runs of {requests} requests, "
@@ -167,7 +230,7 @@ def main(requests: int, connections: int, runs: int, profile: bool) -> None:
     if profile:
         profiler = cProfile.Profile()
         profiler.enable()
-        per_request_us(requests, connections)
+        run(requests)
         profiler.disable()
         out = io.StringIO()
         stats = pstats.Stats(profiler, stream=out)

@@ -148,7 +148,7 @@ class ProxyApp:
             routing = self._routing_headers(PROXY, UNMATCHED_LABEL, None)
             await send_error(send, 503, "over the concurrency limit", None,
                               code="over_capacity", extra=routing)  # fmt: skip
-            span = None if tracer is None else self._span(tracer, scope, None, b"")
+            span = None if tracer is None else tracer.start(scope["method"], None, scope["headers"])
             self._done(scope, UNMATCHED_LABEL, Outcome(PROXY, 503), start, span, "over capacity")
             return
         self.inflight += 1
@@ -161,7 +161,7 @@ class ProxyApp:
             raw = scope["headers"]
             rid = wire.request_id(raw, self._next_id())
             if tracer is not None:
-                span = self._span(tracer, scope, decision.route_id, rid)
+                span = tracer.start(scope["method"], decision.route_id, raw)
                 token = tracer.current(span)
             try:
                 length, chunked = framing(raw, scope["http_version"])
@@ -192,10 +192,23 @@ class ProxyApp:
                 self._done(scope, label, outcome, start, span, error, shadow)
                 RequestTracer.leave(token)
 
-    def _span(self, tracer: RequestTracer, scope: Scope, route: str | None, rid: bytes) -> Span:
-        entry = None if route is None else self.tables.table.get(route)
-        mode = None if entry is None else entry.mode.value
-        return tracer.start(scope["method"], scope["path"], route, mode, rid, scope["headers"])
+    def _end_span(
+        self,
+        span: Span,
+        scope: Scope,
+        label: str,
+        o: Outcome,
+        shadow: str | None,
+        error: str | None,
+    ) -> None:
+        """The request's span ends; its attributes only when it records (sampled)."""
+        if span.is_recording():
+            route = None if label == UNMATCHED_LABEL else label
+            entry = None if route is None else self.tables.table.get(route)
+            mode = None if entry is None else entry.mode.value
+            request = (scope["method"], scope["path"], route, mode, o.request_id)
+            RequestTracer.record(span, request, o.status, o.served_by, o.fallback, shadow, error)
+        span.end()
 
     def _done(
         self,
@@ -212,8 +225,7 @@ class ProxyApp:
         seconds = time.perf_counter() - start
         trace_id = None
         if span is not None:
-            o = outcome
-            RequestTracer.end(span, o.status, o.served_by, o.fallback, shadow, error)
+            self._end_span(span, scope, label, outcome, shadow, error)
             trace_id = RequestTracer.trace_id(span)
         self.metrics.request(
             label, served_by=outcome.served_by, status=outcome.status, seconds=seconds

@@ -59,24 +59,15 @@ class RequestTracer:
     def __init__(self, tracer: Tracer) -> None:
         self.tracer = tracer
 
-    def start(
-        self,
-        method: str,
-        path: str,
-        route: str | None,
-        mode: str | None,
-        request_id: bytes,
-        raw: Sequence[tuple[bytes, bytes]],
-    ) -> Span:
-        """The request's span, a child of the client's ``traceparent`` when it sent one."""
+    def start(self, method: str, route: str | None, raw: Sequence[tuple[bytes, bytes]]) -> Span:
+        """The request's span, a child of the client's ``traceparent`` when it sent one.
+
+        Its attributes are set once, at the end, and only when it records: given to
+        ``start_span`` they are copied for the sampler and again for the span (sampled,
+        ~2x the span's cost; the SDK's samplers do not read them)."""
         carrier = {n.decode("latin-1"): v.decode("latin-1") for n, v in raw if n in _CARRIED}
         parent = _PROPAGATOR.extract(carrier) if carrier else None
-        attributes = policy.request_attributes(method, path, route, request_id.decode("latin-1"))
-        if mode is not None:
-            attributes["strangler.mode"] = mode
-        return self.tracer.start_span(
-            policy.span_name(method, route), parent, SpanKind.SERVER, attributes
-        )
+        return self.tracer.start_span(policy.span_name(method, route), parent, SpanKind.SERVER)
 
     @staticmethod
     def current(span: Span) -> object:
@@ -103,35 +94,42 @@ class RequestTracer:
 
     def shadow(self, parent: Span, route: str, headers: Headers) -> tuple[Span, Headers]:
         """A copy's CLIENT span (a child of the request's) and the copy's headers naming it."""
-        span = self.tracer.start_span(
-            policy.shadow_span_name(route),
-            trace.set_span_in_context(parent),
-            SpanKind.CLIENT,
-            {"strangler.route": route},
-        )
+        context = trace.set_span_in_context(parent)
+        span = self.tracer.start_span(policy.shadow_span_name(route), context, SpanKind.CLIENT)
+        if span.is_recording():
+            span.set_attribute("strangler.route", route)
         return span, self.carry(span, list(headers))
 
     @staticmethod
     def shadow_done(span: Span, outcome: str) -> None:
-        span.set_attribute("strangler.shadow.outcome", outcome)
-        if outcome == policy.SHADOW_ERROR:
-            span.set_status(Status(StatusCode.ERROR))
+        if span.is_recording():
+            span.set_attribute("strangler.shadow.outcome", outcome)
+            if outcome == policy.SHADOW_ERROR:
+                span.set_status(Status(StatusCode.ERROR))
         span.end()
 
     @staticmethod
-    def end(
+    def record(
         span: Span,
+        request: tuple[str, str, str | None, str | None, bytes | None],
         status: int,
         served_by: str,
         fallback: str | None,
         shadow: str | None,
         error: str | None,
     ) -> None:
-        """``error``: the proxy answered this request with its own error (why)."""
-        span.set_attributes(policy.outcome_attributes(status, served_by, fallback, shadow))
+        """Set a recording span's attributes, in one call: ``request`` is (method, path,
+        route, mode, request id); ``error``: the proxy answered with its own error (why)."""
+        method, path, route, mode, rid = request
+        attributes = policy.request_attributes(
+            method, path, route, None if rid is None else rid.decode("latin-1")
+        )
+        if mode is not None:
+            attributes["strangler.mode"] = mode
+        attributes.update(policy.outcome_attributes(status, served_by, fallback, shadow))
+        span.set_attributes(attributes)
         if error is not None or status >= 500:
             span.set_status(Status(StatusCode.ERROR, error))
-        span.end()
 
     @staticmethod
     def trace_id(span: Span) -> str:

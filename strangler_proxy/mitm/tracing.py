@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import MutableMapping
+from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
@@ -47,7 +48,9 @@ def process_tracer() -> FlowTracer | None:
 class FlowTracer:
     def __init__(self, tracer: Tracer) -> None:
         self.tracer = tracer
-        self._open: dict[str, Span] = {}  # flow id -> its span (a copy's: the copy's id)
+        # flow id -> its span and the attributes known at its start (None: not recording);
+        # a copy's under the copy's id
+        self._open: dict[str, tuple[Span, dict[str, Any] | None]] = {}
 
     def start(
         self,
@@ -63,13 +66,14 @@ class FlowTracer:
         as the parent, the client's ``traceparent`` replaced."""
         carrier = {k: v for k in ("traceparent", "tracestate") if (v := headers.get(k))}
         parent = _PROPAGATOR.extract(carrier) if carrier else None
-        attributes = policy.request_attributes(method, path, route, request_id)
-        if mode is not None:
-            attributes["strangler.mode"] = mode
-        span = self.tracer.start_span(
-            policy.span_name(method, route), parent, SpanKind.SERVER, attributes
-        )
-        self._keep(flow_id, span)
+        # the attributes are set once, at the end (as the production engine does)
+        span = self.tracer.start_span(policy.span_name(method, route), parent, SpanKind.SERVER)
+        attributes: dict[str, Any] | None = None
+        if span.is_recording():
+            attributes = dict(policy.request_attributes(method, path, route, request_id))
+            if mode is not None:
+                attributes["strangler.mode"] = mode
+        self._keep(flow_id, span, attributes)
         headers["traceparent"] = _traceparent(span)
 
     def shadow(
@@ -79,22 +83,21 @@ class FlowTracer:
         parent = self._open.get(flow_id)
         if parent is None:
             return
-        span = self.tracer.start_span(
-            policy.shadow_span_name(route),
-            trace.set_span_in_context(parent),
-            SpanKind.CLIENT,
-            {"strangler.route": route},
-        )
-        self._keep(copy_id, span)
+        context = trace.set_span_in_context(parent[0])
+        span = self.tracer.start_span(policy.shadow_span_name(route), context, SpanKind.CLIENT)
+        recording = span.is_recording()
+        self._keep(copy_id, span, {"strangler.route": route} if recording else None)
         headers["traceparent"] = _traceparent(span)
 
     def shadow_done(self, copy_id: str, outcome: str) -> None:
-        span = self._open.pop(copy_id, None)
-        if span is None:
+        kept = self._open.pop(copy_id, None)
+        if kept is None:
             return
-        span.set_attribute("strangler.shadow.outcome", outcome)
-        if outcome == policy.SHADOW_ERROR:
-            span.set_status(Status(StatusCode.ERROR))
+        span, attributes = kept
+        if attributes is not None:
+            span.set_attributes({**attributes, "strangler.shadow.outcome": outcome})
+            if outcome == policy.SHADOW_ERROR:
+                span.set_status(Status(StatusCode.ERROR))
         span.end()
 
     def end(
@@ -108,18 +111,21 @@ class FlowTracer:
         error: str | None,
     ) -> None:
         """The client flow's answer went out (``error``: the proxy's own answer, why)."""
-        span = self._open.pop(flow_id, None)
-        if span is None:
+        kept = self._open.pop(flow_id, None)
+        if kept is None:
             return
-        span.set_attributes(policy.outcome_attributes(status, served_by, fallback, shadow))
-        if error is not None or status >= 500:
-            span.set_status(Status(StatusCode.ERROR, error))
+        span, attributes = kept
+        if attributes is not None:
+            outcome = policy.outcome_attributes(status, served_by, fallback, shadow)
+            span.set_attributes({**attributes, **outcome})
+            if error is not None or status >= 500:
+                span.set_status(Status(StatusCode.ERROR, error))
         span.end()
 
-    def _keep(self, key: str, span: Span) -> None:
+    def _keep(self, key: str, span: Span, attributes: dict[str, Any] | None) -> None:
         if len(self._open) >= MAX_OPEN:  # the oldest flow never ended: let its span go
             self._open.pop(next(iter(self._open)))
-        self._open[key] = span
+        self._open[key] = (span, attributes)
 
 
 def _traceparent(span: Span) -> str:
