@@ -76,11 +76,17 @@ def split(route: Mapping[str, Any]) -> dict[str, int]:
 
 
 def gate(mode: str, evidence: RouteEvidence, bar: Bar) -> dict[str, Any]:
-    """The promotion gate's state: ``promoted`` (already serving), ``met`` or ``not met``."""
+    """The promotion gate's state: ``promoted`` (already serving), ``met``, ``not met``, or
+    ``no evidence`` (never shadowed: nothing to judge yet).
+
+    >>> gate("monolith", RouteEvidence("r"), Bar())["state"]
+    'no evidence'
+    """
     if mode in PROMOTED:
         return {"state": "promoted", "missing": []}
     decision = judge_promotion(evidence, bar)
-    return {"state": "met" if decision.allowed else "not met", "missing": list(decision.missing)}
+    state = "met" if decision.allowed else "not met" if evidence.samples else "no evidence"
+    return {"state": state, "missing": list(decision.missing)}
 
 
 def burn(f: RouteFigures, budget: Budget, mode: str) -> dict[str, Any]:

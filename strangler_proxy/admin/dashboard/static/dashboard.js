@@ -65,7 +65,13 @@ function render(s) {
 // -- routes ---------------------------------------------------------------------------------
 function renderRoutes(routes) {
   const body = document.querySelector("#routes tbody");
-  body.replaceChildren(...routes.map(routeRow));
+  const words = document.getElementById("route-filter").value.trim().toLowerCase().split(/\s+/).filter(Boolean);
+  const shown = routes.filter((r) => {
+    const text = `${r.id} ${r.template} ${r.mode} ${r.service || ""} ${r.gate.state}`.toLowerCase();
+    return words.every((w) => text.includes(w));
+  });
+  body.replaceChildren(...shown.map(routeRow));
+  if (routes.length && !shown.length) body.append(el("tr", {}, el("td", { colspan: 11, class: "muted", text: "no route matches the filter" })));
   if (!routes.length) body.append(el("tr", {}, el("td", { colspan: 11, class: "muted", text: "no routes yet (strangler routes import)" })));
 }
 
@@ -158,43 +164,47 @@ function renderGraph(graph) {
   }
   svg.style.display = "";
   note.textContent = "";
-  const W = 520, H = 340, cx = W / 2, cy = H / 2 - 6;
+  const W = 720, H = 430, cx = W / 2, cy = H / 2 - 12;
+  // services on an ellipse filling the panel, the shared library (if any) in the middle
   const nodes = graph.nodes;
-  const radius = Math.min(W, H) / 2 - 62;
+  const ring = nodes.filter((n) => !n.shared);
+  const rx = W / 2 - 90, ry = H / 2 - 70;
   const at = {};
-  nodes.forEach((n, i) => {
-    const angle = (2 * Math.PI * i) / Math.max(nodes.length, 1) - Math.PI / 2;
-    at[n.name] = nodes.length === 1 ? [cx, cy] : [cx + radius * 1.35 * Math.cos(angle), cy + radius * Math.sin(angle)];
+  ring.forEach((n, i) => {
+    const angle = (2 * Math.PI * i) / Math.max(ring.length, 1) - Math.PI / 2;
+    at[n.name] = ring.length === 1 ? [cx, cy] : [cx + rx * Math.cos(angle), cy + ry * Math.sin(angle)];
   });
+  nodes.filter((n) => n.shared).forEach((n) => { at[n.name] = [cx, cy]; });
   const maxWeight = Math.max(1, ...graph.edges.map((e) => e.weight));
   const edges = graph.edges.filter((e) => at[e.source] && at[e.target]).map((e) =>
     el("svg:line", { class: "edge", x1: at[e.source][0], y1: at[e.source][1], x2: at[e.target][0], y2: at[e.target][1],
-      "stroke-width": 1 + 4 * (e.weight / maxWeight) }, el("svg:title", { text: `${e.source} → ${e.target} (${e.weight})` })));
+      "stroke-width": 1 + 5 * (e.weight / maxWeight), "stroke-opacity": 0.25 + 0.55 * (e.weight / maxWeight) },
+      el("svg:title", { text: `${e.source} → ${e.target} (weight ${e.weight})` })));
   const drawn = nodes.map((n) => {
     const [x, y] = at[n.name];
-    const r = 18 + Math.min(14, n.routes * 1.5);
+    const r = n.shared ? 16 : 18 + Math.min(12, n.routes * 1.2);
     const title = n.shared ? `${n.name}: shared library (no routes)` :
       `${n.name}: ${n.moved} of ${n.routes} routes moved (${pct(n.progress, 0)})\n` +
       Object.entries(n.modes).map(([m, c]) => `${m}: ${c}`).join(", ");
-    const ring = [];
+    const arc = [];
     if (n.progress !== null && n.progress > 0) {
       const circumference = 2 * Math.PI * (r + 4);
-      ring.push(el("svg:circle", { cx: x, cy: y, r: r + 4, fill: "none", stroke: "#059669", "stroke-width": 3,
+      arc.push(el("svg:circle", { cx: x, cy: y, r: r + 4, fill: "none", stroke: "#059669", "stroke-width": 3,
         "stroke-dasharray": `${circumference * n.progress} ${circumference}`, transform: `rotate(-90 ${x} ${y})` }));
     }
     return el("svg:g", { class: "node", "data-service": n.name, "data-progress": n.progress === null ? "" : n.progress },
       el("svg:title", { text: title }),
       el("svg:circle", { cx: x, cy: y, r, fill: n.shared ? "#f1f5f9" : progressColour(n.progress ?? 0),
         stroke: n.shared ? "#94a3b8" : "#fff", "stroke-width": 2, "stroke-dasharray": n.shared ? "4 3" : null }),
-      ...ring,
+      ...arc,
       el("svg:text", { x, y: y + 4, fill: n.shared ? "#64748b" : "#fff", style: "font-weight:600", text: n.progress === null ? "" : pct(n.progress, 0) }),
-      el("svg:text", { x, y: y + r + 16, text: n.name }),
-      el("svg:text", { class: "moved", x, y: y + r + 28, text: n.shared ? "shared library" : `${n.moved} of ${n.routes} routes moved` }));
+      el("svg:text", { x, y: y + r + 18, text: n.name }),
+      el("svg:text", { class: "moved", x, y: y + r + 32, text: n.shared ? "shared library" : `${n.moved} of ${n.routes} routes moved` }));
   });
   const legend = el("svg:g", { class: "legend" },
     ...[0, 0.5, 1].map((p, i) => [
-      el("svg:rect", { x: 10 + i * 78, y: H - 16, width: 12, height: 12, rx: 3, fill: progressColour(p) }),
-      el("svg:text", { x: 26 + i * 78, y: H - 6, text: `${p * 100}% moved` })]).flat());
+      el("svg:rect", { x: 10 + i * 88, y: H - 16, width: 12, height: 12, rx: 3, fill: progressColour(p) }),
+      el("svg:text", { x: 26 + i * 88, y: H - 6, text: `${p * 100}% moved` })]).flat());
   svg.replaceChildren(...edges, ...drawn, legend);
 }
 
@@ -287,6 +297,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.getElementById("flip-form").addEventListener("submit", submitFlip);
   document.getElementById("flip-cancel").addEventListener("click", () => document.getElementById("flip").close());
   document.getElementById("trace-form").addEventListener("submit", openTrace);
+  document.getElementById("route-filter").addEventListener("input", () => { if (state) renderRoutes(state.routes); });
   document.getElementById("logout").addEventListener("click", async () => {
     await fetch("/dashboard/logout", { method: "POST", credentials: "same-origin", headers: { "x-csrf-token": CSRF } });
     window.location.assign("/dashboard/login");

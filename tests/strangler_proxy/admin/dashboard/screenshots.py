@@ -30,9 +30,14 @@ def log_in(page: Page, admin_url: str, token: str) -> None:
 
 
 def full_page(page: Page, path: Path) -> None:
-    height = int(page.evaluate("document.documentElement.scrollHeight"))
-    page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=max(height, HEIGHT),
-              deviceScaleFactor=1, mobile=False)  # fmt: skip
+    height = HEIGHT
+    for _ in range(3):  # the routes' box is sized by the viewport (vh): measure again
+        page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=height,
+                  deviceScaleFactor=1, mobile=False)  # fmt: skip
+        needed = int(page.evaluate("document.documentElement.scrollHeight"))
+        if needed <= height:
+            break
+        height = needed
     page.screenshot(path)
     page.send("Emulation.clearDeviceMetricsOverride")
 

@@ -134,3 +134,14 @@ def test_traffic_shows_and_a_trace_opens_as_a_waterfall(scene: Stage, page: Page
     page.wait_for("document.querySelectorAll('#waterfall .span').length === 9")
     message = page.evaluate("document.getElementById('trace-message').textContent")
     assert "legacy-monolith" in message and "9 spans" in message
+
+
+def test_the_route_filter(page: Page) -> None:
+    rows = (
+        "[...document.querySelectorAll('#routes tbody tr[data-route]')].map(r => r.dataset.route)"
+    )
+    field = "document.getElementById('route-filter')"
+    page.evaluate(f"{field}.value = 'canary catalog'; {field}.dispatchEvent(new Event('input'))")
+    assert page.evaluate(rows) == ["product-detail"]
+    page.evaluate(f"{field}.value = ''; {field}.dispatchEvent(new Event('input'))")
+    assert len(page.evaluate(rows)) == len(ROUTES)

@@ -160,7 +160,7 @@ def test_the_state_and_its_live_feed(admin: Admin) -> None:
         state = client.get("/dashboard/state").json()
         rows = {r["id"]: r for r in state["routes"]}
         assert rows["product-detail"]["split"] == {"monolith": 70, "service": 30}
-        assert rows["reviews"]["gate"]["state"] == "not met"
+        assert rows["reviews"]["gate"]["state"] == "no evidence"
         assert rows["products"]["gate"]["state"] == "promoted"
         assert state["services"][0]["state"] == "down" and state["services"][0]["ejections"] == 2
         assert state["events"]["available"]
