@@ -72,8 +72,8 @@ class Feed:
         return self._changed
 
     async def current(self) -> dict[str, Any]:
-        """The state now (computed once if nobody listened yet)."""
-        if self.state is None:
+        """The state now: the poller's latest while a page listens, else computed afresh."""
+        if self.state is None or self.listeners == 0:
             await self.refresh()
         assert self.state is not None
         return self.state

@@ -41,6 +41,7 @@ from strangler_proxy.admin.http import (
 )
 
 HEARTBEAT = 15.0
+WRONG_TOKEN_DELAY = 0.25  # slows a guessing loop (not a lockout: tokens are 16+ chars)
 SESSION_CHECK = 1.0  # a stream ends within a second of its session (logout, expiry)
 STATIC = {"dashboard.js": "text/javascript", "dashboard.css": "text/css"}
 #: no inline script, nothing from elsewhere, never framed (clickjacking a flip)
@@ -142,6 +143,7 @@ class Dashboard:
         token = (form.get("token") or [""])[0].strip()
         name = self.tokens.who(f"Bearer {token}") if token else None
         if name is None:
+            await asyncio.sleep(WRONG_TOKEN_DELAY)
             message = "wrong admin token" if token else "the admin token is required"
             if wants_html:
                 return page("login.html", 401, error=message)
