@@ -89,6 +89,12 @@ def trace_of(directory: Path, trace_id: str, *, until: Callable[[list[Span]], bo
     return eventually(spans)
 
 
+def having(*kinds: int) -> Callable[[list[Span]], bool]:
+    """A trace holding a span of each kind (a batch may hold the queries, the next their
+    parent: every span is exported when it ends)."""
+    return lambda spans: all(any(span.kind == kind for span in spans) for kind in kinds)
+
+
 def scrape(base_url: str, token: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
     """``{(sample name, sorted labels): value}`` of ``GET /metrics`` with the token."""
     answer = httpx.get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {token}"})

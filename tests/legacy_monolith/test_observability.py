@@ -26,6 +26,7 @@ from tests.legacy_monolith.observed import (
     SERVER,
     TRACED,
     eventually,
+    having,
     json_lines,
     scrape,
     trace_of,
@@ -105,9 +106,7 @@ def test_a_request_is_one_trace_with_its_queries(monolith):
         headers={"traceparent": traceparent(trace_id), "X-Request-ID": "req-trace-1"},
     )
     assert answer.status_code == 200
-    found = trace_of(
-        traces_dir(monolith), trace_id, until=lambda s: any(x.kind == CLIENT for x in s)
-    )
+    found = trace_of(traces_dir(monolith), trace_id, until=having(SERVER, CLIENT))
     (server,) = [s for s in found if s.kind == SERVER]
     assert server.service == "legacy-monolith"
     assert server.parent_id == "b7ad6b7169203331"  # the caller's span: the trace continues
@@ -133,9 +132,7 @@ def test_an_event_recorded_by_a_request_carries_the_monolith_span(monolith):
     assert headers["x-request-id"] == "req-write-1"
     _, recorded_trace, recorded_span, _ = headers["traceparent"].split("-")
     assert recorded_trace == trace_id
-    found = trace_of(
-        traces_dir(monolith), trace_id, until=lambda s: any(x.kind == SERVER for x in s)
-    )
+    found = trace_of(traces_dir(monolith), trace_id, until=having(SERVER))
     (server,) = [s for s in found if s.kind == SERVER]
     assert recorded_span == server.span_id  # not the caller's: the monolith's own span
 
@@ -150,9 +147,7 @@ def test_an_applied_event_joins_the_trace_that_caused_it(monolith):
         headers={"Authorization": f"Bearer {EVENTS_TOKEN}"},
     )
     assert answer.json() == {"results": [{"id": sent["id"], "outcome": "applied"}]}
-    found = trace_of(
-        traces_dir(monolith), trace_id, until=lambda s: any(x.kind == CLIENT for x in s)
-    )
+    found = trace_of(traces_dir(monolith), trace_id, until=having(CONSUMER, CLIENT))
     (apply,) = [s for s in found if s.kind == CONSUMER]
     assert apply.name == "category.upserted apply"
     assert apply.parent_id == "00f067aa0ba902b7"

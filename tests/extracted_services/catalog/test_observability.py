@@ -24,8 +24,8 @@ from tests.legacy_monolith.observed import (
     CONSUMER,
     SERVER,
     TRACED,
-    Span,
     eventually,
+    having,
     json_lines,
     scrape,
     trace_of,
@@ -64,10 +64,6 @@ def observed(
         process.stop()
 
 
-def with_queries(spans: list[Span]) -> bool:
-    return any(span.kind == CLIENT for span in spans)
-
-
 def test_a_write_is_one_trace_and_its_event_carries_the_service_span(
     observed: Observed, monolith_server: RunningServer
 ) -> None:
@@ -79,7 +75,7 @@ def test_a_write_is_one_trace_and_its_event_carries_the_service_span(
         headers={**staff.service, "traceparent": traceparent(trace_id), "X-Request-ID": "req-c1"},
     )
     assert made.status_code == 201, made.text
-    found = trace_of(observed.traces, trace_id, until=with_queries)
+    found = trace_of(observed.traces, trace_id, until=having(SERVER, CLIENT))
     (server,) = [span for span in found if span.kind == SERVER]
     assert server.service == "catalog" and server.parent_id == "b7ad6b7169203331"
     assert server.attributes["strangler.request_id"] == "req-c1"
@@ -98,7 +94,7 @@ def test_an_applied_event_joins_the_trace_that_caused_it(observed: Observed) -> 
     sent["headers"] = {"traceparent": traceparent(trace_id, "00f067aa0ba902b7")}
     answer = deliver(observed.base_url, [sent])
     assert answer.json()["results"] == [{"id": sent["id"], "outcome": "applied"}]
-    found = trace_of(observed.traces, trace_id, until=with_queries)
+    found = trace_of(observed.traces, trace_id, until=having(CONSUMER, CLIENT))
     (apply,) = [span for span in found if span.kind == CONSUMER]
     assert apply.name == "category.upserted apply" and apply.parent_id == "00f067aa0ba902b7"
     assert apply.attributes["messaging.message.id"] == sent["id"]

@@ -11,7 +11,14 @@ import httpx
 from tests.extracted_services.notifications.events import OrderEvents
 from tests.extracted_services.notifications.service import post_events, start_notifications
 from tests.extracted_services.notifications.test_events import fake_order
-from tests.legacy_monolith.observed import CLIENT, CONSUMER, TRACED, trace_of, traceparent
+from tests.legacy_monolith.observed import (
+    CLIENT,
+    CONSUMER,
+    TRACED,
+    having,
+    trace_of,
+    traceparent,
+)
 
 EVENTS_TOKEN = "observed-events-token"
 
@@ -27,7 +34,7 @@ def test_an_applied_event_joins_its_trace_and_metrics_need_a_token(tmp_path: Pat
         placed["headers"] = {"traceparent": traceparent(trace_id, "00f067aa0ba902b7")}
         answer = post_events(service.base_url, EVENTS_TOKEN, [placed])
         assert answer.json()["results"] == [{"id": placed["id"], "outcome": "applied"}]
-        found = trace_of(traces, trace_id, until=lambda s: any(x.kind == CLIENT for x in s))
+        found = trace_of(traces, trace_id, until=having(CONSUMER, CLIENT))
     (apply,) = [span for span in found if span.kind == CONSUMER]
     assert apply.service == "notifications" and apply.name == "order.placed apply"
     assert apply.parent_id == "00f067aa0ba902b7"
