@@ -6,7 +6,9 @@ the same run.
     -js on its own port and store) against nats-py publishing the same messages straight
     to the broker (all in flight, every ack awaited: the broker's own rate), and in the
     embedded mode to a stand-in subscriber against pushing the same batches straight to
-    it. Goal: >= 5,000 events/s.
+    it. Goal: >= 5,000 events/s. Both again traced (issue 11): a span per event written
+    to span files as ``strangler up`` has it (``strangler_files``, batched), against
+    untraced: the cost of tracing at saturation.
 (b) Latency at a steady rate (500 events/s): a writer commits one outbox row per
     transaction on a fixed schedule and stamps the time its COMMIT returned; a stand-in
     subscriber (its own process: an HTTP inbox answering ``applied``) stamps each event's
@@ -38,6 +40,9 @@ from pathlib import Path
 
 import click
 import orjson
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor
+from opentelemetry.trace import Tracer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -54,6 +59,7 @@ from strangler_proxy.events.relay import EmbeddedTarget, JetStreamTarget, Target
 from strangler_proxy.events.sources import Source
 from strangler_proxy.events.subscriber import Subscriber
 from strangler_proxy.stack.process import ManagedProcess
+from strangler_proxy.telemetry.files import FileSpanExporter
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "bench-events-token"
@@ -109,8 +115,11 @@ def events(count: int) -> list[Event]:
 # -- (a) throughput ---------------------------------------------------------------------
 
 
-def relay_rate(url: str, target: Target, count: int, work: Path) -> float:
-    """Events/s of the relay (in this process) moving ``count`` rows of ``url``."""
+def relay_rate(
+    url: str, target: Target, count: int, work: Path, tracer: Tracer | None = None
+) -> float:
+    """Events/s of the relay (in this process) moving ``count`` rows of ``url`` (with
+    ``tracer``: a span per event, its context passed on)."""
     feed = Feed(Source("bench", url), Settings(), log=lambda _: None).open()
     dead = open_dead_letters(f"sqlite:///{work / 'dead-letters.sqlite3'}", create=True)
 
@@ -123,7 +132,9 @@ def relay_rate(url: str, target: Target, count: int, work: Path) -> float:
             stop.set()
 
         started = time.perf_counter()
-        await asyncio.gather(relay([feed], target, dead=dead, stop=stop), until_done())
+        await asyncio.gather(
+            relay([feed], target, dead=dead, stop=stop, tracer=tracer), until_done()
+        )
         return count / (time.perf_counter() - started)
 
     try:
@@ -131,6 +142,20 @@ def relay_rate(url: str, target: Target, count: int, work: Path) -> float:
     finally:
         feed.close()
         dead.close()
+
+
+def empty_stream(broker: str) -> None:
+    """Drop the stream's messages: (a) left 100,000s, which the deliverer of (b) would push
+    before its own (its consumer starts at the stream's start)."""
+
+    async def run() -> None:
+        nc = await connect(broker)
+        try:
+            await nc.jetstream().purge_stream(STREAM)
+        finally:
+            await nc.close()
+
+    asyncio.run(run())
 
 
 def raw_publish_rate(broker: str, count: int) -> float:
@@ -296,6 +321,7 @@ def main(rounds: int, rows: int, rate: float, seconds: float) -> None:
                 for n in range(rounds):
                     console.print(f"(a) throughput, round {n + 1}/{rounds}", style="dim")
                     measure_throughput(work, n, rows, broker, stand_in, rates)
+                empty_stream(broker)  # (b)'s deliverer starts at the stream's start
                 for mode in ("direct", "embedded", "jetstream"):
                     measure_latency(work, mode, rounds, rate, seconds, broker, stand_in, delays)
             finally:
@@ -317,6 +343,24 @@ def measure_throughput(
     fill(url, rows)
     target = EmbeddedTarget((stand_in.subscriber,), TOKEN)
     rates.setdefault("relay embedded", []).append(relay_rate(url, target, rows, work))
+    # traced: the span files of strangler up's default (strangler_files, batched; the
+    # SDK's queue drops what it cannot keep up with, as it would in the relay)
+    provider = TracerProvider()
+    provider.add_span_processor(BatchSpanProcessor(FileSpanExporter(work / f"traces-{n}")))
+    tracer = provider.get_tracer("bench")
+    try:
+        url = new_outbox(work, f"throughput-js-traced-{n}")
+        fill(url, rows)
+        rates.setdefault("relay to JetStream, traced", []).append(
+            relay_rate(url, JetStreamTarget(broker), rows, work, tracer)
+        )
+        url = new_outbox(work, f"throughput-embedded-traced-{n}")
+        fill(url, rows)
+        rates.setdefault("relay embedded, traced", []).append(
+            relay_rate(url, target, rows, work, tracer)
+        )
+    finally:
+        provider.shutdown()
 
 
 def measure_latency(
@@ -366,6 +410,8 @@ def report(
     for label, mine, base in (
         ("JetStream / nats-py publish", "relay to JetStream", "raw publish"),
         ("embedded / push, 500 a batch", "relay embedded", "raw push"),
+        ("JetStream traced / untraced", "relay to JetStream, traced", "relay to JetStream"),
+        ("embedded traced / untraced", "relay embedded, traced", "relay embedded"),
     ):
         ratio = [m / b for m, b in zip(rates[mine], rates[base], strict=True)]
         cells = (_s(rates[mine], "{:,.0f}"), _s(rates[base], "{:,.0f}"), _s(ratio, "{:.2f}"))
