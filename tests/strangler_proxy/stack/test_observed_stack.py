@@ -20,12 +20,15 @@ import httpx
 import pytest
 
 from strangler_proxy.stack.prometheus import DEBIAN_BINARY
-from strangler_proxy.stack.prometheus_rules import recording_rules
+from strangler_proxy.stack.prometheus_rules import COMPARED, MISMATCH_RATIO, recording_rules
 from tests.strangler_proxy.events.brokers import running_nats
 from tests.strangler_proxy.stack.test_up import Stack, bring_up, stop_for_sure
 
 PROMETHEUS = shutil.which("prometheus") or (str(DEBIAN_BINARY) if DEBIAN_BINARY.exists() else None)
 JOBS = {"monolith", "catalog", "notifications", "relay", "deliverer", "proxy", "prometheus"}
+#: The shadow comparisons' figures are read on a shadowed route (every request compared); a
+#: canary compares a tenth of its monolith side, too few for a quick test.
+SHADOWED = {COMPARED: "category-list", MISMATCH_RATIO: "category-list"}
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,7 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0) -> An
 
 class Traffic:
     """GETs through the proxy from a thread until stopped: the canary route (each request a
-    new anonymous client, so both sides answer) and routes left at the monolith."""
+    new anonymous client, so both sides answer), the shadowed one and one at the monolith."""
 
     def __init__(self, proxy_url: str) -> None:
         self.paths = ["/api/catalog/products/", "/api/catalog/categories/", "/health/"]
@@ -131,9 +134,10 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
 ) -> None:
     text = observed.stack.out.text
     assert f"prometheus  {observed.prometheus_url} " in text or observed.prometheus_url in text
-    flip = ("routes", "set", "product-list", "canary", "--percent", "50", "--reason", "observed")
-    flipped = observed.stack.strangler(*flip, "--force")
-    assert flipped.returncode == 0, flipped.stderr
+    canary = ("product-list", "canary", "--percent", "50", "--force")
+    for flip in (canary, ("category-list", "shadow")):
+        flipped = observed.stack.strangler("routes", "set", *flip, "--reason", "observed")
+        assert flipped.returncode == 0, flipped.stderr
 
     def targets() -> dict[str, str]:
         active = observed.prometheus("/api/v1/targets", state="active")["activeTargets"]
@@ -146,14 +150,15 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
         def figures() -> dict[str, float]:
             found = {}
             for rule in recording_rules():
-                for sample in observed.query(f'{rule["record"]}{{route="product-list"}}'):
-                    found[f"{rule['record']} {sample['metric'].get('served_by', '')}"] = float(
-                        sample["value"][1]
-                    )
+                record = rule["record"]
+                route = SHADOWED.get(record, "product-list")
+                for sample in observed.query(f'{record}{{route="{route}"}}'):
+                    side = sample["metric"].get("served_by", "")
+                    found[f"{record} {side}"] = float(sample["value"][1])
             missing = {r["record"] for r in recording_rules()} - {k.split()[0] for k in found}
             return {} if missing else found
 
-        found = eventually(figures, "a value from every recording rule for product-list", 45)
+        found = eventually(figures, "a value from every recording rule", 45)
     assert set(traffic.statuses) == {200}, traffic.statuses
     sides = {key.split()[1] for key in found if key.startswith("route_served_by:")}
     assert sides == {"catalog", "monolith"}, found
@@ -162,6 +167,7 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
     assert found["route:strangler_fallbacks:ratio_rate1m "] == 0
     assert 0 < found["route_served_by:strangler_request_duration_seconds:p99_1m catalog"] < 10
     assert found["route:strangler_request_duration_seconds:p99_ratio_service_monolith_1m "] > 0
+    assert found[f"{COMPARED} "] > 0 and found[f"{MISMATCH_RATIO} "] == 0, "the same answers"
 
     groups = observed.prometheus("/api/v1/rules")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
