@@ -86,6 +86,8 @@ def start_tracing(default_service: str, database_engine: str) -> bool:
         return False
     trace.set_tracer_provider(provider)
     atexit.register(provider.shutdown)  # the last batch is written when a worker exits
+    # the stable HTTP attribute names (http.request.method, url.path, ...), as the proxy's spans
+    os.environ.setdefault("OTEL_SEMCONV_STABILITY_OPT_IN", "http")
     from opentelemetry.instrumentation.django import DjangoInstrumentor
 
     excluded = os.environ.get("OTEL_PYTHON_DJANGO_EXCLUDED_URLS") or os.environ.get(

@@ -37,6 +37,8 @@ def traceparent(trace_id: str, span_id: str = "b7ad6b7169203331") -> str:
 
 
 def _value(value: dict[str, Any]) -> Any:
+    if "intValue" in value:  # int64 is a string in OTLP/JSON
+        return int(value["intValue"])
     return next(iter(value.values()), None)
 
 

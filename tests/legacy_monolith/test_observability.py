@@ -60,6 +60,20 @@ def test_text_logs_when_asked(monkeypatch):
     assert logs.gunicorn_logging("legacy-monolith") == {}  # gunicorn's own text
 
 
+def test_an_otlp_endpoint_means_the_otlp_exporter():
+    provider = tracing.tracer_provider(
+        "legacy-monolith",
+        {"OTEL_EXPORTER_OTLP_ENDPOINT": "http://127.0.0.1:9", "OTEL_SERVICE_NAME": "shop-a"},
+    )
+    assert provider is not None
+    try:
+        assert provider.resource.attributes["service.name"] == "shop-a"
+        (processor,) = provider._active_span_processor._span_processors
+        assert type(processor._batch_processor._exporter).__name__ == "OTLPSpanExporter"
+    finally:
+        provider.shutdown()
+
+
 def test_metrics_without_a_token_are_not_there(anon, monkeypatch):
     monkeypatch.delenv("METRICS_TOKEN", raising=False)
     answer = anon.get("/metrics")
@@ -111,6 +125,8 @@ def test_a_request_is_one_trace_with_its_queries(monolith):
     assert server.service == "legacy-monolith"
     assert server.parent_id == "b7ad6b7169203331"  # the caller's span: the trace continues
     assert server.attributes["strangler.request_id"] == "req-trace-1"
+    assert server.attributes["http.request.method"] == "GET"  # the stable names, as the proxy's
+    assert server.attributes["http.response.status_code"] == 200
     queries = [s for s in found if s.kind == CLIENT]
     assert queries and {q.parent_id for q in queries} == {server.span_id}
     assert all(q.attributes["db.system"] == "sqlite" for q in queries)
