@@ -94,7 +94,8 @@ def up(
     1. migrate the monolith's database; seed it only when it is empty
     2. analyze the monolith statically into VAR/report/ (a failure is reported, no more)
     3. import its routes into VAR/flags.sqlite3 (flags of known routes are kept)
-    4. keep or create the tokens VAR/admin.token and VAR/events.token (0600)
+    4. keep or create the tokens VAR/admin.token, VAR/events.token and
+       VAR/metrics.token (0600)
     5. register the catalog and notifications services with the proxy's registry
     6. start the monolith (gunicorn), the catalog service (backfilled from the
        monolith while it is empty), the notifications service, the events relay

@@ -1,8 +1,8 @@
 """What ``strangler up`` runs, as data (pure): one-shot preparation tasks and long-running services.
 
 Set-up first (migrate, seed an empty database, analyze the monolith into ``var/report/``,
-import its routes into ``var/flags.sqlite3``, make ``var/admin.token`` and
-``var/events.token``, register the extracted services with the proxy), then the monolith
+import its routes into ``var/flags.sqlite3``, make ``var/admin.token``,
+``var/events.token`` and ``var/metrics.token``, register the extracted services with the proxy), then the monolith
 (127.0.0.1:8000), the catalog service (8101; backfilled from the monolith while it is
 empty), the notifications service (8102) and the proxy in front of them all (127.0.0.1:8080,
 admin API on 127.0.0.1:8081), with the events' relay between them (embedded unless
@@ -238,7 +238,8 @@ def default_stack(
         )
     )
     files: dict[Path, str] = {}
-    dirs: tuple[Path, ...] = () if options.own_exporter else (options.traces_dir,)
+    spans = options.tracing and not options.own_exporter  # the span files are ours to keep
+    dirs: tuple[Path, ...] = (options.traces_dir,) if spans else ()
     if options.prometheus:
         if prometheus is None:
             raise StackSpecError("--prometheus", MISSING)

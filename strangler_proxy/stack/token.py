@@ -2,8 +2,10 @@
 
 ``strangler up`` runs this as a set-up task (``python -m strangler_proxy.stack.token PATH
 ...``) for the admin API's token (the proxy starts with ``--admin-token-file PATH``; ``strangler
-routes list`` reads the same file by itself) and for ``var/events.token``, the bearer every
-inbox takes (each service and the monolith get it as ``EVENTS_TOKEN`` when they start).
+routes list`` reads the same file by itself), for ``var/events.token``, the bearer every
+inbox takes (each service and the monolith get it as ``EVENTS_TOKEN`` when they start), and
+for ``var/metrics.token``, the bearer their ``/metrics`` asks of a scrape (``METRICS_TOKEN``;
+Prometheus reads the file).
 
 >>> import tempfile
 >>> folder = tempfile.TemporaryDirectory()
