@@ -68,8 +68,7 @@ def test_an_otlp_endpoint_means_the_otlp_exporter():
     assert provider is not None
     try:
         assert provider.resource.attributes["service.name"] == "shop-a"
-        (processor,) = provider._active_span_processor._span_processors
-        assert type(processor._batch_processor._exporter).__name__ == "OTLPSpanExporter"
+        assert type(tracing.exporter("otlp")).__name__ == "OTLPSpanExporter"
     finally:
         provider.shutdown()
 
