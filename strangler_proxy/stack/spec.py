@@ -5,9 +5,9 @@ import its routes into ``var/flags.sqlite3``, make ``var/admin.token``,
 ``var/events.token`` and ``var/metrics.token``, register the extracted services with the
 proxy), then the monolith (127.0.0.1:8000), the catalog service (8101; backfilled from the
 monolith while it is empty), the notifications service (8102) and the proxy in front of them
-all (127.0.0.1:8080,
-admin API on 127.0.0.1:8081), with the events' relay between them (embedded unless
-``--broker``). The extracted services are in :mod:`.extracted`, the relay in :mod:`.messaging`.
+all (127.0.0.1:8080, admin API on 127.0.0.1:8081), with the events' relay between them
+(embedded unless ``--broker``). The extracted services are in :mod:`.extracted`, the
+relay in :mod:`.messaging`.
 
 >>> options = StackOptions.parse(monolith_port=8000, seed_size="tiny", var_dir="var")
 >>> stack = default_stack(
