@@ -120,6 +120,7 @@ class ObservedRequests:
                 MULTIPROC,
                 os.environ.get(MULTIPROC),
                 error,
+                extra={"request_id": request_id},
             )
         return response
 
