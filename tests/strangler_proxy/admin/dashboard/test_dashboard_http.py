@@ -23,6 +23,7 @@ from tests.strangler_proxy.admin.dashboard.stage import (
     TRACE_ID,
     demo_trace,
     report,
+    span_line,
 )
 from tests.strangler_proxy.admin.serving import TOKEN, serve
 
@@ -33,6 +34,7 @@ SNAPSHOT = {
 DOWN = {"url": "http://127.0.0.1:9", "healthy": False, "ejected": True, "ejections": 2}
 HEALTH = {"workers": [{"pid": 1, "inflight": 0, "shadow_queue": 0, "health": {"catalog": [DOWN]}}]}
 BACKLOG = [{"source": "monolith", "unpublished": 3, "error": None}]
+EXCHANGE = "e" * 32
 EVENTS = {"stream": "embedded", "messages": 0, "backlog": BACKLOG, "subscribers": []}
 
 
@@ -53,7 +55,16 @@ def admin(tmp_path: Path) -> Iterator[Admin]:
     store.upsert_routes(ROUTES, actor="setup", reason="seed")
     (tmp_path / "report.json").write_text(json.dumps(report()))
     (tmp_path / "traces").mkdir()
-    (tmp_path / "traces" / "x-1.jsonl").write_text("\n".join(demo_trace(time.time_ns())) + "\n")
+    now = time.time_ns()
+    # the credential exchange the proxy made for that request: its own trace, same request id
+    header = {"arrayValue": {"values": [{"stringValue": REQUEST_ID}]}}
+    exchange = {
+        "traceId": EXCHANGE, "spanId": "ab" * 8, "name": "POST api/auth/jwt/exchange/", "kind": 2,
+        "startTimeUnixNano": str(now + 10**6), "endTimeUnixNano": str(now + 3 * 10**6),
+        "attributes": [{"key": "http.request.header.x_request_id", "value": header}],
+    }  # fmt: skip
+    lines = [*demo_trace(now), span_line("legacy-monolith", [exchange])]
+    (tmp_path / "traces" / "x-1.jsonl").write_text("\n".join(lines) + "\n")
     app = AdminApp(
         store,
         AdminTokens.parse(f"ci:{TOKEN},ops:another-token-abcdefgh"),
@@ -202,9 +213,11 @@ def next_state(lines: Iterator[str]) -> dict[str, Any]:
 
 def test_a_trace_by_request_id_or_trace_id(admin: Admin) -> None:
     with admin.client(authorization=f"Bearer {TOKEN}") as client:
-        for key in (REQUEST_ID, TRACE_ID, TRACE_ID.upper()):
+        for key, matches in ((REQUEST_ID, [TRACE_ID, EXCHANGE]), (TRACE_ID, [TRACE_ID]),
+                             (TRACE_ID.upper(), [TRACE_ID])):  # fmt: skip
             found = client.get(f"/traces/{key}").json()
-            assert found["trace_id"] == TRACE_ID and found["matches"] == [TRACE_ID]
+            # the request's own trace first, though the exchange's started later
+            assert found["trace_id"] == TRACE_ID and found["matches"] == matches
             assert found["services"] == ["strangler-proxy", "catalog", "strangler-relay",
                                          "strangler-deliverer", "legacy-monolith"]  # fmt: skip
             assert [r["depth"] for r in found["rows"]] == [0, 1, 2, 2, 2, 3, 4, 5, 6]
