@@ -375,19 +375,22 @@ def measure_latency(
     else:
         paths = path_to_subscriber(mode, work, url, broker, stand_in)
     watch = BrokerWatch(broker) if mode == "jetstream" else None
-    with paths:
-        latencies(steady_writer(url, rate, 0.5, after), stand_in)  # warm-up, not counted
-        for n in range(rounds):
-            Console().print(f"(b) latency {mode}, round {n + 1}/{rounds}", style="dim")
-            stand_in.reset()
-            if watch is not None:
-                watch.reset()
-            committed = steady_writer(url, rate, seconds, after)
-            if watch is not None:
-                delays.setdefault("broker", []).append(_p50_p99(latencies(committed, watch)))
-            delays.setdefault(mode, []).append(_p50_p99(latencies(committed, stand_in)))
-    if watch is not None:
-        watch.close()
+    try:
+        with paths:
+            latencies(steady_writer(url, rate, 0.5, after), stand_in)  # warm-up, not counted
+            for n in range(rounds):
+                Console().print(f"(b) latency {mode}, round {n + 1}/{rounds}", style="dim")
+                stand_in.reset()
+                if watch is not None:
+                    watch.reset()
+                committed = steady_writer(url, rate, seconds, after)
+                if watch is not None:
+                    found = latencies(committed, watch)
+                    delays.setdefault("broker", []).append(_p50_p99(found))
+                delays.setdefault(mode, []).append(_p50_p99(latencies(committed, stand_in)))
+    finally:  # also when a round fails: its thread would keep the process from exiting
+        if watch is not None:
+            watch.close()
 
 
 def _p50_p99(found: list[float]) -> tuple[float, float]:
