@@ -198,8 +198,8 @@ function renderGraph(graph) {
         stroke: n.shared ? "#94a3b8" : "#fff", "stroke-width": 2, "stroke-dasharray": n.shared ? "4 3" : null }),
       ...arc,
       el("svg:text", { x, y: y + 4, fill: n.shared ? "#64748b" : "#fff", style: "font-weight:600", text: n.progress === null ? "" : pct(n.progress, 0) }),
-      el("svg:text", { x, y: y + r + 18, text: n.name }),
-      el("svg:text", { class: "moved", x, y: y + r + 32, text: n.shared ? "shared library" : `${n.moved} of ${n.routes} routes moved` }));
+      el("svg:text", { class: "label", x, y: y + r + 18, text: n.name }),
+      el("svg:text", { class: "moved label", x, y: y + r + 32, text: n.shared ? "shared library" : `${n.moved} of ${n.routes} routes moved` }));
   });
   const legend = el("svg:g", { class: "legend" },
     ...[0, 0.5, 1].map((p, i) => [

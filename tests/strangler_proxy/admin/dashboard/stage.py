@@ -30,10 +30,13 @@ ROUTES = (
     route("notifications", "/api/notifications/", Mode.MONOLITH, "notifications"),
     route("orders", "/api/orders/", Mode.MONOLITH, "orders"),
     route("cart", "/api/orders/cart/", Mode.MONOLITH, "orders"),
+    route("payments", "/api/payments/", Mode.MONOLITH, "payments"),
+    route("my-account", "/api/customers/me/", Mode.MONOLITH, "customers"),
 )  # fmt: skip
 #: the request paths traffic() sends, one per route
 PATHS = ("/api/catalog/products/", "/api/catalog/products/7/", "/api/reviews/",
-         "/api/notifications/", "/api/orders/", "/api/orders/cart/")  # fmt: skip
+         "/api/notifications/", "/api/orders/", "/api/orders/cart/", "/api/payments/",
+         "/api/customers/me/")  # fmt: skip
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 REQUEST_ID = "req-dashboard-demo-1"
 
@@ -49,13 +52,17 @@ def report() -> dict[str, object]:
         {"name": name, "shared": name == "shared", "modules": [], "models": [],
          "endpoints": [e["pattern"] for e in endpoints if e["service"] == name], "lines": lines}
         for name, lines in (("catalog", 2400), ("notifications", 700), ("orders", 3900),
-                            ("shared", 500))
+                            ("payments", 900), ("customers", 1100), ("shared", 500))
     ]  # fmt: skip
     edges = [
         {"source": "orders", "target": "catalog", "weight": 9},
         {"source": "notifications", "target": "orders", "weight": 4},
         {"source": "catalog", "target": "shared", "weight": 3},
         {"source": "orders", "target": "shared", "weight": 5},
+        {"source": "orders", "target": "payments", "weight": 6},
+        {"source": "orders", "target": "customers", "weight": 3},
+        {"source": "payments", "target": "customers", "weight": 2},
+        {"source": "customers", "target": "shared", "weight": 2},
     ]
     return {"schema_version": 1, "endpoints": endpoints, "services": services,
             "service_edges": edges}  # fmt: skip

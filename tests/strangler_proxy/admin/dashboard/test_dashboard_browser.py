@@ -68,13 +68,14 @@ def test_the_page_shows_the_routes_and_a_command_line_flip_within_two_seconds(
     page.open(scene.admin_url + "/dashboard/login")
     page.evaluate(f"document.getElementById('token').value = {scene.token!r}")
     page.evaluate("document.getElementById('login').submit()")
-    page.wait_for("document.querySelectorAll('#routes tbody tr[data-route]').length === 6")
+    rows = "document.querySelectorAll('#routes tbody tr[data-route]').length"
+    page.wait_for(f"{rows} === {len(ROUTES)}")
 
     assert page.evaluate("location.pathname") == "/dashboard"
     assert page.evaluate("document.cookie") == ""  # HttpOnly: no script reads the session
     for route in ROUTES:
         assert mode_on_page(page, route.id) == route.mode.value
-    page.wait_for("document.querySelectorAll('#graph .node').length === 4")
+    page.wait_for("document.querySelectorAll('#graph .node').length === 6")
     assert page.evaluate("document.querySelector('#graph .node[data-service=catalog]')"
                          ".dataset.progress") == "0.433"  # fmt: skip
     page.wait_for("document.getElementById('live-dot').classList.contains('on')")
