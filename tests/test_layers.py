@@ -2,7 +2,8 @@
 
 Each case copies ``strangler_proxy`` into a temporary tree, plants one import that breaks a
 rule (or two throwaway extracted services, for the contract that has no service to guard
-yet) and runs the real ``lint-imports`` with the project's own contracts over it.
+yet) and runs the real ``lint-imports`` with the project's own contracts over it. The tree
+has the chassis the services and the monolith import, as the real one.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ PURE = "The pure core does no I/O"
 ANALYZER = "Only the command line runs the analyzer"
 TOOLKIT = "Extracted services never import the toolkit"
 SERVICES = "Extracted services never import each other"
+CHASSIS = "from extracted_services.chassis import logs"
 
 
 def lint_imports(tree: Path) -> subprocess.CompletedProcess[str]:
@@ -57,6 +59,11 @@ def pristine(tmp_path_factory: pytest.TempPathFactory) -> Path:
     for package in ("analysis", "legacy_monolith", "extracted_services"):
         (tree / package).mkdir()
         (tree / package / "__init__.py").write_text("")
+    # the chassis under the services and the monolith, as the real tree has it
+    plant(tree, "extracted_services/chassis/logs.py", "import logging")
+    plant(tree, "extracted_services/catalog/settings.py", CHASSIS)
+    plant(tree, "extracted_services/notifications/settings.py", CHASSIS)
+    plant(tree, "legacy_monolith/shop/settings.py", CHASSIS)
     return tree
 
 

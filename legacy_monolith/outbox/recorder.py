@@ -25,10 +25,10 @@ from contextvars import ContextVar
 
 from django.db import IntegrityError, transaction
 
+from extracted_services.chassis.spans import trace_headers
 from legacy_monolith.outbox.conf import ORIGIN
 from legacy_monolith.outbox.models import EntityVersion, Outbox
 from legacy_monolith.outbox.payloads import STATES
-from legacy_monolith.shop.observability.spans import trace_headers
 
 #: request headers an event keeps (trace context), lower-cased; with tracing on, the trace
 #: context is the current span's (the monolith's own span of the request), not the header's

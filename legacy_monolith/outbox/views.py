@@ -14,11 +14,11 @@ from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from extracted_services.chassis import spans
 from legacy_monolith.common.exceptions import Conflict
 from legacy_monolith.outbox.apply import Unresolved, apply_event
 from legacy_monolith.outbox.conf import ORIGIN, events_token
 from legacy_monolith.outbox.events import Poison, parse_event
-from legacy_monolith.shop.observability import spans
 
 
 class Deliverer:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from legacy_monolith.shop.observability.logs import django_logging
+from extracted_services.chassis.logs import django_logging
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("STRANGLER_VAR_DIR", BASE_DIR.parent / "var"))
@@ -48,7 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     # request id, request/DB time by route (OpenTelemetry's own, when on, goes before it)
-    "legacy_monolith.shop.observability.metrics.ObservedRequests",
+    "extracted_services.chassis.metrics.ObservedRequests",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",  # the browsable API's CSS under gunicorn
     "django.contrib.sessions.middleware.SessionMiddleware",

@@ -1,7 +1,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from legacy_monolith.shop.observability.metrics import metrics_view
+from extracted_services.chassis.metrics import metrics_view
 
 api = [
     path("", include("legacy_monolith.customers.urls")),

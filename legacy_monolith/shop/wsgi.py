@@ -3,7 +3,7 @@ import os
 from django.conf import settings
 from django.core.wsgi import get_wsgi_application
 
-from legacy_monolith.shop.observability.tracing import start_tracing
+from extracted_services.chassis.tracing import start_tracing
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "legacy_monolith.shop.settings")
 # before Django loads its middleware: OpenTelemetry's own goes first (off unless configured)

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from legacy_monolith.shop.observability import logs, metrics, spans, tracing
+from extracted_services.chassis import logs, metrics, spans, tracing
 from strangler_proxy.stack.monolith import GUNICORN_LISTENING, gunicorn_argv
 from strangler_proxy.stack.process import ManagedProcess
 from tests.conftest import ROOT, RunningServer, monolith_env, prepare_monolith_db
