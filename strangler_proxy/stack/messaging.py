@@ -94,7 +94,7 @@ def events_services(
     sources = event_sources(options, extracted)
     common = (
         *("--token-file", str(options.events_token_file)),
-        *("--dead-letters", f"sqlite:///{options.var_dir / 'dead-letters.sqlite3'}"),
+        *("--dead-letters", options.dead_letters_url),
     )
     pushes = tuple(x for inbox in inboxes for x in ("--subscriber", inbox))
     embedded = options.broker == EMBEDDED
@@ -127,8 +127,7 @@ def events_services(
                     *(x for source in sources for x in ("--source", source)),
                 )
             ),
-            "strangler events dead-letters --dead-letters "
-            f"sqlite:///{options.var_dir / 'dead-letters.sqlite3'}",
+            f"strangler events dead-letters --dead-letters {options.dead_letters_url}",
             f"metrics: {scrape.url}",
         ),
     )

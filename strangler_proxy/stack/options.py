@@ -185,6 +185,11 @@ class StackOptions:
         return self.token_file, self.events_token_file, self.metrics_token_file
 
     @property
+    def dead_letters_url(self) -> str:
+        """Where the relay and the deliverer park events no inbox took (the dashboard's)."""
+        return f"sqlite:///{self.var_dir / 'dead-letters.sqlite3'}"
+
+    @property
     def traces_dir(self) -> Path:
         """Where every process writes its spans (``STRANGLER_TRACES_DIR``)."""
         return self.var_dir / "traces"

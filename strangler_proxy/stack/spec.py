@@ -178,6 +178,7 @@ def proxy_service(
     if extracted:  # a relay runs: its outboxes (and its broker) are the events panel's
         events = tuple(x for source in event_sources(options, extracted)
                        for x in ("--events-source", source))  # fmt: skip
+        events += ("--events-dead-letters", options.dead_letters_url)
         if options.broker != EMBEDDED:
             events += ("--events-broker", options.broker)
     return ServiceSpec(

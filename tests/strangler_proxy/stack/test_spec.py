@@ -258,6 +258,7 @@ def test_the_relay_pushes_to_every_inbox_or_publishes_to_the_broker(tmp_path: Pa
     assert f"--events-source monolith=sqlite:///{var}/monolith.sqlite3" in proxy
     assert f"--events-source catalog=sqlite:///{var}/catalog/catalog.sqlite3" in proxy
     assert "--events-broker nats://127.0.0.1:4222" in proxy
+    assert f"--events-dead-letters sqlite:///{var}/dead-letters.sqlite3" in proxy
     assert [s.name for s in brokered.services][-3:] == ["relay", "deliverer", "proxy"]
 
 
