@@ -6,12 +6,16 @@ Measured in ``bench.proxy`` (identity section, one run each way), an uncached ex
 the engine's worker ~0.18 ms of CPU per request this way, ~2.7 ms through an httpx client
 (44% of the baseline's throughput against 3%). The exchange changes nothing on
 the monolith, so a pooled connection the monolith closed as it was reused is retried once
-on a fresh one (the pool itself never repeats a POST).
+on a fresh one (the pool itself never repeats a POST). With tracing on, the POST names the
+request's span as its parent (``traceparent``), so the monolith's exchange joins the
+request's trace instead of starting one of its own.
 """
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
+
+from opentelemetry import trace
 
 from strangler_proxy.engine.upstream import (
     Origin,
@@ -23,6 +27,7 @@ from strangler_proxy.engine.upstream import (
 )
 from strangler_proxy.identity.credential import Headers
 from strangler_proxy.identity.tokens import Answer, PostFailed
+from strangler_proxy.policy.trace import traceparent
 
 
 class UpstreamPost:
@@ -35,6 +40,12 @@ class UpstreamPost:
         origin = Origin.parse(f"http://{parts.netloc}")
         target = ((parts.path or "/") + (f"?{parts.query}" if parts.query else "")).encode()
         head = [(b"host", parts.netloc.encode("ascii")), *headers]
+        current = trace.get_current_span().get_span_context()  # the request's (tracing on)
+        if current.is_valid:
+            sampled = current.trace_flags.sampled
+            head.append(
+                (b"traceparent", traceparent(current.trace_id, current.span_id, sampled=sampled))
+            )
         for last in (False, True):
             try:
                 response = await self._upstream.request(

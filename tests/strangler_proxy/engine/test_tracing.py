@@ -259,3 +259,33 @@ async def test_a_dropped_copy_and_the_proxys_own_error_in_process(anyio_backend:
     assert failed.status.status_code is StatusCode.ERROR
     assert (failed.attributes or {})["strangler.served_by"] == "proxy"
     assert "refused" in (failed.status.description or "")
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("anyio_backend", ["asyncio"])
+async def test_the_identity_exchange_joins_the_requests_trace(anyio_backend: str) -> None:
+    """The exchange's POST names the request's (current) span as its parent; off, nothing."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    from strangler_proxy.engine.identity_post import UpstreamPost
+    from strangler_proxy.engine.upstream import Timeouts
+    from tests.strangler_proxy.engine.test_app import MONOLITH, FakeUpstream
+
+    seen: list[list[tuple[bytes, bytes]]] = []
+
+    class Recording(FakeUpstream):
+        async def request(self, origin: Any, method: str, target: bytes, headers: Any,
+                          body: Any, timeouts: Any) -> Any:  # fmt: skip
+            seen.append(list(headers))
+            return await super().request(origin, method, target, headers, body, timeouts)
+
+    post = UpstreamPost(Recording({MONOLITH: 200}), Timeouts(1, 1, 1))
+    url = f"http://{MONOLITH.host}:{MONOLITH.port}/api/auth/jwt/exchange/"
+    await post(url, [(b"authorization", b"Token t")], b"{}")
+    span = TracerProvider().get_tracer("test").start_span("GET svc")
+    with trace.use_span(span, end_on_exit=True):
+        await post(url, [(b"authorization", b"Token t")], b"{}")
+    assert b"traceparent" not in dict(seen[0])
+    ctx = span.get_span_context()
+    assert dict(seen[1])[b"traceparent"] == b"00-%032x-%016x-01" % (ctx.trace_id, ctx.span_id)
