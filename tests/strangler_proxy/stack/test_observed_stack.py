@@ -1,6 +1,7 @@
 """`strangler up --prometheus` with a broker, as one module-scoped stack everything here shares
 (its own nats-server, every port free): Prometheus scrapes every process, and its recording
-rules give each route's figures once traffic flows.
+rules give each route's figures once traffic flows; one request through the proxy to a
+service that publishes an event is one trace across every process it touched.
 
 The fixture ``observed`` is the stack (its URLs, var dir, admin token, a `strangler` against
 it) for any test of the whole observed stack; keep each test's changes to routes of its own.
@@ -13,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +23,9 @@ import pytest
 
 from strangler_proxy.stack.prometheus import DEBIAN_BINARY
 from strangler_proxy.stack.prometheus_rules import COMPARED, MISMATCH_RATIO, recording_rules
+from strangler_proxy.telemetry.traces import Waterfall, find_trace
 from tests.strangler_proxy.events.brokers import running_nats
-from tests.strangler_proxy.stack.test_up import Stack, bring_up, stop_for_sure
+from tests.strangler_proxy.stack.test_up import Stack, bring_up, staff_headers, stop_for_sure
 
 PROMETHEUS = shutil.which("prometheus") or (str(DEBIAN_BINARY) if DEBIAN_BINARY.exists() else None)
 JOBS = {"monolith", "catalog", "notifications", "relay", "deliverer", "proxy", "prometheus"}
@@ -176,3 +179,77 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
     assert {sample["metric"]["job"] for sample in apps} == {"catalog", "monolith"}, (
         "the Django apps' own metrics, behind their token"
     )
+
+
+@pytest.mark.slow
+def test_one_request_to_a_service_that_publishes_is_one_trace_across_every_hop(
+    observed: ObservedStack,
+) -> None:
+    """A price changed through the proxy at the catalog service: the proxy's span, the
+    service's (Django, its database), the relay's publish, the deliverer's process and the
+    monolith's apply (and its database) are one trace, found by the request's id in the span
+    files and through the admin API the dashboard reads."""
+    flipped = observed.stack.strangler(
+        "routes", "set", "product-detail", "service", "--reason", "trace it", "--force"
+    )
+    assert flipped.returncode == 0, flipped.stderr
+    staff = staff_headers(observed.stack)
+    product = httpx.get(f"{observed.catalog_url}/api/catalog/products/", trust_env=False)
+    first = product.json()["results"][0]
+    price = Decimal(first["price"]) + Decimal("0.25")
+
+    def changed() -> str | None:
+        """The request's id once the catalog answered it (until the proxy's poller holds
+        the flip, the monolith answers, and publishes: each try has its own id)."""
+        request_id = f"trace-walk-{time.monotonic_ns()}"
+        answer = httpx.patch(
+            f"{observed.proxy_url}/api/catalog/products/{first['id']}/",
+            json={"price": str(price)},
+            headers={**staff, "X-Request-ID": request_id},
+            trust_env=False,
+        )
+        assert answer.status_code == 200, answer.text
+        return request_id if answer.headers["x-strangler-served-by"] == "catalog" else None
+
+    request_id = eventually(changed, "the catalog serving product-detail", 10)
+    wanted = {"strangler-proxy", "catalog", "strangler-relay", "strangler-deliverer",
+              "legacy-monolith"}  # fmt: skip
+
+    def one_trace() -> Waterfall | None:
+        found = find_trace(observed.traces_dir, request_id)
+        return found if found is not None and wanted <= set(found.services) else None
+
+    trace = eventually(one_trace, "the spans of every hop in one trace", 30)
+    rows = trace.as_json()["rows"]
+    by_service: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_service.setdefault(row["service"], []).append(row)
+    proxy = by_service["strangler-proxy"][0]
+    assert proxy["depth"] == 0 and proxy["attributes"]["strangler.served_by"] == "catalog"
+    assert proxy["attributes"]["strangler.route"] == "product-detail"
+    spans = {row["span_id"]: row for row in rows}
+
+    def parent_service(row: dict[str, Any]) -> str:
+        return str(spans[row["parent_id"]]["service"])
+
+    def db_spans(service: str) -> list[dict[str, Any]]:
+        return [r for r in by_service[service] if "db.system" in r["attributes"]]
+
+    catalog_server = next(r for r in by_service["catalog"] if r["kind"] == "server")
+    assert parent_service(catalog_server) == "strangler-proxy"
+    assert db_spans("catalog") and db_spans("legacy-monolith")
+    publish = next(r for r in by_service["strangler-relay"] if r["name"].endswith(" publish"))
+    assert parent_service(publish) == "catalog"
+    process = next(r for r in by_service["strangler-deliverer"] if r["name"].endswith(" process"))
+    assert process["parent_id"] == publish["span_id"]
+    applied = [r for r in by_service["legacy-monolith"] if r["name"].endswith(" apply")]
+    assert applied and {parent_service(r) for r in applied} == {"strangler-deliverer"}
+
+    # the dashboard's lookup: the admin API finds the same trace by the request id
+    looked = httpx.get(
+        f"{observed.admin_url}/traces/{request_id}",
+        headers={"Authorization": f"Bearer {observed.admin_token()}"},
+        trust_env=False,
+    )
+    assert looked.status_code == 200, looked.text
+    assert looked.json()["trace_id"] == trace.trace_id
