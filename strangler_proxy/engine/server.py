@@ -46,6 +46,7 @@ from strangler_proxy.engine.runtime import EngineRuntime, build_engine
 from strangler_proxy.engine.settings import ConfigError, EngineSettings
 from strangler_proxy.engine.status import WorkerStatus
 from strangler_proxy.registry import Origin
+from strangler_proxy.telemetry.logs import json_logging
 
 log = logging.getLogger("strangler.proxy")
 _STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
@@ -172,8 +173,12 @@ async def _build_and_serve(
     await serve(engine, sock)
 
 
-def _worker(settings_json: str, sock: socket.socket, state_dir: str) -> None:
-    """A spawned worker process's entry point."""
+def _worker(settings_json: str, sock: socket.socket, state_dir: str, log_level: int) -> None:
+    """A spawned worker process's entry point. A spawned process starts with no logging
+    set up: it logs JSON lines as ``strangler proxy run``'s main process does, at its level."""
+    json_logging("strangler-proxy", log_level)
+    for chatty in ("httpx", "httpcore"):  # a line per health check otherwise
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, log_level))
     settings = EngineSettings.from_json(settings_json)
     uvloop.run(_build_and_serve(settings, sock, state_dir=Path(state_dir)))
 
@@ -228,7 +233,14 @@ def _supervise(settings: EngineSettings, sock: socket.socket, state_dir: Path) -
 
     def start() -> BaseProcess:
         process = spawn.Process(
-            target=_worker, args=(settings.to_json(), sock, str(state_dir)), daemon=False
+            target=_worker,
+            args=(
+                settings.to_json(),
+                sock,
+                str(state_dir),
+                logging.getLogger().getEffectiveLevel(),
+            ),
+            daemon=False,
         )
         process.start()
         return process
