@@ -28,6 +28,11 @@ from strangler_proxy.routing import Mode, RouteTable
 #: latency histogram upper bounds in seconds (+Inf is implicit)
 BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 _CODE = ("1xx", "2xx", "3xx", "4xx", "5xx")
+#: why the monolith answered for a service (``policy.verdict``'s reasons; a test keeps the two
+#: alike: metrics and policy are one layer and do not import each other)
+FALLBACK_REASONS = ("refused", "timeout", "broken", "5xx", "circuit-open")
+#: a comparison's verdicts, as ``strangler_shadow_total`` counts them
+VERDICTS = ("match", "mismatch", "noise")
 
 Snapshot = dict[str, Any]
 
@@ -48,11 +53,26 @@ class Metrics:
 
     def routes(self, table: RouteTable) -> None:
         """The route table this worker serves now (``strangler_route_info``): set when the
-        table is loaded or swapped, not per request."""
+        table is loaded or swapped, not per request.
+
+        The series the rollback's rules read start at 0 for a route a service takes part in
+        (its 5xx, its fallbacks, its verdicts): Prometheus's ``rate()`` does not count the
+        increment a series appears with, so a route's first mismatch or fallback would be
+        missed."""
         self._routes = [
             [r.id, r.mode.value, r.service or "", r.percent if r.mode is Mode.CANARY else 0]
             for r in table.routes()
         ]
+        for r in table.routes():
+            if r.service is None or r.mode is Mode.MONOLITH:
+                continue
+            if r.mode is not Mode.SHADOW:
+                self._requests.setdefault((r.id, r.service, 500), 0)
+                for reason in FALLBACK_REASONS:
+                    self._fallbacks.setdefault((r.id, reason), 0)
+            if r.mode is not Mode.SERVICE:
+                for verdict in VERDICTS:
+                    self._shadow.setdefault((r.id, verdict), 0)
 
     def request(self, route: str, *, served_by: str, status: int, seconds: float) -> None:
         requests = self._requests

@@ -79,3 +79,19 @@ def test_the_route_table_is_exposed_as_info_and_canary_percent() -> None:
     assert 'strangler_route_info{route="cart",mode="monolith",service=""} 1' in got
     assert 'strangler_route_canary_percent{route="list"} 25' in got
     assert 'strangler_route_canary_percent{route="cart"} 0' in got
+    # what the rollback's rules read exists from the start (rate() misses a first increment)
+    assert 'strangler_shadow_total{route="list",outcome="mismatch"} 0' in got
+    assert 'strangler_fallbacks_total{route="list",reason="circuit-open"} 0' in got
+    assert 'strangler_requests_total{route="list",served_by="catalog",code="5xx"} 0' in got
+    assert not [line for line in got if 'route="cart"' in line and "_total" in line]
+
+
+def test_the_fallback_reasons_are_the_policys() -> None:
+    from strangler_proxy.metrics import FALLBACK_REASONS
+    from strangler_proxy.policy import Action, Attempt, Failure, judge, unavailable
+
+    reasons = {judge("GET", Attempt(failure=f), fallback=True).reason for f in Failure}
+    reasons.add(judge("GET", Attempt(status=503), fallback=True).reason)
+    circuit = unavailable("catalog", fallback=True)
+    assert circuit.action is Action.FALLBACK
+    assert reasons | {circuit.reason} == set(FALLBACK_REASONS)
