@@ -58,6 +58,8 @@ NOT_RUN = {
     "kill": "signals a process of the running stack (the pid its welcome table shows)",
     "nats-server": "the broker's own binary, not this project's (tests/strangler_proxy/stack/"
     "test_up_broker.py runs it under strangler up --broker)",
+    "promtool": "Prometheus's own tool, not this project's (tests/strangler_proxy/stack/"
+    "test_prometheus.py checks the generated rules with it)",
 }
 
 #: Loaded by mitmdump beside the README's addon: once everything is loaded and every
@@ -185,6 +187,13 @@ def check_python(command: Command, demo_folder: Path) -> None:
         except click.UsageError as exc:
             pytest.fail(f"README: {command.line}\ndoes not parse: {exc.format_message()}")
         answers_help([sys.executable, *args], command.line)
+    elif args[:2] == ("-m", "strangler_proxy.stack.prometheus"):
+        # it prints the rules (with the README's rules file's budgets): run as written, its
+        # output read here rather than redirected to a file
+        printed = args[: args.index(">")] if ">" in args else args
+        done = run([sys.executable, *printed], cwd=ROOT)
+        assert done.returncode == 0, f"README: {command.line}\n{done.stderr}"
+        assert "StranglerErrorBudgetSpent" in done.stdout, f"README: {command.line}"
     elif args[0] == "legacy_monolith/manage.py":
         from django.core.management import CommandError, get_commands, load_command_class
 
