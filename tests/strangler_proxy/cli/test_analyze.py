@@ -265,7 +265,9 @@ def test_the_legacy_monolith_report_names_its_planted_smells(tmp_path: Path) -> 
     assert endpoints["/health/"]["service"] is None  # no domain: stays with the monolith
     assert endpoints["/api/catalog/products/"]["service"] == "catalog"
     assert "`/health/`" in (out / "report.md").read_text()
-    assert "(6 stay with the monolith)" in " ".join(result.stdout.split())  # + the ID provider
+    # the two health checks, the ID provider's three, the schema and the Prometheus metrics
+    assert "(7 stay with the monolith)" in " ".join(result.stdout.split())
+    assert endpoints["/metrics"]["service"] is None
     # paths are printed whole, one per line, whatever the width (copy and paste them)
     lines = result.stdout.splitlines()
     assert any(line.startswith("open file://") and line.endswith("report.html") for line in lines)
