@@ -1,15 +1,19 @@
 """Regenerate the dashboard's screenshots with live data:
 
-    python -m tests.strangler_proxy.admin.dashboard.screenshots OUTDIR
+    python -m tests.strangler_proxy.admin.dashboard.screenshots OUTDIR [TRACES_DIR KEY]
 
 A real ``strangler proxy run`` (``stage``) under steady traffic, a real headless Chromium
 logged in through the login form: ``login.png``, ``dashboard.png`` (the whole page),
 ``flip.png`` (the flip form) and ``trace.png`` (a trace's waterfall, opened by request id).
-The committed ones live in ``strangler_proxy/admin/dashboard/screenshots/``.
+With ``TRACES_DIR KEY`` the waterfall is the trace ``KEY`` (a request or trace id) of those
+span files (a real stack's ``var/traces``), else the stage's own. The committed ones live in
+``strangler_proxy/admin/dashboard/screenshots/``; their trace is a real stack's: a price
+changed through the proxy at the catalog, with a broker (README, step 15).
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 import threading
@@ -42,7 +46,7 @@ def full_page(page: Page, path: Path) -> None:
     page.send("Emulation.clearDeviceMetricsOverride")
 
 
-def shoot(out: Path, scene: Stage, page: Page) -> None:
+def shoot(out: Path, scene: Stage, page: Page, trace_key: str = REQUEST_ID) -> None:
     page.send("Emulation.setDeviceMetricsOverride", width=WIDTH, height=HEIGHT,
               deviceScaleFactor=1, mobile=False)  # fmt: skip
     page.open(scene.admin_url + "/dashboard")
@@ -60,14 +64,14 @@ def shoot(out: Path, scene: Stage, page: Page) -> None:
                   " to the catalog once its shadow matches'")  # fmt: skip
     page.screenshot(out / "flip.png")
     page.evaluate("document.getElementById('flip').close()")
-    page.evaluate(f"document.getElementById('trace-key').value = {REQUEST_ID!r}")
+    page.evaluate(f"document.getElementById('trace-key').value = {trace_key!r}")
     page.evaluate("document.querySelector('#trace-form button').click()")
     page.wait_for("document.querySelectorAll('#waterfall .span').length > 0")
     page.evaluate("document.querySelector('.traces').scrollIntoView()")
     full_page(page, out / "trace.png")
 
 
-def main(out: Path) -> None:
+def main(out: Path, traces: Path | None = None, trace_key: str = REQUEST_ID) -> None:
     binary = chromium_binary()
     if binary is None:
         raise SystemExit("chromium is not installed (make browser)")
@@ -75,6 +79,8 @@ def main(out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="dashboard-shots-") as folder:
         tmp = Path(folder)
         with stage(tmp) as scene:
+            for spans in sorted(traces.glob("*.jsonl")) if traces else ():
+                shutil.copy(spans, tmp / "traces" / spans.name)  # read at each lookup
             stop = threading.Event()
 
             def traffic() -> None:
@@ -89,7 +95,7 @@ def main(out: Path) -> None:
                     Chromium(binary, tmp / "profile", (WIDTH, HEIGHT)) as browser,
                     browser.new_page() as page,
                 ):
-                    shoot(out, scene, page)
+                    shoot(out, scene, page, trace_key)
             finally:
                 stop.set()
                 runner.join(10)
@@ -98,6 +104,9 @@ def main(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
+    if len(sys.argv) == 2:
+        main(Path(sys.argv[1]))
+    elif len(sys.argv) == 4:
+        main(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    else:
         raise SystemExit(__doc__)
-    main(Path(sys.argv[1]))
