@@ -109,12 +109,12 @@ def demo_trace(start_ns: int) -> list[str]:
             span("03", "02", "SELECT catalog_product", 3, 4.0, 6.1),
             span("04", "02", "UPDATE catalog_product", 3, 7.0, 12.4),
             span("05", "02", "INSERT outbox", 3, 12.9, 14.2)]),
-        span_line("strangler-relay", [span("06", "05", "catalog.product.updated publish", 4,
+        span_line("strangler-relay", [span("06", "05", "product.upserted publish", 4,
                                            55.0, 58.3)]),
-        span_line("strangler-deliverer", [span("07", "06", "catalog.product.updated process",
+        span_line("strangler-deliverer", [span("07", "06", "product.upserted process",
                                                5, 60.1, 88.0)]),
         span_line("legacy-monolith", [
-            span("08", "07", "catalog.product.updated apply", 5, 62.0, 84.7),
+            span("08", "07", "product.upserted apply", 5, 62.0, 84.7),
             span("09", "08", "UPDATE catalog_product", 3, 66.2, 71.9)]),
     ]  # fmt: skip
 
