@@ -11,7 +11,8 @@ and, after a fallback, ``X-Strangler-Fallback``: the reason) unless ``routing_he
 off; the proxy's own errors too (``policy.answer`` says what they name); with an access log,
 each request is one line of it. With a tracer (``engine.tracing``), each request is a span
 whose context the upstream request (and a shadow copy, in a child span) carries; without
-one, a ``None`` check and nothing else.
+one, a ``None`` check and nothing else. The steps most requests never take (reading a body,
+the proxy's own answers, the shadow hand-off, the span's end) are functions in ``steps``.
 """
 
 from __future__ import annotations
@@ -19,23 +20,33 @@ from __future__ import annotations
 import itertools
 import secrets
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from dataclasses import dataclass
-from typing import Any, NamedTuple
+from collections.abc import Coroutine
+from typing import Any
 
 from strangler_proxy.balancing import ServicePools
-from strangler_proxy.compare.answers import Answer
 from strangler_proxy.engine import wire
 from strangler_proxy.engine.accesslog import AccessLog
-from strangler_proxy.engine.body import ClientError, framing, receive_body
-from strangler_proxy.engine.errors import send_envelope, send_error
+from strangler_proxy.engine.body import ClientError, framing
+from strangler_proxy.engine.errors import send_error
 from strangler_proxy.engine.evidence import ShadowEvidence
 from strangler_proxy.engine.exchange import WHOLE_RESPONSE
 from strangler_proxy.engine.relay import relay
 from strangler_proxy.engine.rollback import Windows
 from strangler_proxy.engine.routing_headers import UNMATCHED_LABEL, RoutingHeaders
 from strangler_proxy.engine.settings import EngineSettings
-from strangler_proxy.engine.shadow import ShadowDispatcher, ShadowJob
+from strangler_proxy.engine.shadow import ShadowDispatcher
+from strangler_proxy.engine.steps import (
+    Outcome,
+    Receive,
+    Request,
+    Scope,
+    Send,
+    end_span,
+    identity_failed,
+    read_body,
+    relay_and_shadow,
+    send_verdict,
+)
 from strangler_proxy.engine.tracing import RequestTracer, Span
 from strangler_proxy.engine.upstream import (
     RequestBody,
@@ -45,24 +56,10 @@ from strangler_proxy.engine.upstream import (
     UpstreamResponse,
     failure_of,
 )
-from strangler_proxy.identity import ExchangeFailed, IdentityError, PhantomTokens, Refused
+from strangler_proxy.identity import IdentityError, PhantomTokens
 from strangler_proxy.metrics import Metrics
-from strangler_proxy.policy import (
-    PROXY,
-    Action,
-    Attempt,
-    Tried,
-    Verdict,
-    judge,
-    plan,
-    unavailable,
-)
-from strangler_proxy.policy.trace import SHADOW_DROPPED, SHADOW_SENT
+from strangler_proxy.policy import PROXY, Action, Attempt, Tried, judge, plan, unavailable
 from strangler_proxy.routing import MONOLITH, Decision, RouteTable
-
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 class TableHolder:
@@ -72,32 +69,7 @@ class TableHolder:
         self.table = table if table is not None else RouteTable.build([])
 
 
-class Outcome(NamedTuple):
-    """How a request ended: who answered, the status sent, why the monolith stood in."""
-
-    served_by: str
-    status: int
-    fallback: str | None = None
-    request_id: bytes | None = None
-
-
 _UNANSWERED = Outcome(MONOLITH, 500)  # what the counters say if the app itself failed
-
-
-@dataclass(slots=True)
-class _Request:
-    method: str
-    target: bytes
-    headers: wire.Headers
-    request_id: bytes
-    body: RequestBody
-    route: str  # the matched route's id, or UNMATCHED_LABEL
-    set_cookie: bytes | None = None  # a canary cookie for the answer (anonymous clients)
-    fallback: str | None = None  # why the monolith answered instead of the service
-    whole: bool = False  # the server takes a whole answer in one message (WHOLE_RESPONSE)
-    span: Span | None = None  # this request's span (tracing on)
-    shadow: str | None = None  # the copy: policy.trace's SHADOW_SENT or SHADOW_DROPPED
-    error: str | None = None  # the proxy answered with its own error: why
 
 
 class ProxyApp:
@@ -154,7 +126,7 @@ class ProxyApp:
         self.inflight += 1
         label, outcome = UNMATCHED_LABEL, _UNANSWERED
         span = token = error = None
-        request: _Request | None = None
+        request: Request | None = None
         try:
             decision, cookie = self._decide(scope)
             label = decision.route_id or UNMATCHED_LABEL
@@ -168,7 +140,7 @@ class ProxyApp:
                 body: RequestBody = None if length is None else b""
                 if chunked or length:  # no coroutine for the common bodiless request
                     buffer = decision.to_service or bool(decision.shadow)
-                    body = await self._body(receive, length, buffer=buffer)
+                    body = await read_body(receive, length, buffer, self.settings)
                 request = self._request(scope, rid, body, label, cookie)
                 if span is not None:
                     request.span = span
@@ -192,24 +164,6 @@ class ProxyApp:
                 self._done(scope, label, outcome, start, span, error, shadow)
                 RequestTracer.leave(token)
 
-    def _end_span(
-        self,
-        span: Span,
-        scope: Scope,
-        label: str,
-        o: Outcome,
-        shadow: str | None,
-        error: str | None,
-    ) -> None:
-        """The request's span ends; its attributes only when it records (sampled)."""
-        if span.is_recording():
-            route = None if label == UNMATCHED_LABEL else label
-            entry = None if route is None else self.tables.table.get(route)
-            mode = None if entry is None else entry.mode.value
-            request = (scope["method"], scope["path"], route, mode, o.request_id)
-            RequestTracer.record(span, request, o.status, o.served_by, o.fallback, shadow, error)
-        span.end()
-
     def _done(
         self,
         scope: Scope,
@@ -225,7 +179,7 @@ class ProxyApp:
         seconds = time.perf_counter() - start
         trace_id = None
         if span is not None:
-            self._end_span(span, scope, label, outcome, shadow, error)
+            end_span(span, scope, label, outcome, shadow, error, self.tables.table)
             trace_id = RequestTracer.trace_id(span)
         self.metrics.request(
             label, served_by=outcome.served_by, status=outcome.status, seconds=seconds
@@ -267,7 +221,7 @@ class ProxyApp:
 
     def _request(
         self, scope: Scope, rid: bytes, body: RequestBody, label: str, cookie: bytes | None
-    ) -> _Request:
+    ) -> Request:
         """The request as it goes upstream (wire rules applied to its headers)."""
         raw = scope["headers"]
         headers = wire.request_headers(
@@ -278,11 +232,11 @@ class ProxyApp:
             trusted_hops=self.settings.trusted_hops,
         )
         whole = WHOLE_RESPONSE in scope.get("extensions", ())
-        return _Request(
+        return Request(
             scope["method"], _target(scope), headers, rid, body, label, cookie, None, whole
         )
 
-    async def _forward(self, request: _Request, decision: Decision, send: Send) -> tuple[str, int]:
+    async def _forward(self, request: Request, decision: Decision, send: Send) -> tuple[str, int]:
         """The service's answer when it gives one, else the monolith's (or the proxy's
         502/504 when the monolith fails too): who answered, and the status sent."""
         if decision.to_service:
@@ -302,52 +256,19 @@ class ProxyApp:
             tried = Tried(MONOLITH, str(self.monolith))
             attempt = Attempt(failure=failure_of(exc), detail=str(exc), tried=tried)
             verdict = judge(request.method, attempt, fallback=False)
-            await self._send_verdict(send, verdict, request)
+            await send_verdict(send, verdict, request, self._routing_headers)
             return PROXY, verdict.status or 502
         status = response.status
         if decision.shadow and not isinstance(request.body, StreamedBody):
-            await self._relay_and_shadow(response, send, request, decision)
+            await relay_and_shadow(self, response, send, request, decision)
             return MONOLITH, status
         if decision.shadow:
             self.metrics.shadow(request.route, "skipped-large-body")
         await self._relay(response, send, request, MONOLITH)
         return MONOLITH, status
 
-    async def _relay_and_shadow(
-        self, response: UpstreamResponse, send: Send, request: _Request, decision: Decision
-    ) -> None:
-        """Relay the monolith's answer, then send the service its copy; for a sampled route
-        the answer is kept (up to the capture cap) for the comparison. A canary's copies
-        (``sampled_only``) go only when compared."""
-        assert decision.shadow is not None
-        canary = decision.sampled_only
-        evidence = self.evidence
-        settings = None if evidence is None else evidence.shadowing(request.route, canary=canary)
-        if settings is None and canary:
-            await self._relay(response, send, request, MONOLITH)
-            return
-        capture = bytearray() if settings is not None else None
-        complete = await self._relay(response, send, request, MONOLITH, capture)
-        monolith = None
-        if capture is not None and complete and len(capture) <= self.shadow.capture_bytes:
-            headers = tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers)
-            monolith = Answer(response.status, headers, bytes(capture))
-        elif capture is not None:
-            self.metrics.shadow(request.route, "not-compared-large-answer")
-        body = request.body if isinstance(request.body, bytes) else None
-        copied, span = request.headers, None
-        if request.span is not None and self.tracer is not None:  # the copy's own span
-            span, copied = self.tracer.shadow(request.span, request.route, copied)
-        sent = self.shadow.submit(
-            ShadowJob(request.route, decision.shadow, request.method, request.target,
-                      copied, body, response.status, request.request_id, monolith,
-                      noise=settings is not None and settings.noise, span=span)
-        )  # fmt: skip
-        if span is not None:
-            request.shadow = SHADOW_SENT if sent else SHADOW_DROPPED
-
     async def _via_service(
-        self, request: _Request, decision: Decision, send: Send
+        self, request: Request, decision: Decision, send: Send
     ) -> tuple[str, int] | None:
         """Try the service; None means: let the monolith answer (a fallback, counted)."""
         instance = self.pools.pick(decision.primary)
@@ -356,7 +277,7 @@ class ProxyApp:
             if verdict.action is Action.FALLBACK:
                 self._fall_back(request, verdict.reason)
                 return None
-            await self._send_verdict(send, verdict, request)
+            await send_verdict(send, verdict, request, self._routing_headers)
             return PROXY, verdict.status or 503
         headers = request.headers  # with the service's JWT in place of the credential
         if self.identity is not None:
@@ -366,7 +287,7 @@ class ProxyApp:
                     headers, decision.primary, request.request_id
                 )
             except IdentityError as exc:
-                return await self._identity_failed(send, exc, request)
+                return await identity_failed(send, exc, request, self._routing_headers)
         streamed = isinstance(request.body, StreamedBody)
         instance.inflight += 1
         response: UpstreamResponse | None = None
@@ -393,43 +314,21 @@ class ProxyApp:
             self._fall_back(request, verdict.reason)
             return None
         if verdict.action is Action.ERROR:
-            await self._send_verdict(send, verdict, request)
+            await send_verdict(send, verdict, request, self._routing_headers)
             return decision.primary, verdict.status or 502
         assert response is not None
         await self._relay(response, send, request, decision.primary)
         return decision.primary, response.status
 
-    async def _identity_failed(
-        self, send: Send, exc: IdentityError, request: _Request
-    ) -> tuple[str, int]:
-        """The monolith's exchange refused the client's credential (its 401 envelope goes to
-        the client) or failed (the policy's 502/504 naming it)."""
-        if isinstance(exc, ExchangeFailed):
-            await self._send_verdict(send, exc.verdict, request)
-            return MONOLITH, exc.verdict.status or 502
-        assert isinstance(exc, Refused)
-        refused = exc.refusal
-        extra = refused.headers + self._routing_headers(MONOLITH, request.route, request.fallback)
-        await send_envelope(send, refused.status, refused.body, request.request_id, extra=extra)
-        return MONOLITH, refused.status
-
-    def _fall_back(self, request: _Request, reason: str) -> None:
+    def _fall_back(self, request: Request, reason: str) -> None:
         request.fallback = reason
         self.metrics.fallback(request.route, reason)
-
-    async def _send_verdict(self, send: Send, verdict: Verdict, request: _Request) -> None:
-        """The proxy's error, with the routing headers: whose failure it reports
-        (``verdict.served_by``), the route, and the fallback that came before, if any."""
-        request.error = verdict.message
-        routing = self._routing_headers(verdict.served_by, request.route, request.fallback)
-        await send_error(send, verdict.status or 502, verdict.message, request.request_id,
-                          code=verdict.code, extra=routing)  # fmt: skip
 
     def _relay(
         self,
         response: UpstreamResponse,
         send: Send,
-        request: _Request,
+        request: Request,
         served_by: str,
         capture: bytearray | None = None,
     ) -> Coroutine[Any, Any, bool]:
@@ -441,17 +340,6 @@ class ProxyApp:
         if request.set_cookie is not None:
             headers.append((b"set-cookie", request.set_cookie))
         return relay(response, send, headers, request.whole, capture, self.shadow.capture_bytes)
-
-    async def _body(self, receive: Receive, length: int | None, buffer: bool) -> RequestBody:
-        """A body that is there (``length`` > 0, or None for chunked): read whole when
-        ``buffer`` and small, else streamed."""
-        limit = self.settings.max_body_bytes
-        if length is not None and length > limit:
-            raise ClientError(413, f"request body larger than {limit} bytes")
-        chunks = receive_body(receive, limit)
-        if buffer and length is not None and length <= self.settings.buffer_body_bytes:
-            return b"".join([c async for c in chunks])
-        return StreamedBody(chunks, length)
 
 
 def _target(scope: Scope) -> bytes:
