@@ -33,7 +33,9 @@ of the client's credential, exchanged at the monolith (``identity``, option
 refusal (401) is the client's answer, an exchange that fails a 502/504 naming it.
 
 Only the policy, the routing core, the registry, the flag store, the evidence and the
-identity exchange are imported here besides mitmproxy.
+identity exchange are imported here besides mitmproxy. The options and what they open (the
+store, the evidence) are ``options``'s; the proxy's error answers, mitmproxy's own included,
+``errors``'s, with its small addon (``OwnErrors``) loaded before this one.
 
 With tracing on (``OTEL_*``, read once in ``load``: ``mitm.tracing``) each client flow is a
 span the upstream request carries as its parent, and each shadow copy a child span ended
@@ -47,25 +49,13 @@ import itertools
 import logging
 import secrets
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
-from mitmproxy import connection, ctx, exceptions, http
-from mitmproxy.net.http import http1
-from mitmproxy.proxy.layers.http import _http1
+from mitmproxy import ctx, exceptions, http
 
-from strangler_proxy import envelope
-from strangler_proxy.evidence.pairs import PairEvidence, Recorder
-from strangler_proxy.evidence.rules_file import RulesFile
-from strangler_proxy.evidence.store import (
-    EvidenceError,
-    NoEvidence,
-    Retention,
-    default_evidence_url,
-    open_evidence,
-)
-from strangler_proxy.identity import DEFAULT_EXCHANGE, ExchangeFailed, PhantomTokens, Refused
-from strangler_proxy.mitm import identity, tracing
+from strangler_proxy.evidence.pairs import PairEvidence
+from strangler_proxy.identity import ExchangeFailed, PhantomTokens, Refused
+from strangler_proxy.mitm import errors, identity, options, tracing
 from strangler_proxy.mitm.attempt import attempt as service_attempt
 from strangler_proxy.mitm.attempt import connects, retarget
 from strangler_proxy.mitm.copies import SAMPLED, answer_of, copy_answered, send_copies
@@ -74,8 +64,6 @@ from strangler_proxy.mitm.shadow import ShadowPairs
 from strangler_proxy.policy import (
     PROXY,
     Action,
-    Attempt,
-    Failure,
     Tried,
     Verdict,
     judge,
@@ -84,16 +72,11 @@ from strangler_proxy.policy import (
 )
 from strangler_proxy.policy.trace import SHADOW_ERROR, SHADOW_SENT
 from strangler_proxy.registry import Origin
-from strangler_proxy.store import FlagStore, open_store
+from strangler_proxy.store import FlagStore
 from strangler_proxy.telemetry.setup import TelemetryError
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_STORE = "sqlite:///var/flags.sqlite3"
-MS_OPTIONS = ("strangler_poll_ms", "strangler_service_timeout_ms")
-POSITIVE = (*MS_OPTIONS, "strangler_shadow_capture_bytes", "strangler_evidence_keep",
-            "strangler_evidence_days")  # fmt: skip
-EVIDENCE_OPTIONS = {"strangler_store", "strangler_rules", "strangler_evidence", *POSITIVE[2:]}
 #: flow.metadata keys of this addon besides "strangler" (the flow file's record)
 SET_COOKIE, REQUEST_ID = "strangler_set_cookie", "strangler_request_id"
 ROUTED, OWN_ANSWER = "strangler_routed", "strangler_own"
@@ -117,90 +100,22 @@ class StranglerAddon:
             self.tracer = tracing.process_tracer()
         except TelemetryError as exc:
             raise exceptions.OptionsError(f"tracing: {exc}") from exc
-        loader.add_option("strangler_store", str, DEFAULT_STORE, "Flag store URL (sqlite:///path).")
-        loader.add_option(
-            "strangler_poll_ms", int, 500, "Milliseconds between checks of the store's version."
-        )
-        loader.add_option(
-            "strangler_service_timeout_ms",
-            int,
-            30_000,
-            "Milliseconds a service has to answer before the monolith answers instead "
-            "(or, for a request that reached it and is not safe to repeat, 504).",
-        )
-        loader.add_option(
-            "strangler_rules", str, "strangler-rules.toml",
-            "Comparison rules of shadowed routes (TOML; missing: none; empty: no file).",
-        )  # fmt: skip
-        loader.add_option(
-            "strangler_evidence", str, "",
-            "Where shadow comparisons are kept (sqlite:///path or postgresql://...); empty: "
-            "beside the flag store.",
-        )  # fmt: skip
-        loader.add_option(
-            "strangler_shadow_capture_bytes", int, 1 << 20,
-            "Answers of a shadowed route are compared up to this size (larger: not compared).",
-        )  # fmt: skip
-        loader.add_option("strangler_evidence_keep", int, 1000, "Samples kept per route.")
-        loader.add_option("strangler_evidence_days", float, 7.0, "Samples kept this long.")
-        loader.add_option(
-            identity.OPTION, str, DEFAULT_EXCHANGE,
-            "Where a client's credential is exchanged for the JWT a service gets instead (a "
-            "path on the monolith, or a URL); off: services see it as sent.",
-        )  # fmt: skip
+        options.declare(loader)
 
     def configure(self, updated: set[str]) -> None:
-        if ctx.options.connection_strategy != "lazy":
-            # eager (mitmproxy's default) connects to the monolith as a client connects, and
-            # drops the client, with no answer at all, when the monolith is down: even a
-            # request routed to a service would fail
-            logger.info("strangler: connection_strategy=lazy (the monolith only when needed)")
-            ctx.options.update(connection_strategy="lazy")
-        for name in POSITIVE:
-            if name in updated and (value := getattr(ctx.options, name)) <= 0:
-                raise exceptions.OptionsError(f"{name} must be positive, got {value}")
-        if {"strangler_store", "strangler_poll_ms"} & updated:
-            self._open_store()
-        if EVIDENCE_OPTIONS & updated:
-            self._open_evidence()
+        options.check(ctx.options, updated)
+        if options.STORE_OPTIONS & updated:
+            previous = self.store
+            self.store, self.router = options.store_and_router(ctx.options)
+            if previous is not None:
+                previous.close()
+        if options.EVIDENCE_OPTIONS & updated:
+            was = self.evidence
+            self.evidence, self.pairs = options.evidence(ctx.options)
+            if was is not None:
+                was.close()
         if identity.OPTIONS & updated:
             self.identity = identity.from_options(ctx.options)
-
-    def _open_store(self) -> None:
-        poll_ms = ctx.options.strangler_poll_ms
-        url = ctx.options.strangler_store
-        try:
-            store = open_store(url)
-        except Exception as exc:  # any failure to open the store, named
-            # at startup mitmdump exits with this; later, mitmproxy rolls the option back
-            # and the current router stays
-            raise exceptions.OptionsError(f"strangler_store={url!r}: {exc}") from exc
-        try:
-            router = Router(store, poll_interval=poll_ms / 1000)
-        except Exception as exc:
-            store.close()
-            raise exceptions.OptionsError(f"strangler_store={url!r}: {exc}") from exc
-        previous, self.store, self.router = self.store, store, router
-        if previous is not None:
-            previous.close()
-        logger.info("strangler: %s routes from %s", len(router.table), url)
-
-    def _open_evidence(self) -> None:
-        """Shadow evidence: the rules file and the evidence store, both opened when used."""
-        options = ctx.options
-        url = options.strangler_evidence or default_evidence_url(options.strangler_store)
-        try:  # an unusable URL stops mitmdump now, not the first sample later
-            open_evidence(url).close()
-        except NoEvidence:
-            pass  # the first sample makes it
-        except (EvidenceError, ImportError) as exc:  # ImportError: no psycopg in .venv-mitm
-            raise exceptions.OptionsError(f"strangler_evidence={url!r}: {exc}") from exc
-        keep = Retention(options.strangler_evidence_keep, options.strangler_evidence_days * 86400)
-        rules = RulesFile(Path(options.strangler_rules) if options.strangler_rules else None)
-        previous, self.evidence = self.evidence, PairEvidence(rules, Recorder(url, keep))
-        self.pairs = ShadowPairs(self.evidence, options.strangler_shadow_capture_bytes)
-        if previous is not None:
-            previous.close()
 
     async def done(self) -> None:
         """mitmproxy stops: the comparisons under way are finished and kept."""
@@ -214,7 +129,6 @@ class StranglerAddon:
         """A body mitmproxy will stream is routed now, before it goes anywhere."""
         if flow.is_replay == "request":
             return  # a shadow copy
-        _OWN_ERRORS.pop(flow.client_conn.id, None)  # a new request: no error is pending
         if not flow.request.stream:
             return
         plan = self._route(flow)
@@ -298,18 +212,15 @@ class StranglerAddon:
             self.pairs.forget(flow.id)  # no answer to compare
         request = flow.request
         tried = Tried(info["served_by"], str(Origin(request.host, request.port)))
-        verdict = judge(request.method, _failed(flow.error.msg, tried), fallback=False)
-        answer = _envelope(verdict, flow.metadata.get(REQUEST_ID), close=True)
+        verdict = judge(request.method, errors.failed(flow.error.msg, tried), fallback=False)
+        answer = errors.answer(verdict, flow.metadata.get(REQUEST_ID), close=True)
         for name, value in routing_headers(verdict.served_by, info["route"], info["fallback"]):
             answer.headers[name] = value
-        _OWN_ERRORS[flow.client_conn.id] = bytes(http1.assemble_response(answer))
+        errors.answer_instead(flow.client_conn.id, answer)
         if self.tracer is not None:
             shadow = SHADOW_SENT if info["shadow"] else None
             self.tracer.end(flow.id, answer.status_code, verdict.served_by, info["fallback"],
                             shadow, error=verdict.message)  # fmt: skip
-
-    def client_disconnected(self, client: connection.Client) -> None:
-        _OWN_ERRORS.pop(client.id, None)  # an error answer mitmproxy never asked for
 
     # -- steps ----------------------------------------------------------------------------
     def _route(self, flow: http.HTTPFlow) -> Plan | None:
@@ -404,7 +315,7 @@ class StranglerAddon:
         """The proxy's error in the envelope; the response hook adds the routing headers,
         ``X-Strangler-Served-By`` saying whose failure it reports (``verdict.served_by``)."""
         flow.request.stream = False  # mitmproxy streams no body to a flow that has its answer
-        flow.response = _envelope(verdict, flow.metadata.get(REQUEST_ID))
+        flow.response = errors.answer(verdict, flow.metadata.get(REQUEST_ID))
         flow.metadata[PROXY_ERROR] = verdict.message
         flow.metadata["strangler"]["served_by"] = verdict.served_by
         flow.metadata[OWN_ANSWER] = True
@@ -421,61 +332,5 @@ def _fell_back(flow: http.HTTPFlow, plan: Plan, reason: str) -> None:
     flow.metadata["strangler"].update(served_by="monolith", fallback=reason)
 
 
-def _envelope(verdict: Verdict, request_id: str | None, close: bool = False) -> http.Response:
-    """The proxy's error answer, in the envelope."""
-    status = verdict.status or 502
-    body = envelope.error_body(status, verdict.message, code=verdict.code, request_id=request_id)
-    headers = {"Content-Type": "application/json"}
-    if close:
-        headers["Connection"] = "close"
-    if request_id is not None:
-        headers["X-Request-ID"] = request_id
-    return http.Response.make(status, body, headers)
-
-
-def _failed(message: str, tried: Tried | None) -> Attempt:
-    """mitmproxy's words for a failed exchange, in the policy's terms."""
-    refused = "refused" in message.lower() or "connect call failed" in message.lower()
-    return Attempt(failure=Failure.REFUSED if refused else Failure.BROKEN, detail=message,
-                   tried=tried)  # fmt: skip
-
-
-# mitmproxy writes its own error answers (a dead monolith, a malformed request) with an HTML
-# body. Both places are replaced (non-public, checked against the pinned 11.0.2): the error
-# for a flow goes out as the addon's error hook made it (keyed by the client connection: one
-# request at a time on HTTP/1), any other in the envelope (``make_error_response``).
-_OWN_ERRORS: dict[str, bytes] = {}  # client connection id -> the whole answer
-_mitm_send = _http1.Http1Server.send
-
-
-def _send_to_client(self: Any, event: Any) -> Any:
-    """``Http1Server.send``; an error for a flow goes out as the error hook made it."""
-    own = None
-    if isinstance(event, _http1.ResponseProtocolError):
-        own = _OWN_ERRORS.pop(self.conn.id, None)
-    if (
-        own is None
-        or event.code == _http1.status_codes.NO_RESPONSE
-        or self.response
-        or not self.conn.state & _http1.ConnectionState.CAN_WRITE
-    ):
-        yield from _mitm_send(self, event)
-        return
-    yield _http1.commands.SendData(self.conn, own)
-    yield _http1.commands.CloseConnection(self.conn)
-
-
-def _error_response(status_code: int, message: str = "") -> bytes:
-    if status_code == 502:  # not for a flow: no request, so none to fall back with either
-        verdict = judge("GET", _failed(message, None), fallback=False)
-        message, code = verdict.message, verdict.code
-    else:
-        code = None
-    body = envelope.error_body(status_code, message or "error", code=code)
-    headers = {"Content-Type": "application/json", "Connection": "close"}
-    return bytes(http1.assemble_response(http.Response.make(status_code, body, headers)))
-
-
-_http1.Http1Server.send = _send_to_client
-_http1.make_error_response = _error_response
-addons = [StranglerAddon()]
+# the error answers first: a new request forgets an error answer still pending
+addons = [errors.OwnErrors(), StranglerAddon()]
