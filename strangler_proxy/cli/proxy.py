@@ -1,7 +1,9 @@
 """``strangler proxy run``: the production engine in front of the monolith.
 
 The proxy starts even when the monolith does not answer (it may come later), but says so:
-one line on standard error naming the monolith, its health URL and what failed.
+one line on standard error naming the monolith, its health URL and what failed. The checks
+made before it starts and the banner are ``proxy_checks``'s; the admin app and its dashboard
+are composed by ``_admin``.
 """
 
 from __future__ import annotations
@@ -12,10 +14,16 @@ from pathlib import Path
 import click
 
 from strangler_proxy.cli._admin import DashboardInputs, admin_factory, events_status
+from strangler_proxy.cli.proxy_checks import (
+    banner,
+    check_access_log,
+    check_token,
+    monolith_warning,
+    read_store,
+)
 from strangler_proxy.engine.settings import ConfigError, EngineSettings, parse_listen
 from strangler_proxy.engine.upstream import Timeouts
 from strangler_proxy.identity.spec import DEFAULT_EXCHANGE
-from strangler_proxy.store.base import Snapshot, redact
 
 
 @click.group()
@@ -266,7 +274,7 @@ def run(
         if admin_token_file is not None and not admin_token_file.is_file():
             raise ConfigError(f"--admin-token-file: no such file {admin_token_file}")
         if admin_token_file is not None:
-            _check_token(admin_token_file)
+            check_token(admin_token_file)
         if monolith_health_path and not monolith_health_path.startswith("/"):
             raise ConfigError(
                 f"--monolith-health-path: must start with '/', got {monolith_health_path!r}"
@@ -307,16 +315,16 @@ def run(
         dashboard = DashboardInputs(
             report, traces_dir, events_status(events_sources, events_broker, events_dead_letters)
         )
-        _check_access_log(access_log)
-        snapshot = _read_store(store_url)
+        check_access_log(access_log)
+        snapshot = read_store(store_url)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from exc
     from strangler_proxy.engine.server import run_engine
 
-    warning = _monolith_warning(settings, monolith_health_path) if monolith_health_path else None
+    warning = monolith_warning(settings, monolith_health_path) if monolith_health_path else None
 
     def listening(bound: EngineSettings) -> None:
-        _banner(bound, snapshot)
+        banner(bound, snapshot)
         if warning is not None:
             click.echo(warning, err=True)
 
@@ -324,94 +332,3 @@ def run(
         run_engine(settings, admin=admin_factory(settings, dashboard), on_listening=listening)
     except ConfigError as exc:  # a port taken by someone else: named, no traceback
         raise click.ClickException(str(exc)) from exc
-
-
-def _monolith_warning(settings: EngineSettings, path: str) -> str | None:
-    """The start-up warning when the monolith does not answer ``path`` with a 2xx (the health
-    checks' rule), or None. Asked once, within the connect timeout."""
-    import httpx
-
-    from strangler_proxy.balancing.health import healthy_answer
-
-    monolith = str(settings.monolith)
-    url = monolith + path
-    try:
-        answer = httpx.get(url, timeout=settings.timeouts.connect, trust_env=False)
-    except httpx.HTTPError as exc:
-        failed = f"{type(exc).__name__}: {exc}"
-    else:
-        if healthy_answer(answer.status_code):
-            return None
-        failed = f"it answered HTTP {answer.status_code}"
-    return (
-        f"strangler proxy: warning: the monolith at {monolith} does not answer its health URL "
-        f"{url} ({failed}); starting anyway: requests it should answer get a 502 until it does"
-    )
-
-
-def _check_access_log(where: str | None) -> None:
-    """Open the access log once here, so a file that cannot be written is named before
-    workers start (each worker then opens its own handle)."""
-    from strangler_proxy.engine.accesslog import AccessLog, AccessLogError
-
-    if where is not None and where != "-":
-        try:
-            AccessLog.open(where).close()
-        except AccessLogError as exc:
-            raise ConfigError(f"--access-log: {exc}") from exc
-
-
-def _read_store(url: str) -> Snapshot:
-    """Read the flag store once here, so a bad ``--store`` is named before workers start."""
-    from strangler_proxy.store import StoreError, open_store
-
-    try:
-        store = open_store(url)
-        try:
-            return store.snapshot()
-        finally:
-            store.close()
-    except (ValueError, StoreError, OSError) as exc:
-        raise ConfigError(f"--store: {exc}") from exc
-
-
-def _banner(settings: EngineSettings, snapshot: Snapshot) -> None:
-    """What is about to serve, as a table (routes by mode, services, limits)."""
-    from collections import Counter
-
-    from strangler_proxy.cli.tables import Column, Grid, show
-
-    modes = Counter(route.mode.value for route in snapshot.table.routes())
-    routes = ", ".join(f"{n} {m}" for m, n in sorted(modes.items())) or "none: all to the monolith"
-    admin = f"http://{settings.admin_host}:{settings.admin_port}" if settings.admin_port else "off"
-    t = settings.timeouts
-    # URLs and paths stay whole (the value column wraps between words only)
-    columns = (Column("", style="bold"), Column("", keep=False))
-    table = Grid("strangler proxy", columns, show_header=False)
-    for name, value in (
-        ("listen", f"http://{settings.host}:{settings.port} ({settings.workers} worker(s))"),
-        ("monolith", settings.monolith_url),
-        ("store", f"{redact(settings.store_url)} (version {snapshot.version})"),
-        ("routes", routes),
-        ("services", ", ".join(s.name for s in snapshot.services) or "none"),
-        ("admin", admin),
-        ("identity", settings.identity_url or "off: services get clients' credentials"),
-        ("timeouts", f"connect {t.connect:g} s, read {t.read:g} s, total {t.total:g} s"),
-        ("limits", f"headers {settings.max_header_bytes} B, body {settings.max_body_bytes} B, "
-                   f"{settings.max_concurrency} in flight per worker"),
-    ):  # fmt: skip
-        table.add(name, value)
-    show(table)
-
-
-def _check_token(path: Path) -> None:
-    """The admin token must be there and acceptable before anything starts."""
-    from strangler_proxy.admin.auth import AdminTokens, TokenError
-
-    token = path.read_text().strip()
-    if not token:
-        raise ConfigError(f"--admin-token-file: {path} is empty (no token, no flip)")
-    try:
-        AdminTokens.parse(token)
-    except TokenError as exc:
-        raise ConfigError(f"--admin-token-file: {exc}") from exc
