@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from opentelemetry import trace
-
 from strangler_proxy.engine.upstream import (
     Origin,
     Timeouts,
@@ -27,7 +25,7 @@ from strangler_proxy.engine.upstream import (
 )
 from strangler_proxy.identity.credential import Headers
 from strangler_proxy.identity.tokens import Answer, PostFailed
-from strangler_proxy.policy.trace import traceparent
+from strangler_proxy.identity.traced import traceparent_header
 
 
 class UpstreamPost:
@@ -40,12 +38,8 @@ class UpstreamPost:
         origin = Origin.parse(f"http://{parts.netloc}")
         target = ((parts.path or "/") + (f"?{parts.query}" if parts.query else "")).encode()
         head = [(b"host", parts.netloc.encode("ascii")), *headers]
-        current = trace.get_current_span().get_span_context()  # the request's (tracing on)
-        if current.is_valid:
-            sampled = current.trace_flags.sampled
-            head.append(
-                (b"traceparent", traceparent(current.trace_id, current.span_id, sampled=sampled))
-            )
+        if (parent := traceparent_header()) is not None:  # the request's span (tracing on)
+            head.append(parent)
         for last in (False, True):
             try:
                 response = await self._upstream.request(

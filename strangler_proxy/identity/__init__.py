@@ -5,7 +5,8 @@ short-lived JWT from the monolith (cached), for the requests a service answers.
 headers a service gets; what the exchange's answer means); ``tokens.PhantomTokens`` does
 the exchange (cache, single flight, failures in the policy's terms) over a ``Post``: the
 production engine's pooled client (``engine/identity_post.py``) or ``h11_post`` (mitmproxy
-engine, imported by it alone). ``spec`` reads the option that turns it on.
+engine, imported by it alone), both naming the request's span as the POST's parent
+(``traced``). ``spec`` reads the option that turns it on.
 """
 
 from strangler_proxy.identity.answer import MARGIN, Grant, Refusal

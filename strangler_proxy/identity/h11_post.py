@@ -2,7 +2,8 @@
 exchange (cached tokens make them rare). Its environment (``.venv-mitm``) cannot have httpx
 (mitmproxy 11.0 pins h11 <= 0.14, httpx's httpcore needs >= 0.16) nor the production
 engine's client (httptools, and the engine is another layer); h11, the sans-io HTTP/1.1
-parser mitmproxy itself brings, is in both environments.
+parser mitmproxy itself brings, is in both environments. With tracing on, the POST names the
+request's span as its parent (``traced``), as the production engine's does.
 
 >>> import asyncio
 >>> async def dead() -> str:
@@ -25,6 +26,7 @@ import h11
 
 from strangler_proxy.identity.credential import Headers
 from strangler_proxy.identity.tokens import Answer, PostFailed
+from strangler_proxy.identity.traced import traceparent_header
 from strangler_proxy.policy import Failure
 
 _MAX_ANSWER = 1 << 20  # an exchange's answer is a few hundred bytes
@@ -52,6 +54,8 @@ class H11Post:
         target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         head = [(b"host", parts.netloc.encode("ascii")), (b"content-length", b"%d" % len(body)),
                 (b"connection", b"close"), *headers]  # fmt: skip
+        if (parent := traceparent_header()) is not None:  # the request's span (tracing on)
+            head.append(parent)
         try:
             return await asyncio.wait_for(self._exchange(reader, writer, target, head, body),
                                           self._read)  # fmt: skip

@@ -39,11 +39,13 @@ store, the evidence) are ``options``'s; the proxy's error answers, mitmproxy's o
 
 With tracing on (``OTEL_*``, read once in ``load``: ``mitm.tracing``) each client flow is a
 span the upstream request carries as its parent, and each shadow copy a child span ended
-with its comparison's verdict (``answered`` for a copy not compared); off, nothing changes.
+with its comparison's verdict (``answered`` for a copy not compared), and the identity
+exchange's POST names the flow's span as its parent; off, nothing changes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import itertools
 import logging
@@ -270,8 +272,10 @@ class StranglerAddon:
         or the policy's 502/504 naming the exchange)."""
         if self.identity is None:
             return True
+        span = contextlib.nullcontext() if self.tracer is None else self.tracer.current(flow.id)
         try:
-            await identity.exchange(request, self.identity, plan.decision.primary)
+            with span:  # the exchange's POST names the flow's span as its parent
+                await identity.exchange(request, self.identity, plan.decision.primary)
         except ExchangeFailed as exc:
             self._answer_error(flow, exc.verdict)
             return False

@@ -6,6 +6,7 @@ its request headers (any mutable mapping of text). A flow's metadata is deep-cop
 ``flow.copy()`` and written to flow files, so spans are kept here, by flow id, never in it.
 The addon holds a ``FlowTracer`` or None (tracing off: the request goes on untouched).
 
+>>> from opentelemetry import trace
 >>> from opentelemetry.sdk.trace import TracerProvider
 >>> tracer = FlowTracer(TracerProvider().get_tracer("doc"))
 >>> headers = {"traceparent": "00-" + "ab" * 16 + "-" + "cd" * 8 + "-01"}
@@ -14,17 +15,24 @@ The addon holds a ``FlowTracer`` or None (tracing off: the request goes on untou
 True
 >>> headers["traceparent"][36:52] != "cd" * 8
 True
+>>> with tracer.current("f1"):  # the identity exchange's POST names it as its parent
+...     current = trace.get_current_span().get_span_context()
+>>> headers["traceparent"][36:52] == f"{current.span_id:016x}"
+True
+>>> trace.get_current_span().get_span_context().is_valid  # only meanwhile
+False
 >>> tracer.end("f1", 200, "catalog", None, None, error=None)
 >>> tracer.end("f1", 200, "catalog", None, None, error=None)  # once only: unknown now
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import MutableMapping
+from collections.abc import Iterator, MutableMapping
 from typing import Any
 
-from opentelemetry import trace
+from opentelemetry import context, trace
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
@@ -75,6 +83,20 @@ class FlowTracer:
                 attributes["strangler.mode"] = mode
         self._keep(flow_id, span, attributes)
         headers["traceparent"] = _traceparent(span)
+
+    @contextlib.contextmanager
+    def current(self, flow_id: str) -> Iterator[None]:
+        """The flow's span is the current one meanwhile (nothing when it has none): the
+        identity exchange's POST names it as its parent, as in the production engine."""
+        kept = self._open.get(flow_id)
+        if kept is None:
+            yield
+            return
+        token = context.attach(trace.set_span_in_context(kept[0]))
+        try:
+            yield
+        finally:
+            context.detach(token)
 
     def shadow(
         self, flow_id: str, copy_id: str, route: str, headers: MutableMapping[str, str]

@@ -208,6 +208,30 @@ def test_the_access_log_has_the_trace_id(proxies: dict[str, Any], var_dir: Path)
     assert until(line)["trace_id"] == trace_id
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_identity_exchange_joins_the_requests_trace_in_both_engines(
+    engine: str, proxies: dict[str, Any], stand_ins: dict[str, Running]
+) -> None:
+    """A credential going to a service is exchanged at the monolith (here the stand-in, whose
+    echo is no token: the client gets the 502 naming it): the exchange's POST names the
+    proxy's span as its parent; tracing off, it carries no ``traceparent``."""
+    urls, monolith = proxies[engine], stand_ins["monolith"].url
+    exchange = {"path": "/api/auth/jwt/exchange/"}
+    sent, trace_id, _ = client_traceparent()
+    for tracing in ("on", "off"):
+        headers = {"traceparent": sent, "authorization": f"Token {engine}-{tracing}"}
+        answer = httpx.get(urls[tracing] + "/svc/exchanged", headers=headers, trust_env=False)
+        assert answer.status_code == 502, answer.text
+        seen = httpx.get(monolith + "/_seen", params=exchange, trust_env=False).json()
+        assert seen["authorization"] == f"Token {engine}-{tracing}"
+        if tracing == "off":
+            assert "traceparent" not in seen
+            continue
+        seen_trace, parent, _ = parent_of(seen["traceparent"])
+        span = span_of(urls["traces"], parent)
+        assert (span["name"], span["traceId"], seen_trace) == ("GET svc", trace_id, trace_id)
+
+
 @pytest.mark.anyio
 @pytest.mark.parametrize("anyio_backend", ["asyncio"])
 async def test_a_dropped_copy_and_the_proxys_own_error_in_process(anyio_backend: str) -> None:

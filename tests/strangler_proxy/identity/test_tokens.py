@@ -92,6 +92,30 @@ def test_the_service_gets_a_bearer_for_its_audience_and_no_credential(
     assert sent["content-type"] == "application/json" and "cookie" not in sent
 
 
+def test_the_exchange_joins_the_requests_trace(idp: IdP, post: Callable[[], Post]) -> None:
+    """Both engines' POST name the current span (the request's, tracing on) as its parent,
+    through the single flight's task too; no current span, no ``traceparent``."""
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+
+    tokens = PhantomTokens(idp.url, post())
+    span = TracerProvider().get_tracer("test").start_span("GET svc")
+
+    async def exchanges() -> None:
+        try:
+            await tokens.headers_for(TOKEN, "catalog")
+            with trace.use_span(span, end_on_exit=True):
+                await tokens.headers_for(TOKEN, "notifications")
+        finally:
+            await tokens.aclose()
+
+    asyncio.run(exchanges())
+    untraced, traced = idp.seen
+    assert "traceparent" not in untraced
+    context = span.get_span_context()
+    assert traced["traceparent"] == f"00-{context.trace_id:032x}-{context.span_id:016x}-01"
+
+
 def test_one_exchange_per_credential_and_audience_while_fresh(
     idp: IdP, post: Callable[[], Post]
 ) -> None:
