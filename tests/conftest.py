@@ -40,11 +40,14 @@ def prepare_monolith_db(env: dict[str, str], size: str = "tiny") -> None:
     prepare_database(sys.executable, env, size=size)
 
 
-def start_monolith(var_dir: Path, env: dict[str, str], workers: int = 2) -> ManagedProcess:
-    """gunicorn on port 0, healthy once the port it logs answers ``/health/``."""
+def start_monolith(
+    var_dir: Path, env: dict[str, str], workers: int = 2, config: str | None = None
+) -> ManagedProcess:
+    """gunicorn on port 0, healthy once the port it logs answers ``/health/`` (``config``:
+    a gunicorn configuration module, as ``strangler up`` passes the monolith's)."""
     return ManagedProcess(
         "monolith",
-        gunicorn_argv(sys.executable, 0, workers=workers),
+        gunicorn_argv(sys.executable, 0, workers=workers, config=config),
         health_url="http://127.0.0.1:{port}/health/",
         announces=GUNICORN_LISTENING,
         env=env,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import doctest
 import json
 import sqlite3
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -17,9 +16,7 @@ import httpx
 import pytest
 
 from extracted_services.chassis import logs, metrics, spans, tracing
-from strangler_proxy.stack.monolith import GUNICORN_LISTENING, gunicorn_argv
-from strangler_proxy.stack.process import ManagedProcess
-from tests.conftest import ROOT, RunningServer, monolith_env, prepare_monolith_db
+from tests.conftest import RunningServer, monolith_env, prepare_monolith_db, start_monolith
 from tests.legacy_monolith.observed import (
     CLIENT,
     CONSUMER,
@@ -37,7 +34,7 @@ from tests.legacy_monolith.test_over_http import login
 
 METRICS_TOKEN = "monolith-metrics-token"
 EVENTS_TOKEN = "monolith-events-token"
-CONF = "python:legacy_monolith.shop.gunicorn_conf"
+CONF = "legacy_monolith.shop.gunicorn_conf"
 
 
 @pytest.mark.parametrize("module", [logs, metrics, spans, tracing])
@@ -93,15 +90,7 @@ def monolith(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer
         "METRICS_TOKEN": METRICS_TOKEN,
         "PROMETHEUS_MULTIPROC_DIR": str(var_dir / "prometheus"),
     }
-    proc = ManagedProcess(
-        "monolith",
-        [*gunicorn_argv(sys.executable, 0, workers=2), "--config", CONF],
-        health_url="http://127.0.0.1:{port}/health/",
-        announces=GUNICORN_LISTENING,
-        env=env,
-        cwd=ROOT,
-        log_path=var_dir / "monolith.log",
-    ).start()
+    proc = start_monolith(var_dir, env, config=CONF)
     try:
         yield RunningServer(proc.base_url, proc, env)
     finally:
