@@ -18,7 +18,10 @@ def login(base_url: str, username: str, password: str = "shop-demo-pass") -> htt
 
 
 def checkout(client: httpx.Client, method: str = "card", product: int = 6) -> httpx.Response:
+    """A checkout of one ``product``: the cart is emptied first (the monolith is shared by
+    every test of a worker, and the traffic runner leaves carts full)."""
     address = client.get("/api/customers/me/").json()["addresses"][0]["id"]
+    assert client.post("/api/orders/cart/clear/").status_code == 200
     added = client.post("/api/orders/cart/items/", json={"product": product, "quantity": 1})
     assert added.status_code == 201, added.text
     return client.post("/api/orders/checkout/", json={"address": address, "payment_method": method})

@@ -76,6 +76,19 @@ class ObservedStack:
         assert body["status"] == "success", body
         return body["data"]
 
+    def troubles(self) -> str:
+        """What Prometheus says is wrong: targets not up, rules failing (for a failure's text)."""
+        targets = self.prometheus("/api/v1/targets", state="active")["activeTargets"]
+        down = {t["labels"]["job"]: t["lastError"] for t in targets if t["health"] != "up"}
+        groups = self.prometheus("/api/v1/rules")["groups"]
+        failing = {
+            rule["name"]: rule.get("lastError", "")
+            for group in groups
+            for rule in group["rules"]
+            if rule["health"] != "ok"
+        }
+        return f"targets not up {down}, rules not ok {failing}"
+
     def query(self, expr: str) -> list[dict[str, Any]]:
         return list(self.prometheus("/api/v1/query", query=expr)["result"])
 
@@ -104,6 +117,41 @@ def eventually(check: Callable[[], Any], what: str, timeout: float = 30.0) -> An
         time.sleep(0.5)
 
 
+def _db(service: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda row: row["service"] == service and "db.system" in row["attributes"]
+
+
+def _named(service: str, suffix: str) -> Callable[[dict[str, Any]], bool]:
+    return lambda row: row["service"] == service and row["name"].endswith(suffix)
+
+
+#: The spans a price change through the proxy to the catalog makes, by hop (waterfall rows).
+HOPS: dict[str, Callable[[dict[str, Any]], bool]] = {
+    "proxy": lambda row: row["service"] == "strangler-proxy",
+    "catalog": lambda row: row["service"] == "catalog" and row["kind"] == "server",
+    "catalog's database": _db("catalog"),
+    "relay's publish": _named("strangler-relay", " publish"),
+    "deliverer's process": _named("strangler-deliverer", " process"),
+    "monolith's apply": _named("legacy-monolith", " apply"),
+    "monolith's database": _db("legacy-monolith"),
+}
+
+
+class Partial(dict[str, Any]):
+    """A check's answer so far: false, so ``eventually`` asks again, and what it lacks is in
+    the failure's message if time runs out."""
+
+    def __init__(self, found: dict[str, Any], lacking: str) -> None:
+        super().__init__(found)
+        self.lacking = lacking
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"{self.lacking}; so far {dict(self)!r}"
+
+
 class Traffic:
     """GETs through the proxy from a thread until stopped: the canary route (each request a
     new anonymous client, so both sides answer), the shadowed one and one at the monolith."""
@@ -111,7 +159,7 @@ class Traffic:
     def __init__(self, proxy_url: str) -> None:
         self.paths = ["/api/catalog/products/", "/api/catalog/categories/", "/health/"]
         self.proxy_url = proxy_url
-        self.statuses: dict[int, int] = {}
+        self.statuses: dict[int | str, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -126,7 +174,11 @@ class Traffic:
     def _run(self) -> None:
         while not self._stop.is_set():
             for path in self.paths:
-                status = httpx.get(self.proxy_url + path, trust_env=False, timeout=10).status_code
+                try:
+                    got = httpx.get(self.proxy_url + path, trust_env=False, timeout=10)
+                    status: int | str = got.status_code
+                except httpx.HTTPError as error:  # counted, and the traffic goes on
+                    status = f"{path}: {error!r}"
                 self.statuses[status] = self.statuses.get(status, 0) + 1
             self._stop.wait(0.05)
 
@@ -145,7 +197,7 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
     def targets() -> dict[str, str]:
         active = observed.prometheus("/api/v1/targets", state="active")["activeTargets"]
         health = {t["labels"]["job"]: t["health"] for t in active}
-        return health if set(health.values()) == {"up"} else {}
+        return health if set(health.values()) == {"up"} else Partial(health, "not all up")
 
     with Traffic(observed.proxy_url) as traffic:
         assert set(eventually(targets, "every target up")) == JOBS
@@ -159,7 +211,10 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
                     side = sample["metric"].get("served_by", "")
                     found[f"{record} {side}"] = float(sample["value"][1])
             missing = {r["record"] for r in recording_rules()} - {k.split()[0] for k in found}
-            return {} if missing else found
+            if not missing:
+                return found
+            return Partial(found, f"none yet from {sorted(missing)}; {observed.troubles()}; "
+                                  f"traffic {traffic.statuses}")  # fmt: skip
 
         found = eventually(figures, "a value from every recording rule", 45)
     assert set(traffic.statuses) == {200}, traffic.statuses
@@ -212,12 +267,14 @@ def test_one_request_to_a_service_that_publishes_is_one_trace_across_every_hop(
         return request_id if answer.headers["x-strangler-served-by"] == "catalog" else None
 
     request_id = eventually(changed, "the catalog serving product-detail", 10)
-    wanted = {"strangler-proxy", "catalog", "strangler-relay", "strangler-deliverer",
-              "legacy-monolith"}  # fmt: skip
 
-    def one_trace() -> Waterfall | None:
+    def one_trace() -> Waterfall | Partial:
+        """The trace once a span of every hop is in the files (each process exports in its
+        own batches: a parent's span often lands after its children's)."""
         found = find_trace(observed.traces_dir, request_id)
-        return found if found is not None and wanted <= set(found.services) else None
+        rows = found.as_json()["rows"] if found is not None else []
+        missing = [hop for hop, seen in HOPS.items() if not any(seen(row) for row in rows)]
+        return found if found is not None and not missing else Partial({}, f"no {missing}")
 
     trace = eventually(one_trace, "the spans of every hop in one trace", 30)
     rows = trace.as_json()["rows"]
