@@ -94,8 +94,12 @@ prometheus:
 	  && { systemctl disable --now prometheus >/dev/null 2>&1 || true; }; } \
 	  || echo "note: prometheus is not installed; strangler up --prometheus and its test will skip"
 
+## One pytest worker per core (at most 4; PYTEST_WORKERS=0 runs them in one process), each
+## taking whole files, so a module's fixtures (a running stack) are made once. Every test
+## binds its own ports and folders; `.venv/bin/pytest FILE` runs one file in one process.
+PYTEST_WORKERS ?= auto
 pytest: $(STAMP) $(MITM_STAMP) browser nginx prometheus
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(PYTEST_WORKERS) --maxprocesses 4 --dist loadfile
 
 clean:
 	rm -rf $(VENV) $(VENV)-* var .mypy_cache .ruff_cache
