@@ -8,6 +8,7 @@ has the chassis the services and the monolith import, as the real one.
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -159,3 +160,13 @@ def test_extracted_services_that_import_each_other_break_the_contract(tree: Path
     report = broken_part(result)
     assert SERVICES in report
     assert "extracted_services.orders.views -> extracted_services.catalog.models" in report
+
+
+def test_the_readme_shows_the_layers_the_contract_keeps() -> None:
+    """README's layer table names every package of the contract's layers, top to bottom."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    contract = next(c for c in config["contracts"] if c["name"].startswith(LAYERS))
+    table = (ROOT / "README.md").read_text().split("| layer | packages |", 1)[1]
+    rows = table.split("\n\n", 1)[0].splitlines()[2:]
+    shown = [name for row in rows for name in re.findall(r"`(\w+)`", row.split("|", 2)[2])]
+    assert shown == [name for layer in contract["layers"] for name in layer.split(" | ")]
