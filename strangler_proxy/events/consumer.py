@@ -62,6 +62,7 @@ from strangler_proxy.events.probes import deliverer_gauges
 from strangler_proxy.events.push import DeliveryFailed, Inbox
 from strangler_proxy.events.subscriber import Subscriber
 from strangler_proxy.events.tracing import EventSpans
+from strangler_proxy.telemetry.logs import trace_of
 
 log = logging.getLogger("strangler.events.deliver")
 
@@ -250,13 +251,13 @@ class Deliverer:
             count_error(self.watch.metrics, "dead_letters")
             delay = self.settings.retry.max_delay
             log.error("cannot keep event %s as a dead letter (%s): again in %.1f s",
-                      event_id, exc, delay)  # fmt: skip
+                      event_id, exc, delay, extra=trace_of(msg.headers))  # fmt: skip
             await msg.nak(delay=delay)
             return
         self._first_failure.pop(event_id, None)
         log.warning(
             "dead letter %d: event %s for %s: %s", letter.id, event_id, self.subscriber.name,
-            action.reason,
+            action.reason, extra=trace_of(msg.headers),  # the trace of the write that made it
         )  # fmt: skip
         await msg.term()  # after the letter is written: a crash in between redelivers it
 

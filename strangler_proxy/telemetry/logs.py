@@ -22,17 +22,20 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Mapping
 from contextvars import ContextVar
 from typing import Any, TextIO
 
 from opentelemetry import trace
+from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
-__all__ = ["FORMAT_VARIABLE", "REQUEST_ID", "JsonFormatter", "json_logging"]
+__all__ = ["FORMAT_VARIABLE", "REQUEST_ID", "JsonFormatter", "json_logging", "trace_of"]
 
 # set by whoever handles a request (the proxy, a Django middleware) for the lines it causes
 REQUEST_ID: ContextVar[str | None] = ContextVar("strangler_request_id", default=None)
 FORMAT_VARIABLE = "STRANGLER_LOG_FORMAT"  # "text": plain lines for a person at a terminal
 TEXT_FORMAT = "%(asctime)s %(levelname)s [%(name)s] %(message)s"
+_W3C = TraceContextTextMapPropagator()
 
 
 class JsonFormatter(logging.Formatter):
@@ -65,6 +68,21 @@ class JsonFormatter(logging.Formatter):
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
         return json.dumps(entry, default=str)
+
+
+def trace_of(carrier: Mapping[str, str] | None) -> dict[str, str]:
+    """``extra`` for a line about something that carries its trace context in headers (an
+    event) but is logged outside its span: the context's trace and span ids, or nothing.
+
+    >>> trace_of({"traceparent": "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"})
+    {'trace_id': '4bf92f3577b34da6a3ce929d0e0e4736', 'span_id': '00f067aa0ba902b7'}
+    >>> trace_of({"traceparent": "forged"}), trace_of(None)
+    ({}, {})
+    """
+    context = trace.get_current_span(_W3C.extract(dict(carrier or {}))).get_span_context()
+    if not context.is_valid:
+        return {}
+    return {"trace_id": f"{context.trace_id:032x}", "span_id": f"{context.span_id:016x}"}
 
 
 class _Handler(logging.StreamHandler):  # type: ignore[type-arg]

@@ -164,8 +164,9 @@ def delivering(
         process.stop()
 
 
-def publish(url: str, events: Sequence[Event | tuple[str, str, bytes]]) -> None:
-    """Publish ``events`` to the EVENTS stream in order (a tuple: subject, msg id, raw body)."""
+def publish(url: str, events: Sequence[Event | Outgoing | tuple[str, str, bytes]]) -> None:
+    """Publish ``events`` to the EVENTS stream in order (a tuple: subject, msg id, raw body;
+    an ``Outgoing``: with headers of its own)."""
 
     async def run() -> None:
         nc = await connect(url)
@@ -173,9 +174,11 @@ def publish(url: str, events: Sequence[Event | tuple[str, str, bytes]]) -> None:
             js = nc.jetstream()
             await ensure_stream(js)
             batch = [
-                Outgoing(*e) if isinstance(e, tuple) else Outgoing(e.subject, e.id, e.to_json())
+                e if isinstance(e, Outgoing)
+                else Outgoing(*e) if isinstance(e, tuple)
+                else Outgoing(e.subject, e.id, e.to_json())
                 for e in events
-            ]
+            ]  # fmt: skip
             assert acked_prefix(await publish_batch(js, batch)) == len(batch)
         finally:
             await nc.close()

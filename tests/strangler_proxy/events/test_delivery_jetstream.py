@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from strangler_proxy.events.jetstream import Outgoing
 from tests.strangler_proxy.events.brokers import NatsServer, running_nats, wait_until
 from tests.strangler_proxy.events.delivery_kit import (
     STRANGLER,
@@ -100,6 +101,21 @@ def dead_letters(url: str) -> list[dict[str, Any]]:
     listed = strangler("dead-letters", "--dead-letters", url, "--json")
     assert listed.returncode == 0, listed.stderr
     return list(json.loads(listed.stdout))
+
+
+def test_a_dead_letters_log_line_carries_the_trace_of_its_event(
+    tmp_path: Path, broker: NatsServer, catalog: StandInSubscriber
+) -> None:
+    """The deliverer's line about a dead letter names the trace of the write that made the
+    event (its ``traceparent`` header), so the line and the trace find each other."""
+    poison = event("10", 1, poison="payload.sku: blank")
+    trace_id, span_id = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+    traced = {"traceparent": f"00-{trace_id}-{span_id}-01"}
+    publish(broker.url, [Outgoing(poison.subject, poison.id, poison.to_json(), traced)])
+    with delivering(tmp_path, broker.url, [catalog.spec]) as deliverer:
+        wait_until(lambda: "dead letter 1:" in deliverer.log(), "the poison's letter")
+    line = next(json.loads(x) for x in deliverer.log().splitlines() if "dead letter 1:" in x)
+    assert (line["level"], line["trace_id"], line["span_id"]) == ("WARNING", trace_id, span_id)
 
 
 def test_a_subscriber_that_keeps_failing_makes_a_dead_letter_after_max_deliver(
