@@ -216,7 +216,7 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
             return Partial(found, f"none yet from {sorted(missing)}; {observed.troubles()}; "
                                   f"traffic {traffic.statuses}")  # fmt: skip
 
-        found = eventually(figures, "a value from every recording rule", 45)
+        found = eventually(figures, "a value from every recording rule", 60)
     assert set(traffic.statuses) == {200}, traffic.statuses
     sides = {key.split()[1] for key in found if key.startswith("route_served_by:")}
     assert sides == {"catalog", "monolith"}, found
