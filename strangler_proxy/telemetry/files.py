@@ -5,7 +5,8 @@ encoding (the OpenTelemetry Collector's file exporter format), to
 ``$STRANGLER_TRACES_DIR/<service>-<pid>.jsonl``. The pid is read at export time, so a worker
 forked by gunicorn writes its own file and no two processes append to one. At 32 MiB the file
 becomes ``<service>-<pid>.1.jsonl`` (the one before is dropped), so a long-running process
-keeps at most 64 MiB of spans.
+keeps at most 64 MiB of spans. Each process, as it starts, removes the oldest files of
+processes that are gone while the directory holds more than 256 MiB (:func:`to_prune`).
 
 >>> file_name("catalog", 4242), file_name("my service/x", 7, rotated=True)
 ('catalog-4242.jsonl', 'my_service_x-7.1.jsonl')
@@ -19,8 +20,9 @@ import os
 import re
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
@@ -30,7 +32,9 @@ from strangler_proxy.telemetry.otlp_json import request
 
 DIR_VARIABLE = "STRANGLER_TRACES_DIR"
 MAX_BYTES = 32 * 1024 * 1024
+KEEP_BYTES = 256 * 1024 * 1024
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_WRITER = re.compile(r"-(\d+)(?:\.1)?\.jsonl\Z")  # the pid of the process that wrote it
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +43,60 @@ def file_name(service: str, pid: int, *, rotated: bool = False) -> str:
     """The file a process writes (``rotated``: the one kept before it); safe on any disk."""
     safe = _UNSAFE.sub("_", service).strip("._") or "unknown_service"
     return f"{safe}-{pid}{'.1' if rotated else ''}.jsonl"
+
+
+class SpanFile(NamedTuple):
+    name: str
+    pid: int
+    size: int
+    mtime: float
+
+
+def to_prune(files: Iterable[SpanFile], keep_bytes: int, alive: Callable[[int], bool]) -> list[str]:
+    """The files to remove so that ``files`` hold at most ``keep_bytes``: the oldest first,
+    never one of a process still running (it may write to it again).
+
+    >>> files = [SpanFile("proxy-1.jsonl", 1, 100, 60.0), SpanFile("catalog-2.jsonl", 2, 300, 50.0),
+    ...          SpanFile("monolith-3.jsonl", 3, 200, 40.0)]
+    >>> to_prune(files, keep_bytes=350, alive=lambda pid: pid == 3)
+    ['catalog-2.jsonl']
+    >>> to_prune(files, keep_bytes=600, alive=lambda pid: False)
+    []
+    """
+    files = sorted(files, key=lambda f: f.mtime)
+    total = sum(f.size for f in files)
+    pruned = []
+    for file in files:
+        if total <= keep_bytes:
+            break
+        if not alive(file.pid):
+            pruned.append(file.name)
+            total -= file.size
+    return pruned
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's
+        return True
+    return True
+
+
+def prune(directory: Path, keep_bytes: int = KEEP_BYTES) -> list[str]:
+    """Remove the span files :func:`to_prune` names under ``directory``; their names."""
+    files = []
+    for entry in os.scandir(directory):
+        writer = _WRITER.search(entry.name)
+        if writer is not None and entry.is_file():
+            stat = entry.stat()
+            files.append(SpanFile(entry.name, int(writer[1]), stat.st_size, stat.st_mtime))
+    pruned = to_prune(files, keep_bytes, _alive)
+    for name in pruned:
+        (directory / name).unlink(missing_ok=True)  # another process may prune it too
+    return pruned
 
 
 def encode_line(spans: Sequence[ReadableSpan]) -> bytes:
@@ -59,7 +117,12 @@ class FileSpanExporter(SpanExporter):
     the directory is created when missing.
     """
 
-    def __init__(self, directory: str | os.PathLike[str] | None = None, max_bytes: int = MAX_BYTES):
+    def __init__(
+        self,
+        directory: str | os.PathLike[str] | None = None,
+        max_bytes: int = MAX_BYTES,
+        keep_bytes: int = KEEP_BYTES,
+    ):
         if directory is None:
             directory = os.environ.get(DIR_VARIABLE) or None
         if directory is None:
@@ -75,6 +138,13 @@ class FileSpanExporter(SpanExporter):
             raise TelemetryError(
                 f"{DIR_VARIABLE}={directory}: cannot create it ({error})"
             ) from error
+        try:
+            pruned = prune(self.directory, keep_bytes)
+        except OSError as error:  # spans still go on being written
+            log.warning("cannot prune old span files in %s: %s", self.directory, error)
+        else:
+            if pruned:
+                log.info("removed %d old span file(s) from %s", len(pruned), self.directory)
         self._lock = threading.Lock()
         self._closed = False
         # a lock held by another thread at fork time would stay held in the child forever

@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,26 @@ def test_rotation_keeps_one_old_file(tmp_path: Path) -> None:
     assert all(p.stat().st_size <= 2000 for p in tmp_path.iterdir())
     last = spans_in(tmp_path / f"relay-{pid}.jsonl")[-1]
     assert last["name"] == "span 39"
+
+
+def test_a_starting_process_removes_the_oldest_files_of_gone_processes(tmp_path: Path) -> None:
+    """Past ``keep_bytes``, the oldest files go first, but never a running process's (its
+    own, or the parent's here) nor what is not a span file."""
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead, parent = int(gone.stdout), os.getppid()
+    files = {  # name: (size, age in minutes)
+        f"catalog-{dead}.1.jsonl": (400, 30), f"catalog-{dead}.jsonl": (400, 20),
+        f"proxy-{parent}.jsonl": (400, 40), f"relay-{dead}.jsonl": (400, 10),
+        "notes.txt": (400, 50),
+    }  # fmt: skip
+    for name, (size, minutes) in files.items():
+        (tmp_path / name).write_bytes(b"x" * size)
+        os.utime(tmp_path / name, (time.time() - 60 * minutes,) * 2)
+    FileSpanExporter(tmp_path, keep_bytes=900)
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        ["notes.txt", f"proxy-{parent}.jsonl", f"relay-{dead}.jsonl"]
+    )
 
 
 def test_made_by_entry_point_with_no_arguments_reads_the_dir_from_the_environment(
