@@ -90,9 +90,13 @@ def prune(directory: Path, keep_bytes: int = KEEP_BYTES) -> list[str]:
     files = []
     for entry in os.scandir(directory):
         writer = _WRITER.search(entry.name)
-        if writer is not None and entry.is_file():
+        if writer is None:
+            continue
+        try:
             stat = entry.stat()
-            files.append(SpanFile(entry.name, int(writer[1]), stat.st_size, stat.st_mtime))
+        except FileNotFoundError:  # pruned meanwhile by a sibling starting with it
+            continue
+        files.append(SpanFile(entry.name, int(writer[1]), stat.st_size, stat.st_mtime))
     pruned = to_prune(files, keep_bytes, _alive)
     for name in pruned:
         (directory / name).unlink(missing_ok=True)  # another process may prune it too
