@@ -15,13 +15,11 @@ from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
 from strangler_proxy.cli.welcome import welcome
-from strangler_proxy.compare.book import BookError, parse_book
 from strangler_proxy.events.sources import EMBEDDED
-from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.stack.extracted import EXTRACTED
 from strangler_proxy.stack.monolith import MonolithMissing, manage_py
 from strangler_proxy.stack.options import SEED_SIZES, StackOptions, StackSpecError
-from strangler_proxy.stack.prometheus import DEBIAN_BINARY, MISSING, budgets
+from strangler_proxy.stack.prometheus import DEBIAN_BINARY, MISSING
 from strangler_proxy.stack.spec import default_stack
 from strangler_proxy.stack.supervisor import StackFailed, Supervisor
 
@@ -130,7 +128,6 @@ def up(
         raise click.BadParameter(exc.message, param_hint=f"'{exc.option}'") from exc
     console = Console(highlight=False)
     manage = _manage_py()
-    common, routes = _budgets(manage.parent.parent)
     stack = default_stack(
         options,
         python=sys.executable,
@@ -138,8 +135,6 @@ def up(
         strangler=_strangler(),
         extracted=_installed(EXTRACTED),
         prometheus=_prometheus() if with_prometheus else None,
-        budget=common,
-        route_budgets=routes,
     )
     supervisor = Supervisor(
         stack,
@@ -189,15 +184,6 @@ def _prometheus() -> str:
     if os.access(DEBIAN_BINARY, os.X_OK):
         return str(DEBIAN_BINARY)
     raise click.ClickException(MISSING)
-
-
-def _budgets(cwd: Path) -> tuple[Budget, dict[str, Budget]]:
-    """The rollback budgets the stack's proxy judges by: its rules file's (``--rules``'s
-    default, read from the folder it runs in), or the defaults without one."""
-    try:
-        return budgets(parse_book((cwd / "strangler-rules.toml").read_text(encoding="utf-8")))
-    except (OSError, UnicodeDecodeError, BookError, TypeError):
-        return Budget(), {}  # the proxy then keeps to the defaults too
 
 
 def _manage_py() -> Path:

@@ -49,6 +49,7 @@ _ROLLBACK: _Spec = {
     "max_fallback_rate": (float, 0.0, 1.0),
     "max_latency_ratio": (float, 1.0, None),
     "max_mismatch_rate": (float, 0.0, 1.0),
+    "min_latency_samples": (int, 1, None),
 }
 
 

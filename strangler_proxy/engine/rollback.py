@@ -19,7 +19,7 @@ import math
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from strangler_proxy.evidence.rollback import Budget, Window, over_budget
 from strangler_proxy.evidence.rules_file import RulesFile
@@ -112,6 +112,8 @@ class Windows:
             monolith_p99_ms=_p99(monolith),
             compared=sum(b.compared for b in buckets),
             mismatches=sum(b.mismatches for b in buckets),
+            service_answers=len(service),
+            monolith_answers=len(monolith),
         )
 
     def forget(self, route_id: str) -> None:
@@ -132,9 +134,12 @@ class AutoRollback:
     async def check(self) -> list[str]:
         """The routes flipped back by this check (by this worker)."""
         flipped = []
-        for route_id, mode in list(self.windows.modes.items()):
-            budget = Budget(**self.rules.book().budget_for(route_id))
-            reason = over_budget(self.windows.window(route_id), budget)
+        watched = list(self.windows.modes.items())
+        book = self.rules.book()
+        budgets = {route_id: Budget(**book.budget_for(route_id)) for route_id, _ in watched}
+        self.metrics.budgets({route_id: asdict(b) for route_id, b in budgets.items()})
+        for route_id, mode in watched:
+            reason = over_budget(self.windows.window(route_id), budgets[route_id])
             if reason is None:
                 continue
             self.windows.forget(route_id)  # decided: the next window starts afresh

@@ -9,9 +9,19 @@ its value and its budget (it is the audit record's reason).
 True
 >>> print(over_budget(Window(requests=200, errors=30), Budget()))
 error rate 15.0% over the last 200 requests, the budget is 5.0%
->>> print(over_budget(Window(requests=100, service_p99_ms=900, monolith_p99_ms=100), Budget()))
+>>> slow = Window(requests=100, service_p99_ms=900, monolith_p99_ms=100, service_answers=100,
+...               monolith_answers=120)
+>>> print(over_budget(slow, Budget()))
 p99 latency 900 ms against the monolith's 100 ms (x9.0), the budget is x3.0
 >>> over_budget(Window(requests=5, errors=5), Budget()) is None  # too few to judge
+True
+
+A p99 of fewer than 100 answers is its slowest one or next to it: a cold service's first
+answer (a worker loading its code, opening its database) would roll a fresh canary back. The
+latency is judged from ``min_latency_samples`` answers on each side.
+
+>>> from dataclasses import replace
+>>> over_budget(replace(slow, service_answers=40), Budget()) is None
 True
 """
 
@@ -27,6 +37,7 @@ class Budget:
     max_fallback_rate: float = 0.05  # requests the monolith had to answer instead
     max_latency_ratio: float = 3.0  # service p99 / monolith p99
     max_mismatch_rate: float = 0.01  # sampled shadow comparisons that mismatched
+    min_latency_samples: int = 100  # fewer answers on either side: no latency judgement
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +49,8 @@ class Window:
     monolith_p99_ms: float | None = None
     compared: int = 0
     mismatches: int = 0
+    service_answers: int = 0  # the answers each p99 is of
+    monolith_answers: int = 0
 
 
 def over_budget(window: Window, budget: Budget) -> str | None:
@@ -52,13 +65,14 @@ def over_budget(window: Window, budget: Budget) -> str | None:
     if fallback_rate > budget.max_fallback_rate:
         budget_text = f"{budget.max_fallback_rate:.1%}"
         return f"fallback rate {fallback_rate:.1%} {span}, the budget is {budget_text}"
-    if window.service_p99_ms is not None and window.monolith_p99_ms:
-        ratio = window.service_p99_ms / window.monolith_p99_ms
+    service, monolith = window.service_p99_ms, window.monolith_p99_ms
+    answers = min(window.service_answers, window.monolith_answers)
+    if answers >= budget.min_latency_samples and service is not None and monolith:
+        ratio = service / monolith
         if ratio > budget.max_latency_ratio:
             return (
-                f"p99 latency {window.service_p99_ms:.0f} ms against the monolith's"
-                f" {window.monolith_p99_ms:.0f} ms (x{ratio:.1f}), the budget is"
-                f" x{budget.max_latency_ratio:.1f}"
+                f"p99 latency {service:.0f} ms against the monolith's {monolith:.0f} ms"
+                f" (x{ratio:.1f}), the budget is x{budget.max_latency_ratio:.1f}"
             )
     if window.compared >= budget.min_requests:
         mismatch_rate = window.mismatches / window.compared

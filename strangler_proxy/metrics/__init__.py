@@ -13,14 +13,16 @@ The snapshot (what a worker writes to its status file, what ``merge`` sums): ``r
 ``[[route, served_by, code, n]]``, ``latency`` ``[[route, served_by, hist]]`` (hist: the
 bucket counts, ``len(BUCKETS) + 1`` of them, then the count, then the sum), ``fallbacks``
 ``[[route, reason, n]]``, ``shadow`` ``[[route, outcome, n]]``, ``rollbacks`` ``[[route, n]]``
-and ``routes`` ``[[route, mode, service, canary_percent]]`` (the worker's route table:
-``strangler_route_info`` and ``strangler_route_canary_percent``).
+``routes`` ``[[route, mode, service, canary_percent]]`` (the worker's route table:
+``strangler_route_info`` and ``strangler_route_canary_percent``) and ``budgets`` ``[[route,
+name, value]]`` (the automatic rollback's budget of each route it watches:
+``strangler_rollback_budget``).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from strangler_proxy.routing import Mode, RouteTable
@@ -50,6 +52,7 @@ class Metrics:
         self._shadow: dict[tuple[str, str], int] = {}
         self._rollbacks: dict[str, int] = {}
         self._routes: list[list[Any]] = []  # [route, mode, service, canary percent]
+        self._budgets: list[list[Any]] = []  # [route, budget's field, value]
 
     def routes(self, table: RouteTable) -> None:
         """The route table this worker serves now (``strangler_route_info``): set when the
@@ -73,6 +76,16 @@ class Metrics:
             if r.mode is not Mode.SERVICE:
                 for verdict in VERDICTS:
                     self._shadow.setdefault((r.id, verdict), 0)
+
+    def budgets(self, budgets: Mapping[str, Mapping[str, float]]) -> None:
+        """The automatic rollback's budget of each route it watches now (by route, each
+        field of the budget): set by its check, so Prometheus's alerts judge by the same
+        numbers as the proxy, a rules file's edit included."""
+        self._budgets = [
+            [route, name, value]
+            for route, budget in sorted(budgets.items())
+            for name, value in budget.items()
+        ]
 
     def request(self, route: str, *, served_by: str, status: int, seconds: float) -> None:
         requests = self._requests
@@ -113,6 +126,7 @@ class Metrics:
             "shadow": [[*k, v] for k, v in list(self._shadow.items())],
             "rollbacks": [[k, v] for k, v in list(self._rollbacks.items())],
             "routes": list(self._routes),
+            "budgets": list(self._budgets),
         }
 
     def text(self) -> str:
@@ -133,6 +147,7 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
     shadow: dict[tuple[str, str], int] = {}
     rollbacks: dict[str, int] = {}
     routes: dict[str, list[Any]] = {}
+    budgets: dict[tuple[str, str], float] = {}
     for snap in snapshots:
         for route, served_by, code, value in snap.get("requests", []):
             k3 = (route, served_by, code)
@@ -149,6 +164,8 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
             rollbacks[route] = rollbacks.get(route, 0) + value
         for info in snap.get("routes", []):
             routes[info[0]] = list(info)
+        for route, name, value in snap.get("budgets", []):
+            budgets[(route, name)] = value
     return {
         "requests": [[*k, v] for k, v in requests.items()],
         "latency": [[*k, v] for k, v in latency.items()],
@@ -156,6 +173,7 @@ def merge(snapshots: Iterable[Snapshot]) -> Snapshot:
         "shadow": [[*k, v] for k, v in shadow.items()],
         "rollbacks": [[k, v] for k, v in rollbacks.items()],
         "routes": list(routes.values()),
+        "budgets": [[*k, v] for k, v in budgets.items()],
     }
 
 
@@ -212,6 +230,10 @@ def render(snapshots: Iterable[Snapshot]) -> str:
             "Share of clients a canary route sends to its service (0 unless canary).")  # fmt: skip
     for route, _, _, percent in routes:
         out.append(f"strangler_route_canary_percent{_labels(route=route)} {percent}")
+    _family(out, "strangler_rollback_budget", "gauge",
+            "The automatic rollback's budget of each route it watches, by field.")  # fmt: skip
+    for route, name, value in sorted(snap["budgets"]):
+        out.append(f"strangler_rollback_budget{_labels(route=route, budget=name)} {value:g}")
     return "\n".join(out) + "\n"
 
 

@@ -19,9 +19,11 @@ A ratio with no failures yet is 0, not absent (``(failures or 0 * total) / total
 appears with its first failure); a route with no traffic in the window has none (the
 denominator must be ``> 0``), and ``>= 0`` drops a quantile of nothing (NaN).
 
-Alerts: each figure of :class:`~strangler_proxy.evidence.rollback.Budget` over its threshold
-(the same number, read from the budget, never retyped), for a route in canary or service
-(``strangler_route_info``) with at least ``min_requests`` in the window, as the proxy judges.
+Alerts: each figure of :class:`~strangler_proxy.evidence.rollback.Budget` over its bound,
+for a route with at least ``min_requests`` in the window, as the proxy judges. The bounds are
+the proxy's own: its automatic rollback exports the budget of each route it watches (canary
+or service) as ``strangler_rollback_budget{route, budget}``, so an edit of the rules file
+reaches the alerts with the proxy, and a proxy that does not roll back raises none.
 
 >>> groups = rule_groups()
 >>> [len(g["rules"]) for g in groups]
@@ -29,16 +31,15 @@ Alerts: each figure of :class:`~strangler_proxy.evidence.rollback.Budget` over i
 >>> alert = groups[1]["rules"][0]
 >>> alert["alert"], alert["labels"]["budget"]
 ('StranglerErrorBudgetSpent', 'max_error_rate')
->>> for part in alert["expr"].split(" and "):
-...     print(part)
-route:strangler_service_5xx:ratio_rate1m > 0.05
-on (route) route:strangler_service_requests:increase1m >= 20
-on (route) strangler_route_info{mode=~"canary|service"}
+>>> print(alert["expr"].replace(" and ", "\\n and ").replace(" >", "\\n   >"))
+route:strangler_service_5xx:ratio_rate1m
+   > on (route) max by (route) (strangler_rollback_budget{budget="max_error_rate"})
+ and on (route) route:strangler_service_requests:increase1m
+   >= on (route) max by (route) (strangler_rollback_budget{budget="min_requests"})
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -53,10 +54,8 @@ REQUESTS = "strangler_requests_total"
 LATENCY = "strangler_request_duration_seconds_bucket"
 FALLBACKS = "strangler_fallbacks_total"
 SHADOW = "strangler_shadow_total"
-#: The proxy's own defaults (a rules file's ``rollback`` tables may set others).
-DEFAULT_BUDGET = Budget()
-#: Routes the rollback watches.
-WATCHED = 'strangler_route_info{mode=~"canary|service"}'
+#: The budget of each route the proxy's automatic rollback watches (``metrics``).
+BUDGET = "strangler_rollback_budget"
 
 RATE = "route_served_by:strangler_requests:rate1m"
 P99 = "route_served_by:strangler_request_duration_seconds:p99_1m"
@@ -112,13 +111,15 @@ def recording_rules() -> list[dict[str, str]]:
 @dataclass(frozen=True)
 class BudgetAlert:
     """One rollback budget's figure: the field of ``Budget`` that bounds it, the recording
-    rule that measures it, and how many samples it needs (``min_requests`` of which)."""
+    rule that measures it, and how many samples it needs (``enough`` of ``counted``; the
+    proxy judges no route with fewer than ``min_requests`` of its service requests)."""
 
     field: str
     alert: str
     figure: str
     what: str
     counted: str = SERVICE_REQUESTS
+    enough: str = "min_requests"
 
 
 BUDGET_ALERTS = (
@@ -127,7 +128,11 @@ BUDGET_ALERTS = (
         "max_fallback_rate", "StranglerFallbackBudgetSpent", FALLBACK_RATIO, "fallback rate"
     ),
     BudgetAlert(
-        "max_latency_ratio", "StranglerLatencyBudgetSpent", LATENCY_RATIO, "p99 service/monolith"
+        "max_latency_ratio",
+        "StranglerLatencyBudgetSpent",
+        LATENCY_RATIO,
+        "p99 service/monolith",
+        enough="min_latency_samples",  # a p99 of fewer answers is the slowest one
     ),
     BudgetAlert(
         "max_mismatch_rate",
@@ -139,68 +144,54 @@ BUDGET_ALERTS = (
 )
 
 
-def _selector(route: str | None, others: list[str]) -> str:
-    """The series of one route, or of every route but ``others`` (they have their own)."""
-    if route is not None:
-        return f'{{route="{route}"}}'
-    return f'{{route!~"{"|".join(others)}"}}' if others else ""
+def _bound(field: str) -> str:
+    """The proxy's bound ``field`` for each watched route (one series a route, however many
+    proxies are scraped)."""
+    return f'max by (route) ({BUDGET}{{budget="{field}"}})'
 
 
-def alerting_rules(
-    budget: Budget = DEFAULT_BUDGET, routes: Mapping[str, Budget] | None = None
-) -> list[dict[str, Any]]:
-    """An alert per figure of ``budget`` (and of each route's own budget in ``routes``)."""
-    routes = routes or {}
+def alerting_rules() -> list[dict[str, Any]]:
+    """An alert per figure of the budget, against the proxy's own bounds."""
     rules: list[dict[str, Any]] = []
     for spec in BUDGET_ALERTS:
-        for route, bound in [(None, budget), *routes.items()]:
-            limit = getattr(bound, spec.field)
-            only = _selector(route, sorted(routes))
-            guard = f"{spec.counted}{only} >= {bound.min_requests}"
-            expr = f"{spec.figure}{only} > {limit:g} and on (route) {guard}"
-            if spec.counted != SERVICE_REQUESTS:  # the proxy judges no route with fewer
-                expr += f" and on (route) {SERVICE_REQUESTS} >= {bound.min_requests}"
-            rules.append(
-                {
-                    "alert": spec.alert,
-                    "expr": f"{expr} and on (route) {WATCHED}",
-                    # which budget: the global one, or the route's own (rules differ by it)
-                    "labels": {
-                        "severity": "warning",
-                        "budget": spec.field,
-                        "budget_of": route or "global",
-                    },
-                    # no $value here: the alert shows it, and the text stays the same
-                    "annotations": {
-                        "summary": (
-                            f"{{{{ $labels.route }}}}: {spec.what} over the last minute above "
-                            f"the rollback budget, {limit:g}: the proxy flips the route back "
-                            "to the monolith"
-                        )
-                    },
-                }
-            )
+        expr = f"{spec.figure} > on (route) {_bound(spec.field)}"
+        expr += f" and on (route) {spec.counted} >= on (route) {_bound(spec.enough)}"
+        if (spec.counted, spec.enough) != (SERVICE_REQUESTS, "min_requests"):
+            enough = _bound("min_requests")  # the proxy judges no route with fewer
+            expr += f" and on (route) {SERVICE_REQUESTS} >= on (route) {enough}"
+        rules.append(
+            {
+                "alert": spec.alert,
+                "expr": expr,
+                "labels": {"severity": "warning", "budget": spec.field},
+                # no $value here: the alert shows it, and the text stays the same
+                "annotations": {
+                    "summary": (
+                        f"{{{{ $labels.route }}}}: {spec.what} over the last minute above its "
+                        "rollback budget: the proxy flips the route back to the monolith"
+                    )
+                },
+            }
+        )
     return rules
 
 
-def rule_groups(
-    budget: Budget = DEFAULT_BUDGET, routes: Mapping[str, Budget] | None = None
-) -> list[dict[str, Any]]:
+def rule_groups() -> list[dict[str, Any]]:
     """Both groups, as a rules file holds them (``{"groups": rule_groups()}``)."""
     return [
         {"name": "strangler-routes", "interval": EVALUATION_INTERVAL, "rules": recording_rules()},
         {
             "name": "strangler-rollback-budgets",
             "interval": EVALUATION_INTERVAL,
-            "rules": alerting_rules(budget, routes),
+            "rules": alerting_rules(),
         },
     ]
 
 
 def budget_fields() -> set[str]:
-    """The figures of ``Budget`` an alert must cover (all but the request-count guard).
+    """The figures of ``Budget`` an alert must cover (all but the guards, ``min_*``).
 
     >>> budget_fields() == {a.field for a in BUDGET_ALERTS}
     True
     """
-    return {f.name for f in fields(Budget)} - {"min_requests"}
+    return {f.name for f in fields(Budget) if not f.name.startswith("min_")}

@@ -37,12 +37,11 @@ server starts last, scraping them all (:mod:`.prometheus`), its files generated 
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Collection
 from pathlib import Path
 from types import MappingProxyType
 
 from strangler_proxy.events.sources import EMBEDDED
-from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.stack.extracted import (
     EXTRACTED,
     ISSUER,
@@ -65,7 +64,6 @@ from strangler_proxy.stack.parts import (
     Task,
 )
 from strangler_proxy.stack.prometheus import MISSING, prometheus_files, prometheus_service
-from strangler_proxy.stack.prometheus_rules import DEFAULT_BUDGET
 
 __all__ = [
     "CREATED_STORE",
@@ -215,13 +213,10 @@ def default_stack(
     strangler: tuple[str, ...],
     extracted: Collection[str] = EXTRACTED,
     prometheus: str | None = None,
-    budget: Budget = DEFAULT_BUDGET,
-    route_budgets: Mapping[str, Budget] | None = None,
 ) -> StackSpec:
     """Everything ``strangler up`` runs; ``strangler`` is how to call the CLI itself, and
     ``extracted`` names the extracted services installed here (a missing one is left out);
-    ``prometheus`` is the Prometheus binary (``--prometheus``), whose alerts are ``budget``
-    and ``route_budgets`` (the rollback budgets the proxy judges by).
+    ``prometheus`` is the Prometheus binary (``--prometheus``).
 
     The extracted services start between the monolith (whose API the catalog's backfill
     reads, whose keys they verify tokens with) and the proxy (which routes to them), then
@@ -246,7 +241,7 @@ def default_stack(
         if prometheus is None:
             raise StackSpecError("--prometheus", MISSING)
         running += (prometheus_service(options, prometheus),)
-        files = prometheus_files(options, running, budget, route_budgets)
+        files = prometheus_files(options, running)
         dirs += (options.prometheus_dir / "data",)
     return StackSpec(
         var_dir=options.var_dir,

@@ -104,7 +104,13 @@ def burn(f: RouteFigures, budget: Budget, mode: str) -> dict[str, Any]:
         figures["errors"] = round(f.service_errors / sent / budget.max_error_rate, 3)
         figures["fallbacks"] = round(f.fallbacks / sent / budget.max_fallback_rate, 3)
     service, monolith = f.side(False), f.side(True)
-    if service and monolith and service.p99_ms and monolith.p99_ms:
+    enough = budget.min_latency_samples  # as the rollback: a p99 of fewer is the slowest one
+    if (
+        service
+        and monolith
+        and min(service.requests, monolith.requests) >= enough
+        and (service.p99_ms and monolith.p99_ms)
+    ):
         ratio = service.p99_ms / monolith.p99_ms
         figures["latency"] = round(ratio / budget.max_latency_ratio, 3)
     compared = sum(f.shadow.get(k, 0.0) for k in ("match", "mismatch", "noise"))

@@ -1,5 +1,6 @@
 """Automatic rollback: a service that starts failing while it serves a canary is taken out of
-the traffic by the proxy itself, once, and the audit log says who and why."""
+the traffic by the proxy itself, once, and the audit log says who and why. Meanwhile the
+proxy's metrics say each watched route's budget (Prometheus's alerts compare with it)."""
 
 from __future__ import annotations
 
@@ -24,11 +25,25 @@ def test_a_failing_canary_is_rolled_back_once_by_the_proxy(tmp_path: Path) -> No
             {"catalog": [catalog.url]},
             [route("products", "/products/{rest:path}", Mode.CANARY, "catalog", percent=100)],
         )
+        (tmp_path / "admin.token").write_text("t" * 43)
         args = ("--workers", "2", "--rules", str(tmp_path / "rules.toml"),
-                "--health-interval", "3600")  # fmt: skip
+                "--health-interval", "3600", "--admin-listen", "127.0.0.1:0",
+                "--admin-token-file", str(tmp_path / "admin.token"))  # fmt: skip
         with proxy(monolith.url, store_url, tmp_path, *args) as px:
             ok = httpx.get(px.url + "/products/1", trust_env=False)
             assert ok.headers["x-strangler-served-by"] == "catalog"
+
+            def budget() -> list[str]:
+                text = httpx.get(px.admin_url + "/metrics", trust_env=False,
+                                 headers={"Authorization": "Bearer " + "t" * 43}).text  # fmt: skip
+                return [x for x in text.splitlines() if x.startswith("strangler_rollback_budget{")]
+
+            exported = until(budget, timeout=10)  # each worker's check, once a second
+            assert (
+                'strangler_rollback_budget{route="products",budget="min_requests"} 10' in exported
+            )
+            expected = 'strangler_rollback_budget{route="products",budget="max_fallback_rate"} 0.2'
+            assert expected in exported and len(exported) == 6, exported
             httpx.post(catalog.url + "/_control/behaviour/fail", trust_env=False)
 
             def rolled_back() -> bool:
@@ -44,6 +59,7 @@ def test_a_failing_canary_is_rolled_back_once_by_the_proxy(tmp_path: Path) -> No
                 ]
 
             until(lambda: served_by() == "monolith", timeout=5)  # both workers polled the store
+            until(lambda: not budget(), timeout=10)  # not watched any more: no budget
         records = [r for r in store.history("products", limit=10) if r.action == "set"]
         store.close()
     [rollback] = records  # two workers saw it; one decision, one audit row

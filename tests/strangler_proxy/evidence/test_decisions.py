@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from strangler_proxy.evidence.gate import Bar, judge_promotion
@@ -36,18 +38,31 @@ def test_a_route_bar_of_its_own() -> None:
     assert judge_promotion(few, Bar(min_samples=50)).allowed
 
 
+SLOW = Window(
+    requests=100, service_p99_ms=400, monolith_p99_ms=100, service_answers=100, monolith_answers=100
+)
+
+
 @pytest.mark.parametrize(
     ("window", "reason"),
     [
         (Window(requests=100, errors=6), "error rate 6.0%"),
         (Window(requests=100, fallbacks=10), "fallback rate 10.0%"),
-        (Window(requests=100, service_p99_ms=400, monolith_p99_ms=100), "p99 latency 400 ms"),
+        (SLOW, "p99 latency 400 ms"),
         (Window(requests=100, compared=50, mismatches=2), "mismatch rate 4.0% over the last 50"),
     ],
 )
 def test_each_budget_rolls_back_with_its_figure(window: Window, reason: str) -> None:
     found = over_budget(window, Budget())
     assert found is not None and found.startswith(reason)
+
+
+def test_a_p99_of_too_few_answers_is_not_judged() -> None:
+    """The cold start of a canary: 40 answers, the slowest a worker's first (CI saw one roll
+    a fresh canary back)."""
+    assert over_budget(replace(SLOW, service_answers=40), Budget()) is None
+    assert over_budget(replace(SLOW, monolith_answers=99), Budget()) is None
+    assert over_budget(replace(SLOW, service_answers=40), Budget(min_latency_samples=40))
 
 
 def test_within_budget_or_too_few_requests_keeps_the_route() -> None:

@@ -95,3 +95,17 @@ def test_the_fallback_reasons_are_the_policys() -> None:
     circuit = unavailable("catalog", fallback=True)
     assert circuit.action is Action.FALLBACK
     assert reasons | {circuit.reason} == set(FALLBACK_REASONS)
+
+
+def test_the_rollback_budgets_are_gauges_the_workers_agree_on() -> None:
+    """Each worker sets the budgets of the routes it watches; merged, a budget is one value
+    (not the sum), and a route no longer watched has none."""
+    first, second = Metrics(), Metrics()
+    for m in (first, second):
+        m.budgets({"products": {"min_requests": 20, "max_error_rate": 0.05}})
+    got = lines(render([first.snapshot(), second.snapshot()]))
+    assert "# TYPE strangler_rollback_budget gauge" in got
+    assert 'strangler_rollback_budget{route="products",budget="min_requests"} 20' in got
+    assert 'strangler_rollback_budget{route="products",budget="max_error_rate"} 0.05' in got
+    first.budgets({})
+    assert "strangler_rollback_budget{" not in first.text()

@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import pytest
 
+from strangler_proxy.evidence.rollback import Budget
 from strangler_proxy.stack.prometheus import DEBIAN_BINARY
 from strangler_proxy.stack.prometheus_rules import COMPARED, MISMATCH_RATIO, recording_rules
 from strangler_proxy.telemetry.traces import Waterfall, find_trace
@@ -230,6 +231,10 @@ def test_prometheus_scrapes_every_process_and_the_rules_give_each_routes_figures
     groups = observed.prometheus("/api/v1/rules")["groups"]
     rules = [rule for group in groups for rule in group["rules"]]
     assert len(rules) == 14 and {rule["health"] for rule in rules} == {"ok"}, rules
+    bounds = observed.query('strangler_rollback_budget{route="product-list"}')
+    assert {b["metric"]["budget"] for b in bounds} == {f.name for f in fields(Budget)}, (
+        "the alerts' bounds: the canary's budget, as the proxy's rollback holds it"
+    )
     apps = observed.query('sum by (job) (http_server_requests_total{job=~"catalog|monolith"})')
     assert {sample["metric"]["job"] for sample in apps} == {"catalog", "monolith"}, (
         "the Django apps' own metrics, behind their token"
