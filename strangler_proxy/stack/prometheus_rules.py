@@ -40,10 +40,8 @@ route:strangler_service_5xx:ratio_rate1m
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
-
-from strangler_proxy.evidence.rollback import Budget
 
 #: The rollback's window (``engine.rollback.Windows``: 60 s; a test keeps them equal).
 WINDOW = "1m"
@@ -186,12 +184,3 @@ def rule_groups() -> list[dict[str, Any]]:
             "rules": alerting_rules(),
         },
     ]
-
-
-def budget_fields() -> set[str]:
-    """The figures of ``Budget`` an alert must cover (all but the guards, ``min_*``).
-
-    >>> budget_fields() == {a.field for a in BUDGET_ALERTS}
-    True
-    """
-    return {f.name for f in fields(Budget) if not f.name.startswith("min_")}

@@ -98,6 +98,12 @@ def test_the_budgets_are_the_proxys() -> None:
         assert not re.search(r"[ (]\d", rule["expr"]), f"a number of its own: {rule}"
 
 
+def test_every_figure_of_the_budget_has_its_alert_and_every_guard_is_a_field() -> None:
+    names = {f.name for f in dataclasses.fields(Budget)}
+    assert {a.field for a in BUDGET_ALERTS} == {n for n in names if not n.startswith("min_")}
+    assert {a.enough for a in BUDGET_ALERTS} <= names
+
+
 @needs_promtool
 def test_promtool_loads_the_configuration_and_the_rules(tmp_path: Path) -> None:
     config, rules = written(observed_stack(tmp_path))
